@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+const schema = z.object({
+  TABLE_NAME: z.string().min(1),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  USER_POOL_ID: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1).optional(),
+  /** Set only locally: every AWS client talks to this endpoint (moto server). */
+  AWS_ENDPOINT_URL: z.url().optional(),
+  /** Where invitation links point (the product's web app). */
+  APP_URL: z.url().default('http://localhost:3000'),
+  /** Verified SES identity that invitation emails are sent from. */
+  MAIL_FROM: z.email().default('no-reply@plinth.local'),
+  INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+});
+
+export type Env = z.infer<typeof schema>;
+
+let cached: Env | undefined;
+
+/** Reads and validates the environment once per container; fails fast with every missing name. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  if (source === process.env && cached) return cached;
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    throw new Error(`Invalid environment: ${names}`, { cause: parsed.error });
+  }
+  if (source === process.env) cached = parsed.data;
+  return parsed.data;
+}

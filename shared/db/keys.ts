@@ -1,0 +1,74 @@
+/**
+ * Every key string of the single table is built here and nowhere else.
+ *
+ * Access patterns (which query serves which route):
+ *
+ * | entity            | pk                  | sk                          | gsi1pk            | gsi1sk               | serves |
+ * |-------------------|---------------------|-----------------------------|-------------------|----------------------|--------|
+ * | user profile      | USER#<userId>       | PROFILE                     |                   |                      | GET /v1/me |
+ * | tenant            | TENANT#<tenantId>   | TENANT                      |                   |                      | GET/PATCH/DELETE /v1/tenants/{id}, every tenant-scoped check |
+ * | tenant slug guard | SLUG#<slug>         | SLUG                        |                   |                      | POST /v1/tenants (unique slug, conditional put) |
+ * | membership        | TENANT#<tenantId>   | MEMBER#<userId>             | USER#<userId>     | TENANT#<tenantId>    | members routes (Query pk + begins_with MEMBER#); GET /v1/tenants (Query gsi1) |
+ * | member email guard| TENANT#<tenantId>   | MEMBER_EMAIL#<email>        |                   |                      | POST invitations: 409 when the email is already a member |
+ * | invitation        | TENANT#<tenantId>   | INVITATION#<invitationId>   | INVITEE#<email>   | INVITATION#<id>      | tenant invitations (Query pk); GET /v1/me/invitations and accept (Query gsi1) |
+ * | pending guard     | TENANT#<tenantId>   | INVITE_EMAIL#<email>        |                   |                      | one pending invitation per email and tenant |
+ * | project           | TENANT#<tenantId>   | PROJECT#<projectId>         |                   |                      | projects routes (Query pk + begins_with PROJECT#) |
+ * | project slug guard| TENANT#<tenantId>   | PROJECT_SLUG#<slug>         |                   |                      | unique project slug per tenant |
+ * | audit entry       | TENANT#<tenantId>   | AUDIT#<isoTime>#<entryId>   | TENANT#<tenantId>#ACTOR#<userId> | AUDIT#<isoTime>#<entryId> | audit log (Query pk, sk between times; actor filter on gsi1) |
+ *
+ * Ids are ULID-like (time-ordered), so sort keys list in creation order.
+ */
+
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+
+export const keys = {
+  userProfile: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
+
+  tenant: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'TENANT' }),
+  tenantSlug: (slug: string) => ({ pk: `SLUG#${slug}`, sk: 'SLUG' }),
+
+  member: (tenantId: string, userId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `MEMBER#${userId}`,
+    gsi1pk: `USER#${userId}`,
+    gsi1sk: tenantPk(tenantId),
+  }),
+  memberEmail: (tenantId: string, email: string) => ({ pk: tenantPk(tenantId), sk: `MEMBER_EMAIL#${email}` }),
+  membersPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'MEMBER#' }),
+  membershipsOfUser: (userId: string) => ({ gsi1pk: `USER#${userId}`, gsi1skPrefix: 'TENANT#' }),
+
+  invitation: (tenantId: string, invitationId: string, email: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `INVITATION#${invitationId}`,
+    gsi1pk: `INVITEE#${email}`,
+    gsi1sk: `INVITATION#${invitationId}`,
+  }),
+  invitationsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'INVITATION#' }),
+  invitationsForEmail: (email: string) => ({ gsi1pk: `INVITEE#${email}`, gsi1skPrefix: 'INVITATION#' }),
+  invitationForEmail: (email: string, invitationId: string) => ({
+    gsi1pk: `INVITEE#${email}`,
+    gsi1sk: `INVITATION#${invitationId}`,
+  }),
+  pendingInvitation: (tenantId: string, email: string) => ({ pk: tenantPk(tenantId), sk: `INVITE_EMAIL#${email}` }),
+
+  project: (tenantId: string, projectId: string) => ({ pk: tenantPk(tenantId), sk: `PROJECT#${projectId}` }),
+  projectsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'PROJECT#' }),
+  projectSlug: (tenantId: string, slug: string) => ({ pk: tenantPk(tenantId), sk: `PROJECT_SLUG#${slug}` }),
+
+  auditEntry: (tenantId: string, at: string, entryId: string, actorId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `AUDIT#${at}#${entryId}`,
+    gsi1pk: `${tenantPk(tenantId)}#ACTOR#${actorId}`,
+    gsi1sk: `AUDIT#${at}#${entryId}`,
+  }),
+  auditRange: (tenantId: string, from?: string, to?: string) => ({
+    pk: tenantPk(tenantId),
+    // '~' sorts after every character an ISO time or id uses, so `to` is inclusive.
+    skFrom: `AUDIT#${from ?? ''}`,
+    skTo: `AUDIT#${to ?? ''}~`,
+  }),
+  auditByActor: (tenantId: string, actorId: string) => ({ gsi1pk: `${tenantPk(tenantId)}#ACTOR#${actorId}` }),
+} as const;
+
+/** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */
+export const tenantPartition = tenantPk;

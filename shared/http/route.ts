@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** The Lambda functions the API is split into: one per feature area. */
+export const functionAreas = ['system', 'me', 'tenants', 'members', 'invitations', 'projects', 'audit'] as const;
+export type FunctionArea = (typeof functionAreas)[number];
+
+/**
+ * One HTTP route: the data that API Gateway (CDK), the local server, the handlers and the OpenAPI
+ * document all read, so the four cannot disagree.
+ */
+export interface RouteDefinition {
+  readonly method: HttpMethod;
+  /** API Gateway path syntax: `/v1/tenants/{tenantId}`. */
+  readonly path: string;
+  readonly area: FunctionArea;
+  /** `jwt`: the Cognito JWT authorizer must accept the bearer token. */
+  readonly auth: 'none' | 'jwt';
+  readonly operationId: string;
+  readonly summary: string;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Absent for 204 responses. */
+  readonly response?: z.ZodType;
+  readonly status: 200 | 201 | 204;
+  /** Problem statuses this route may answer with, besides 400/401/500; documented in OpenAPI. */
+  readonly problems?: readonly number[];
+}
+
+export function defineRoute<const R extends RouteDefinition>(route: R): R {
+  return route;
+}
+
+/** API Gateway's route key, e.g. `GET /v1/tenants/{tenantId}`. */
+export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { idSchema, roleSchema, tenantParams } from '../http/common.schema.ts';
+
+export const memberSchema = z.object({
+  tenantId: z.string(),
+  userId: z.string(),
+  email: z.string(),
+  role: roleSchema,
+  status: z.enum(['active', 'suspended']),
+  joinedAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Member = z.infer<typeof memberSchema>;
+
+/** Cognito `sub` values are UUIDs. */
+export const userIdSchema = z.uuid();
+
+export const memberParams = tenantParams.extend({ userId: userIdSchema });
+export const changeRoleBody = z.strictObject({ role: roleSchema });
+export { idSchema };

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { idSchema, slugSchema, tenantParams } from '../http/common.schema.ts';
+
+const nameSchema = z.string().trim().min(1).max(120);
+const descriptionSchema = z.string().max(2000);
+
+export const projectSchema = z.object({
+  projectId: z.string(),
+  tenantId: z.string(),
+  name: nameSchema,
+  slug: slugSchema,
+  description: descriptionSchema,
+  createdBy: z.string(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Project = z.infer<typeof projectSchema>;
+
+export const createProjectBody = z.strictObject({
+  name: nameSchema,
+  slug: slugSchema,
+  description: descriptionSchema.default(''),
+});
+export type CreateProjectInput = z.infer<typeof createProjectBody>;
+
+export const updateProjectBody = z
+  .strictObject({ name: nameSchema.optional(), description: descriptionSchema.optional() })
+  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one field to change' });
+export type UpdateProjectInput = z.infer<typeof updateProjectBody>;
+
+export const projectParams = tenantParams.extend({ projectId: idSchema });

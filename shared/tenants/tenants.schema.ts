@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { roleSchema, slugSchema } from '../http/common.schema.ts';
+
+const nameSchema = z.string().trim().min(1).max(120);
+
+export const tenantStatusSchema = z.enum(['active', 'suspended', 'deleted']);
+
+export const tenantSchema = z.object({
+  tenantId: z.string(),
+  name: nameSchema,
+  slug: slugSchema,
+  status: tenantStatusSchema,
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  createdBy: z.string(),
+});
+export type Tenant = z.infer<typeof tenantSchema>;
+
+export const tenantWithRoleSchema = tenantSchema.extend({ role: roleSchema });
+
+export const createTenantBody = z.strictObject({ name: nameSchema, slug: slugSchema });
+export type CreateTenantInput = z.infer<typeof createTenantBody>;
+
+export const updateTenantBody = z
+  .strictObject({ name: nameSchema.optional() })
+  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one field to change' });
+export type UpdateTenantInput = z.infer<typeof updateTenantBody>;
+
+export const tenantListResponse = z.object({ items: z.array(tenantWithRoleSchema) });
