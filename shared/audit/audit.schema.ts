@@ -25,5 +25,8 @@ export const auditQuery = paginationQuery
     from: z.iso.datetime().optional(),
     to: z.iso.datetime().optional(),
   })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
+  .refine((q) => !q.from || !q.to || q.from <= q.to, {
+    message: 'from must not be after to',
+    path: ['from'],
+  });
 export type AuditQuery = z.infer<typeof auditQuery>;

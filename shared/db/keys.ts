@@ -49,7 +49,10 @@ export const keys = {
     gsi1pk: `INVITEE#${email}`,
     gsi1sk: `INVITATION#${invitationId}`,
   }),
-  pendingInvitation: (tenantId: string, email: string) => ({ pk: tenantPk(tenantId), sk: `INVITE_EMAIL#${email}` }),
+  pendingInvitation: (tenantId: string, email: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `INVITE_EMAIL#${email}`,
+  }),
 
   project: (tenantId: string, projectId: string) => ({ pk: tenantPk(tenantId), sk: `PROJECT#${projectId}` }),
   projectsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'PROJECT#' }),

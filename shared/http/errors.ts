@@ -10,7 +10,12 @@ export class HttpError extends Error {
   readonly title: string;
   readonly errors: readonly FieldError[] | undefined;
 
-  constructor(status: number, title: string, detail: string, options?: { cause?: unknown; errors?: FieldError[] }) {
+  constructor(
+    status: number,
+    title: string,
+    detail: string,
+    options?: { cause?: unknown; errors?: FieldError[] },
+  ) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
     this.status = status;

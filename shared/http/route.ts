@@ -3,7 +3,15 @@ import type { z } from 'zod';
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** The Lambda functions the API is split into: one per feature area. */
-export const functionAreas = ['system', 'me', 'tenants', 'members', 'invitations', 'projects', 'audit'] as const;
+export const functionAreas = [
+  'system',
+  'me',
+  'tenants',
+  'members',
+  'invitations',
+  'projects',
+  'audit',
+] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 
 /**

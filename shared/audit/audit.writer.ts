@@ -1,0 +1,61 @@
+import type { Db } from '../db/client.ts';
+import { keys } from '../db/keys.ts';
+import type { TransactStep } from '../db/transact.ts';
+import type { RequestMeta } from '../http/api-handler.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import type { AuditEntry } from './audit.schema.ts';
+
+/** Audit entries are kept for about seven years, then expire by TTL. */
+const RETENTION_SECONDS = 7 * 366 * 24 * 60 * 60;
+
+export interface AuditEvent {
+  readonly tenantId: string;
+  readonly actor: { readonly userId: string; readonly email?: string | undefined };
+  readonly request: RequestMeta;
+  /** `<noun>.<past-tense verb>`, e.g. `project.created`, `member.role-changed`. */
+  readonly action: string;
+  readonly target: { readonly type: string; readonly id: string };
+  readonly before: Record<string, unknown> | null;
+  readonly after: Record<string, unknown> | null;
+}
+
+/**
+ * Builds the audit item as a transaction step, so a change and its audit entry are written together
+ * or not at all.
+ */
+export function auditStep(
+  db: Db,
+  event: AuditEvent,
+  deps: { clock: Clock; newId: IdGenerator },
+): TransactStep {
+  const now = deps.clock();
+  const entryId = deps.newId();
+  const at = now.toISOString();
+  const entry: AuditEntry = {
+    entryId,
+    tenantId: event.tenantId,
+    at,
+    actor: event.actor.email
+      ? { userId: event.actor.userId, email: event.actor.email }
+      : { userId: event.actor.userId },
+    action: event.action,
+    target: event.target,
+    before: event.before,
+    after: event.after,
+    requestId: event.request.requestId,
+    sourceIp: event.request.sourceIp,
+  };
+  return {
+    item: {
+      Put: {
+        TableName: db.tableName,
+        Item: {
+          ...keys.auditEntry(event.tenantId, at, entryId, event.actor.userId),
+          type: 'audit',
+          ttl: Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
+          ...entry,
+        },
+      },
+    },
+  };
+}

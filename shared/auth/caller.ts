@@ -1,0 +1,29 @@
+import { UnauthorizedError } from '../http/errors.ts';
+import { PLATFORM_ADMIN_GROUP } from './user-pool.ts';
+
+/** The authenticated user behind a request, as the JWT authorizer vouched for them. */
+export interface Caller {
+  /** Cognito `sub`; also the Cognito username, since users sign in with their email. */
+  readonly userId: string;
+  readonly groups: readonly string[];
+  readonly platformAdmin: boolean;
+}
+
+/**
+ * API Gateway's JWT authorizer hands claims over as strings, rendering arrays as `[a b]`;
+ * accept that and real arrays alike.
+ */
+function parseGroups(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value !== 'string' || value.length === 0) return [];
+  const inner = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  return inner.split(/[\s,]+/).filter(Boolean);
+}
+
+/** Builds the caller from verified JWT claims; throws 401 when the claims are missing. */
+export function callerFromClaims(claims: Record<string, unknown> | undefined): Caller {
+  const sub = claims?.sub;
+  if (typeof sub !== 'string' || sub.length === 0) throw new UnauthorizedError();
+  const groups = parseGroups(claims?.['cognito:groups']);
+  return { userId: sub, groups, platformAdmin: groups.includes(PLATFORM_ADMIN_GROUP) };
+}

@@ -1,0 +1,159 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import type { z } from 'zod';
+import { type Caller, callerFromClaims } from '../auth/caller.ts';
+import { logger } from '../observability/logger.ts';
+import {
+  BadRequestError,
+  type FieldError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from './errors.ts';
+import { toProblemResponse } from './problem.ts';
+import { type FunctionArea, type RouteDefinition, routeKey } from './route.ts';
+import { routeList } from './routes.ts';
+
+/** Bodies above this are refused with 413 before parsing. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** Facts about the HTTP request that use cases record (audit) or log. */
+export interface RequestMeta {
+  readonly requestId: string;
+  readonly sourceIp: string;
+}
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Output<R extends RouteDefinition> = R['response'] extends z.ZodType ? z.input<R['response']> : undefined;
+
+export interface HandlerInput<R extends RouteDefinition> {
+  readonly params: Infer<R['params']>;
+  readonly query: Infer<R['query']>;
+  readonly body: Infer<R['body']>;
+  readonly request: RequestMeta;
+  /** Present on every `jwt` route; `undefined` on public ones. */
+  readonly caller: R['auth'] extends 'jwt' ? Caller : undefined;
+}
+
+export interface Implementation {
+  readonly route: RouteDefinition;
+  readonly run: (input: HandlerInput<RouteDefinition>) => Promise<unknown>;
+}
+
+/** Pairs a route with the function that serves it, typed from the route's schemas. */
+export function implement<R extends RouteDefinition>(
+  route: R,
+  run: (input: HandlerInput<R>) => Promise<Output<R>>,
+): Implementation {
+  return { route, run: run as Implementation['run'] };
+}
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+function fieldErrors(location: string, error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const base = [location, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: `${base}.${key}`, message: 'is not a known field' }));
+    }
+    return [{ field: base, message: issue.message }];
+  });
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, location: string): Infer<S> {
+  if (!schema) return undefined as Infer<S>;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new BadRequestError(`The request ${location} is invalid.`, fieldErrors(location, result.error));
+  }
+  return result.data as Infer<S>;
+}
+
+function readJsonBody(event: ApiEvent): unknown {
+  if (event.body === undefined || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  const contentType = event.headers['content-type'] ?? '';
+  if (!/^application\/([a-z.+-]+\+)?json\b/i.test(contentType)) throw new UnsupportedMediaTypeError();
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new BadRequestError('The request body is not valid JSON.', [
+      { field: 'body', message: 'malformed JSON' },
+    ]);
+  }
+}
+
+function json(status: number, value: unknown): APIGatewayProxyStructuredResultV2 {
+  if (value === undefined) return { statusCode: status, headers: {} };
+  return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+}
+
+/** Maps every error to a problem response, logging faults in full and client errors briefly. */
+const problemDetails = (): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2> => ({
+  onError: async (request) => {
+    const response = toProblemResponse(request.error, request.event.requestContext?.requestId);
+    if ((response.statusCode ?? 500) >= 500) logger.error('request failed', { error: request.error });
+    else logger.info('request refused', { status: response.statusCode, detail: request.error?.message });
+    request.response = response;
+  },
+});
+
+/**
+ * The one middleware stack of every API function: logging context, route dispatch by API Gateway
+ * route key, zod validation of path, query and body, response shaping and problem details.
+ * Throws at cold start if the area's routes and the implementations disagree.
+ */
+export function createApiHandler(area: FunctionArea, implementations: readonly Implementation[]) {
+  const expected = routeList.filter((r) => r.area === area).map(routeKey);
+  const byKey = new Map(implementations.map((i) => [routeKey(i.route), i]));
+  const missing = expected.filter((k) => !byKey.has(k));
+  const extra = [...byKey.keys()].filter((k) => !expected.includes(k));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `Area ${area}: missing ${missing.join(', ') || 'none'}; not in route table: ${extra.join(', ') || 'none'}`,
+    );
+  }
+
+  const dispatch = async (event: ApiEvent, _context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const implementation = byKey.get(event.routeKey);
+    if (!implementation) throw new NotFoundError(`No route ${event.routeKey}.`);
+    const { route } = implementation;
+    const request: RequestMeta = {
+      requestId: event.requestContext.requestId,
+      sourceIp: event.requestContext.http.sourceIp,
+    };
+    const caller =
+      route.auth === 'jwt' ? callerFromClaims(event.requestContext.authorizer?.jwt?.claims) : undefined;
+    logger.appendKeys({
+      requestId: request.requestId,
+      route: event.routeKey,
+      userId: caller?.userId,
+      tenantId: event.pathParameters?.tenantId,
+    });
+
+    const params = parsePart(route.params, event.pathParameters ?? {}, 'path');
+    const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
+    const body = route.body ? parsePart(route.body, readJsonBody(event), 'body') : undefined;
+
+    const result = await implementation.run({
+      params,
+      query,
+      body,
+      request,
+      caller,
+    } as HandlerInput<RouteDefinition>);
+    // Parsing the result strips anything the schema does not name (keys, internal fields).
+    return json(route.status, route.response ? route.response.parse(result) : undefined);
+  };
+
+  return middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(problemDetails())
+    .handler(dispatch);
+}

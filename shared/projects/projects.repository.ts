@@ -1,0 +1,142 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent } from '../audit/audit.writer.ts';
+import { auditStep } from '../audit/audit.writer.ts';
+import type { Db } from '../db/client.ts';
+import { decodeCursor, encodeCursor } from '../db/cursor.ts';
+import { keys } from '../db/keys.ts';
+import { transactWrite } from '../db/transact.ts';
+import { ConflictError, NotFoundError } from '../http/errors.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import { withoutKeys } from '../tenancy/records.ts';
+import type { TenantContext } from '../tenancy/tenant-context.ts';
+import type { Project } from './projects.schema.ts';
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string | undefined;
+}
+
+type Audit = Omit<AuditEvent, 'tenantId'>;
+
+/** Projects of one tenant; only reachable through a verified {@link TenantContext}. */
+export interface ProjectRepository {
+  list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Project>>;
+  get(projectId: string): Promise<Project | undefined>;
+  /** Creates the project and claims its slug; 409 when the slug is taken in this tenant. */
+  create(project: Project, audit: Audit): Promise<void>;
+  /** Replaces the mutable fields; 404 when the project vanished meanwhile. */
+  update(project: Project, audit: Audit): Promise<void>;
+  /** Deletes the project and frees its slug; 404 when it is already gone. */
+  remove(project: Project, audit: Audit): Promise<void>;
+}
+
+const gone = () => new NotFoundError('Project not found.');
+
+export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdGenerator }) {
+  return {
+    forTenant(ctx: TenantContext): ProjectRepository {
+      const { tenantId } = ctx;
+      const audit = (event: Audit) => auditStep(db, { ...event, tenantId }, deps);
+      const binding = { partition: keys.projectsPrefix(tenantId).pk, scope: 'projects' };
+
+      return {
+        async list({ limit, cursor }) {
+          const prefix = keys.projectsPrefix(tenantId);
+          const result = await db.client.send(
+            new QueryCommand({
+              TableName: db.tableName,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
+              Limit: limit,
+              ExclusiveStartKey: decodeCursor(cursor, binding),
+            }),
+          );
+          return {
+            items: (result.Items ?? []).map((i) => withoutKeys(i) as Project),
+            nextCursor: encodeCursor(result.LastEvaluatedKey, binding),
+          };
+        },
+
+        async get(projectId) {
+          const result = await db.client.send(
+            new GetCommand({ TableName: db.tableName, Key: keys.project(tenantId, projectId) }),
+          );
+          return result.Item ? (withoutKeys(result.Item) as Project) : undefined;
+        },
+
+        async create(project, event) {
+          await transactWrite(db, [
+            {
+              item: {
+                Put: {
+                  TableName: db.tableName,
+                  Item: {
+                    ...keys.projectSlug(tenantId, project.slug),
+                    type: 'project-slug',
+                    projectId: project.projectId,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              onConditionFailed: () =>
+                new ConflictError(`A project with slug "${project.slug}" already exists.`),
+            },
+            {
+              item: {
+                Put: {
+                  TableName: db.tableName,
+                  Item: { ...keys.project(tenantId, project.projectId), type: 'project', ...project },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              onConditionFailed: () => new ConflictError('The project already exists.'),
+            },
+            audit(event),
+          ]);
+        },
+
+        async update(project, event) {
+          await transactWrite(db, [
+            {
+              item: {
+                Update: {
+                  TableName: db.tableName,
+                  Key: keys.project(tenantId, project.projectId),
+                  UpdateExpression: 'SET #name = :name, description = :description, updatedAt = :updatedAt',
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeNames: { '#name': 'name' },
+                  ExpressionAttributeValues: {
+                    ':name': project.name,
+                    ':description': project.description,
+                    ':updatedAt': project.updatedAt,
+                  },
+                },
+              },
+              onConditionFailed: gone,
+            },
+            audit(event),
+          ]);
+        },
+
+        async remove(project, event) {
+          await transactWrite(db, [
+            {
+              item: {
+                Delete: {
+                  TableName: db.tableName,
+                  Key: keys.project(tenantId, project.projectId),
+                  ConditionExpression: 'attribute_exists(pk)',
+                },
+              },
+              onConditionFailed: gone,
+            },
+            { item: { Delete: { TableName: db.tableName, Key: keys.projectSlug(tenantId, project.slug) } } },
+            audit(event),
+          ]);
+        },
+      };
+    },
+  };
+}
+
+export type ProjectRepositoryFactory = ReturnType<typeof createProjectRepository>;

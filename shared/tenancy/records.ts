@@ -1,0 +1,17 @@
+import type { Member } from '../members/members.schema.ts';
+import type { Tenant } from '../tenants/tenants.schema.ts';
+
+/** The tenant item as stored: the API shape plus the owner count that guards "at least one owner". */
+export interface TenantRecord extends Tenant {
+  readonly ownerCount: number;
+}
+
+export type MemberRecord = Member;
+
+/** Strips table keys and bookkeeping so a stored item becomes its domain shape. */
+export function withoutKeys<T extends Record<string, unknown>>(
+  item: T,
+): Omit<T, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk' | 'ttl' | 'type'> {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, ttl: _ttl, type: _type, ...rest } = item;
+  return rest;
+}
