@@ -1,0 +1,34 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { createRuntime } from '#shared/app/runtime.ts';
+import { createApiHandler, implement } from '#shared/http/api-handler.ts';
+import { routes } from '#shared/http/routes.ts';
+import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
+import { createTenantService } from '#shared/tenants/tenants.service.ts';
+import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
+
+const { env, db, clock, newId, tenancy } = createRuntime();
+const directory = createCognitoDirectory(
+  new CognitoIdentityProviderClient({ region: env.AWS_REGION }),
+  env.USER_POOL_ID,
+);
+const tenants = createTenantService({
+  tenants: createTenantRepository(db, { clock, newId }),
+  directory,
+  clock,
+  newId,
+});
+
+export const handler = createApiHandler('tenants', [
+  implement(routes.listTenants, async ({ caller }) => tenants.listMine(caller)),
+  implement(routes.createTenant, async ({ caller, body, request }) => tenants.create(caller, body, request)),
+  implement(routes.getTenant, async ({ params, caller, request }) =>
+    tenants.get(await tenancy.resolve(caller, params.tenantId, request)),
+  ),
+  implement(routes.updateTenant, async ({ params, body, caller, request }) =>
+    tenants.update(await tenancy.resolve(caller, params.tenantId, request), body),
+  ),
+  implement(routes.deleteTenant, async ({ params, caller, request }) => {
+    await tenants.remove(await tenancy.resolve(caller, params.tenantId, request));
+    return undefined;
+  }),
+]);

@@ -1,0 +1,163 @@
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
+import type { Db } from '../db/client.ts';
+import { keys } from '../db/keys.ts';
+import { transactWrite } from '../db/transact.ts';
+import { ConflictError, NotFoundError } from '../http/errors.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import type { Role } from '../tenancy/permissions.ts';
+import { type MemberRecord, type TenantRecord, withoutKeys } from '../tenancy/records.ts';
+import type { TenantContext } from '../tenancy/tenant-context.ts';
+
+export interface Membership {
+  readonly tenant: TenantRecord;
+  readonly role: Role;
+}
+
+/** BatchGetItem takes at most 100 keys per call. */
+const BATCH = 100;
+
+export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGenerator }) {
+  return {
+    /**
+     * Creates a tenant with its owner in one transaction: the slug claim, the tenant (owner count
+     * 1), the owner's membership and email guard, and the audit entry.
+     */
+    async create(
+      tenant: TenantRecord,
+      owner: MemberRecord,
+      audit: Omit<AuditEvent, 'tenantId'>,
+    ): Promise<void> {
+      await transactWrite(db, [
+        {
+          item: {
+            Put: {
+              TableName: db.tableName,
+              Item: { ...keys.tenantSlug(tenant.slug), type: 'tenant-slug', tenantId: tenant.tenantId },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          onConditionFailed: () => new ConflictError(`The slug "${tenant.slug}" is taken.`),
+        },
+        {
+          item: {
+            Put: {
+              TableName: db.tableName,
+              Item: { ...keys.tenant(tenant.tenantId), type: 'tenant', ...tenant },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        },
+        {
+          item: {
+            Put: {
+              TableName: db.tableName,
+              Item: { ...keys.member(tenant.tenantId, owner.userId), type: 'member', ...owner },
+            },
+          },
+        },
+        {
+          item: {
+            Put: {
+              TableName: db.tableName,
+              Item: {
+                ...keys.memberEmail(tenant.tenantId, owner.email),
+                type: 'member-email',
+                userId: owner.userId,
+              },
+            },
+          },
+        },
+        auditStep(db, { ...audit, tenantId: tenant.tenantId }, deps),
+      ]);
+    },
+
+    /** The caller's active memberships with their tenants (gsi1 query, then one batch read per 100). */
+    async listMemberships(userId: string): Promise<Membership[]> {
+      const index = keys.membershipsOfUser(userId);
+      const members: MemberRecord[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await db.client.send(
+          new QueryCommand({
+            TableName: db.tableName,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.gsi1skPrefix },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        members.push(...(page.Items ?? []).map((i) => withoutKeys(i) as MemberRecord));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+
+      const active = members.filter((m) => m.status === 'active');
+      const tenants = new Map<string, TenantRecord>();
+      for (let i = 0; i < active.length; i += BATCH) {
+        let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+          [db.tableName]: { Keys: active.slice(i, i + BATCH).map((m) => keys.tenant(m.tenantId)) },
+        };
+        while (request && Object.keys(request).length > 0) {
+          const result = await db.client.send(new BatchGetCommand({ RequestItems: request }));
+          for (const item of result.Responses?.[db.tableName] ?? []) {
+            const tenant = withoutKeys(item) as TenantRecord;
+            tenants.set(tenant.tenantId, tenant);
+          }
+          request = result.UnprocessedKeys as typeof request;
+        }
+      }
+      return active.flatMap((m) => {
+        const tenant = tenants.get(m.tenantId);
+        return tenant && tenant.status !== 'deleted' ? [{ tenant, role: m.role }] : [];
+      });
+    },
+
+    forTenant(ctx: TenantContext) {
+      const audit = (event: Omit<AuditEvent, 'tenantId'>) =>
+        auditStep(db, { ...event, tenantId: ctx.tenantId }, deps);
+      const stillActive = () => new NotFoundError('Tenant not found.');
+      return {
+        async rename(name: string, updatedAt: string, event: Omit<AuditEvent, 'tenantId'>): Promise<void> {
+          await transactWrite(db, [
+            {
+              item: {
+                Update: {
+                  TableName: db.tableName,
+                  Key: keys.tenant(ctx.tenantId),
+                  UpdateExpression: 'SET #name = :name, updatedAt = :updatedAt',
+                  ConditionExpression: '#status = :active',
+                  ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
+                  ExpressionAttributeValues: { ':name': name, ':updatedAt': updatedAt, ':active': 'active' },
+                },
+              },
+              onConditionFailed: stillActive,
+            },
+            audit(event),
+          ]);
+        },
+
+        /** Soft delete: the tenant and its data stay, every member loses access at once. */
+        async markDeleted(updatedAt: string, event: Omit<AuditEvent, 'tenantId'>): Promise<void> {
+          await transactWrite(db, [
+            {
+              item: {
+                Update: {
+                  TableName: db.tableName,
+                  Key: keys.tenant(ctx.tenantId),
+                  UpdateExpression: 'SET #status = :deleted, updatedAt = :updatedAt, deletedAt = :updatedAt',
+                  ConditionExpression: '#status <> :deleted',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':deleted': 'deleted', ':updatedAt': updatedAt },
+                },
+              },
+              onConditionFailed: stillActive,
+            },
+            audit(event),
+          ]);
+        },
+      };
+    },
+  };
+}
+
+export type TenantRepository = ReturnType<typeof createTenantRepository>;

@@ -1,0 +1,103 @@
+import type { Caller } from '../auth/caller.ts';
+import type { RequestMeta } from '../http/api-handler.ts';
+import { UnauthorizedError } from '../http/errors.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import type { MemberRecord, TenantRecord } from '../tenancy/records.ts';
+import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
+import type { IdentityDirectory } from '../users/identity-directory.ts';
+import type { TenantRepository } from './tenants.repository.ts';
+import type { CreateTenantInput, Tenant, UpdateTenantInput } from './tenants.schema.ts';
+
+export interface TenantServiceDeps {
+  readonly tenants: TenantRepository;
+  readonly directory: IdentityDirectory;
+  readonly clock: Clock;
+  readonly newId: IdGenerator;
+}
+
+/** The public shape of a tenant: the stored record without its bookkeeping. */
+function publicTenant({ ownerCount: _ownerCount, ...tenant }: TenantRecord): Tenant {
+  return tenant;
+}
+
+export function createTenantService({ tenants, directory, clock, newId }: TenantServiceDeps) {
+  const actor = (ctx: TenantContext) => ({ userId: ctx.caller.userId, email: ctx.member.email });
+
+  return {
+    async listMine(caller: Caller) {
+      const memberships = await tenants.listMemberships(caller.userId);
+      return { items: memberships.map((m) => ({ ...publicTenant(m.tenant), role: m.role })) };
+    },
+
+    /** Creates an organisation and makes the caller its owner. */
+    async create(caller: Caller, input: CreateTenantInput, request: RequestMeta) {
+      const identity = await directory.getUser(caller.userId);
+      if (!identity) throw new UnauthorizedError('Your user no longer exists.');
+      const now = clock().toISOString();
+      const tenant: TenantRecord = {
+        tenantId: newId(),
+        name: input.name,
+        slug: input.slug,
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+        createdBy: caller.userId,
+        ownerCount: 1,
+      };
+      const owner: MemberRecord = {
+        tenantId: tenant.tenantId,
+        userId: caller.userId,
+        email: identity.email,
+        role: 'owner',
+        status: 'active',
+        joinedAt: now,
+        updatedAt: now,
+      };
+      await tenants.create(tenant, owner, {
+        actor: { userId: caller.userId, email: identity.email },
+        request,
+        action: 'tenant.created',
+        target: { type: 'tenant', id: tenant.tenantId },
+        before: null,
+        after: publicTenant(tenant),
+      });
+      return { ...publicTenant(tenant), role: owner.role };
+    },
+
+    async get(ctx: TenantContext) {
+      authorize(ctx, 'tenant:read');
+      return { ...publicTenant(ctx.tenant), role: ctx.role };
+    },
+
+    async update(ctx: TenantContext, input: UpdateTenantInput): Promise<Tenant> {
+      authorize(ctx, 'tenant:update');
+      const before = publicTenant(ctx.tenant);
+      const after: Tenant = { ...before, name: input.name ?? before.name, updatedAt: clock().toISOString() };
+      await tenants.forTenant(ctx).rename(after.name, after.updatedAt, {
+        actor: actor(ctx),
+        request: ctx.request,
+        action: 'tenant.updated',
+        target: { type: 'tenant', id: ctx.tenantId },
+        before,
+        after,
+      });
+      return after;
+    },
+
+    async remove(ctx: TenantContext): Promise<void> {
+      authorize(ctx, 'tenant:delete');
+      const before = publicTenant(ctx.tenant);
+      const updatedAt = clock().toISOString();
+      await tenants.forTenant(ctx).markDeleted(updatedAt, {
+        actor: actor(ctx),
+        request: ctx.request,
+        action: 'tenant.deleted',
+        target: { type: 'tenant', id: ctx.tenantId },
+        before,
+        after: { ...before, status: 'deleted', updatedAt },
+      });
+    },
+  };
+}
+
+export type TenantService = ReturnType<typeof createTenantService>;
