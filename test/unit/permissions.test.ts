@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { Caller } from '#shared/auth/caller.ts';
+import { ForbiddenError } from '#shared/http/errors.ts';
+import { hasPermission, type Permission, permissionsByRole, type Role } from '#shared/tenancy/permissions.ts';
+import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
+import { authorize } from '#shared/tenancy/tenant-context.ts';
+
+const caller: Caller = { userId: '5f0c6a53-7c1e-4a52-9d6e-1b2c3d4e5f60', groups: [], platformAdmin: false };
+
+/** A context as createTenancy would make it; built by hand here because only the role matters. */
+function contextWithRole(role: Role): TenantContext {
+  return {
+    tenantId: 't',
+    role,
+    caller,
+    request: { requestId: 'r', sourceIp: '127.0.0.1' },
+    tenant: {} as TenantContext['tenant'],
+    member: {} as TenantContext['member'],
+  } as unknown as TenantContext;
+}
+
+describe('role permissions', () => {
+  it.each([
+    ['member', 'projects:read', true],
+    ['member', 'projects:create', false],
+    ['manager', 'projects:create', true],
+    ['manager', 'projects:update', true],
+    ['manager', 'members:invite', true],
+    ['manager', 'projects:delete', false],
+    ['admin', 'projects:delete', true],
+    ['admin', 'members:change-role', true],
+    ['admin', 'audit:read', true],
+    ['admin', 'billing:manage', true],
+    ['admin', 'tenant:update', false],
+    ['owner', 'tenant:delete', true],
+    ['owner', 'owners:manage', true],
+  ] as [Role, Permission, boolean][])('%s may %s: %s', (role, permission, allowed) => {
+    expect(hasPermission(role, permission)).toBe(allowed);
+  });
+
+  it('gives each role every permission of the roles below it', () => {
+    const order: Role[] = ['member', 'manager', 'admin', 'owner'];
+    for (let i = 1; i < order.length; i++) {
+      const lower = order[i - 1] as Role;
+      const higher = order[i] as Role;
+      for (const permission of permissionsByRole[lower]) expect(hasPermission(higher, permission)).toBe(true);
+    }
+  });
+});
+
+describe('authorize', () => {
+  it('refuses a permission the role lacks with a 403 naming role and permission', () => {
+    expect(() => authorize(contextWithRole('member'), 'projects:create')).toThrowError(
+      new ForbiddenError('Your role (member) does not allow projects:create.'),
+    );
+  });
+
+  it('lets a manager invite a manager but not an admin', () => {
+    const manager = contextWithRole('manager');
+    expect(() => authorize(manager, 'members:invite', { grantsRole: 'manager' })).not.toThrow();
+    expect(() => authorize(manager, 'members:invite', { grantsRole: 'admin' })).toThrow(ForbiddenError);
+  });
+
+  it('stops an admin from granting or touching the owner role', () => {
+    const admin = contextWithRole('admin');
+    expect(() => authorize(admin, 'members:change-role', { grantsRole: 'owner' })).toThrow(/Only owners/);
+    expect(() => authorize(admin, 'members:remove', { targetRole: 'owner' })).toThrow(/Only owners/);
+  });
+
+  it('lets an owner demote another owner', () => {
+    expect(() =>
+      authorize(contextWithRole('owner'), 'members:change-role', { targetRole: 'owner', grantsRole: 'admin' }),
+    ).not.toThrow();
+  });
+});
