@@ -1,0 +1,194 @@
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../stage.ts';
+
+/** The repository root: esbuild resolves imports and the lock file from here. */
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * esbuild emits an ES module, but some dependencies are CommonJS and call `require` for Node
+ * built-ins; an ES module has no `require`, so the bundle defines one first.
+ */
+const requireBanner =
+  "import { createRequire as __plinthCreateRequire } from 'node:module'; const require = __plinthCreateRequire(import.meta.url);";
+
+/** Which Cognito admin actions a function may call on the pool. */
+export interface UserPoolAccess {
+  readonly userPool: IUserPool;
+  /** IAM actions, e.g. `cognito-idp:AdminGetUser`; never a wildcard. */
+  readonly actions: readonly `cognito-idp:${string}`[];
+}
+
+/** Table access a function may have. */
+export interface TableAccess {
+  readonly table: ITableV2;
+  /** The table's global secondary indexes the function may query. */
+  readonly indexNames: readonly string[];
+  /** `read`: get, batch-get and query; `readWrite`: also put, update, delete and condition checks. */
+  readonly mode: 'read' | 'readWrite';
+}
+
+/**
+ * Item actions by access mode. Deliberately narrower than `grantReadWriteData`: no `dynamodb:Scan`
+ * (the design forbids Scan in a request path, and IAM now enforces it), no stream or describe
+ * actions. Transactions need no actions of their own: IAM checks each item operation inside them.
+ */
+const tableItemActions = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  readWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+} as const;
+
+export interface AppFunctionProps {
+  /** Absolute path of the TypeScript entry file; it must export `handler`. */
+  readonly entry: string;
+  readonly stage: StageConfig;
+  readonly description?: string;
+  /** Added to the Powertools variables every function gets. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default - no access to the table */
+  readonly tableAccess?: TableAccess;
+  /** @default - no Cognito admin actions */
+  readonly userPoolAccess?: UserPoolAccess;
+  /**
+   * The address the function may send mail from with SES (`ses:SendEmail`), limited to that
+   * address's own identity and its domain's identity.
+   * @default - may not send mail
+   */
+  readonly sendEmailFrom?: string;
+}
+
+/**
+ * A Lambda function with the project's defaults: Node.js 24 on arm64, an ESM bundle with source
+ * maps, its own log group with retention, active tracing, Powertools settings, and a role that holds
+ * only what the props grant (no AWS managed policies, no wildcard except X-Ray's).
+ */
+export class AppFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id);
+    const { stage } = props;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: stage.logRetention,
+      removalPolicy: stage.removalPolicy,
+    });
+
+    // A role of our own instead of the managed AWSLambdaBasicExecutionRole, which allows creating
+    // and writing any log group in the account (Resource "*"): this one writes to its own group only.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.node.path}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: Tracing.ACTIVE,
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'plinth',
+        POWERTOOLS_LOG_LEVEL: stage.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: requireBanner,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The runtime ships an AWS SDK v3, but its version moves with runtime updates. Bundling the
+        // versions pinned in package-lock.json means the code that runs is the code that was tested,
+        // and tree-shaking keeps the bundle small. Node built-ins stay external (platform=node).
+        bundleAwsSDK: true,
+        externalModules: [],
+      },
+    });
+
+    if (props.tableAccess) this.grantTableAccess(props.tableAccess);
+
+    if (props.userPoolAccess && props.userPoolAccess.actions.length > 0) {
+      props.userPoolAccess.userPool.grant(this.role, ...props.userPoolAccess.actions);
+    }
+
+    if (props.sendEmailFrom) this.grantSendEmailFrom(props.sendEmailFrom);
+
+    // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so the
+    // statement that Tracing.ACTIVE adds can only name `*`.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the X-Ray statement added by active tracing uses Resource "*": xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+    });
+  }
+
+  private grantTableAccess({ table, indexNames, mode }: TableAccess): void {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...tableItemActions[mode]], resources: [table.tableArn] }),
+    );
+    // Indexes are named one by one rather than `<table>/index/*`, and only Query applies to them.
+    if (indexNames.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: indexNames.map((indexName) => `${table.tableArn}/index/${indexName}`),
+        }),
+      );
+    }
+  }
+
+  private grantSendEmailFrom(address: string): void {
+    const domain = address.split('@')[1];
+    if (!domain) throw new Error(`sendEmailFrom must be an email address, got ${JSON.stringify(address)}`);
+    const stack = Stack.of(this);
+    // SES authorizes against the identity that verifies the sender: the address itself or its domain.
+    const identityArn = (name: string) =>
+      stack.formatArn({
+        service: 'ses',
+        resource: 'identity',
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [identityArn(address), identityArn(domain)],
+        conditions: { StringEquals: { 'ses:FromAddress': address } },
+      }),
+    );
+  }
+}

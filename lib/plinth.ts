@@ -1,0 +1,79 @@
+import type { App, Environment } from 'aws-cdk-lib';
+import { z } from 'zod';
+import type { FunctionArea } from '../shared/http/route.ts';
+import { ApiStack } from './stacks/api-stack.ts';
+import { AuthStack } from './stacks/auth-stack.ts';
+import { DataStack } from './stacks/data-stack.ts';
+import { EventsStack } from './stacks/events-stack.ts';
+import { type StageConfig, stageConfigFor, stageNames } from './stage.ts';
+
+/** CDK context the app reads (`cdk synth -c stage=prod -c appUrl=https://app.acme.com`). */
+const contextSchema = z.object({
+  stage: z.enum(stageNames).default('dev'),
+  appUrl: z.url().default('https://app.example.com'),
+  mailFrom: z.email().default('no-reply@example.com'),
+});
+
+export type PlinthContext = z.infer<typeof contextSchema>;
+
+/** Reads and validates the app's context; fails with every bad key at once. */
+export function readPlinthContext(app: App): PlinthContext {
+  const parsed = contextSchema.safeParse({
+    stage: app.node.tryGetContext('stage'),
+    appUrl: app.node.tryGetContext('appUrl'),
+    mailFrom: app.node.tryGetContext('mailFrom'),
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid CDK context: ${problems.join('; ')}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+export interface PlinthOptions {
+  /** @default - environment-agnostic stacks */
+  readonly env?: Environment;
+  /** @default defaultFunctionEntry (functions/<area>/handler.ts) */
+  readonly functionEntry?: (area: FunctionArea) => string;
+}
+
+export interface PlinthStacks {
+  readonly stage: StageConfig;
+  readonly data: DataStack;
+  readonly auth: AuthStack;
+  readonly events: EventsStack;
+  readonly api: ApiStack;
+}
+
+/** Adds the stage's stacks (named `plinth-<stage>-<part>`) to the app. */
+export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthStacks {
+  const context = readPlinthContext(app);
+  const stage = stageConfigFor(context.stage);
+  const common = {
+    stage,
+    env: options.env,
+    // Stack tags propagate to every resource CloudFormation creates in the stack.
+    tags: { project: 'plinth', stage: stage.name },
+  };
+  const name = (part: string) => `plinth-${stage.name}-${part}`;
+
+  const data = new DataStack(app, name('data'), { ...common, description: 'Plinth: the DynamoDB table' });
+  const auth = new AuthStack(app, name('auth'), { ...common, description: 'Plinth: Cognito user pool' });
+  const events = new EventsStack(app, name('events'), {
+    ...common,
+    description: 'Plinth: EventBridge bus and rules',
+  });
+  const api = new ApiStack(app, name('api'), {
+    ...common,
+    description: 'Plinth: HTTP API and its functions',
+    table: data.table,
+    userPool: auth.userPool,
+    userPoolClient: auth.userPoolClient,
+    eventBus: events.eventBus,
+    appUrl: context.appUrl,
+    mailFrom: context.mailFrom,
+    ...(options.functionEntry ? { functionEntry: options.functionEntry } : {}),
+  });
+
+  return { stage, data, auth, events, api };
+}

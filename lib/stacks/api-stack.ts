@@ -1,0 +1,203 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  type HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { issuerFor } from '../../shared/auth/user-pool.ts';
+import { tableDefinition } from '../../shared/db/table.ts';
+import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
+import { routeList } from '../../shared/http/routes.ts';
+import { AppFunction, type TableAccess, type UserPoolAccess } from '../constructs/app-function.ts';
+import type { StageConfig } from '../stage.ts';
+
+const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
+
+/** Where an area's Lambda entry lives: `functions/<area>/handler.ts`, exporting `handler`. */
+export function defaultFunctionEntry(area: FunctionArea): string {
+  return `${functionsDir}${area}/handler.ts`;
+}
+
+/** What each area's function may touch besides its own log group. Least privilege, reviewed here. */
+interface AreaAccess {
+  readonly table: TableAccess['mode'] | 'none';
+  readonly userPoolActions: UserPoolAccess['actions'];
+  readonly sendsEmail: boolean;
+}
+
+/**
+ * `me`, `tenants` (the new owner's email) and `invitations` read the caller's verified email with
+ * AdminGetUser, since Cognito access tokens carry no email; `invitations` mails the invitation link;
+ * `me` and `audit` only read (they list what other areas write); `system` (health, OpenAPI) touches
+ * no data. Checked against the handlers: widen an entry here when a handler starts needing more.
+ */
+export const areaAccess = {
+  system: { table: 'none', userPoolActions: [], sendsEmail: false },
+  me: { table: 'read', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false },
+  tenants: { table: 'readWrite', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false },
+  members: { table: 'readWrite', userPoolActions: [], sendsEmail: false },
+  invitations: { table: 'readWrite', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: true },
+  projects: { table: 'readWrite', userPoolActions: [], sendsEmail: false },
+  audit: { table: 'read', userPoolActions: [], sendsEmail: false },
+} as const satisfies Record<FunctionArea, AreaAccess>;
+
+/**
+ * The routes reviewed as public. Any other route with `auth: 'none'` keeps its AwsSolutions-APIG4
+ * finding and fails `cdk synth` until it is reviewed and listed here.
+ */
+const publicRouteKeys: ReadonlySet<string> = new Set(['GET /health', 'GET /openapi.json']);
+
+export interface ApiStackProps extends StackProps {
+  readonly stage: StageConfig;
+  readonly table: ITableV2;
+  readonly userPool: IUserPool;
+  readonly userPoolClient: IUserPoolClient;
+  readonly eventBus: IEventBus;
+  /** The product's web app: invitation links point here and CORS allows its origin. */
+  readonly appUrl: string;
+  /** The SES-verified sender of invitation emails. */
+  readonly mailFrom: string;
+  /** @default defaultFunctionEntry */
+  readonly functionEntry?: (area: FunctionArea) => string;
+}
+
+/** The HTTP API: one Lambda per feature area, one route per entry of `routeList`. */
+export class ApiStack extends Stack {
+  readonly httpApi: HttpApi;
+  readonly apiStage: HttpStage;
+  readonly functions: Readonly<Record<FunctionArea, AppFunction>>;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    const functionEntry = props.functionEntry ?? defaultFunctionEntry;
+
+    const environment = {
+      TABLE_NAME: props.table.tableName,
+      USER_POOL_ID: props.userPool.userPoolId,
+      EVENT_BUS_NAME: props.eventBus.eventBusName,
+      APP_URL: props.appUrl,
+      MAIL_FROM: props.mailFrom,
+    };
+
+    const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
+    const functions = {} as Record<FunctionArea, AppFunction>;
+    for (const area of functionAreas) {
+      const access: AreaAccess = areaAccess[area];
+      functions[area] = new AppFunction(this, `${pascalCase(area)}Function`, {
+        entry: functionEntry(area),
+        stage,
+        description: `Plinth ${stage.name} API: ${area} routes`,
+        environment,
+        ...(access.table === 'none'
+          ? {}
+          : { tableAccess: { table: props.table, indexNames, mode: access.table } }),
+        ...(access.userPoolActions.length > 0
+          ? { userPoolAccess: { userPool: props.userPool, actions: access.userPoolActions } }
+          : {}),
+        ...(access.sendsEmail ? { sendEmailFrom: props.mailFrom } : {}),
+      });
+    }
+    this.functions = functions;
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `plinth-${stage.name}`,
+      description: `Plinth ${stage.name} HTTP API`,
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: [new URL(props.appUrl).origin, ...stage.extraCorsOrigins],
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+          CorsHttpMethod.OPTIONS,
+        ],
+        allowHeaders: ['authorization', 'content-type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: stage.logRetention,
+      removalPolicy: stage.removalPolicy,
+    });
+    this.apiStage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: stage.throttle.rateLimit, burstLimit: stage.throttle.burstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            ip: AccessLogField.contextIdentitySourceIp(),
+            requestTime: AccessLogField.contextRequestTime(),
+            httpMethod: AccessLogField.contextHttpMethod(),
+            routeKey: AccessLogField.contextRouteKey(),
+            status: AccessLogField.contextStatus(),
+            protocol: AccessLogField.contextProtocol(),
+            responseLength: AccessLogField.contextResponseLength(),
+            latency: AccessLogField.contextResponseLatency(),
+            integrationLatency: AccessLogField.contextIntegrationLatency(),
+            integrationError: AccessLogField.contextIntegrationErrorMessage(),
+            authorizerError: AccessLogField.contextAuthorizerError(),
+          }),
+        ),
+      },
+    });
+
+    // Clients send Cognito access tokens, which carry the app client id in `client_id` rather than
+    // `aud`; an HTTP API JWT authorizer accepts a token when either claim matches the audience.
+    const jwtAuthorizer = new HttpJwtAuthorizer(
+      'CognitoJwt',
+      issuerFor(this.region, props.userPool.userPoolId),
+      {
+        jwtAudience: [props.userPoolClient.userPoolClientId],
+        identitySource: ['$request.header.Authorization'],
+      },
+    );
+
+    const integrations = new Map<FunctionArea, HttpLambdaIntegration>();
+    const integrationFor = (area: FunctionArea) => {
+      let integration = integrations.get(area);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${pascalCase(area)}Integration`, functions[area].function);
+        integrations.set(area, integration);
+      }
+      return integration;
+    };
+
+    for (const route of routeList) {
+      const [httpRoute] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: integrationFor(route.area),
+        ...(route.auth === 'jwt' ? { authorizer: jwtAuthorizer } : {}),
+      });
+      if (route.auth === 'none' && httpRoute && publicRouteKeys.has(routeKey(route))) {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${routeKey(route)} is public by design and returns no tenant or user data: ${route.summary}`,
+        });
+      }
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url });
+  }
+}
+
+function pascalCase(value: string): string {
+  return value.replace(/(^|[-_])(\w)/g, (_match, _separator, letter: string) => letter.toUpperCase());
+}

@@ -1,0 +1,48 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  type Attribute,
+  AttributeType,
+  Billing,
+  ProjectionType,
+  StreamViewType,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { tableDefinition } from '../../shared/db/table.ts';
+import type { StageConfig } from '../stage.ts';
+
+export interface DataStackProps extends StackProps {
+  readonly stage: StageConfig;
+}
+
+const stringAttribute = (name: string): Attribute => ({ name, type: AttributeType.STRING });
+
+/** The one DynamoDB table, built from the shared `tableDefinition`. */
+export class DataStack extends Stack {
+  readonly table: TableV2;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: stringAttribute(tableDefinition.partitionKey),
+      sortKey: stringAttribute(tableDefinition.sortKey),
+      globalSecondaryIndexes: tableDefinition.globalSecondaryIndexes.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: stringAttribute(index.partitionKey),
+        sortKey: stringAttribute(index.sortKey),
+        // Generic overloaded indexes serve several entities; queries on them read whole items.
+        projectionType: ProjectionType.ALL,
+      })),
+      timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
+      dynamoStream: StreamViewType[tableDefinition.stream],
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: stage.deletionProtection,
+      removalPolicy: stage.removalPolicy,
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+  }
+}

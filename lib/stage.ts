@@ -1,0 +1,63 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { FeaturePlan } from 'aws-cdk-lib/aws-cognito';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The deployable stages; chosen with `cdk deploy -c stage=prod`. */
+export const stageNames = ['dev', 'prod'] as const;
+export type StageName = (typeof stageNames)[number];
+
+/** Everything that differs between a throwaway development stage and production. */
+export interface StageConfig {
+  readonly name: StageName;
+  /** What happens to stateful resources (table, user pool, log groups) when the stack goes away. */
+  readonly removalPolicy: RemovalPolicy;
+  /** DynamoDB and Cognito deletion protection: a delete must first switch it off. */
+  readonly deletionProtection: boolean;
+  readonly logRetention: RetentionDays;
+  /** `POWERTOOLS_LOG_LEVEL` of every function. */
+  readonly logLevel: 'DEBUG' | 'INFO';
+  /** Default route throttling of the HTTP API stage (requests per second, burst). */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * The user pool's feature plan. Plus turns on threat protection (compromised credentials,
+   * adaptive authentication); it is priced per monthly active user, so dev stays on Essentials.
+   */
+  readonly userPoolFeaturePlan: FeaturePlan;
+  /** Origins allowed by CORS besides the app URL (local front-end servers in dev). */
+  readonly extraCorsOrigins: readonly string[];
+}
+
+const stageConfigs: Record<StageName, StageConfig> = {
+  dev: {
+    name: 'dev',
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    logRetention: RetentionDays.ONE_WEEK,
+    logLevel: 'DEBUG',
+    throttle: { rateLimit: 50, burstLimit: 100 },
+    userPoolFeaturePlan: FeaturePlan.ESSENTIALS,
+    extraCorsOrigins: ['http://localhost:3000', 'http://localhost:5173'],
+  },
+  prod: {
+    name: 'prod',
+    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true,
+    logRetention: RetentionDays.THREE_MONTHS,
+    logLevel: 'INFO',
+    throttle: { rateLimit: 500, burstLimit: 1000 },
+    userPoolFeaturePlan: FeaturePlan.PLUS,
+    extraCorsOrigins: [],
+  },
+};
+
+export function isStageName(value: unknown): value is StageName {
+  return typeof value === 'string' && (stageNames as readonly string[]).includes(value);
+}
+
+/** The configuration of a stage; throws for an unknown name so a typo never deploys. */
+export function stageConfigFor(name: unknown): StageConfig {
+  if (!isStageName(name)) {
+    throw new Error(`Unknown stage ${JSON.stringify(name)}: expected one of ${stageNames.join(', ')}`);
+  }
+  return stageConfigs[name];
+}

@@ -1,0 +1,399 @@
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AppFunction } from '../../lib/constructs/app-function.ts';
+import { stageConfigFor } from '../../lib/stage.ts';
+import { issuerFor } from '../../shared/auth/user-pool.ts';
+import { tableDefinition } from '../../shared/db/table.ts';
+import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
+import { routeList } from '../../shared/http/routes.ts';
+import { type BuiltPlinth, buildPlinth, testEnv } from './plinth-app.ts';
+
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every statement of the execution role of an area's function. */
+function statementsOf(template: Template, stack: Stack, fn: AppFunction): Statement[] {
+  const roleId = logicalId(stack, fn.role);
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+  return policies
+    .filter((policy) =>
+      (policy.Properties.Roles as unknown[]).some(
+        (role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId }),
+      ),
+    )
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((statement) => asList(statement.Action));
+
+/** A cross-stack value published by another Plinth stack, for vitest's `toEqual`. */
+const fromStack = (stackName: string) =>
+  expect.objectContaining({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: stackName }) });
+
+/** The same, for the CDK template matchers. */
+const fromStackMatch = (stackName: string) =>
+  Match.objectLike({ 'Fn::GetStackOutput': Match.objectLike({ StackName: stackName }) });
+
+describe('api stack (dev)', () => {
+  let plinth: BuiltPlinth;
+  let template: Template;
+
+  beforeAll(() => {
+    plinth = buildPlinth({ stage: 'dev' });
+    template = Template.fromStack(plinth.api);
+  });
+
+  describe('functions', () => {
+    it('creates one function per area', () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionAreas.length);
+      expect(Object.keys(plinth.api.functions).sort()).toEqual([...functionAreas].sort());
+    });
+
+    it.each(functionAreas)('runs %s on nodejs24.x arm64 with the function defaults', (area) => {
+      const fn = plinth.api.functions[area];
+
+      template.hasResource('AWS::Lambda::Function', {
+        Properties: Match.objectLike({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          MemorySize: 256,
+          Timeout: 10,
+          TracingConfig: { Mode: 'Active' },
+          LoggingConfig: { LogGroup: { Ref: logicalId(plinth.api, fn.logGroup) } },
+        }),
+      });
+    });
+
+    it('gives every function the variables shared/config/env.ts reads, plus Powertools settings', () => {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+
+      for (const fn of functions) {
+        expect(fn.Properties.Environment).toEqual({
+          Variables: {
+            TABLE_NAME: fromStack(plinth.data.stackName),
+            USER_POOL_ID: fromStack(plinth.auth.stackName),
+            EVENT_BUS_NAME: fromStack(plinth.events.stackName),
+            APP_URL: 'https://app.example.com',
+            MAIL_FROM: 'no-reply@example.com',
+            POWERTOOLS_SERVICE_NAME: 'plinth',
+            POWERTOOLS_LOG_LEVEL: 'DEBUG',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        });
+      }
+    });
+
+    it('keeps each function’s logs in its own log group for the stage’s retention', () => {
+      const retention = 7;
+      for (const area of functionAreas) {
+        const logGroupId = logicalId(plinth.api, plinth.api.functions[area].logGroup);
+        expect(template.toJSON().Resources[logGroupId]).toMatchObject({
+          Type: 'AWS::Logs::LogGroup',
+          Properties: { RetentionInDays: retention },
+          DeletionPolicy: 'Delete',
+        });
+      }
+    });
+  });
+
+  describe('permissions', () => {
+    const readActions = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+    const writeActions = [
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ];
+    const expectedTableActions: Record<FunctionArea, string[]> = {
+      system: [],
+      me: readActions,
+      tenants: [...readActions, ...writeActions],
+      members: [...readActions, ...writeActions],
+      invitations: [...readActions, ...writeActions],
+      projects: [...readActions, ...writeActions],
+      audit: readActions,
+    };
+
+    it('attaches no AWS managed policy to any role', () => {
+      const roles = Object.values(template.findResources('AWS::IAM::Role')) as Resource[];
+      expect(roles).toHaveLength(functionAreas.length);
+      for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    });
+
+    it('grants no wildcard action', () => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+      const actions = policies.flatMap((policy) =>
+        actionsOf((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement),
+      );
+      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+
+    it.each(functionAreas)(
+      'lets %s use "*" only for X-Ray, which has no resource-level permissions',
+      (area) => {
+        const statements = statementsOf(template, plinth.api, plinth.api.functions[area]);
+        const starStatements = statements.filter((statement) =>
+          asList(statement.Resource).some((resource) => JSON.stringify(resource).includes('*')),
+        );
+
+        expect(starStatements).toEqual([
+          {
+            Effect: 'Allow',
+            Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+            Resource: '*',
+          },
+        ]);
+      },
+    );
+
+    it.each(functionAreas)('lets %s write only to its own log group', (area) => {
+      const fn = plinth.api.functions[area];
+      const logStatements = statementsOf(template, plinth.api, fn).filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('logs:')),
+      );
+
+      expect(logStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logicalId(plinth.api, fn.logGroup), 'Arn'] },
+        },
+      ]);
+    });
+
+    it.each(functionAreas)('gives %s exactly the table actions its area needs, never Scan', (area) => {
+      const statements = statementsOf(template, plinth.api, plinth.api.functions[area]);
+      const tableActions = actionsOf(statements).filter((action) => action.startsWith('dynamodb:'));
+
+      expect(new Set(tableActions)).toEqual(new Set(expectedTableActions[area]));
+      expect(tableActions).not.toContain('dynamodb:Scan');
+    });
+
+    it.each(functionAreas.filter((area) => area !== 'system'))(
+      'lets %s query the declared indexes by name only',
+      (area) => {
+        const statements = statementsOf(template, plinth.api, plinth.api.functions[area]);
+        const indexResources = statements.flatMap((statement) =>
+          asList(statement.Resource).filter((resource) => JSON.stringify(resource).includes('/index/')),
+        );
+
+        expect(indexResources).toEqual(
+          tableDefinition.globalSecondaryIndexes.map((index) => ({
+            'Fn::Join': ['', [fromStack(plinth.data.stackName), `/index/${index.indexName}`]],
+          })),
+        );
+      },
+    );
+
+    it('grants cognito-idp:AdminGetUser only to the areas that read a user’s email', () => {
+      const cognitoActions = Object.fromEntries(
+        functionAreas.map((area) => [
+          area,
+          actionsOf(statementsOf(template, plinth.api, plinth.api.functions[area])).filter((action) =>
+            action.startsWith('cognito-idp:'),
+          ),
+        ]),
+      );
+
+      expect(cognitoActions).toEqual({
+        system: [],
+        me: ['cognito-idp:AdminGetUser'],
+        tenants: ['cognito-idp:AdminGetUser'],
+        members: [],
+        invitations: ['cognito-idp:AdminGetUser'],
+        projects: [],
+        audit: [],
+      });
+    });
+
+    it('lets only invitations send email, from the configured address', () => {
+      const senders = functionAreas.filter((area) =>
+        actionsOf(statementsOf(template, plinth.api, plinth.api.functions[area])).some((action) =>
+          action.startsWith('ses:'),
+        ),
+      );
+      const sesStatement = statementsOf(template, plinth.api, plinth.api.functions.invitations).find(
+        (statement) => actionsOf([statement]).includes('ses:SendEmail'),
+      );
+
+      expect(senders).toEqual(['invitations']);
+      expect(sesStatement).toMatchObject({
+        Action: 'ses:SendEmail',
+        Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@example.com' } },
+      });
+      expect(JSON.stringify(sesStatement?.Resource)).toContain(':identity/no-reply@example.com');
+      expect(JSON.stringify(sesStatement?.Resource)).toContain(':identity/example.com');
+    });
+
+    it('grants nothing on the event bus: publishing goes through the outbox', () => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+      const actions = policies.flatMap((policy) =>
+        actionsOf((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement),
+      );
+      expect(actions.filter((action) => action.startsWith('events:'))).toEqual([]);
+    });
+  });
+
+  describe('routes', () => {
+    it('creates exactly one route per entry of routeList', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Route', routeList.length);
+    });
+
+    it.each(routeList.map((route) => [routeKey(route), route] as const))(
+      '%s exists with its auth type and its area’s function',
+      (key, route) => {
+        const resources = template.toJSON().Resources as Record<string, Resource>;
+        const matches = Object.values(resources).filter(
+          (resource) => resource.Type === 'AWS::ApiGatewayV2::Route' && resource.Properties.RouteKey === key,
+        );
+        expect(matches).toHaveLength(1);
+        const properties = matches[0]?.Properties ?? {};
+
+        expect(properties.AuthorizationType).toBe(route.auth === 'jwt' ? 'JWT' : 'NONE');
+        if (route.auth === 'jwt') expect(properties.AuthorizerId).toBeDefined();
+        else expect(properties.AuthorizerId).toBeUndefined();
+
+        const target = properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+        const integration = resources[target['Fn::Join'][1][1].Ref];
+        expect(integration?.Properties).toMatchObject({
+          IntegrationType: 'AWS_PROXY',
+          PayloadFormatVersion: '2.0',
+          IntegrationUri: {
+            'Fn::GetAtt': [logicalId(plinth.api, plinth.api.functions[route.area].function), 'Arn'],
+          },
+        });
+      },
+    );
+
+    it('verifies Cognito access tokens with a JWT authorizer for the app client', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: {
+          Issuer: {
+            'Fn::Join': ['', [issuerFor(testEnv.region, ''), fromStackMatch(plinth.auth.stackName)]],
+          },
+          Audience: [fromStackMatch(plinth.auth.stackName)],
+        },
+      });
+    });
+  });
+
+  describe('stage and CORS', () => {
+    it('auto-deploys the $default stage with the stage’s throttling', () => {
+      const { throttle } = stageConfigFor('dev');
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: throttle.rateLimit,
+          ThrottlingBurstLimit: throttle.burstLimit,
+        },
+      });
+    });
+
+    it('writes JSON access logs with request id, ip, route, status and latency', () => {
+      const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as Resource;
+      const settings = stage.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
+
+      expect(JSON.parse(settings.Format)).toMatchObject({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latency: '$context.responseLatency',
+      });
+      expect(settings.DestinationArn).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^AccessLogs/), 'Arn'],
+      });
+    });
+
+    it('allows the app origin and local front-ends in dev', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'HTTP',
+        CorsConfiguration: Match.objectLike({
+          AllowOrigins: ['https://app.example.com', ...stageConfigFor('dev').extraCorsOrigins],
+          AllowHeaders: ['authorization', 'content-type'],
+        }),
+      });
+    });
+  });
+});
+
+describe('api stack (prod, with context)', () => {
+  let plinth: BuiltPlinth;
+  let template: Template;
+
+  beforeAll(() => {
+    plinth = buildPlinth({
+      stage: 'prod',
+      context: { appUrl: 'https://app.acme.test/welcome', mailFrom: 'hello@mail.acme.test' },
+    });
+    template = Template.fromStack(plinth.api);
+  });
+
+  it('passes appUrl and mailFrom from the CDK context to every function', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+    for (const fn of functions) {
+      expect(fn.Properties.Environment).toMatchObject({
+        Variables: {
+          APP_URL: 'https://app.acme.test/welcome',
+          MAIL_FROM: 'hello@mail.acme.test',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      });
+    }
+  });
+
+  it('allows only the app origin', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.acme.test'] }),
+    });
+  });
+
+  it('throttles with the prod limits', () => {
+    const { throttle } = stageConfigFor('prod');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      },
+    });
+  });
+
+  it('retains log groups for three months', () => {
+    const logGroups = Object.values(
+      template.toJSON().Resources as Record<string, Resource & { DeletionPolicy?: string }>,
+    ).filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(functionAreas.length + 1);
+    for (const logGroup of logGroups) {
+      expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain' });
+    }
+  });
+
+  it('lets invitations send from the configured address only', () => {
+    const sesStatement = statementsOf(template, plinth.api, plinth.api.functions.invitations).find(
+      (statement) => actionsOf([statement]).includes('ses:SendEmail'),
+    );
+    expect(sesStatement?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.acme.test' } });
+    expect(JSON.stringify(sesStatement?.Resource)).toContain(':identity/mail.acme.test');
+  });
+});

@@ -1,0 +1,108 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { userPoolDefinition } from '../../shared/auth/user-pool.ts';
+import { buildPlinth } from './plinth-app.ts';
+
+const POOL = 'AWS::Cognito::UserPool';
+const CLIENT = 'AWS::Cognito::UserPoolClient';
+const GROUP = 'AWS::Cognito::UserPoolGroup';
+
+describe('auth stack', () => {
+  let dev: Template;
+  let prod: Template;
+
+  beforeAll(() => {
+    dev = Template.fromStack(buildPlinth({ stage: 'dev' }).auth);
+    prod = Template.fromStack(buildPlinth({ stage: 'prod' }).auth);
+  });
+
+  it('enforces the password policy of the shared definition', () => {
+    const policy = userPoolDefinition.passwordPolicy;
+
+    dev.hasResourceProperties(POOL, {
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: policy.minLength,
+          RequireLowercase: policy.requireLowercase,
+          RequireUppercase: policy.requireUppercase,
+          RequireNumbers: policy.requireDigits,
+          RequireSymbols: policy.requireSymbols,
+          TemporaryPasswordValidityDays: policy.temporaryPasswordValidityDays,
+        },
+      },
+    });
+  });
+
+  it('signs people in with an auto-verified email, case-insensitively', () => {
+    dev.hasResourceProperties(POOL, {
+      UsernameAttributes: [...userPoolDefinition.usernameAttributes],
+      AutoVerifiedAttributes: [...userPoolDefinition.autoVerifiedAttributes],
+      UsernameConfiguration: { CaseSensitive: false },
+    });
+  });
+
+  it('offers optional TOTP MFA and recovers accounts by email only', () => {
+    dev.hasResourceProperties(POOL, {
+      MfaConfiguration: 'OPTIONAL',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
+    });
+  });
+
+  it('enforces threat protection on the Plus plan in prod', () => {
+    prod.hasResourceProperties(POOL, {
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+    });
+  });
+
+  it('stays on the Essentials plan in dev', () => {
+    dev.hasResourceProperties(POOL, { UserPoolTier: 'ESSENTIALS', UserPoolAddOns: Match.absent() });
+  });
+
+  it('protects and retains the prod pool', () => {
+    prod.hasResource(POOL, {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtection: 'ACTIVE' }),
+    });
+  });
+
+  it('lets the dev pool be destroyed with its stack', () => {
+    dev.hasResource(POOL, {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtection: 'INACTIVE' }),
+    });
+  });
+
+  it('has one public app client with the definition’s flows and token lifetimes', () => {
+    const client = userPoolDefinition.appClient;
+    dev.resourceCountIs(CLIENT, 1);
+
+    dev.hasResourceProperties(CLIENT, {
+      ClientName: client.name,
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      AccessTokenValidity: client.accessTokenValidityMinutes,
+      IdTokenValidity: client.idTokenValidityMinutes,
+      RefreshTokenValidity: client.refreshTokenValidityDays * 24 * 60,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'minutes' },
+      AllowedOAuthFlowsUserPoolClient: false,
+      PreventUserExistenceErrors: 'ENABLED',
+      EnableTokenRevocation: true,
+    });
+  });
+
+  it('does not allow admin password sign-in, which the definition turns off', () => {
+    expect(userPoolDefinition.appClient.authFlows.adminUserPassword).toBe(false);
+    dev.hasResourceProperties(CLIENT, {
+      ExplicitAuthFlows: Match.not(Match.arrayWith(['ALLOW_ADMIN_USER_PASSWORD_AUTH'])),
+    });
+  });
+
+  it('creates every group of the definition', () => {
+    dev.resourceCountIs(GROUP, userPoolDefinition.groups.length);
+    for (const group of userPoolDefinition.groups) {
+      dev.hasResourceProperties(GROUP, { GroupName: group.name, Description: group.description });
+    }
+  });
+});

@@ -1,0 +1,116 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tableDefinition } from '../../shared/db/table.ts';
+import { buildPlinth } from './plinth-app.ts';
+
+const TABLE = 'AWS::DynamoDB::GlobalTable';
+
+interface KeySchemaElement {
+  AttributeName: string;
+  KeyType: 'HASH' | 'RANGE';
+}
+
+interface TableProperties {
+  KeySchema: KeySchemaElement[];
+  AttributeDefinitions: { AttributeName: string; AttributeType: string }[];
+  GlobalSecondaryIndexes: { IndexName: string; KeySchema: KeySchemaElement[] }[];
+  TimeToLiveSpecification: { AttributeName: string; Enabled: boolean };
+  StreamSpecification: { StreamViewType: string };
+}
+
+function onlyTable(template: Template): { properties: TableProperties; resource: Record<string, unknown> } {
+  const tables = Object.values(template.findResources(TABLE));
+  expect(tables).toHaveLength(1);
+  const resource = tables[0] as { Properties: TableProperties };
+  return { properties: resource.Properties, resource };
+}
+
+const keyNames = (schema: KeySchemaElement[]) => ({
+  partitionKey: schema.find((key) => key.KeyType === 'HASH')?.AttributeName,
+  sortKey: schema.find((key) => key.KeyType === 'RANGE')?.AttributeName,
+});
+
+describe('data stack', () => {
+  let dev: Template;
+  let prod: Template;
+
+  beforeAll(() => {
+    dev = Template.fromStack(buildPlinth({ stage: 'dev' }).data);
+    prod = Template.fromStack(buildPlinth({ stage: 'prod' }).data);
+  });
+
+  it('holds exactly one table', () => {
+    dev.resourceCountIs(TABLE, 1);
+    prod.resourceCountIs(TABLE, 1);
+  });
+
+  it('agrees with the shared tableDefinition (keys, indexes, TTL, stream)', () => {
+    const { properties } = onlyTable(dev);
+
+    const table = {
+      ...keyNames(properties.KeySchema),
+      globalSecondaryIndexes: properties.GlobalSecondaryIndexes.map((index) => ({
+        indexName: index.IndexName,
+        ...keyNames(index.KeySchema),
+      })),
+      timeToLiveAttribute: properties.TimeToLiveSpecification.AttributeName,
+      stream: properties.StreamSpecification.StreamViewType,
+    };
+
+    expect(table).toEqual(tableDefinition);
+  });
+
+  it('declares every key attribute as a string', () => {
+    const { properties } = onlyTable(dev);
+    const keyAttributes = [
+      tableDefinition.partitionKey,
+      tableDefinition.sortKey,
+      ...tableDefinition.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+    ];
+
+    expect(properties.AttributeDefinitions).toEqual(
+      keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    );
+  });
+
+  it('projects all attributes into each index, enables TTL and bills per request', () => {
+    dev.hasResourceProperties(TABLE, {
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({ IndexName: 'gsi1', Projection: { ProjectionType: 'ALL' } }),
+      ]),
+    });
+  });
+
+  it.each([
+    ['dev', () => dev],
+    ['prod', () => prod],
+  ])('enables point-in-time recovery in %s', (_stage, template) => {
+    template().hasResourceProperties(TABLE, {
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
+    });
+  });
+
+  it('protects and retains the prod table', () => {
+    prod.hasResource(TABLE, {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })],
+      }),
+    });
+  });
+
+  it('lets the dev table be destroyed with its stack', () => {
+    dev.hasResource(TABLE, {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })],
+      }),
+    });
+  });
+});

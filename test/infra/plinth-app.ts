@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { addPlinthStacks, type PlinthStacks } from '../../lib/plinth.ts';
+import type { StageName } from '../../lib/stage.ts';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+/** A fixed environment so templates hold concrete regions and no test needs AWS credentials. */
+export const testEnv = { account: '123456789012', region: 'eu-west-1' } as const;
+
+export interface BuildOptions {
+  readonly stage: StageName;
+  /**
+   * Run CDK's built-in CloudFormation template validation on synth, as `cdk synth` does. Off by
+   * default: it costs seconds per app and template assertions do not need it.
+   */
+  readonly validateTemplates?: boolean;
+  /** Extra CDK context, e.g. `{ mailFrom: ... }`. */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+export interface BuiltPlinth extends PlinthStacks {
+  readonly app: App;
+}
+
+/** Builds the Plinth app as `bin/plinth.ts` does, with cdk.json's feature flags. */
+export function buildPlinth(options: BuildOptions): BuiltPlinth {
+  const app = new App({
+    builtinCloudFormationValidation: options.validateTemplates ?? false,
+    context: {
+      ...cdkJson.context,
+      stage: options.stage,
+      // Bundle no stack: assets get a placeholder instead of an esbuild run per function. Template
+      // assertions do not read bundles; app-function.test.ts bundles and runs one for real.
+      'aws:cdk:bundling-stacks': [],
+      ...options.context,
+    },
+  });
+  return { app, ...addPlinthStacks(app, { env: testEnv }) };
+}
