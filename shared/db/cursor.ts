@@ -35,14 +35,29 @@ function invalid(): never {
   ]);
 }
 
+/** DynamoDB refuses empty key values and sort keys above 1024 bytes (partition keys: 2048). */
+const isKeyValue = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= 1024;
+
+/** The attributes of a LastEvaluatedKey: the table's key, plus the index's key on a GSI query. */
+const keyShapes = {
+  pk: { sort: 'sk', all: ['pk', 'sk'] },
+  gsi1pk: { sort: 'gsi1sk', all: ['gsi1pk', 'gsi1sk', 'pk', 'sk'] },
+} as const;
+
 /**
  * Decodes a cursor made by {@link encodeCursor} for the same binding. `partitionAttribute` names
- * the key attribute that must equal the binding's partition (`pk` or `gsi1pk`).
+ * the key attribute that must equal the binding's partition (`pk` or `gsi1pk`). The fingerprint is
+ * not a secret, so a client can forge one: the key must also have exactly the attributes DynamoDB
+ * expects, as strings it accepts, and, when `sortRange` is given, a sort key (`sk` or `gsi1sk`)
+ * within the query's inclusive bounds; otherwise DynamoDB would refuse the start key with an
+ * error that reaches the client as a 500.
  */
 export function decodeCursor(
   cursor: string | undefined,
   binding: CursorBinding,
   partitionAttribute: 'pk' | 'gsi1pk' = 'pk',
+  sortRange?: { readonly from: string; readonly to: string },
 ): Key | undefined {
   if (cursor === undefined) return undefined;
   let decoded: unknown;
@@ -55,14 +70,17 @@ export function decodeCursor(
   const { k, f } = decoded as { k?: unknown; f?: unknown };
   if (f !== fingerprint(binding) || typeof k !== 'object' || k === null) return invalid();
   const entries = Object.entries(k);
-  const allowed = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+  const shape = keyShapes[partitionAttribute];
+  const expected: readonly string[] = shape.all;
   if (
-    entries.length === 0 ||
-    entries.some(([name, value]) => !allowed.has(name) || typeof value !== 'string')
+    entries.length !== expected.length ||
+    entries.some(([name, value]) => !expected.includes(name) || !isKeyValue(value))
   ) {
     return invalid();
   }
   const key = Object.fromEntries(entries) as Key;
   if (key[partitionAttribute] !== binding.partition) return invalid();
+  const sortKey = key[shape.sort] as string;
+  if (sortRange && (sortKey < sortRange.from || sortKey > sortRange.to)) return invalid();
   return key;
 }

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../http/errors.ts';
 import type { Db } from './client.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -24,6 +25,10 @@ export async function transactWrite(db: Db, steps: readonly TransactStep[]): Pro
       const index = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
       const toThrow = index >= 0 ? steps[index]?.onConditionFailed?.() : undefined;
       if (toThrow) throw toThrow;
+      // Another transaction touched the same items at the same moment: a retryable conflict, not a fault.
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) {
+        throw new ConflictError('Another request changed the same data at the same time; retry.');
+      }
     }
     throw error;
   }

@@ -18,3 +18,4 @@ export const userIdSchema = z.uuid();
 export const memberParams = tenantParams.extend({ userId: userIdSchema });
 export const changeRoleBody = z.strictObject({ role: roleSchema });
 export { idSchema };
+export type ChangeRoleInput = z.infer<typeof changeRoleBody>;

@@ -5,6 +5,7 @@ import { keys } from '../db/keys.ts';
 import { transactWrite } from '../db/transact.ts';
 import { ConflictError, NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
+import { joinSteps } from '../members/members.records.ts';
 import type { Role } from '../tenancy/permissions.ts';
 import { type MemberRecord, type TenantRecord, withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
@@ -48,26 +49,7 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
             },
           },
         },
-        {
-          item: {
-            Put: {
-              TableName: db.tableName,
-              Item: { ...keys.member(tenant.tenantId, owner.userId), type: 'member', ...owner },
-            },
-          },
-        },
-        {
-          item: {
-            Put: {
-              TableName: db.tableName,
-              Item: {
-                ...keys.memberEmail(tenant.tenantId, owner.email),
-                type: 'member-email',
-                userId: owner.userId,
-              },
-            },
-          },
-        },
+        ...joinSteps(db, owner),
         auditStep(db, { ...audit, tenantId: tenant.tenantId }, deps),
       ]);
     },

@@ -1,0 +1,40 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { createRuntime } from '#shared/app/runtime.ts';
+import { createApiHandler, implement } from '#shared/http/api-handler.ts';
+import { routes } from '#shared/http/routes.ts';
+import { createSesInvitationMailer } from '#shared/invitations/invitation-mailer.ts';
+import { createInvitationRepository } from '#shared/invitations/invitations.repository.ts';
+import { createInvitationService } from '#shared/invitations/invitations.service.ts';
+import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
+
+const { env, db, clock, newId, tenancy } = createRuntime();
+// Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally.
+const cognito = new CognitoIdentityProviderClient({ region: env.AWS_REGION });
+const ses = new SESv2Client({ region: env.AWS_REGION });
+const invitations = createInvitationService({
+  invitations: createInvitationRepository(db, { clock, newId }),
+  directory: createCognitoDirectory(cognito, env.USER_POOL_ID),
+  mailer: createSesInvitationMailer(ses, env.MAIL_FROM),
+  clock,
+  newId,
+  appUrl: env.APP_URL,
+  ttlDays: env.INVITATION_TTL_DAYS,
+});
+
+export const handler = createApiHandler('invitations', [
+  implement(routes.listInvitations, async ({ params, query, caller, request }) =>
+    invitations.list(await tenancy.resolve(caller, params.tenantId, request), query),
+  ),
+  implement(routes.createInvitation, async ({ params, body, caller, request }) =>
+    invitations.create(await tenancy.resolve(caller, params.tenantId, request), body),
+  ),
+  implement(routes.revokeInvitation, async ({ params, caller, request }) => {
+    await invitations.revoke(await tenancy.resolve(caller, params.tenantId, request), params.invitationId);
+    return undefined;
+  }),
+  implement(routes.listMyInvitations, async ({ caller }) => invitations.listMine(caller)),
+  implement(routes.acceptInvitation, async ({ params, caller, request }) =>
+    invitations.accept(caller, params.invitationId, request),
+  ),
+]);

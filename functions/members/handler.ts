@@ -1,0 +1,21 @@
+import { createRuntime } from '#shared/app/runtime.ts';
+import { createApiHandler, implement } from '#shared/http/api-handler.ts';
+import { routes } from '#shared/http/routes.ts';
+import { createMemberRepository } from '#shared/members/members.repository.ts';
+import { createMemberService } from '#shared/members/members.service.ts';
+
+const { db, clock, newId, tenancy } = createRuntime();
+const members = createMemberService({ members: createMemberRepository(db, { clock, newId }), clock });
+
+export const handler = createApiHandler('members', [
+  implement(routes.listMembers, async ({ params, query, caller, request }) =>
+    members.list(await tenancy.resolve(caller, params.tenantId, request), query),
+  ),
+  implement(routes.updateMember, async ({ params, body, caller, request }) =>
+    members.changeRole(await tenancy.resolve(caller, params.tenantId, request), params.userId, body),
+  ),
+  implement(routes.removeMember, async ({ params, caller, request }) => {
+    await members.remove(await tenancy.resolve(caller, params.tenantId, request), params.userId);
+    return undefined;
+  }),
+]);

@@ -1,0 +1,310 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
+import type { Db } from '../db/client.ts';
+import { decodeCursor, encodeCursor } from '../db/cursor.ts';
+import { keys } from '../db/keys.ts';
+import { type TransactStep, transactWrite } from '../db/transact.ts';
+import { ConflictError } from '../http/errors.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import { joinSteps, ownerAddedStep } from '../members/members.records.ts';
+import type { Page } from '../members/members.repository.ts';
+import type { Member } from '../members/members.schema.ts';
+import { withoutKeys } from '../tenancy/records.ts';
+import type { TenantContext } from '../tenancy/tenant-context.ts';
+import type { Identity } from '../users/identity-directory.ts';
+import { type StoredInvitation, ttlFor } from './invitation-expiry.ts';
+import { PendingInvitationExistsError } from './invitations.errors.ts';
+
+type Audit = Omit<AuditEvent, 'tenantId'>;
+
+/** Invitations of one tenant, as its members manage them; only reachable through a {@link TenantContext}. */
+export interface TenantInvitationRepository {
+  list(options: { limit: number; cursor?: string | undefined }): Promise<Page<StoredInvitation>>;
+  get(invitationId: string): Promise<StoredInvitation | undefined>;
+  /**
+   * Stores a pending invitation and claims the email's pending guard, in one transaction. Throws a
+   * 409 when the email is already a member, and {@link PendingInvitationExistsError} when an
+   * unexpired invitation for it is pending.
+   */
+  create(invitation: StoredInvitation, audit: Audit): Promise<void>;
+  /** The invitation the email's pending guard names, if any (it may have expired since). */
+  findPending(email: string): Promise<StoredInvitation | undefined>;
+  /** Pending → revoked and frees the guard; 409 unless still pending and unexpired at `revokedAt`. */
+  revoke(revoked: StoredInvitation & { revokedAt: string; revokedBy: string }, audit: Audit): Promise<void>;
+}
+
+/**
+ * Invitations addressed to one person, found by their verified email: the invitation itself is
+ * the proof that lets a non-member reach the tenant, so no tenant id comes from the request.
+ */
+export interface InviteeInvitationRepository {
+  /** Stored-pending invitations for the email (expired ones included; the caller filters by time). */
+  listPending(): Promise<StoredInvitation[]>;
+  get(invitationId: string): Promise<StoredInvitation | undefined>;
+  /**
+   * In one transaction: pending → accepted (on condition it is still pending and unexpired at
+   * `acceptedAt`), frees the guard, writes the membership and its email guard, counts a new owner,
+   * checks the tenant is active, and writes the audit entries.
+   */
+  accept(
+    accepted: StoredInvitation & { acceptedAt: string; acceptedBy: string },
+    member: Member,
+    audits: readonly Audit[],
+  ): Promise<void>;
+}
+
+/** Pages a person's invitations are read in; a person has few, this only bounds a pathological case. */
+const MAX_INVITEE_PAGES = 10;
+
+const notOpen = () =>
+  new ConflictError('The invitation is no longer pending: it was accepted, revoked or has expired.');
+const tenantInactive = () => new ConflictError('This tenant no longer accepts new members.');
+
+export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: IdGenerator }) {
+  const invitationKey = (i: Pick<StoredInvitation, 'tenantId' | 'invitationId' | 'email'>) => {
+    const { gsi1pk: _g, gsi1sk: _s, ...key } = keys.invitation(i.tenantId, i.invitationId, i.email);
+    return key;
+  };
+  const fromItem = (item: Record<string, unknown>) => withoutKeys(item) as unknown as StoredInvitation;
+
+  /** The guard is freed only if it is this invitation's (an expired one may have been replaced). */
+  const freeGuard = (invitation: StoredInvitation): TransactStep => ({
+    item: {
+      Delete: {
+        TableName: db.tableName,
+        Key: keys.pendingInvitation(invitation.tenantId, invitation.email),
+        ConditionExpression: 'invitationId = :id',
+        ExpressionAttributeValues: { ':id': invitation.invitationId },
+      },
+    },
+    onConditionFailed: notOpen,
+  });
+
+  /** Moves a pending, unexpired (at `at`) invitation to `status`, setting the given fields too. */
+  const closeStep = (
+    invitation: StoredInvitation,
+    status: 'accepted' | 'revoked',
+    at: string,
+    fields: Record<string, string>,
+  ): TransactStep => {
+    const names = Object.keys(fields);
+    return {
+      item: {
+        Update: {
+          TableName: db.tableName,
+          Key: invitationKey(invitation),
+          UpdateExpression: `SET #status = :status, ${names.map((n) => `#${n} = :${n}`).join(', ')}`,
+          ConditionExpression: '#status = :pending AND expiresAt > :now',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            ...Object.fromEntries(names.map((n) => [`#${n}`, n])),
+          },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':pending': 'pending',
+            ':now': at,
+            ...Object.fromEntries(names.map((n) => [`:${n}`, fields[n]])),
+          },
+        },
+      },
+      onConditionFailed: notOpen,
+    };
+  };
+
+  return {
+    forTenant(ctx: TenantContext): TenantInvitationRepository {
+      const { tenantId } = ctx;
+      const audit = (event: Audit) => auditStep(db, { ...event, tenantId }, deps);
+      const prefix = keys.invitationsPrefix(tenantId);
+      const binding = { partition: prefix.pk, scope: 'invitations' };
+      const sortRange = { from: prefix.skPrefix, to: `${prefix.skPrefix}~` };
+
+      const get = async (invitationId: string) => {
+        const result = await db.client.send(
+          new GetCommand({
+            TableName: db.tableName,
+            // The email is only part of the index key, so the table key is the same for any email.
+            Key: invitationKey({ tenantId, invitationId, email: '' }),
+            ConsistentRead: true,
+          }),
+        );
+        return result.Item ? fromItem(result.Item) : undefined;
+      };
+
+      return {
+        async list({ limit, cursor }) {
+          const result = await db.client.send(
+            new QueryCommand({
+              TableName: db.tableName,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
+              Limit: limit,
+              ExclusiveStartKey: decodeCursor(cursor, binding, 'pk', sortRange),
+            }),
+          );
+          return {
+            items: (result.Items ?? []).map(fromItem),
+            nextCursor: encodeCursor(result.LastEvaluatedKey, binding),
+          };
+        },
+
+        get,
+
+        async create(invitation, event) {
+          const ttl = ttlFor(new Date(invitation.expiresAt));
+          await transactWrite(db, [
+            {
+              item: {
+                ConditionCheck: {
+                  TableName: db.tableName,
+                  Key: keys.memberEmail(tenantId, invitation.email),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              onConditionFailed: () =>
+                new ConflictError(`${invitation.email} is already a member of this tenant.`),
+            },
+            {
+              item: {
+                Put: {
+                  TableName: db.tableName,
+                  Item: {
+                    ...keys.pendingInvitation(tenantId, invitation.email),
+                    type: 'invitation-email',
+                    invitationId: invitation.invitationId,
+                    role: invitation.role,
+                    expiresAt: invitation.expiresAt,
+                    ttl,
+                  },
+                  // An expired invitation no longer blocks a new one for the same email.
+                  ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+                  ExpressionAttributeValues: { ':now': invitation.createdAt },
+                },
+              },
+              onConditionFailed: () => new PendingInvitationExistsError(invitation.email),
+            },
+            {
+              item: {
+                Put: {
+                  TableName: db.tableName,
+                  Item: {
+                    ...keys.invitation(tenantId, invitation.invitationId, invitation.email),
+                    type: 'invitation',
+                    ttl,
+                    ...invitation,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              onConditionFailed: () => new ConflictError('The invitation already exists.'),
+            },
+            audit(event),
+          ]);
+        },
+
+        async findPending(email) {
+          const result = await db.client.send(
+            new GetCommand({
+              TableName: db.tableName,
+              Key: keys.pendingInvitation(tenantId, email),
+              ConsistentRead: true,
+            }),
+          );
+          const invitationId = result.Item?.invitationId;
+          return typeof invitationId === 'string' ? get(invitationId) : undefined;
+        },
+
+        async revoke(revoked, event) {
+          await transactWrite(db, [
+            closeStep(revoked, 'revoked', revoked.revokedAt, {
+              revokedAt: revoked.revokedAt,
+              revokedBy: revoked.revokedBy,
+            }),
+            freeGuard(revoked),
+            audit(event),
+          ]);
+        },
+      };
+    },
+
+    forInvitee(identity: Identity): InviteeInvitationRepository {
+      // The email is the proof of who the invitee is; an unverified one proves nothing.
+      if (!identity.emailVerified) throw new Error('forInvitee needs a verified email');
+      const { email } = identity;
+
+      return {
+        async listPending() {
+          const index = keys.invitationsForEmail(email);
+          const found: StoredInvitation[] = [];
+          let startKey: Record<string, unknown> | undefined;
+          for (let page = 0; page < MAX_INVITEE_PAGES; page++) {
+            const result = await db.client.send(
+              new QueryCommand({
+                TableName: db.tableName,
+                IndexName: 'gsi1',
+                KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+                FilterExpression: '#status = :pending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':pk': index.gsi1pk,
+                  ':prefix': index.gsi1skPrefix,
+                  ':pending': 'pending',
+                },
+                ExclusiveStartKey: startKey,
+              }),
+            );
+            found.push(...(result.Items ?? []).map(fromItem));
+            startKey = result.LastEvaluatedKey;
+            if (!startKey) break;
+          }
+          return found;
+        },
+
+        async get(invitationId) {
+          const key = keys.invitationForEmail(email, invitationId);
+          const result = await db.client.send(
+            new QueryCommand({
+              TableName: db.tableName,
+              IndexName: 'gsi1',
+              KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
+              ExpressionAttributeValues: { ':pk': key.gsi1pk, ':sk': key.gsi1sk },
+            }),
+          );
+          const item = result.Items?.[0];
+          return item ? fromItem(item) : undefined;
+        },
+
+        async accept(accepted, member, events) {
+          const { tenantId } = accepted;
+          const tenantActive: TransactStep =
+            member.role === 'owner'
+              ? ownerAddedStep(db, tenantId, tenantInactive)
+              : {
+                  item: {
+                    ConditionCheck: {
+                      TableName: db.tableName,
+                      Key: keys.tenant(tenantId),
+                      ConditionExpression: '#status = :active',
+                      ExpressionAttributeNames: { '#status': 'status' },
+                      ExpressionAttributeValues: { ':active': 'active' },
+                    },
+                  },
+                  onConditionFailed: tenantInactive,
+                };
+          await transactWrite(db, [
+            closeStep(accepted, 'accepted', accepted.acceptedAt, {
+              acceptedAt: accepted.acceptedAt,
+              acceptedBy: accepted.acceptedBy,
+            }),
+            freeGuard(accepted),
+            ...joinSteps(db, member),
+            tenantActive,
+            ...events.map((event) => auditStep(db, { ...event, tenantId }, deps)),
+          ]);
+        },
+      };
+    },
+  };
+}
+
+export type InvitationRepositoryFactory = ReturnType<typeof createInvitationRepository>;

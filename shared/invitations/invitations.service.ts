@@ -1,0 +1,234 @@
+import type { Caller } from '../auth/caller.ts';
+import type { RequestMeta } from '../http/api-handler.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../http/errors.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import type { Page } from '../members/members.repository.ts';
+import type { Member } from '../members/members.schema.ts';
+import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
+import type { Identity, IdentityDirectory } from '../users/identity-directory.ts';
+import {
+  acceptUrlFor,
+  effectiveStatus,
+  expiresAtFor,
+  isOpen,
+  type StoredInvitation,
+  toInvitation,
+} from './invitation-expiry.ts';
+import type { InvitationMailer } from './invitation-mailer.ts';
+import { InvitationEmailError, PendingInvitationExistsError } from './invitations.errors.ts';
+import type { InvitationRepositoryFactory } from './invitations.repository.ts';
+import type { CreateInvitationInput, Invitation } from './invitations.schema.ts';
+
+export interface InvitationServiceDeps {
+  readonly invitations: InvitationRepositoryFactory;
+  /** Where the invitee's verified email comes from (access tokens carry none). */
+  readonly directory: IdentityDirectory;
+  readonly mailer: InvitationMailer;
+  readonly clock: Clock;
+  readonly newId: IdGenerator;
+  /** Base of the accept link: `${appUrl}/invitations/${invitationId}`. */
+  readonly appUrl: string;
+  /** Days an invitation stays acceptable (INVITATION_TTL_DAYS). */
+  readonly ttlDays: number;
+}
+
+/**
+ * Invitation use cases: members with `members:invite` invite by email (never above their own
+ * role), the invitee sees and accepts invitations sent to their verified email, admins revoke.
+ */
+export function createInvitationService(deps: InvitationServiceDeps) {
+  const { invitations, directory, mailer, clock, newId, appUrl, ttlDays } = deps;
+  const actor = (ctx: TenantContext) => ({ userId: ctx.caller.userId, email: ctx.member.email });
+
+  /** The caller's identity when their email is verified; an unverified address proves nothing. */
+  async function verifiedIdentity(caller: Caller): Promise<Identity | undefined> {
+    const identity = await directory.getUser(caller.userId);
+    return identity?.emailVerified ? identity : undefined;
+  }
+
+  /**
+   * Delivery failure policy: the invitation is written first (one transaction with its guard and
+   * audit entry), then mailed. If SES fails the request answers 502 and the invitation stays
+   * pending; the client's retry of the same request finds it (same email and role) and sends the
+   * email again instead of getting a 409. Nothing is half-written and nothing is lost.
+   */
+  async function send(ctx: TenantContext, invitation: StoredInvitation): Promise<void> {
+    try {
+      await mailer.sendInvitation({
+        to: invitation.email,
+        tenantName: invitation.tenantName,
+        role: invitation.role,
+        acceptUrl: acceptUrlFor(appUrl, invitation.invitationId),
+        expiresAt: invitation.expiresAt,
+        invitedBy: ctx.member.email,
+      });
+    } catch (cause) {
+      throw new InvitationEmailError(invitation.invitationId, { cause });
+    }
+  }
+
+  /** The open invitation a repeated request may re-send, or the 409 that explains why not. */
+  async function openDuplicate(
+    ctx: TenantContext,
+    input: CreateInvitationInput,
+    now: Date,
+    conflict: PendingInvitationExistsError,
+  ): Promise<StoredInvitation> {
+    const existing = await invitations.forTenant(ctx).findPending(input.email);
+    if (!existing || !isOpen(existing, now)) throw conflict;
+    if (existing.role !== input.role) {
+      throw new ConflictError(
+        `A pending invitation for ${input.email} already exists with the ${existing.role} role; ` +
+          'revoke it before inviting with another role.',
+      );
+    }
+    return existing;
+  }
+
+  return {
+    /** Managers and above see the tenant's invitations (they are the ones who invite). */
+    async list(
+      ctx: TenantContext,
+      page: { limit: number; cursor?: string | undefined },
+    ): Promise<Page<Invitation>> {
+      authorize(ctx, 'members:invite');
+      const result = await invitations.forTenant(ctx).list(page);
+      const now = clock();
+      return { ...result, items: result.items.map((i) => toInvitation(i, now, appUrl)) };
+    },
+
+    /**
+     * Invites `input.email` with `input.role` and emails the link. Repeating the request while the
+     * invitation is pending (same email and role) re-sends the email and returns the same
+     * invitation; a different role is a 409, as is an email that is already a member.
+     */
+    async create(ctx: TenantContext, input: CreateInvitationInput): Promise<Invitation> {
+      authorize(ctx, 'members:invite', { grantsRole: input.role });
+      const now = clock();
+      let invitation: StoredInvitation = {
+        invitationId: newId(),
+        tenantId: ctx.tenantId,
+        tenantName: ctx.tenant.name,
+        email: input.email,
+        role: input.role,
+        status: 'pending',
+        invitedBy: ctx.caller.userId,
+        createdAt: now.toISOString(),
+        expiresAt: expiresAtFor(now, ttlDays).toISOString(),
+      };
+      try {
+        await invitations.forTenant(ctx).create(invitation, {
+          actor: actor(ctx),
+          request: ctx.request,
+          action: 'invitation.created',
+          target: { type: 'invitation', id: invitation.invitationId },
+          before: null,
+          after: { ...invitation },
+        });
+      } catch (error) {
+        if (!(error instanceof PendingInvitationExistsError)) throw error;
+        invitation = await openDuplicate(ctx, input, now, error);
+      }
+      await send(ctx, invitation);
+      return toInvitation(invitation, now, appUrl);
+    },
+
+    /** Admins revoke pending invitations, owners also those that would make an owner. */
+    async revoke(ctx: TenantContext, invitationId: string): Promise<void> {
+      authorize(ctx, 'invitations:revoke');
+      const repository = invitations.forTenant(ctx);
+      const before = await repository.get(invitationId);
+      if (!before) throw new NotFoundError('Invitation not found.');
+      authorize(ctx, 'invitations:revoke', { targetRole: before.role });
+      const now = clock();
+      const status = effectiveStatus(before, now);
+      if (status !== 'pending') {
+        throw new ConflictError(`The invitation is ${status}; only pending invitations can be revoked.`);
+      }
+      const after = {
+        ...before,
+        status: 'revoked' as const,
+        revokedAt: now.toISOString(),
+        revokedBy: ctx.caller.userId,
+      };
+      await repository.revoke(after, {
+        actor: actor(ctx),
+        request: ctx.request,
+        action: 'invitation.revoked',
+        target: { type: 'invitation', id: invitationId },
+        before: { ...before },
+        after: { ...after },
+      });
+    },
+
+    /**
+     * Pending, unexpired invitations for the caller's verified email. An unverified email sees an
+     * empty list (not a 403): listing is harmless, and the client learns why from `emailVerified`
+     * at GET /v1/me; accepting is where the 403 explains what to do.
+     */
+    async listMine(caller: Caller): Promise<{ items: Invitation[] }> {
+      const identity = await verifiedIdentity(caller);
+      if (!identity) return { items: [] };
+      const now = clock();
+      const pending = await invitations.forInvitee(identity).listPending();
+      return { items: pending.filter((i) => isOpen(i, now)).map((i) => toInvitation(i, now, appUrl)) };
+    },
+
+    /**
+     * Joins the tenant with the invitation's role. The invitation is looked up under the caller's
+     * verified email, so somebody else's invitation is a 404; one that is no longer pending
+     * (accepted, revoked or expired) is a 409.
+     */
+    async accept(caller: Caller, invitationId: string, request: RequestMeta): Promise<Member> {
+      const identity = await verifiedIdentity(caller);
+      if (!identity) {
+        throw new ForbiddenError(
+          'Verify your email address first: an invitation is accepted with the verified email it was sent to.',
+        );
+      }
+      const repository = invitations.forInvitee(identity);
+      const before = await repository.get(invitationId);
+      if (!before) throw new NotFoundError('Invitation not found.');
+      const now = clock();
+      const status = effectiveStatus(before, now);
+      if (status === 'expired') {
+        throw new ConflictError(`This invitation expired at ${before.expiresAt}; ask for a new one.`);
+      }
+      if (status !== 'pending') throw new ConflictError(`This invitation was already ${status}.`);
+
+      const at = now.toISOString();
+      const after = { ...before, status: 'accepted' as const, acceptedAt: at, acceptedBy: caller.userId };
+      const member: Member = {
+        tenantId: before.tenantId,
+        userId: caller.userId,
+        email: identity.email,
+        role: before.role,
+        status: 'active',
+        joinedAt: at,
+        updatedAt: at,
+      };
+      const who = { userId: caller.userId, email: identity.email };
+      await repository.accept(after, member, [
+        {
+          actor: who,
+          request,
+          action: 'invitation.accepted',
+          target: { type: 'invitation', id: invitationId },
+          before: { ...before },
+          after: { ...after },
+        },
+        {
+          actor: who,
+          request,
+          action: 'member.joined',
+          target: { type: 'member', id: caller.userId },
+          before: null,
+          after: { ...member },
+        },
+      ]);
+      return member;
+    },
+  };
+}
+
+export type InvitationService = ReturnType<typeof createInvitationService>;

@@ -1,0 +1,95 @@
+import type { Db } from '../db/client.ts';
+import { keys } from '../db/keys.ts';
+import type { TransactStep } from '../db/transact.ts';
+import { ConflictError } from '../http/errors.ts';
+import type { Member } from './members.schema.ts';
+
+/** The stored membership item: the member plus its keys (gsi1 lists a user's tenants). */
+export function memberItem(member: Member) {
+  return { ...keys.member(member.tenantId, member.userId), type: 'member', ...member } as const;
+}
+
+/** The guard that makes "this email is already a member" one conditional check for invitations. */
+export function memberEmailItem(member: Pick<Member, 'tenantId' | 'email' | 'userId'>) {
+  return {
+    ...keys.memberEmail(member.tenantId, member.email),
+    type: 'member-email',
+    userId: member.userId,
+  } as const;
+}
+
+/**
+ * The transaction steps that make someone a member: the membership and its email guard, each
+ * conditional so joining twice is a 409. Tenant creation (owner) and invitation acceptance both use
+ * these, so a membership is written one way only. Emails must be lower-case.
+ */
+export function joinSteps(db: Db, member: Member): TransactStep[] {
+  const alreadyMember = () => new ConflictError('You are already a member of this tenant.');
+  return [
+    {
+      item: {
+        Put: {
+          TableName: db.tableName,
+          Item: memberItem(member),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      onConditionFailed: alreadyMember,
+    },
+    {
+      item: {
+        Put: {
+          TableName: db.tableName,
+          Item: memberEmailItem(member),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      onConditionFailed: () =>
+        new ConflictError(`${member.email} is already a member of this tenant under another account.`),
+    },
+  ];
+}
+
+/** The message of every 409 that would leave a tenant without an owner. */
+export const LAST_OWNER_MESSAGE =
+  'A tenant must keep at least one owner: make another member an owner first.';
+
+/**
+ * Decrements the tenant's `ownerCount`, on condition that another owner remains, inside the
+ * transaction that demotes or removes an owner: two concurrent demotions of the last two owners
+ * cannot both succeed, and no read-then-write is involved.
+ */
+export function ownerRemovedStep(db: Db, tenantId: string): TransactStep {
+  return {
+    item: {
+      Update: {
+        TableName: db.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: 'SET ownerCount = ownerCount - :one',
+        ConditionExpression: 'ownerCount > :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    },
+    onConditionFailed: () => new ConflictError(LAST_OWNER_MESSAGE),
+  };
+}
+
+/**
+ * Increments the tenant's `ownerCount` inside the transaction that makes someone an owner; fails
+ * with `onInactive` unless the tenant is active.
+ */
+export function ownerAddedStep(db: Db, tenantId: string, onInactive: () => Error): TransactStep {
+  return {
+    item: {
+      Update: {
+        TableName: db.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: 'SET ownerCount = ownerCount + :one',
+        ConditionExpression: '#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':one': 1, ':active': 'active' },
+      },
+    },
+    onConditionFailed: onInactive,
+  };
+}

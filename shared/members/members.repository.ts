@@ -1,0 +1,129 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
+import type { Db } from '../db/client.ts';
+import { decodeCursor, encodeCursor } from '../db/cursor.ts';
+import { keys } from '../db/keys.ts';
+import { type TransactStep, transactWrite } from '../db/transact.ts';
+import { ConflictError } from '../http/errors.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import { withoutKeys } from '../tenancy/records.ts';
+import type { TenantContext } from '../tenancy/tenant-context.ts';
+import { ownerAddedStep, ownerRemovedStep } from './members.records.ts';
+import type { Member } from './members.schema.ts';
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string | undefined;
+}
+
+type Audit = Omit<AuditEvent, 'tenantId'>;
+
+/** Members of one tenant; only reachable through a verified {@link TenantContext}. */
+export interface MemberRepository {
+  list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Member>>;
+  get(userId: string): Promise<Member | undefined>;
+  /**
+   * Writes `after`'s role, on condition the member still has `before`'s role, and keeps the tenant's
+   * owner count in step; 409 when it would leave no owner or the member changed meanwhile.
+   */
+  changeRole(before: Member, after: Member, audit: Audit): Promise<void>;
+  /** Deletes the membership and its email guard; 409 when it would leave no owner. */
+  remove(member: Member, audit: Audit): Promise<void>;
+}
+
+const changedMeanwhile = () =>
+  new ConflictError('The member was changed or removed meanwhile; reload and retry.');
+
+const tenantInactive = () => new ConflictError('The tenant is no longer active.');
+
+export function createMemberRepository(db: Db, deps: { clock: Clock; newId: IdGenerator }) {
+  return {
+    forTenant(ctx: TenantContext): MemberRepository {
+      const { tenantId } = ctx;
+      const audit = (event: Audit) => auditStep(db, { ...event, tenantId }, deps);
+      const prefix = keys.membersPrefix(tenantId);
+      const binding = { partition: prefix.pk, scope: 'members' };
+      // '~' sorts after every character of a user id, so the range holds exactly the member items.
+      const sortRange = { from: prefix.skPrefix, to: `${prefix.skPrefix}~` };
+
+      /** The member item, unchanged since it was read with `role`. */
+      const memberAsRead = (member: Member) => ({
+        ConditionExpression: 'attribute_exists(pk) AND #role = :expectedRole',
+        ExpressionAttributeNames: { '#role': 'role' },
+        ExpressionAttributeValues: { ':expectedRole': member.role },
+      });
+
+      return {
+        async list({ limit, cursor }) {
+          const result = await db.client.send(
+            new QueryCommand({
+              TableName: db.tableName,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
+              Limit: limit,
+              ExclusiveStartKey: decodeCursor(cursor, binding, 'pk', sortRange),
+            }),
+          );
+          return {
+            items: (result.Items ?? []).map((i) => withoutKeys(i) as Member),
+            nextCursor: encodeCursor(result.LastEvaluatedKey, binding),
+          };
+        },
+
+        async get(userId) {
+          const { gsi1pk: _g, gsi1sk: _s, ...key } = keys.member(tenantId, userId);
+          const result = await db.client.send(
+            new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true }),
+          );
+          return result.Item ? (withoutKeys(result.Item) as Member) : undefined;
+        },
+
+        async changeRole(before, after, event) {
+          const { gsi1pk: _g, gsi1sk: _s, ...key } = keys.member(tenantId, before.userId);
+          const condition = memberAsRead(before);
+          const steps: TransactStep[] = [
+            {
+              item: {
+                Update: {
+                  TableName: db.tableName,
+                  Key: key,
+                  UpdateExpression: 'SET #role = :role, updatedAt = :updatedAt',
+                  ConditionExpression: condition.ConditionExpression,
+                  ExpressionAttributeNames: condition.ExpressionAttributeNames,
+                  ExpressionAttributeValues: {
+                    ...condition.ExpressionAttributeValues,
+                    ':role': after.role,
+                    ':updatedAt': after.updatedAt,
+                  },
+                },
+              },
+              onConditionFailed: changedMeanwhile,
+            },
+          ];
+          if (before.role === 'owner' && after.role !== 'owner') steps.push(ownerRemovedStep(db, tenantId));
+          if (before.role !== 'owner' && after.role === 'owner') {
+            steps.push(ownerAddedStep(db, tenantId, tenantInactive));
+          }
+          await transactWrite(db, [...steps, audit(event)]);
+        },
+
+        async remove(member, event) {
+          const { gsi1pk: _g, gsi1sk: _s, ...key } = keys.member(tenantId, member.userId);
+          const steps: TransactStep[] = [
+            {
+              item: { Delete: { TableName: db.tableName, Key: key, ...memberAsRead(member) } },
+              onConditionFailed: changedMeanwhile,
+            },
+            {
+              item: { Delete: { TableName: db.tableName, Key: keys.memberEmail(tenantId, member.email) } },
+            },
+          ];
+          if (member.role === 'owner') steps.push(ownerRemovedStep(db, tenantId));
+          await transactWrite(db, [...steps, audit(event)]);
+        },
+      };
+    },
+  };
+}
+
+export type MemberRepositoryFactory = ReturnType<typeof createMemberRepository>;

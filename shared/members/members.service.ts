@@ -1,0 +1,71 @@
+import { NotFoundError } from '../http/errors.ts';
+import type { Clock } from '../ids.ts';
+import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
+import type { MemberRepositoryFactory, Page } from './members.repository.ts';
+import type { ChangeRoleInput, Member } from './members.schema.ts';
+
+export interface MemberServiceDeps {
+  readonly members: MemberRepositoryFactory;
+  readonly clock: Clock;
+}
+
+/**
+ * Member use cases. Every one is authorized against the caller's role with `authorize`, which also
+ * stops anyone acting on or granting a role above their own; the "at least one owner" rule is a
+ * condition in the repository's transaction, not a read here.
+ */
+export function createMemberService({ members, clock }: MemberServiceDeps) {
+  const actor = (ctx: TenantContext) => ({ userId: ctx.caller.userId, email: ctx.member.email });
+
+  async function find(ctx: TenantContext, userId: string): Promise<Member> {
+    const member = await members.forTenant(ctx).get(userId);
+    if (!member) throw new NotFoundError('Member not found.');
+    return member;
+  }
+
+  return {
+    async list(
+      ctx: TenantContext,
+      page: { limit: number; cursor?: string | undefined },
+    ): Promise<Page<Member>> {
+      authorize(ctx, 'members:read');
+      return members.forTenant(ctx).list(page);
+    },
+
+    /** Changing one's own role follows the same rules: an owner may step down unless last. */
+    async changeRole(ctx: TenantContext, userId: string, input: ChangeRoleInput): Promise<Member> {
+      authorize(ctx, 'members:change-role');
+      const before = await find(ctx, userId);
+      authorize(ctx, 'members:change-role', { targetRole: before.role, grantsRole: input.role });
+      if (before.role === input.role) return before;
+      const after: Member = { ...before, role: input.role, updatedAt: clock().toISOString() };
+      await members.forTenant(ctx).changeRole(before, after, {
+        actor: actor(ctx),
+        request: ctx.request,
+        action: 'member.role-changed',
+        target: { type: 'member', id: userId },
+        before,
+        after,
+      });
+      return after;
+    },
+
+    /** Removes a member; removing oneself is leaving, which every member may do except the last owner. */
+    async remove(ctx: TenantContext, userId: string): Promise<void> {
+      const leaving = userId === ctx.caller.userId;
+      if (!leaving) authorize(ctx, 'members:remove');
+      const before = leaving ? ctx.member : await find(ctx, userId);
+      if (!leaving) authorize(ctx, 'members:remove', { targetRole: before.role });
+      await members.forTenant(ctx).remove(before, {
+        actor: actor(ctx),
+        request: ctx.request,
+        action: leaving ? 'member.left' : 'member.removed',
+        target: { type: 'member', id: userId },
+        before,
+        after: null,
+      });
+    },
+  };
+}
+
+export type MemberService = ReturnType<typeof createMemberService>;

@@ -1,0 +1,407 @@
+import { describe, expect, it } from 'vitest';
+import type { Caller } from '#shared/auth/caller.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '#shared/http/errors.ts';
+import type { StoredInvitation } from '#shared/invitations/invitation-expiry.ts';
+import type { InvitationMail, InvitationMailer } from '#shared/invitations/invitation-mailer.ts';
+import {
+  InvitationEmailError,
+  PendingInvitationExistsError,
+} from '#shared/invitations/invitations.errors.ts';
+import type {
+  InvitationRepositoryFactory,
+  InviteeInvitationRepository,
+  TenantInvitationRepository,
+} from '#shared/invitations/invitations.repository.ts';
+import { createInvitationService } from '#shared/invitations/invitations.service.ts';
+import type { Role } from '#shared/tenancy/permissions.ts';
+import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
+import type { Identity } from '#shared/users/identity-directory.ts';
+
+const START = new Date('2026-03-01T12:00:00.000Z');
+const TENANT_ID = '01jf00000000000000000000tt';
+const CALLER_ID = '11111111-1111-4111-8111-111111111111';
+const INVITEE_ID = '33333333-3333-4333-8333-333333333333';
+const INVITEE_EMAIL = 'ada@example.com';
+const APP_URL = 'https://app.example.com';
+
+function contextWithRole(role: Role): TenantContext {
+  return {
+    tenantId: TENANT_ID,
+    role,
+    caller: { userId: CALLER_ID, groups: [], platformAdmin: false },
+    request: { requestId: 'req-1', sourceIp: '203.0.113.7' },
+    tenant: { tenantId: TENANT_ID, name: 'Acme', ownerCount: 1 },
+    member: {
+      tenantId: TENANT_ID,
+      userId: CALLER_ID,
+      email: 'boss@example.com',
+      role,
+      status: 'active',
+      joinedAt: START.toISOString(),
+      updatedAt: START.toISOString(),
+    },
+  } as unknown as TenantContext;
+}
+
+const invitee: Caller = { userId: INVITEE_ID, groups: [], platformAdmin: false };
+const request = { requestId: 'req-2', sourceIp: '203.0.113.8' };
+
+/**
+ * In-memory stand-ins for the repository, mailer, directory and clock. The repository keeps the
+ * pending-guard rule (one open invitation per email) so the service's retry path can be exercised.
+ */
+function harness(options: { emailVerified?: boolean; mailFails?: boolean } = {}) {
+  let now = START;
+  let counter = 0;
+  const invitations = new Map<string, StoredInvitation>();
+  const sent: InvitationMail[] = [];
+  const accepted: string[] = [];
+  const mailer: InvitationMailer = {
+    sendInvitation: async (mail) => {
+      if (options.mailFails) throw new Error('SES is down');
+      sent.push(mail);
+    },
+  };
+  const identity: Identity = {
+    userId: INVITEE_ID,
+    email: INVITEE_EMAIL,
+    emailVerified: options.emailVerified ?? true,
+    enabled: true,
+  };
+  const openFor = (email: string) =>
+    [...invitations.values()].find(
+      (i) => i.email === email && i.status === 'pending' && i.expiresAt > now.toISOString(),
+    );
+
+  const tenantRepository: TenantInvitationRepository = {
+    list: async () => ({ items: [...invitations.values()] }),
+    get: async (id) => invitations.get(id),
+    create: async (invitation) => {
+      if (openFor(invitation.email)) throw new PendingInvitationExistsError(invitation.email);
+      invitations.set(invitation.invitationId, invitation);
+    },
+    findPending: async (email) => openFor(email),
+    revoke: async (revoked) => {
+      invitations.set(revoked.invitationId, revoked);
+    },
+  };
+  const inviteeRepository: InviteeInvitationRepository = {
+    listPending: async () => [...invitations.values()].filter((i) => i.email === INVITEE_EMAIL),
+    get: async (id) => {
+      const found = invitations.get(id);
+      return found?.email === INVITEE_EMAIL ? found : undefined;
+    },
+    accept: async (invitation) => {
+      invitations.set(invitation.invitationId, invitation);
+      accepted.push(invitation.invitationId);
+    },
+  };
+  const repositories: InvitationRepositoryFactory = {
+    forTenant: () => tenantRepository,
+    forInvitee: () => inviteeRepository,
+  };
+  const service = createInvitationService({
+    invitations: repositories,
+    directory: { getUser: async (userId) => (userId === INVITEE_ID ? identity : undefined) },
+    mailer,
+    clock: () => now,
+    newId: () => `01jf000000000000000000${String(++counter).padStart(4, '0')}`,
+    appUrl: APP_URL,
+    ttlDays: 7,
+  });
+  return {
+    service,
+    invitations,
+    sent,
+    accepted,
+    advanceDays: (days: number) => {
+      now = new Date(now.getTime() + days * 24 * 60 * 60 * 1000);
+    },
+  };
+}
+
+describe('invitation rules: inviting', () => {
+  it.each<[Role, Role]>([
+    ['manager', 'member'],
+    ['manager', 'manager'],
+    ['admin', 'admin'],
+    ['owner', 'owner'],
+  ])('lets a %s invite a %s', async (callerRole, role) => {
+    // Prepare
+    const { service } = harness();
+    // Act
+    const invitation = await service.create(contextWithRole(callerRole), { email: INVITEE_EMAIL, role });
+    // Assess
+    expect(invitation).toMatchObject({ role, status: 'pending', tenantName: 'Acme' });
+  });
+
+  it.each<[Role, Role]>([
+    ['member', 'member'],
+    ['manager', 'admin'],
+    ['admin', 'owner'],
+  ])('refuses a %s inviting a %s with a 403 and stores nothing', async (callerRole, role) => {
+    // Prepare
+    const { service, invitations, sent } = harness();
+    // Act
+    const attempt = service.create(contextWithRole(callerRole), { email: INVITEE_EMAIL, role });
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+    expect(invitations.size).toBe(0);
+    expect(sent).toEqual([]);
+  });
+
+  it('emails the invitee the accept link, the tenant name and the role', async () => {
+    // Prepare
+    const { service, sent } = harness();
+    // Act
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'manager',
+    });
+    // Assess
+    expect(invitation.acceptUrl).toBe(`${APP_URL}/invitations/${invitation.invitationId}`);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        to: INVITEE_EMAIL,
+        tenantName: 'Acme',
+        role: 'manager',
+        acceptUrl: invitation.acceptUrl,
+      }),
+    ]);
+  });
+
+  it('expires the invitation the configured number of days after it is made', async () => {
+    // Prepare
+    const { service } = harness();
+    // Act
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
+    // Assess
+    expect(invitation.expiresAt).toBe('2026-03-08T12:00:00.000Z');
+  });
+
+  it('keeps the invitation and answers 502 when the email cannot be sent', async () => {
+    // Prepare
+    const { service, invitations } = harness({ mailFails: true });
+    // Act
+    const attempt = service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'InvitationEmailError', status: 502 });
+    await expect(attempt).rejects.toBeInstanceOf(InvitationEmailError);
+    expect([...invitations.values()]).toMatchObject([{ email: INVITEE_EMAIL, status: 'pending' }]);
+  });
+
+  it('re-sends the same invitation when the same email is invited again with the same role', async () => {
+    // Prepare
+    const { service, sent, invitations } = harness();
+    const first = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    // Act
+    const second = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    // Assess
+    expect(second.invitationId).toBe(first.invitationId);
+    expect(sent).toHaveLength(2);
+    expect(invitations.size).toBe(1);
+  });
+
+  it('refuses a second invitation for the same email with another role with a 409', async () => {
+    // Prepare
+    const { service } = harness();
+    await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    // Act
+    const attempt = service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'admin' });
+    // Assess
+    await expect(attempt).rejects.toThrowError(/already exists with the member role/);
+  });
+
+  it('makes a new invitation once the previous one for the email has expired', async () => {
+    // Prepare
+    const { service, advanceDays } = harness();
+    const first = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    advanceDays(8);
+    // Act
+    const second = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    // Assess
+    expect(second.invitationId).not.toBe(first.invitationId);
+  });
+});
+
+describe('invitation rules: listing and revoking', () => {
+  it('refuses a plain member the tenant invitation list with a 403', async () => {
+    // Prepare
+    const { service } = harness();
+    // Act
+    const attempt = service.list(contextWithRole('member'), { limit: 25 });
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('lists an invitation past its expiry as expired', async () => {
+    // Prepare
+    const { service, advanceDays } = harness();
+    await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    advanceDays(7);
+    // Act
+    const page = await service.list(contextWithRole('manager'), { limit: 25 });
+    // Assess
+    expect(page.items.map((i) => i.status)).toEqual(['expired']);
+  });
+
+  it('refuses a manager revoking an invitation with a 403', async () => {
+    // Prepare
+    const { service } = harness();
+    const invitation = await service.create(contextWithRole('manager'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
+    // Act
+    const attempt = service.revoke(contextWithRole('manager'), invitation.invitationId);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('refuses an admin revoking an owner invitation with a 403', async () => {
+    // Prepare
+    const { service } = harness();
+    const invitation = await service.create(contextWithRole('owner'), {
+      email: INVITEE_EMAIL,
+      role: 'owner',
+    });
+    // Act
+    const attempt = service.revoke(contextWithRole('admin'), invitation.invitationId);
+    // Assess
+    await expect(attempt).rejects.toThrowError(/Only owners/);
+  });
+
+  it('lets an owner revoke an owner invitation', async () => {
+    // Prepare
+    const { service, invitations } = harness();
+    const invitation = await service.create(contextWithRole('owner'), {
+      email: INVITEE_EMAIL,
+      role: 'owner',
+    });
+    // Act
+    await service.revoke(contextWithRole('owner'), invitation.invitationId);
+    // Assess
+    expect(invitations.get(invitation.invitationId)).toMatchObject({
+      status: 'revoked',
+      revokedBy: CALLER_ID,
+    });
+  });
+
+  it('refuses to revoke an expired invitation with a 409', async () => {
+    // Prepare
+    const { service, advanceDays } = harness();
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
+    advanceDays(8);
+    // Act
+    const attempt = service.revoke(contextWithRole('admin'), invitation.invitationId);
+    // Assess
+    await expect(attempt).rejects.toThrowError(/is expired/);
+  });
+});
+
+describe('invitation rules: the invitee', () => {
+  it('lists nothing for a caller whose email is not verified', async () => {
+    // Prepare
+    const { service } = harness({ emailVerified: false });
+    await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    // Act
+    const mine = await service.listMine(invitee);
+    // Assess
+    expect(mine.items).toEqual([]);
+  });
+
+  it('refuses to accept with an unverified email with a 403 that says to verify it', async () => {
+    // Prepare
+    const { service } = harness({ emailVerified: false });
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
+    // Act
+    const attempt = service.accept(invitee, invitation.invitationId, request);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(attempt).rejects.toThrowError(/Verify your email/);
+  });
+
+  it('hides expired invitations from the invitee', async () => {
+    // Prepare
+    const { service, advanceDays } = harness();
+    await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    advanceDays(7);
+    // Act
+    const mine = await service.listMine(invitee);
+    // Assess
+    expect(mine.items).toEqual([]);
+  });
+
+  it('refuses to accept an expired invitation with a 409 and changes nothing', async () => {
+    // Prepare
+    const { service, advanceDays, accepted } = harness();
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
+    advanceDays(7);
+    // Act
+    const attempt = service.accept(invitee, invitation.invitationId, request);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    await expect(attempt).rejects.toThrowError(/expired/);
+    expect(accepted).toEqual([]);
+  });
+
+  it('refuses to accept an invitation twice with a 409', async () => {
+    // Prepare
+    const { service } = harness();
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
+    await service.accept(invitee, invitation.invitationId, request);
+    // Act
+    const attempt = service.accept(invitee, invitation.invitationId, request);
+    // Assess
+    await expect(attempt).rejects.toThrowError(/already accepted/);
+  });
+
+  it('answers 404 for an invitation not addressed to the caller', async () => {
+    // Prepare
+    const { service } = harness();
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: 'someone-else@example.com',
+      role: 'member',
+    });
+    // Act
+    const attempt = service.accept(invitee, invitation.invitationId, request);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('makes the invitee a member with the invitation role and verified email', async () => {
+    // Prepare
+    const { service } = harness();
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'manager',
+    });
+    // Act
+    const member = await service.accept(invitee, invitation.invitationId, request);
+    // Assess
+    expect(member).toEqual({
+      tenantId: TENANT_ID,
+      userId: INVITEE_ID,
+      email: INVITEE_EMAIL,
+      role: 'manager',
+      status: 'active',
+      joinedAt: START.toISOString(),
+      updatedAt: START.toISOString(),
+    });
+  });
+});
