@@ -44,7 +44,12 @@ async function snapshotOfA() {
     client.get(`${base}/invitations`),
     client.get(`${base}/projects`),
   ]);
-  return { tenant: tenant.body, members: members.body, invitations: invitations.body, projects: projects.body };
+  return {
+    tenant: tenant.body,
+    members: members.body,
+    invitations: invitations.body,
+    projects: projects.body,
+  };
 }
 
 beforeAll(async () => {
@@ -57,11 +62,17 @@ beforeAll(async () => {
   idsOfA.tenantId = tenantA.body.tenantId;
   await api(server, ownerB.accessToken).post('/v1/tenants', { name: 'Tenant B', slug: 'tenant-b' });
 
-  const invite = await a.post(`/v1/tenants/${idsOfA.tenantId}/invitations`, { email: memberA.email, role: 'member' });
+  const invite = await a.post(`/v1/tenants/${idsOfA.tenantId}/invitations`, {
+    email: memberA.email,
+    role: 'member',
+  });
   await api(server, memberA.accessToken).post(`/v1/invitations/${invite.body.invitationId}/accept`);
   idsOfA.userId = memberA.userId;
 
-  const pending = await a.post(`/v1/tenants/${idsOfA.tenantId}/invitations`, { email: uniqueEmail('pending'), role: 'member' });
+  const pending = await a.post(`/v1/tenants/${idsOfA.tenantId}/invitations`, {
+    email: uniqueEmail('pending'),
+    role: 'member',
+  });
   idsOfA.invitationId = pending.body.invitationId;
   invitationForSomeoneElse = pending.body.invitationId;
 
@@ -72,7 +83,9 @@ afterAll(() => server.close());
 
 describe('cross-tenant access', () => {
   it('has a valid body for every tenant-scoped route that takes one', () => {
-    const missing = tenantScoped.filter((r) => r.body && !(r.operationId in validBodies)).map((r) => r.operationId);
+    const missing = tenantScoped
+      .filter((r) => r.body && !(r.operationId in validBodies))
+      .map((r) => r.operationId);
     expect(missing).toEqual([]);
   });
 
@@ -82,7 +95,11 @@ describe('cross-tenant access', () => {
       const before = await snapshotOfA();
       const path = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => idsOfA[name] ?? 'missing');
 
-      const response = await api(server, ownerB.accessToken).request(route.method, path, validBodies[route.operationId]);
+      const response = await api(server, ownerB.accessToken).request(
+        route.method,
+        path,
+        validBodies[route.operationId],
+      );
 
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toBe('application/problem+json');
@@ -90,8 +107,10 @@ describe('cross-tenant access', () => {
     },
   );
 
-  it("answers 404 when someone accepts an invitation sent to another address", async () => {
-    const response = await api(server, ownerB.accessToken).post(`/v1/invitations/${invitationForSomeoneElse}/accept`);
+  it('answers 404 when someone accepts an invitation sent to another address', async () => {
+    const response = await api(server, ownerB.accessToken).post(
+      `/v1/invitations/${invitationForSomeoneElse}/accept`,
+    );
     expect(response.status).toBe(404);
   });
 
@@ -102,7 +121,8 @@ describe('cross-tenant access', () => {
 
   it("refuses tenant A's cursor on tenant B's list with a 400", async () => {
     const a = api(server, ownerA.accessToken);
-    for (let i = 0; i < 2; i++) await a.post(`/v1/tenants/${idsOfA.tenantId}/projects`, { name: `P${i}`, slug: `page-${i}` });
+    for (let i = 0; i < 2; i++)
+      await a.post(`/v1/tenants/${idsOfA.tenantId}/projects`, { name: `P${i}`, slug: `page-${i}` });
     const pageOfA = await a.get(`/v1/tenants/${idsOfA.tenantId}/projects?limit=1`);
     expect(pageOfA.body.nextCursor).toEqual(expect.any(String));
     const tenantsOfB = await api(server, ownerB.accessToken).get('/v1/tenants');

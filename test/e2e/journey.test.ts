@@ -47,7 +47,11 @@ describe('a team adopting Plinth', () => {
     const asColleague = api(server, colleague.accessToken);
     const pending = await asColleague.get('/v1/me/invitations');
     expect(pending.body.items).toEqual([
-      expect.objectContaining({ invitationId: invitation.body.invitationId, tenantName: 'Journey Ltd', role: 'manager' }),
+      expect.objectContaining({
+        invitationId: invitation.body.invitationId,
+        tenantName: 'Journey Ltd',
+        role: 'manager',
+      }),
     ]);
     const accepted = await asColleague.post(`/v1/invitations/${invitation.body.invitationId}/accept`);
     expect(accepted.status).toBe(200);
@@ -105,7 +109,9 @@ describe('a team adopting Plinth', () => {
 
     const mine = await api(server, alex.accessToken).get('/v1/tenants');
 
-    expect(mine.body.items.map((t: { tenantId: string; role: string }) => [t.tenantId, t.role]).sort()).toEqual(
+    expect(
+      mine.body.items.map((t: { tenantId: string; role: string }) => [t.tenantId, t.role]).sort(),
+    ).toEqual(
       [
         [own.body.tenantId, 'owner'],
         [other.body.tenantId, 'member'],

@@ -1,0 +1,170 @@
+/**
+ * `npm run dev`: the whole backend on this machine.
+ *
+ * 1. installs the emulators if missing (`.venv/` with a pinned moto);
+ * 2. starts moto on `PLINTH_MOTO_PORT` (default 5010), request log in `.plinth/moto.log`;
+ * 3. creates the table, user pool, bus + rules and SES sender from the shared definitions;
+ * 4. points the handlers' environment at them and serves the API on `PLINTH_PORT` (default 3000);
+ * 5. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`.
+ * Ctrl-C stops the server and moto. moto keeps state in memory, so each run starts empty.
+ *
+ * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_REGION (default us-east-1), APP_URL (invitation links).
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { ensureEmulators } from './emulators/install.ts';
+import { DEFAULT_MOTO_PORT, MOTO_PORT_ENV, type MotoServer, startMoto } from './emulators/moto.ts';
+import { repoRoot } from './emulators/paths.ts';
+import { assertPortFree } from './emulators/service.ts';
+import { localClientConfig } from './local/aws.ts';
+import { createConfirmedUser, signIn } from './local/cognito.ts';
+import {
+  handlerEnvironment,
+  type LocalStackFile,
+  localStackFilePath,
+  writeLocalStackFile,
+} from './local/env.ts';
+import { createLocalResources, type LocalResources } from './local/resources.ts';
+import { API_PORT_ENV, DEFAULT_API_PORT, type LocalServer, startLocalServer } from './local/server.ts';
+
+const DEMO = {
+  email: 'demo-owner@plinth.local',
+  password: 'Plinth-Demo-2024!',
+  tenant: { name: 'Demo Company', slug: 'demo' },
+} as const;
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`${name} must be a port number (1-65535), got "${raw}"`);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const apiPort = portFromEnv(API_PORT_ENV, DEFAULT_API_PORT);
+  const motoPort = portFromEnv(MOTO_PORT_ENV, DEFAULT_MOTO_PORT);
+  const region = process.env.PLINTH_REGION || 'us-east-1';
+
+  let moto: MotoServer | undefined;
+  let server: LocalServer | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await server?.close().catch(() => undefined);
+    await moto?.stop().catch(() => undefined);
+    await rm(localStackFilePath, { force: true });
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  // `kill <npm pid>` ends npm without signalling us; notice being orphaned and clean up anyway.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop(0);
+  }, 1_000).unref();
+
+  try {
+    // Fail before starting anything when the API port is taken.
+    await assertPortFree(
+      '127.0.0.1',
+      apiPort,
+      `Is \`npm run dev\` already running? Choose another port with ${API_PORT_ENV}=<port>.`,
+    );
+    await ensureEmulators(['moto']);
+    moto = await startMoto({ port: motoPort, logFile: join(repoRoot, '.plinth', 'moto.log') });
+    void moto.exited.then((reason) => {
+      if (stopping) return;
+      console.error(`moto ${reason}; stopping (see .plinth/moto.log).`);
+      void stop(1);
+    });
+    const resources = await createLocalResources({ endpoint: moto.endpoint, region, stage: 'local' });
+
+    // Invitation links point at the web app; locally there is none unless APP_URL names one.
+    const appUrl = process.env.APP_URL || `http://localhost:${apiPort}`;
+    Object.assign(process.env, handlerEnvironment(resources, appUrl));
+    server = await startLocalServer({
+      port: apiPort,
+      region,
+      userPoolId: resources.userPoolId,
+      clientId: resources.clientId,
+      cognitoEndpoint: moto.endpoint,
+      log: (line) => console.log(`[api] ${line}`),
+    });
+
+    const tenantId = await seedDemo(resources, server.url);
+    const file: LocalStackFile = {
+      apiUrl: server.url,
+      region,
+      tableName: resources.tableName,
+      eventBusName: resources.eventBusName,
+      cognito: { endpoint: moto.endpoint, userPoolId: resources.userPoolId, clientId: resources.clientId },
+      demo: { tenantId, email: DEMO.email, password: DEMO.password },
+    };
+    await writeLocalStackFile(file);
+    console.log(instructions(file));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await stop(1);
+  }
+}
+
+/** The demo owner signs up and creates the tenant over HTTP, through the same path as any client. */
+async function seedDemo(resources: LocalResources, apiUrl: string): Promise<string | undefined> {
+  const cognito = new CognitoIdentityProviderClient(localClientConfig(resources));
+  try {
+    await createConfirmedUser(cognito, resources, DEMO);
+    const { accessToken } = await signIn(cognito, resources, DEMO);
+    const response = await fetch(`${apiUrl}/v1/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(DEMO.tenant),
+    });
+    const body = (await response.json().catch(() => undefined)) as { tenantId?: string } | undefined;
+    if (response.status !== 201 || !body?.tenantId) {
+      console.warn(
+        `! demo tenant not created: POST /v1/tenants answered ${response.status} ${JSON.stringify(body)}`,
+      );
+      return undefined;
+    }
+    return body.tenantId;
+  } finally {
+    cognito.destroy();
+  }
+}
+
+function instructions(file: LocalStackFile): string {
+  const auth = JSON.stringify({
+    AuthFlow: 'USER_PASSWORD_AUTH',
+    ClientId: file.cognito.clientId,
+    AuthParameters: { USERNAME: file.demo?.email, PASSWORD: file.demo?.password },
+  });
+  const tenantPath = file.demo?.tenantId ? `/v1/tenants/${file.demo.tenantId}` : '/v1/tenants';
+  return `
+Plinth is running locally.
+  API          ${file.apiUrl}   (try ${file.apiUrl}/health)
+  moto         ${file.cognito.endpoint}   (AWS emulator; state is in memory)
+  table        ${file.tableName}
+  user pool    ${file.cognito.userPoolId}   client ${file.cognito.clientId}
+  demo owner   ${file.demo?.email} / ${file.demo?.password}
+  demo tenant  ${file.demo?.tenantId ?? '(not created)'}
+  details      ${localStackFilePath}
+
+Get an access token (valid for 1 hour) from the emulator's Cognito and call the API:
+  TOKEN=$(curl -s ${file.cognito.endpoint}/ \\
+    -H 'Content-Type: application/x-amz-json-1.1' \\
+    -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' \\
+    -d '${auth}' \\
+    | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).AuthenticationResult.AccessToken')
+  curl -s ${file.apiUrl}${tenantPath} -H "Authorization: Bearer $TOKEN"
+
+Shortcuts: TOKEN=$(npm run -s token)   ·   npm run -s signup -- you@example.com
+Ctrl-C stops everything.
+`;
+}
+
+await main();

@@ -1,0 +1,57 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { repoRoot } from '../emulators/paths.ts';
+import { LOCAL_CREDENTIALS } from './aws.ts';
+import type { LocalResources } from './resources.ts';
+
+/**
+ * The environment the Lambda handlers read (shared/config/env.ts) for a local stack, plus what makes
+ * every AWS SDK v3 client talk to the emulator (`AWS_ENDPOINT_URL`) with dummy credentials.
+ * Apply it to `process.env` before the first handler import.
+ */
+export function handlerEnvironment(resources: LocalResources, appUrl: string): Record<string, string> {
+  return {
+    AWS_REGION: resources.region,
+    AWS_DEFAULT_REGION: resources.region,
+    AWS_ENDPOINT_URL: resources.endpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    TABLE_NAME: resources.tableName,
+    USER_POOL_ID: resources.userPoolId,
+    EVENT_BUS_NAME: resources.eventBusName,
+    APP_URL: appUrl,
+    MAIL_FROM: resources.mailFrom,
+  };
+}
+
+/** What `npm run dev` leaves in `.plinth/local.json` for scripts and people. */
+export interface LocalStackFile {
+  readonly apiUrl: string;
+  readonly region: string;
+  readonly tableName: string;
+  readonly eventBusName: string;
+  readonly cognito: { readonly endpoint: string; readonly userPoolId: string; readonly clientId: string };
+  readonly demo?: {
+    readonly tenantId?: string | undefined;
+    readonly email: string;
+    readonly password: string;
+  };
+}
+
+export const localStackFilePath = join(repoRoot, '.plinth', 'local.json');
+
+export async function writeLocalStackFile(file: LocalStackFile): Promise<void> {
+  await mkdir(dirname(localStackFilePath), { recursive: true });
+  await writeFile(localStackFilePath, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** Reads the file `npm run dev` wrote; fails with a hint when it is not running. */
+export async function readLocalStackFile(): Promise<LocalStackFile> {
+  try {
+    return JSON.parse(await readFile(localStackFilePath, 'utf8')) as LocalStackFile;
+  } catch (error) {
+    throw new Error(`Cannot read ${localStackFilePath}: start the local stack with \`npm run dev\` first.`, {
+      cause: error,
+    });
+  }
+}

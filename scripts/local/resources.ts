@@ -1,0 +1,291 @@
+/**
+ * Creates, in the emulator, the AWS resources the CDK stacks create in an account, built from the
+ * same shared definitions (table, user pool, bus and rules), so local runs and tests exercise the
+ * deployed shape. Differences forced by moto are noted where they happen.
+ */
+import {
+  CognitoIdentityProviderClient,
+  CreateGroupCommand,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  type ExplicitAuthFlowsType,
+  GroupExistsException,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type GlobalSecondaryIndex,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+  ResourceAlreadyExistsException,
+} from '@aws-sdk/client-eventbridge';
+import { AlreadyExistsException, CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { userPoolDefinition } from '../../shared/auth/user-pool.ts';
+import { tableDefinition } from '../../shared/db/table.ts';
+import { busDefinition, busNameFor, type RuleDefinition } from '../../shared/events/bus.ts';
+import { type LocalAwsTarget, localClientConfig } from './aws.ts';
+
+/** The default sender; the same default as `MAIL_FROM` in shared/config/env.ts. */
+export const DEFAULT_MAIL_FROM = 'no-reply@plinth.local';
+
+export interface LocalResourcesOptions extends LocalAwsTarget {
+  /** `local` for `npm run dev`, a unique `test-…` per test file. Names default to `plinth-<stage>`. */
+  readonly stage: string;
+  readonly tableName?: string;
+  readonly userPoolName?: string;
+  /** Verified as an SES identity so the API can send from it. */
+  readonly mailFrom?: string;
+  /** The bus rules to create; defaults to the shared `busDefinition.rules` (override only in tests). */
+  readonly rules?: readonly RuleDefinition[];
+}
+
+/** One bus rule and the SQS queue standing in for its targets (moto cannot invoke Lambdas). */
+export interface LocalRule {
+  readonly ruleName: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+}
+
+export interface LocalResources extends LocalAwsTarget {
+  readonly stage: string;
+  readonly tableName: string;
+  readonly tableStreamArn: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly eventBusName: string;
+  readonly rules: readonly LocalRule[];
+  readonly mailFrom: string;
+}
+
+/**
+ * Creates (or finds, on a second call against the same emulator) the table, user pool with its
+ * groups and app client, event bus with its rules, and the SES sender identity.
+ */
+export async function createLocalResources(options: LocalResourcesOptions): Promise<LocalResources> {
+  const config = localClientConfig(options);
+  const name = `plinth-${options.stage}`;
+  const mailFrom = options.mailFrom ?? DEFAULT_MAIL_FROM;
+
+  const dynamodb = new DynamoDBClient(config);
+  const cognito = new CognitoIdentityProviderClient(config);
+  const events = new EventBridgeClient(config);
+  const sqs = new SQSClient(config);
+  const ses = new SESv2Client(config);
+  try {
+    const [table, pool, bus] = await Promise.all([
+      createTable(dynamodb, options.tableName ?? name),
+      createUserPool(cognito, options.userPoolName ?? name),
+      createBus(events, sqs, busNameFor(options.stage), options.rules ?? busDefinition.rules),
+      verifySender(ses, mailFrom),
+    ]);
+    return {
+      endpoint: options.endpoint,
+      region: options.region,
+      stage: options.stage,
+      ...table,
+      ...pool,
+      ...bus,
+      mailFrom,
+    };
+  } finally {
+    for (const client of [dynamodb, cognito, events, sqs, ses]) client.destroy();
+  }
+}
+
+async function createTable(client: DynamoDBClient, tableName: string) {
+  const { partitionKey, sortKey, globalSecondaryIndexes, timeToLiveAttribute, stream } = tableDefinition;
+  const keyNames = new Set<string>([partitionKey, sortKey]);
+  for (const index of globalSecondaryIndexes) {
+    keyNames.add(index.partitionKey);
+    keyNames.add(index.sortKey);
+  }
+  const attributeDefinitions: AttributeDefinition[] = [...keyNames].map((attribute) => ({
+    AttributeName: attribute,
+    AttributeType: 'S',
+  }));
+  const indexes: GlobalSecondaryIndex[] = globalSecondaryIndexes.map((index) => ({
+    IndexName: index.indexName,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    // CDK's default projection for a GSI.
+    Projection: { ProjectionType: 'ALL' },
+  }));
+
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: attributeDefinitions,
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: indexes,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: stream },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { Enabled: true, AttributeName: timeToLiveAttribute },
+    }),
+  );
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (!Table?.LatestStreamArn) throw new Error(`Table ${tableName} has no stream`);
+  return { tableName, tableStreamArn: Table.LatestStreamArn };
+}
+
+async function createUserPool(client: CognitoIdentityProviderClient, poolName: string) {
+  const { appClient } = userPoolDefinition;
+  const userPoolId = (await findUserPool(client, poolName)) ?? (await createPool(client, poolName));
+
+  for (const group of userPoolDefinition.groups) {
+    try {
+      await client.send(
+        new CreateGroupCommand({
+          UserPoolId: userPoolId,
+          GroupName: group.name,
+          Description: group.description,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof GroupExistsException)) throw error;
+    }
+  }
+
+  const { UserPoolClients = [] } = await client.send(
+    new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }),
+  );
+  const existing = UserPoolClients.find((c) => c.ClientName === appClient.name)?.ClientId;
+  if (existing) return { userPoolId, clientId: existing };
+
+  const flows: ExplicitAuthFlowsType[] = ['ALLOW_REFRESH_TOKEN_AUTH'];
+  if (appClient.authFlows.userPassword) flows.push('ALLOW_USER_PASSWORD_AUTH');
+  if (appClient.authFlows.userSrp) flows.push('ALLOW_USER_SRP_AUTH');
+  // Always on locally (even though the deployed client has it off): tests and scripts sign users in
+  // with admin credentials, without knowing the client's flows.
+  flows.push('ALLOW_ADMIN_USER_PASSWORD_AUTH');
+
+  const created = await client.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: appClient.name,
+      GenerateSecret: false,
+      ExplicitAuthFlows: flows,
+      AccessTokenValidity: appClient.accessTokenValidityMinutes,
+      IdTokenValidity: appClient.idTokenValidityMinutes,
+      RefreshTokenValidity: appClient.refreshTokenValidityDays,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'days' },
+    }),
+  );
+  const clientId = created.UserPoolClient?.ClientId;
+  if (!clientId) throw new Error(`CreateUserPoolClient returned no client id for ${userPoolId}`);
+  return { userPoolId, clientId };
+}
+
+async function createPool(cognito: CognitoIdentityProviderClient, name: string): Promise<string> {
+  const { passwordPolicy } = userPoolDefinition;
+  const { UserPool } = await cognito.send(
+    new CreateUserPoolCommand({
+      PoolName: name,
+      UsernameAttributes: [...userPoolDefinition.usernameAttributes],
+      AutoVerifiedAttributes: [...userPoolDefinition.autoVerifiedAttributes],
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: passwordPolicy.minLength,
+          RequireLowercase: passwordPolicy.requireLowercase,
+          RequireUppercase: passwordPolicy.requireUppercase,
+          RequireNumbers: passwordPolicy.requireDigits,
+          RequireSymbols: passwordPolicy.requireSymbols,
+          TemporaryPasswordValidityDays: passwordPolicy.temporaryPasswordValidityDays,
+        },
+      },
+    }),
+  );
+  if (!UserPool?.Id) throw new Error(`CreateUserPool returned no id for ${name}`);
+  return UserPool.Id;
+}
+
+async function findUserPool(
+  client: CognitoIdentityProviderClient,
+  poolName: string,
+): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken: nextToken }));
+    const match = page.UserPools?.find((pool) => pool.Name === poolName);
+    if (match?.Id) return match.Id;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+async function createBus(
+  events: EventBridgeClient,
+  sqs: SQSClient,
+  eventBusName: string,
+  rules: readonly RuleDefinition[],
+) {
+  try {
+    await events.send(new CreateEventBusCommand({ Name: eventBusName }));
+  } catch (error) {
+    if (!(error instanceof ResourceAlreadyExistsException)) throw error;
+  }
+  const created: LocalRule[] = [];
+  for (const rule of rules) {
+    // PutRule and PutTargets are upserts; CreateQueue returns the existing queue with equal attributes.
+    await events.send(
+      new PutRuleCommand({
+        Name: rule.name,
+        EventBusName: eventBusName,
+        Description: rule.description,
+        EventPattern: JSON.stringify(rule.eventPattern),
+        State: 'ENABLED',
+      }),
+    );
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `${eventBusName}-${rule.name}` }),
+    );
+    if (!QueueUrl) throw new Error(`CreateQueue returned no URL for rule ${rule.name}`);
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const queueArn = Attributes?.QueueArn;
+    if (!queueArn) throw new Error(`Queue ${QueueUrl} has no ARN`);
+    await events.send(
+      new PutTargetsCommand({
+        Rule: rule.name,
+        EventBusName: eventBusName,
+        Targets: [{ Id: 'local-queue', Arn: queueArn }],
+      }),
+    );
+    created.push({ ruleName: rule.name, queueUrl: QueueUrl, queueArn });
+  }
+  return { eventBusName, rules: created };
+}
+
+async function verifySender(ses: SESv2Client, mailFrom: string): Promise<void> {
+  try {
+    // moto marks a new email identity as verified at once.
+    await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: mailFrom }));
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsException)) throw error;
+  }
+}

@@ -1,0 +1,34 @@
+import { type LoadHandler, type LocalServer, startLocalServer } from '../../scripts/local/server.ts';
+import type { TestStack } from './stack.ts';
+
+export interface TestServerOptions {
+  /** Fake handlers; by default the real `functions/<area>/handler.ts`. */
+  readonly loadHandler?: LoadHandler;
+  readonly maxBodyBytes?: number;
+  /** Handler faults are printed by default; pass a function to collect or silence them. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Serves the API for `stack` on a free port, in this test process, with the same routing and JWT
+ * checks as API Gateway. Sets `process.env` to the stack's environment first: the handlers read it
+ * once, at their first import, and keep their AWS clients at module scope. That is safe because
+ * vitest gives each test FILE its own module registry (`isolate`, the default): start one server
+ * per file, in `beforeAll`, and close it in `afterAll`.
+ */
+export async function startTestServer(
+  stack: TestStack,
+  options: TestServerOptions = {},
+): Promise<LocalServer> {
+  Object.assign(process.env, stack.env);
+  return startLocalServer({
+    port: 0,
+    region: stack.region,
+    userPoolId: stack.userPoolId,
+    clientId: stack.clientId,
+    cognitoEndpoint: stack.endpoint,
+    ...(options.loadHandler ? { loadHandler: options.loadHandler } : {}),
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+}

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { createConfirmedUser, generatePassword, signIn } from '../../scripts/local/cognito.ts';
+import type { TestStack } from './stack.ts';
+
+export interface TestUser {
+  /** Cognito `sub`: the API's user id. */
+  readonly userId: string;
+  readonly email: string;
+  readonly password: string;
+  /** What the API expects as `Authorization: Bearer …` (valid for one hour). */
+  readonly accessToken: string;
+  /** Carries the email claims; the API refuses it as a bearer token. */
+  readonly idToken: string;
+}
+
+/** A unique, lower-case address, so users of parallel files and tests never collide. */
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}@example.com`;
+}
+
+/**
+ * Signs a user up in the stack's pool (password policy applies), confirms them, marks the email
+ * verified and signs them in. `groups` adds them to pool groups first (e.g. `platform-admin`), so
+ * the token carries `cognito:groups`.
+ */
+export async function signUpUser(
+  stack: TestStack,
+  email: string = uniqueEmail(),
+  options: { groups?: readonly string[] } = {},
+): Promise<TestUser> {
+  const password = generatePassword();
+  const userId = await createConfirmedUser(stack.cognito, stack, {
+    email,
+    password,
+    groups: options.groups ?? [],
+  });
+  const { accessToken, idToken } = await signIn(stack.cognito, stack, { email, password });
+  return { userId, email, password, accessToken, idToken };
+}
