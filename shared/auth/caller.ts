@@ -24,6 +24,10 @@ function parseGroups(value: unknown): string[] {
 export function callerFromClaims(claims: Record<string, unknown> | undefined): Caller {
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0) throw new UnauthorizedError();
+  // API Gateway's authorizer also accepts ID tokens (their `aud` is the client id); the API takes
+  // access tokens only, as the local server does.
+  if (claims?.token_use !== 'access')
+    throw new UnauthorizedError('Send a Cognito access token, not an ID token.');
   const groups = parseGroups(claims?.['cognito:groups']);
   return { userId: sub, groups, platformAdmin: groups.includes(PLATFORM_ADMIN_GROUP) };
 }

@@ -18,8 +18,7 @@ export function createMeService({
         directory.getUser(caller.userId),
         tenants.listMemberships(caller.userId),
       ]);
-      if (!identity || !identity.enabled)
-        throw new UnauthorizedError('Your user is disabled or no longer exists.');
+      if (!identity?.enabled) throw new UnauthorizedError('Your user is disabled or no longer exists.');
       return {
         userId: caller.userId,
         email: identity.email,

@@ -21,7 +21,10 @@ beforeAll(async () => {
   stack = await createTestStack();
   server = await startTestServer(stack);
   owner = await signUpUser(stack);
-  const tenant = await api(server, owner.accessToken).post('/v1/tenants', { name: 'Projects Co', slug: 'projects-co' });
+  const tenant = await api(server, owner.accessToken).post('/v1/tenants', {
+    name: 'Projects Co',
+    slug: 'projects-co',
+  });
   tenantId = tenant.body.tenantId;
 });
 afterAll(() => server.close());
@@ -62,12 +65,18 @@ async function projectItems() {
 }
 
 let counter = 0;
-const newProject = () => ({ name: `Project ${++counter}`, slug: `project-${counter}-${Date.now().toString(36)}` });
+const newProject = () => ({
+  name: `Project ${++counter}`,
+  slug: `project-${counter}-${Date.now().toString(36)}`,
+});
 
 describe('projects', () => {
   it('creates, reads, updates and deletes a project', async () => {
     const client = api(server, owner.accessToken);
-    const created = await client.post(`/v1/tenants/${tenantId}/projects`, { ...newProject(), description: 'First' });
+    const created = await client.post(`/v1/tenants/${tenantId}/projects`, {
+      ...newProject(),
+      description: 'First',
+    });
     expect(created.status).toBe(201);
     const path = `/v1/tenants/${tenantId}/projects/${created.body.projectId}`;
 
@@ -79,7 +88,10 @@ describe('projects', () => {
   });
 
   it('never returns table keys or bookkeeping fields', async () => {
-    const created = await api(server, owner.accessToken).post(`/v1/tenants/${tenantId}/projects`, newProject());
+    const created = await api(server, owner.accessToken).post(
+      `/v1/tenants/${tenantId}/projects`,
+      newProject(),
+    );
     expect(Object.keys(created.body).sort()).toEqual(
       ['createdAt', 'createdBy', 'description', 'name', 'projectId', 'slug', 'tenantId', 'updatedAt'].sort(),
     );
@@ -112,7 +124,9 @@ describe('projects', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await client.get(`${base}?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page = await client.get(
+        `${base}?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((p: { projectId: string }) => p.projectId));
@@ -121,21 +135,30 @@ describe('projects', () => {
     expect(seen).toEqual(made);
   });
 
-  it.each(['not-base64!', 'eyJrIjp7InBrIjoiVEVOQU5UI3gifX0'])('refuses the bad cursor %s with a 400', async (cursor) => {
-    const response = await api(server, owner.accessToken).get(`/v1/tenants/${tenantId}/projects?cursor=${cursor}`);
-    expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'query.cursor' })]);
-  });
+  it.each(['not-base64!', 'eyJrIjp7InBrIjoiVEVOQU5UI3gifX0'])(
+    'refuses the bad cursor %s with a 400',
+    async (cursor) => {
+      const response = await api(server, owner.accessToken).get(
+        `/v1/tenants/${tenantId}/projects?cursor=${cursor}`,
+      );
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([expect.objectContaining({ field: 'query.cursor' })]);
+    },
+  );
 
   it.each(['0', '101', 'ten'])('refuses limit=%s with a 400', async (limit) => {
-    const response = await api(server, owner.accessToken).get(`/v1/tenants/${tenantId}/projects?limit=${limit}`);
+    const response = await api(server, owner.accessToken).get(
+      `/v1/tenants/${tenantId}/projects?limit=${limit}`,
+    );
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([expect.objectContaining({ field: 'query.limit' })]);
   });
 
   it('lets a member read but not create, update or delete', async () => {
     const member = await memberWithRole('member');
-    const project = (await api(server, owner.accessToken).post(`/v1/tenants/${tenantId}/projects`, newProject())).body;
+    const project = (
+      await api(server, owner.accessToken).post(`/v1/tenants/${tenantId}/projects`, newProject())
+    ).body;
     const client = api(server, member.accessToken);
     const path = `/v1/tenants/${tenantId}/projects/${project.projectId}`;
 
@@ -158,8 +181,13 @@ describe('projects', () => {
 
   it('lets an admin delete', async () => {
     const admin = await memberWithRole('admin');
-    const created = await api(server, owner.accessToken).post(`/v1/tenants/${tenantId}/projects`, newProject());
-    const response = await api(server, admin.accessToken).delete(`/v1/tenants/${tenantId}/projects/${created.body.projectId}`);
+    const created = await api(server, owner.accessToken).post(
+      `/v1/tenants/${tenantId}/projects`,
+      newProject(),
+    );
+    const response = await api(server, admin.accessToken).delete(
+      `/v1/tenants/${tenantId}/projects/${created.body.projectId}`,
+    );
     expect(response.status).toBe(204);
   });
 
@@ -171,7 +199,10 @@ describe('projects', () => {
       colour: 'red',
     });
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.colour', 'body.name']);
+    expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'body.colour',
+      'body.name',
+    ]);
     expect(await projectItems()).toHaveLength(before.length);
   });
 
@@ -196,7 +227,11 @@ describe('projects', () => {
     const entries = log.body.items.filter(
       (e: { target: { id: string } }) => e.target.id === created.body.projectId,
     );
-    expect(entries.map((e: { action: string }) => e.action)).toEqual(['project.deleted', 'project.updated', 'project.created']);
+    expect(entries.map((e: { action: string }) => e.action)).toEqual([
+      'project.deleted',
+      'project.updated',
+      'project.created',
+    ]);
     expect(entries[1]).toMatchObject({
       actor: { userId: owner.userId, email: owner.email },
       before: { name: created.body.name },

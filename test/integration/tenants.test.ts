@@ -1,6 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestStack, type LocalServer, signUpUser, startTestServer, type TestStack } from '../support/harness.ts';
+import {
+  api,
+  createTestStack,
+  type LocalServer,
+  signUpUser,
+  startTestServer,
+  type TestStack,
+} from '../support/harness.ts';
 
 let stack: TestStack;
 let server: LocalServer;
@@ -30,9 +37,16 @@ describe('tenants', () => {
     const created = await api(server, owner.accessToken).post('/v1/tenants', { name: 'Acme', slug: slug() });
 
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'Acme', role: 'owner', status: 'active', createdBy: owner.userId });
+    expect(created.body).toMatchObject({
+      name: 'Acme',
+      role: 'owner',
+      status: 'active',
+      createdBy: owner.userId,
+    });
     const mine = await api(server, owner.accessToken).get('/v1/tenants');
-    expect(mine.body.items).toEqual([expect.objectContaining({ tenantId: created.body.tenantId, role: 'owner' })]);
+    expect(mine.body.items).toEqual([
+      expect.objectContaining({ tenantId: created.body.tenantId, role: 'owner' }),
+    ]);
   });
 
   it('writes the tenant, the owner membership and the audit entry together', async () => {
@@ -88,9 +102,12 @@ describe('tenants', () => {
 
   it('lets only the owner rename the tenant, and audits the change', async () => {
     const owner = await signUpUser(stack);
-    const tenant = (await api(server, owner.accessToken).post('/v1/tenants', { name: 'Old', slug: slug() })).body;
+    const tenant = (await api(server, owner.accessToken).post('/v1/tenants', { name: 'Old', slug: slug() }))
+      .body;
 
-    const renamed = await api(server, owner.accessToken).patch(`/v1/tenants/${tenant.tenantId}`, { name: 'New' });
+    const renamed = await api(server, owner.accessToken).patch(`/v1/tenants/${tenant.tenantId}`, {
+      name: 'New',
+    });
 
     expect(renamed.status).toBe(200);
     expect(renamed.body.name).toBe('New');
@@ -100,20 +117,24 @@ describe('tenants', () => {
 
   it('soft-deletes a tenant: it disappears for its members and its items stay', async () => {
     const owner = await signUpUser(stack);
-    const tenant = (await api(server, owner.accessToken).post('/v1/tenants', { name: 'Gone', slug: slug() })).body;
+    const tenant = (await api(server, owner.accessToken).post('/v1/tenants', { name: 'Gone', slug: slug() }))
+      .body;
 
     const deleted = await api(server, owner.accessToken).delete(`/v1/tenants/${tenant.tenantId}`);
 
     expect(deleted.status).toBe(204);
     expect((await api(server, owner.accessToken).get(`/v1/tenants/${tenant.tenantId}`)).status).toBe(404);
     expect((await api(server, owner.accessToken).get('/v1/tenants')).body.items).toEqual([]);
-    expect((await itemsOfTenant(tenant.tenantId)).find((i) => i.type === 'tenant')).toMatchObject({ status: 'deleted' });
+    expect((await itemsOfTenant(tenant.tenantId)).find((i) => i.type === 'tenant')).toMatchObject({
+      status: 'deleted',
+    });
   });
 
   it('answers 404 for a tenant the caller does not belong to', async () => {
     const owner = await signUpUser(stack);
     const stranger = await signUpUser(stack);
-    const tenant = (await api(server, owner.accessToken).post('/v1/tenants', { name: 'Mine', slug: slug() })).body;
+    const tenant = (await api(server, owner.accessToken).post('/v1/tenants', { name: 'Mine', slug: slug() }))
+      .body;
 
     for (const call of [
       api(server, stranger.accessToken).get(`/v1/tenants/${tenant.tenantId}`),
@@ -122,7 +143,9 @@ describe('tenants', () => {
     ]) {
       expect((await call).status).toBe(404);
     }
-    expect((await api(server, owner.accessToken).get(`/v1/tenants/${tenant.tenantId}`)).body.name).toBe('Mine');
+    expect((await api(server, owner.accessToken).get(`/v1/tenants/${tenant.tenantId}`)).body.name).toBe(
+      'Mine',
+    );
   });
 
   it('answers 400 for a tenant id that is not an id', async () => {
@@ -134,7 +157,8 @@ describe('tenants', () => {
 
   it('shows the caller and their memberships at /v1/me', async () => {
     const user = await signUpUser(stack);
-    const tenant = (await api(server, user.accessToken).post('/v1/tenants', { name: 'Me Inc', slug: slug() })).body;
+    const tenant = (await api(server, user.accessToken).post('/v1/tenants', { name: 'Me Inc', slug: slug() }))
+      .body;
 
     const me = await api(server, user.accessToken).get('/v1/me');
 
@@ -144,7 +168,9 @@ describe('tenants', () => {
       email: user.email,
       emailVerified: true,
       platformAdmin: false,
-      memberships: [{ tenantId: tenant.tenantId, tenantName: 'Me Inc', tenantSlug: tenant.slug, role: 'owner' }],
+      memberships: [
+        { tenantId: tenant.tenantId, tenantName: 'Me Inc', tenantSlug: tenant.slug, role: 'owner' },
+      ],
     });
   });
 });

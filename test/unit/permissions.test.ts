@@ -69,7 +69,10 @@ describe('authorize', () => {
 
   it('lets an owner demote another owner', () => {
     expect(() =>
-      authorize(contextWithRole('owner'), 'members:change-role', { targetRole: 'owner', grantsRole: 'admin' }),
+      authorize(contextWithRole('owner'), 'members:change-role', {
+        targetRole: 'owner',
+        grantsRole: 'admin',
+      }),
     ).not.toThrow();
   });
 });
