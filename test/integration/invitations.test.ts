@@ -105,7 +105,7 @@ async function call(
       authorizer: {
         principalId: '',
         integrationLatency: 0,
-        jwt: { claims: { sub: options.as }, scopes: [] },
+        jwt: { claims: { sub: options.as, token_use: 'access' }, scopes: [] },
       },
     },
   } as ApiEvent;
