@@ -23,7 +23,9 @@ export interface MotoServer {
 }
 
 /**
- * Starts `.venv/bin/moto_server` (run `npm run emulators:install` first) and resolves once it answers.
+ * Starts moto's server from the project venv (run `npm run emulators:install` first) through
+ * `moto_server.py`, which applies DynamoDB requests one at a time as DynamoDB's own conflict
+ * handling would, and resolves once it answers.
  * A fixed port that is taken fails at once with {@link PortInUseError}.
  */
 export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> {
@@ -39,8 +41,8 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
     try {
       const service = await startService({
         name: `moto_server on ${endpoint}`,
-        command: emulatorPaths.motoServer,
-        args: ['-H', host, '-p', String(port)],
+        command: emulatorPaths.venvPython,
+        args: [emulatorPaths.motoLauncher, '-H', host, '-p', String(port)],
         readyUrl: `${endpoint}/moto-api/`,
         logFile: options.logFile,
         // Unbuffered so the log file and error tails are current.

@@ -9,6 +9,8 @@ export const emulatorPaths = {
   venv: join(repoRoot, '.venv'),
   venvPython: join(repoRoot, '.venv', 'bin', 'python'),
   motoServer: join(repoRoot, '.venv', 'bin', 'moto_server'),
+  /** Our launcher of moto's app, serialising DynamoDB requests (see the file). */
+  motoLauncher: join(repoRoot, 'scripts', 'emulators', 'moto_server.py'),
   motoStamp: join(repoRoot, '.venv', '.plinth-install-stamp'),
   requirements: join(repoRoot, 'scripts', 'emulators', 'requirements.txt'),
   constraints: join(repoRoot, 'scripts', 'emulators', 'constraints.txt'),

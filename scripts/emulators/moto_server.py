@@ -1,0 +1,46 @@
+"""moto's server, with DynamoDB requests applied one at a time.
+
+moto 5.2 makes TransactWriteItems atomic by copying the table before the transaction and putting
+the copy back when a condition fails. With requests handled on several threads, that restore
+silently undoes what another request committed in the meantime, so two racing conditional writes
+can both "succeed". DynamoDB itself serialises conflicting writes; serialising moto's DynamoDB
+requests gives tests the same guarantee. Other services stay concurrent (an SQS long poll must not
+block the table).
+"""
+
+import argparse
+import signal
+import sys
+import threading
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+dynamodb_lock = threading.Lock()
+
+
+def create_app():
+    app = DomainDispatcherApplication(create_backend_app)
+
+    def serialised(environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            with dynamodb_lock:
+                # Drain the response inside the lock: werkzeug may produce it lazily.
+                return list(app(environ, start_response))
+        return app(environ, start_response)
+
+    return serialised
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=5000)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    run_simple(args.host, args.port, create_app(), threaded=True)
+
+
+if __name__ == "__main__":
+    main()
