@@ -1,5 +1,5 @@
 import type { App, Environment } from 'aws-cdk-lib';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FunctionArea } from '../shared/http/route.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { AuthStack } from './stacks/auth-stack.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { paginationQuery } from '../http/common.schema.ts';
 
 export const auditEntrySchema = z.object({
@@ -17,15 +17,20 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export const auditQuery = paginationQuery
   .extend({
-    actor: z.string().min(1).max(128).optional(),
+    actor: z.string().min(1).max(128).optional().describe('Only entries by this user id.'),
     action: z
       .string()
       .regex(/^[a-z]+\.[a-z.-]+$/, 'an action such as project.created')
-      .optional(),
-    from: z.iso.datetime().optional(),
-    to: z.iso.datetime().optional(),
+      .optional()
+      .describe(
+        'Only entries with this action. Filtered after reading `limit` entries, so a page may be short ' +
+          'or empty while `nextCursor` is present: follow `nextCursor` until it is absent.',
+      ),
+    from: z.iso.datetime().optional().describe('Entries at or after this instant.'),
+    to: z.iso.datetime().optional().describe('Entries at or before this instant.'),
   })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, {
+  // Compared as instants: as strings, `…00Z` sorts after `…00.500Z`.
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {
     message: 'from must not be after to',
     path: ['from'],
   });

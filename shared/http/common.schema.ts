@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ID_PATTERN } from '../ids.ts';
 
 /** An id made by `newId`; anything else in a path is a 400 before the table is touched. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditEntrySchema, auditQuery } from '../audit/audit.schema.ts';
 import {
   acceptInvitationParams,

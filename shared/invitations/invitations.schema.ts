@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { emailSchema, idSchema, roleSchema, tenantParams } from '../http/common.schema.ts';
 
 export const invitationStatusSchema = z.enum(['pending', 'accepted', 'revoked', 'expired']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idSchema, roleSchema, tenantParams } from '../http/common.schema.ts';
 
 export const memberSchema = z.object({

@@ -48,7 +48,10 @@ export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdG
               KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
               ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
               Limit: limit,
-              ExclusiveStartKey: decodeCursor(cursor, binding),
+              ExclusiveStartKey: decodeCursor(cursor, binding, 'pk', {
+                from: prefix.skPrefix,
+                to: `${prefix.skPrefix}~`,
+              }),
             }),
           );
           return {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { roleSchema, slugSchema } from '../http/common.schema.ts';
 
 const nameSchema = z.string().trim().min(1).max(120);

@@ -1,0 +1,104 @@
+/**
+ * `npm run bench`: prints figures, asserts nothing.
+ *
+ * 1. Per function area: the bundle esbuild makes with the deployment's settings (size minified and
+ *    gzipped, biggest packages) and its cold init (a fresh `node` importing it, median of `--runs`),
+ *    next to a hello-world function bundled and started the same way. Budgets are flagged: each
+ *    bundle under 500 KB, each init under 2x hello world.
+ * 2. p50/p99 latency of `GET /v1/tenants/{tenantId}/projects` on the local stack (moto + local
+ *    server, loopback only), `--requests` sequential requests after `--warmup` untimed ones.
+ *
+ * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency.
+ * Output is Markdown, ready for BENCHMARKS.md.
+ */
+import { cpus, loadavg, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bundleBudgets, bundleViolations, measureBundles } from './bench/bundles.ts';
+import { kb, ms } from './bench/stats.ts';
+import { repoRoot } from './emulators/paths.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '7' },
+    requests: { type: 'string', default: '300' },
+    warmup: { type: 'string', default: '20' },
+    projects: { type: 'string', default: '25' },
+    'skip-latency': { type: 'boolean', default: false },
+  },
+});
+
+function count(name: keyof typeof flags): number {
+  const value = Number(flags[name]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+// Silence the handlers' request logs before anything imports the logger.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`# Plinth benchmarks\n`);
+const load = () => (loadavg()[0] ?? 0).toFixed(1);
+console.log(
+  `${new Date().toISOString().slice(0, 10)} · Node ${process.versions.node} · ${platform()} ${release()} · ` +
+    `${cpus().length} × ${cpu} · load average ${load()} at start\n`,
+);
+
+const bundles = await measureBundles({
+  repoRoot,
+  outDir: join(repoRoot, '.plinth', 'bench'),
+  runs: count('runs'),
+});
+const { hello } = bundles;
+console.log(`## Function bundles and cold init\n`);
+console.log(
+  `esbuild with the AppFunction settings (ESM, node24, minified, everything bundled incl. @aws-sdk, external source map). ` +
+    `Cold init: wall time of a fresh \`node --enable-source-maps\` that imports the bundle and exits, median of ${bundles.runs}; ` +
+    `init CPU: that process's user + system time; import: the \`import()\` alone inside it. Budgets: < ${bundleBudgets.maxBytes / 1024} KB, init < ${bundleBudgets.maxInitRatio}x hello world. ` +
+    '`dynamodb-baseline` is hello world plus a DynamoDB document client: the floor of any function that reads the table.\n',
+);
+console.log(
+  '| function | minified | gzip | cold init | × hello | init CPU | × hello | import | biggest packages | budget |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|---|');
+const violations: string[] = [];
+for (const figure of [hello, bundles.dynamodb, ...bundles.functions]) {
+  const isBaseline = figure === hello || figure === bundles.dynamodb;
+  const problems = isBaseline ? [] : bundleViolations(figure, hello);
+  violations.push(...problems.map((p) => `${figure.name}: ${p}`));
+  const packages = figure.topPackages.map(([name, bytes]) => `${name} ${kb(bytes)}`).join(', ');
+  console.log(
+    `| ${figure.name} | ${kb(figure.bytes)} | ${kb(figure.gzipBytes)} | ${ms(figure.processMs)} | ` +
+      `${(figure.processMs / hello.processMs).toFixed(2)} | ${ms(figure.cpuMs)} | ` +
+      `${(figure.cpuMs / hello.cpuMs).toFixed(2)} | ${ms(figure.importMs)} | ${packages} | ` +
+      `${isBaseline ? 'baseline' : problems.length === 0 ? 'ok' : `**over: ${problems.join('; ')}**`} |`,
+  );
+}
+if (bundles.missing.length > 0) console.log(`\nNo entry yet for: ${bundles.missing.join(', ')}.`);
+console.log(
+  violations.length === 0 ? '\nAll bundles within budget.' : `\nOver budget: ${violations.join(', ')}.`,
+);
+
+if (!flags['skip-latency']) {
+  const { measureListProjectsLatency } = await import('./bench/latency.ts');
+  const latency = await measureListProjectsLatency({
+    requests: count('requests'),
+    warmup: count('warmup'),
+    projects: count('projects'),
+  });
+  console.log(`\n## Request latency on the local stack\n`);
+  console.log(
+    `${latency.requests} sequential requests after ${count('warmup')} untimed ones, ${latency.itemsPerPage} items per page; ` +
+      'loopback: local API server (JWT check, handler in process) → moto. A regression signal for the request path, not a Lambda figure.\n',
+  );
+  console.log('| route | p50 | p99 | mean | max |');
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(
+    `| ${latency.route} | ${ms(latency.p50)} | ${ms(latency.p99)} | ${ms(latency.mean)} | ${ms(latency.max)} |`,
+  );
+}
+
+console.log(
+  `\nLoad average ${load()} at the end: figures taken on a busy machine are noisy; compare runs on one machine.`,
+);

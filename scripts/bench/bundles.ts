@@ -1,0 +1,204 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile } from 'esbuild';
+import { functionAreas } from '#shared/http/route.ts';
+import { functionBundling } from './function-bundling.ts';
+import { median } from './stats.ts';
+
+/** Budgets the figures are checked against (reported, never asserted). */
+export const bundleBudgets = {
+  /** Minified bundle, per function. */
+  maxBytes: 500 * 1024,
+  /** Cold init of a function's process relative to a hello-world function's. */
+  maxInitRatio: 2,
+} as const;
+
+export interface BundleFigure {
+  readonly name: string;
+  /** Entry file, relative to the repository. */
+  readonly entry: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  /** The biggest contributors to the bundle, by package (`plinth` for our own code). */
+  readonly topPackages: readonly (readonly [string, number])[];
+  /** Median wall time of a fresh `node` that imports the bundle and exits. */
+  readonly processMs: number;
+  /** Median time the `import()` of the bundle took inside that process (module evaluation). */
+  readonly importMs: number;
+  /** Median CPU time (user + system) of that process up to the end of the import: less sensitive
+   * than wall time to other work on the machine. */
+  readonly cpuMs: number;
+}
+
+export interface BundleReport {
+  readonly hello: BundleFigure;
+  /** Not budgeted: shows how much of a function's init the AWS SDK alone takes. */
+  readonly dynamodb: BundleFigure;
+  readonly functions: readonly BundleFigure[];
+  /** Areas of the route table that have no `functions/<area>/handler.ts` yet. */
+  readonly missing: readonly string[];
+  readonly runs: number;
+}
+
+/**
+ * The environment a function reads at init (shared/config/env.ts), with dummy values: init builds
+ * clients but makes no calls, so nothing needs to answer.
+ */
+const initEnvironment = {
+  TABLE_NAME: 'plinth-bench',
+  USER_POOL_ID: 'us-east-1_bench',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  POWERTOOLS_SERVICE_NAME: 'plinth',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+};
+
+/** The budget's baseline: a function that does nothing. */
+const HELLO_WORLD = `export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`;
+
+/** The floor of any function that reads the table: hello world plus a DynamoDB document client. */
+const DYNAMODB_BASELINE = `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const handler = async () => ({ statusCode: 200, body: String(Boolean(db)) });\n`;
+
+function packageOf(path: string): string {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+  return match?.[1] ?? 'plinth';
+}
+
+function topPackages(metafile: Metafile, limit = 4): [string, number][] {
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const name = packageOf(path);
+      byPackage.set(name, (byPackage.get(name) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, limit);
+}
+
+async function bundle(entry: string, outDir: string) {
+  const outfile = join(outDir, 'index.mjs');
+  const result = await build({
+    ...functionBundling,
+    mainFields: [...functionBundling.mainFields],
+    external: [...functionBundling.external],
+    entryPoints: [entry],
+    outfile,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const code = await readFile(outfile);
+  return { outfile, bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength, metafile: result.metafile };
+}
+
+/**
+ * Starts a fresh `node` (the one running this script, so Node 24) with Lambda's
+ * `--enable-source-maps`, imports the bundle and exits; returns the wall time and the import time.
+ */
+function coldStart(outfile: string): Promise<{ processMs: number; importMs: number; cpuMs: number }> {
+  const probe = `const t0 = performance.now();
+const m = await import(${JSON.stringify(pathToFileURL(outfile).href)});
+if (typeof m.handler !== 'function') throw new Error('no handler export');
+const importMs = performance.now() - t0;
+const { user, system } = process.cpuUsage();
+process.stdout.write(JSON.stringify({ importMs, cpuMs: (user + system) / 1000 }));`;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', probe], {
+      env: { PATH: process.env.PATH, ...initEnvironment },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const processMs = performance.now() - started;
+      if (code !== 0) reject(new Error(`${outfile}: init failed (exit ${code})\n${err.slice(-2000)}`));
+      else resolve({ processMs, ...(JSON.parse(out) as { importMs: number; cpuMs: number }) });
+    });
+  });
+}
+
+/**
+ * Bundles every function area and a hello-world function with the deployment's esbuild settings,
+ * then measures cold init `runs` times each, interleaved so that machine noise hits all alike.
+ */
+export async function measureBundles(options: { repoRoot: string; outDir: string; runs: number }) {
+  const { repoRoot, outDir, runs } = options;
+  await mkdir(outDir, { recursive: true });
+  const helloEntry = join(outDir, 'hello-world.ts');
+  const dynamodbEntry = join(outDir, 'dynamodb-baseline.ts');
+  await writeFile(helloEntry, HELLO_WORLD);
+  await writeFile(dynamodbEntry, DYNAMODB_BASELINE);
+
+  const entries = [
+    { name: 'hello-world', entry: helloEntry },
+    { name: 'dynamodb-baseline', entry: dynamodbEntry },
+  ];
+  const missing: string[] = [];
+  for (const area of functionAreas) {
+    const entry = join(repoRoot, 'functions', area, 'handler.ts');
+    if (existsSync(entry)) entries.push({ name: area, entry });
+    else missing.push(area);
+  }
+
+  const built = [];
+  for (const { name, entry } of entries) {
+    built.push({ name, entry, ...(await bundle(entry, join(outDir, name))) });
+  }
+
+  const samples = new Map(
+    built.map((b) => [
+      b.name,
+      { processMs: [] as number[], importMs: [] as number[], cpuMs: [] as number[] },
+    ]),
+  );
+  // One discarded round warms the file cache and the OS's view of the node binary.
+  for (let round = 0; round <= runs; round++) {
+    for (const b of built) {
+      const sample = await coldStart(b.outfile);
+      if (round === 0) continue;
+      samples.get(b.name)?.processMs.push(sample.processMs);
+      samples.get(b.name)?.importMs.push(sample.importMs);
+      samples.get(b.name)?.cpuMs.push(sample.cpuMs);
+    }
+  }
+
+  const figures: BundleFigure[] = built.map((b) => ({
+    name: b.name,
+    entry: relative(repoRoot, b.entry),
+    bytes: b.bytes,
+    gzipBytes: b.gzipBytes,
+    topPackages: topPackages(b.metafile),
+    processMs: median(samples.get(b.name)?.processMs ?? []),
+    importMs: median(samples.get(b.name)?.importMs ?? []),
+    cpuMs: median(samples.get(b.name)?.cpuMs ?? []),
+  }));
+  const [hello, dynamodb, ...functions] = figures;
+  if (!hello || !dynamodb) throw new Error('the baseline bundles were not built');
+  return { hello, dynamodb, functions, missing, runs } satisfies BundleReport;
+}
+
+/** Budget violations of one function, as short phrases; empty when it is within budget. */
+export function bundleViolations(figure: BundleFigure, hello: BundleFigure): string[] {
+  const violations: string[] = [];
+  if (figure.bytes >= bundleBudgets.maxBytes)
+    violations.push(`bundle >= ${bundleBudgets.maxBytes / 1024} KB`);
+  if (figure.processMs >= bundleBudgets.maxInitRatio * hello.processMs) {
+    violations.push(`init >= ${bundleBudgets.maxInitRatio}x hello world`);
+  }
+  return violations;
+}

@@ -1,0 +1,212 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { handler as systemHandler } from '#functions/system/handler.ts';
+import type { ApiEvent } from '#shared/http/api-handler.ts';
+import { functionAreas, type RouteDefinition, routeKey } from '#shared/http/route.ts';
+import { routeList, routes } from '#shared/http/routes.ts';
+import { createOpenApiDocument, problemStatuses } from '#shared/openapi/document.ts';
+
+const document = createOpenApiDocument();
+
+interface Operation {
+  operationId?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  parameters?: { name: string; in: string; required?: boolean }[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: unknown }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
+}
+
+function operationOf(route: RouteDefinition): Operation {
+  const item = document.paths?.[route.path] as Record<string, Operation> | undefined;
+  const operation = item?.[route.method.toLowerCase()];
+  if (!operation) throw new Error(`${route.method} ${route.path} is not in the document`);
+  return operation;
+}
+
+/** Every `$ref` anywhere in a JSON value. */
+function refsIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refsIn);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key === '$ref' && typeof inner === 'string' ? [inner] : refsIn(inner),
+  );
+}
+
+function resolve(ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>(
+      (node, part) =>
+        typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined,
+      document,
+    );
+}
+
+const jwtRoutes = routeList.filter((r) => r.auth === 'jwt');
+const publicRoutes = routeList.filter((r) => r.auth === 'none');
+const named = (list: readonly RouteDefinition[]) => list.map((r) => [r.operationId, r] as const);
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1', () => {
+    expect(document.openapi).toMatch(/^3\.1\.\d+$/);
+  });
+
+  it('validates against the OpenAPI 3.1 schema', async () => {
+    const validator = new Validator();
+
+    const result = await validator.validate(JSON.parse(JSON.stringify(document)));
+
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('has a target for every $ref', () => {
+    const refs = refsIn(document);
+
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.filter((ref) => resolve(ref) === undefined)).toEqual([]);
+  });
+
+  it('has one operation per route, and no other', () => {
+    const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+
+    expect(operations.sort()).toEqual(routeList.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it('gives every operation a unique operationId', () => {
+    const ids = routeList.map((r) => operationOf(r).operationId);
+
+    expect(ids).toEqual(routeList.map((r) => r.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('tags every operation with its function area, and declares every area', () => {
+    expect(document.tags?.map((t) => t.name)).toEqual([...functionAreas]);
+    for (const route of routeList) expect(operationOf(route).tags).toEqual([route.area]);
+  });
+});
+
+describe.each(named(routeList))('operation %s', (_id, route) => {
+  const operation = operationOf(route);
+
+  it('has a required path parameter for each template variable', () => {
+    const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    const pathParams = (operation.parameters ?? []).filter((p) => p.in === 'path');
+
+    expect(pathParams.map((p) => p.name).sort()).toEqual(names.sort());
+    expect(pathParams.every((p) => p.required)).toBe(true);
+  });
+
+  it('has a query parameter for each field of its query schema', () => {
+    const fields = Object.keys(route.query?.shape ?? {});
+    const queryParams = (operation.parameters ?? []).filter((p) => p.in === 'query');
+
+    expect(queryParams.map((p) => p.name).sort()).toEqual(fields.sort());
+  });
+
+  it('has a JSON request body exactly when the route takes one', () => {
+    if (route.body) {
+      expect(operation.requestBody?.required).toBe(true);
+      expect(operation.requestBody?.content['application/json']?.schema).toBeDefined();
+    } else {
+      expect(operation.requestBody).toBeUndefined();
+    }
+  });
+
+  it('documents its success status, with a JSON body unless it is 204', () => {
+    const success = operation.responses[String(route.status)];
+
+    expect(success).toBeDefined();
+    if (route.status === 204) expect(success?.content).toBeUndefined();
+    else expect(success?.content?.['application/json']?.schema).toBeDefined();
+  });
+
+  it('documents its problem statuses as problem details', () => {
+    const expected = [
+      ...(route.params || route.query || route.body ? [400] : []),
+      ...(route.auth === 'jwt' ? [401] : []),
+      ...(route.problems ?? []),
+      500,
+    ];
+    const documented = Object.keys(operation.responses)
+      .map(Number)
+      .filter((status) => status >= 400);
+
+    expect(documented).toEqual(expect.arrayContaining(expected));
+    expect(documented.sort()).toEqual(problemStatuses(route));
+    for (const status of documented) {
+      expect(operation.responses[String(status)]?.content?.['application/problem+json']?.schema).toEqual({
+        $ref: '#/components/schemas/Problem',
+      });
+    }
+  });
+});
+
+describe('security', () => {
+  it('declares the bearer JWT scheme', () => {
+    expect(document.components?.securitySchemes?.bearerJwt).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+  });
+
+  it('has no document-wide requirement, so public routes stay public', () => {
+    expect(document.security).toBeUndefined();
+  });
+
+  it.each(named(jwtRoutes))('requires the bearer JWT on %s', (_id, route) => {
+    expect(operationOf(route).security).toEqual([{ bearerJwt: [] }]);
+  });
+
+  it.each(named(publicRoutes))('requires nothing on %s', (_id, route) => {
+    expect(operationOf(route).security).toBeUndefined();
+  });
+});
+
+describe('GET /openapi.json', () => {
+  const event = {
+    version: '2.0',
+    routeKey: 'GET /openapi.json',
+    rawPath: '/openapi.json',
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: 'req-1',
+      routeKey: 'GET /openapi.json',
+      http: {
+        method: 'GET',
+        path: '/openapi.json',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 't',
+      },
+    },
+  } as unknown as ApiEvent;
+
+  it('serves the generated document as JSON', async () => {
+    const response = (await systemHandler(event, {} as Context)) as APIGatewayProxyStructuredResultV2;
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(response.body ?? '')).toEqual(JSON.parse(JSON.stringify(document)));
+  });
+
+  it('serves health without a token', async () => {
+    const health = { ...event, routeKey: routeKey(routes.health) } as ApiEvent;
+
+    const response = (await systemHandler(health, {} as Context)) as APIGatewayProxyStructuredResultV2;
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body ?? '')).toEqual({ status: 'ok' });
+  });
+});
