@@ -15,6 +15,13 @@
  * | project           | TENANT#<tenantId>   | PROJECT#<projectId>         |                   |                      | projects routes (Query pk + begins_with PROJECT#) |
  * | project slug guard| TENANT#<tenantId>   | PROJECT_SLUG#<slug>         |                   |                      | unique project slug per tenant |
  * | audit entry       | TENANT#<tenantId>   | AUDIT#<isoTime>#<entryId>   | TENANT#<tenantId>#ACTOR#<userId> | AUDIT#<isoTime>#<entryId> | audit log (Query pk, sk between times; actor filter on gsi1) |
+ * | billing state     | TENANT#<tenantId>   | BILLING                     | DUNNING (only while past due and not yet restricted) | <graceEndsAt>#<tenantId> | billing routes; read with tenant+member on every request; dunning sweep (Query gsi1 DUNNING, gsi1sk <= now) |
+ * | stripe customer   | CUSTOMER#<cus_id>   | CUSTOMER                    |                   |                      | webhook: customer id -> tenant id |
+ * | stripe event      | STRIPE_EVENT#<evt_id> | EVENT                     |                   |                      | webhook: each event id applied once (conditional put in the state change's transaction) |
+ * | invoice           | TENANT#<tenantId>   | INVOICE#<createdIso>#<in_id>|                   |                      | GET billing/invoices (Query pk + begins_with INVOICE#, newest first) |
+ * | invoice locator   | TENANT#<tenantId>   | INVOICE_ID#<in_id>          |                   |                      | webhook: invoice id -> invoice sort key |
+ * | charge locator    | TENANT#<tenantId>   | CHARGE#<ch_id>              |                   |                      | webhook: charge id -> invoice sort key (refunds) |
+ * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            |                   |                      | written in the state change's transaction; the stream publisher puts it on the bus |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -71,6 +78,30 @@ export const keys = {
     skTo: `AUDIT#${to ?? ''}~`,
   }),
   auditByActor: (tenantId: string, actorId: string) => ({ gsi1pk: `${tenantPk(tenantId)}#ACTOR#${actorId}` }),
+
+  billing: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'BILLING' }),
+  /** gsi1 attributes the billing item carries while past due and not yet restricted. */
+  dunning: (tenantId: string, graceEndsAt: string) => ({
+    gsi1pk: 'DUNNING',
+    gsi1sk: `${graceEndsAt}#${tenantId}`,
+  }),
+  dunningDue: (now: string) => ({ gsi1pk: 'DUNNING', gsi1skBefore: `${now}#~` }),
+  stripeCustomer: (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'CUSTOMER' }),
+  stripeEvent: (eventId: string) => ({ pk: `STRIPE_EVENT#${eventId}`, sk: 'EVENT' }),
+  invoice: (tenantId: string, createdIso: string, invoiceId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `INVOICE#${createdIso}#${invoiceId}`,
+  }),
+  invoicesPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'INVOICE#' }),
+  invoiceLocator: (tenantId: string, invoiceId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `INVOICE_ID#${invoiceId}`,
+  }),
+  chargeLocator: (tenantId: string, chargeId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `CHARGE#${chargeId}`,
+  }),
+  outbox: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `OUTBOX#${eventId}` }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -72,3 +72,19 @@ export class UnsupportedMediaTypeError extends HttpError {
     this.name = 'UnsupportedMediaTypeError';
   }
 }
+
+/** 402: the tenant must pay (restricted after failed payments) or upgrade (a plan limit is reached). */
+export class PaymentRequiredError extends HttpError {
+  constructor(detail: string) {
+    super(402, 'Payment Required', detail);
+    this.name = 'PaymentRequiredError';
+  }
+}
+
+/** 502: an upstream service (Stripe, SES) failed; nothing was changed and the request can be retried. */
+export class UpstreamError extends HttpError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(502, 'Bad Gateway', detail, options);
+    this.name = 'UpstreamError';
+  }
+}

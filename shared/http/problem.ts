@@ -10,7 +10,7 @@ const PROBLEM_TYPE_BASE = 'https://plinth.dev/problems/';
 export function toProblemResponse(error: unknown, instance?: string): APIGatewayProxyStructuredResultV2 {
   const exposed = error instanceof HttpError && error.status < 500;
   const status = error instanceof HttpError ? error.status : 500;
-  const title = exposed ? error.title : 'Internal Server Error';
+  const title = error instanceof HttpError ? error.title : 'Internal Server Error';
   const body = {
     type: `${PROBLEM_TYPE_BASE}${title.toLowerCase().replaceAll(' ', '-')}`,
     title,

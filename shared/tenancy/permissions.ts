@@ -59,3 +59,15 @@ export type Permission = (typeof permissionsByRole)[Role][number];
 export function hasPermission(role: Role, permission: Permission): boolean {
   return (permissionsByRole[role] as readonly string[]).includes(permission);
 }
+
+/** Permissions that change nothing; still allowed while a tenant is restricted for non-payment. */
+const READ_ONLY: ReadonlySet<string> = new Set([
+  'tenant:read',
+  'members:read',
+  'projects:read',
+  'audit:read',
+]);
+
+export function isReadOnly(permission: Permission): boolean {
+  return READ_ONLY.has(permission);
+}

@@ -1,10 +1,13 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Caller } from '../auth/caller.ts';
+import { type BillingState, freeBillingState } from '../billing/billing.schema.ts';
+import { entitlementsOf } from '../billing/entitlements.ts';
+import type { Entitlements } from '../billing/plans.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
-import { ForbiddenError, NotFoundError } from '../http/errors.ts';
-import { hasPermission, type Permission, type Role, roleRank } from './permissions.ts';
+import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
+import { hasPermission, isReadOnly, type Permission, type Role, roleRank } from './permissions.ts';
 import { type MemberRecord, type TenantRecord, withoutKeys } from './records.ts';
 
 const brand: unique symbol = Symbol('TenantContext');
@@ -22,6 +25,10 @@ export interface TenantContext {
   readonly role: Role;
   readonly caller: Caller;
   readonly request: RequestMeta;
+  /** The tenant's mirrored billing state (free plan when it never subscribed). */
+  readonly billing: BillingState;
+  /** What the tenant's effective plan allows now. */
+  readonly entitlements: Entitlements;
 }
 
 /** Not found and not a member look the same, so tenant ids do not leak. */
@@ -30,20 +37,30 @@ const notFound = () => new NotFoundError('Tenant not found.');
 export function createTenancy({ db }: { db: Db }) {
   return {
     /**
-     * Resolves the caller's membership of `tenantId` with one round trip (tenant and membership
-     * items in one BatchGetItem, strongly consistent so a removal or suspension bites at once).
+     * Resolves the caller's membership of `tenantId` with one round trip (tenant, membership and
+     * billing items in one BatchGetItem, strongly consistent so a removal, suspension or payment
+     * restriction bites at once).
      */
     async resolve(caller: Caller, tenantId: string, request: RequestMeta): Promise<TenantContext> {
       const tenantKey = keys.tenant(tenantId);
       const { gsi1pk: _g, gsi1sk: _s, ...memberKey } = keys.member(tenantId, caller.userId);
+      const billingKey = keys.billing(tenantId);
       const result = await db.client.send(
         new BatchGetCommand({
-          RequestItems: { [db.tableName]: { Keys: [tenantKey, memberKey], ConsistentRead: true } },
+          RequestItems: {
+            [db.tableName]: { Keys: [tenantKey, memberKey, billingKey], ConsistentRead: true },
+          },
         }),
       );
+      if (Object.keys(result.UnprocessedKeys ?? {}).length > 0) {
+        throw new Error(
+          'DynamoDB left keys unprocessed while resolving a tenant; the request can be retried.',
+        );
+      }
       const items = result.Responses?.[db.tableName] ?? [];
       const tenantItem = items.find((i) => i.sk === tenantKey.sk);
       const memberItem = items.find((i) => i.sk === memberKey.sk);
+      const billingItem = items.find((i) => i.sk === billingKey.sk);
       if (!tenantItem || !memberItem || tenantItem.status === 'deleted') throw notFound();
       const tenant = withoutKeys(tenantItem) as TenantRecord;
       const member = withoutKeys(memberItem) as MemberRecord;
@@ -51,7 +68,21 @@ export function createTenancy({ db }: { db: Db }) {
         throw new ForbiddenError('This tenant is suspended. Contact support.');
       if (member.status !== 'active')
         throw new ForbiddenError('Your membership of this tenant is suspended.');
-      return { [brand]: true, tenantId, tenant, member, role: member.role, caller, request };
+      const billing = billingItem
+        ? (withoutKeys(billingItem) as BillingState)
+        : freeBillingState(tenantId, tenant.createdAt);
+      const entitlements = entitlementsOf(billing);
+      return {
+        [brand]: true,
+        tenantId,
+        tenant,
+        member,
+        role: member.role,
+        caller,
+        request,
+        billing,
+        entitlements,
+      };
     },
   };
 }
@@ -59,7 +90,8 @@ export function createTenancy({ db }: { db: Db }) {
 export type Tenancy = ReturnType<typeof createTenancy>;
 
 /**
- * The one authorization check. `resource` carries attributes that refine the decision: the role
+ * The one authorization check; it also holds back every change (402) while the tenant is
+ * restricted for non-payment, except billing itself. `resource` carries attributes that refine the decision: the role
  * of the member being acted on (`targetRole`) and the role being granted (`grantsRole`). Nobody
  * acts on or grants a role above their own, and only owners act on or grant `owner`.
  */
@@ -70,6 +102,12 @@ export function authorize(
 ): void {
   if (!hasPermission(ctx.role, permission)) {
     throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
+  }
+  // Billing stays open so a restricted customer can pay.
+  if (ctx.billing.restricted && !isReadOnly(permission) && permission !== 'billing:manage') {
+    throw new PaymentRequiredError(
+      'This tenant is restricted after failed payments: data can be read, but changes need a successful payment. Update the payment method in the billing portal.',
+    );
   }
   for (const role of [resource.targetRole, resource.grantsRole]) {
     if (role === undefined) continue;

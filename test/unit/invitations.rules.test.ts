@@ -16,6 +16,7 @@ import { createInvitationService } from '#shared/invitations/invitations.service
 import type { Role } from '#shared/tenancy/permissions.ts';
 import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
 import type { Identity } from '#shared/users/identity-directory.ts';
+import { fakeTenantContext } from '../support/tenant-context.ts';
 
 const START = new Date('2026-03-01T12:00:00.000Z');
 const TENANT_ID = '01jf00000000000000000000tt';
@@ -25,22 +26,7 @@ const INVITEE_EMAIL = 'ada@example.com';
 const APP_URL = 'https://app.example.com';
 
 function contextWithRole(role: Role): TenantContext {
-  return {
-    tenantId: TENANT_ID,
-    role,
-    caller: { userId: CALLER_ID, groups: [], platformAdmin: false },
-    request: { requestId: 'req-1', sourceIp: '203.0.113.7' },
-    tenant: { tenantId: TENANT_ID, name: 'Acme', ownerCount: 1 },
-    member: {
-      tenantId: TENANT_ID,
-      userId: CALLER_ID,
-      email: 'boss@example.com',
-      role,
-      status: 'active',
-      joinedAt: START.toISOString(),
-      updatedAt: START.toISOString(),
-    },
-  } as unknown as TenantContext;
+  return fakeTenantContext({ role, tenantId: TENANT_ID, userId: CALLER_ID, email: 'boss@example.com' });
 }
 
 const invitee: Caller = { userId: INVITEE_ID, groups: [], platformAdmin: false };

@@ -6,6 +6,7 @@ import type { Member } from '#shared/members/members.schema.ts';
 import { createMemberService } from '#shared/members/members.service.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
+import { fakeTenantContext } from '../support/tenant-context.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const TENANT_ID = '01jf0000000000000000000000';
@@ -26,14 +27,7 @@ function member(userId: string, role: Role): Member {
 
 /** A context as createTenancy would make it for a caller with `role`. */
 function contextWithRole(role: Role): TenantContext {
-  return {
-    tenantId: TENANT_ID,
-    role,
-    caller: { userId: CALLER_ID, groups: [], platformAdmin: false },
-    request: { requestId: 'req-1', sourceIp: '203.0.113.7' },
-    tenant: { tenantId: TENANT_ID, name: 'Acme', ownerCount: 2 },
-    member: member(CALLER_ID, role),
-  } as unknown as TenantContext;
+  return fakeTenantContext({ role, tenantId: TENANT_ID, userId: CALLER_ID, tenant: { ownerCount: 2 } });
 }
 
 type Write =

@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '#shared/auth/caller.ts';
-import { ForbiddenError } from '#shared/http/errors.ts';
+import { ForbiddenError, PaymentRequiredError } from '#shared/http/errors.ts';
 import { hasPermission, type Permission, permissionsByRole, type Role } from '#shared/tenancy/permissions.ts';
 import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
 import { authorize } from '#shared/tenancy/tenant-context.ts';
+import { fakeTenantContext } from '../support/tenant-context.ts';
 
 const caller: Caller = { userId: '5f0c6a53-7c1e-4a52-9d6e-1b2c3d4e5f60', groups: [], platformAdmin: false };
 
-/** A context as createTenancy would make it; built by hand here because only the role matters. */
 function contextWithRole(role: Role): TenantContext {
-  return {
-    tenantId: 't',
-    role,
-    caller,
-    request: { requestId: 'r', sourceIp: '127.0.0.1' },
-    tenant: {} as TenantContext['tenant'],
-    member: {} as TenantContext['member'],
-  } as unknown as TenantContext;
+  return fakeTenantContext({ role });
 }
 
 describe('role permissions', () => {
@@ -74,5 +67,28 @@ describe('authorize', () => {
         grantsRole: 'admin',
       }),
     ).not.toThrow();
+  });
+});
+
+describe('authorize while a tenant is restricted for non-payment', () => {
+  const restricted = () => fakeTenantContext({ role: 'owner', billing: { status: 'past_due', restricted: true } });
+
+  it('refuses changes with a 402 that says how to recover', () => {
+    expect(() => authorize(restricted(), 'projects:create')).toThrow(PaymentRequiredError);
+    expect(() => authorize(restricted(), 'members:invite')).toThrow(/billing portal/);
+  });
+
+  it('still allows reads', () => {
+    expect(() => authorize(restricted(), 'projects:read')).not.toThrow();
+    expect(() => authorize(restricted(), 'audit:read')).not.toThrow();
+  });
+
+  it('keeps billing open so the customer can pay', () => {
+    expect(() => authorize(restricted(), 'billing:manage')).not.toThrow();
+  });
+
+  it('checks the role before the restriction, so a member learns nothing about billing', () => {
+    const member = fakeTenantContext({ role: 'member', billing: { restricted: true } });
+    expect(() => authorize(member, 'projects:create')).toThrow(ForbiddenError);
   });
 });

@@ -1,0 +1,46 @@
+import * as z from 'zod';
+import { type PriceIds, parsePriceIds } from './plans.ts';
+
+/**
+ * Billing configuration, read once per container by the functions that talk to Stripe. Secrets
+ * come either as plain values (local: stripe-mock's key and the dev webhook secret) or as the names
+ * of SSM SecureString parameters (deployed: `/plinth/<stage>/stripe/...`), resolved at cold start.
+ */
+const schema = z
+  .object({
+    STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
+    STRIPE_SECRET_KEY_PARAMETER: z.string().startsWith('/').optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    STRIPE_WEBHOOK_SECRET_PARAMETER: z.string().startsWith('/').optional(),
+    /** Only locally: stripe-mock's address, e.g. `http://127.0.0.1:12111`. */
+    STRIPE_API_URL: z.url().optional(),
+    /** `{"team":{"month":"price_…","year":"price_…"},"business":{…}}` for this stage. */
+    STRIPE_PRICE_IDS: z.string().transform((json, ctx): PriceIds => {
+      try {
+        return parsePriceIds(json);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not a price id map: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+    /** Days of full access after a failed payment before writes are restricted. */
+    BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
+    /** Where Checkout and the portal send customers back. */
+    APP_URL: z.url().default('http://localhost:3000'),
+  })
+  .refine((e) => e.STRIPE_SECRET_KEY || e.STRIPE_SECRET_KEY_PARAMETER, {
+    message: 'set STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_PARAMETER',
+    path: ['STRIPE_SECRET_KEY'],
+  });
+
+export type BillingEnv = z.infer<typeof schema>;
+
+/** Validates the billing environment; fails fast naming every bad variable. */
+export function readBillingEnv(source: NodeJS.ProcessEnv = process.env): BillingEnv {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid billing environment: ${names}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,190 @@
+import * as z from 'zod';
+import { idSchema, tenantParams } from '../http/common.schema.ts';
+import { billingIntervalSchema, featureSchema, paidPlanIdSchema, planIdSchema } from './plans.ts';
+
+/** Stripe's subscription statuses, plus `none` for a tenant that never subscribed (free plan). */
+export const subscriptionStatusSchema = z.enum([
+  'none',
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'canceled',
+  'paused',
+]);
+export type SubscriptionStatus = z.infer<typeof subscriptionStatusSchema>;
+
+/** An amount of money in minor units (cents) with its ISO currency, lower-case as Stripe writes it. */
+export const moneySchema = z.object({ amount: z.number().int(), currency: z.string().length(3) });
+export type Money = z.infer<typeof moneySchema>;
+
+/**
+ * The tenant's billing state as mirrored from Stripe (item `keys.billing`). Stripe is the source
+ * of truth; this holds what the product needs to decide access, updated only by webhooks (and by the
+ * dunning sweep, which sets `restricted`). Absent item = free plan, status `none`.
+ */
+export const billingStateSchema = z.object({
+  tenantId: z.string(),
+  plan: planIdSchema,
+  interval: billingIntervalSchema.nullable(),
+  status: subscriptionStatusSchema,
+  customerId: z.string().nullable(),
+  subscriptionId: z.string().nullable(),
+  currentPeriodEnd: z.iso.datetime().nullable(),
+  cancelAtPeriodEnd: z.boolean(),
+  trialEnd: z.iso.datetime().nullable(),
+  /** When the subscription went past due; null otherwise. */
+  pastDueSince: z.iso.datetime().nullable(),
+  /** When full access ends unless the customer pays (pastDueSince + grace period). */
+  graceEndsAt: z.iso.datetime().nullable(),
+  /** Set by the dunning sweep once the grace period is over: writes get 402 until payment. */
+  restricted: z.boolean(),
+  /** Monthly-normalised recurring amount (annual / 12, quantity and discounts applied, tax excluded). */
+  monthlyAmount: moneySchema,
+  /** `created` (epoch seconds) of the Stripe event whose state this is; older events change nothing. */
+  stripeUpdatedAt: z.number().int(),
+  updatedAt: z.iso.datetime(),
+});
+export type BillingState = z.infer<typeof billingStateSchema>;
+
+/** The state of a tenant that has no billing item. */
+export function freeBillingState(tenantId: string, now: string): BillingState {
+  return {
+    tenantId,
+    plan: 'free',
+    interval: null,
+    status: 'none',
+    customerId: null,
+    subscriptionId: null,
+    currentPeriodEnd: null,
+    cancelAtPeriodEnd: false,
+    trialEnd: null,
+    pastDueSince: null,
+    graceEndsAt: null,
+    restricted: false,
+    monthlyAmount: { amount: 0, currency: 'usd' },
+    stripeUpdatedAt: 0,
+    updatedAt: now,
+  };
+}
+
+const entitlementsSchema = z.object({
+  seats: z.number().int(),
+  projects: z.number().int(),
+  features: z.array(featureSchema),
+});
+
+export const planResponse = z.object({
+  id: planIdSchema,
+  name: z.string(),
+  currency: z.string(),
+  prices: z.object({ month: z.number().int(), year: z.number().int() }).nullable(),
+  entitlements: entitlementsSchema,
+});
+export const planListResponse = z.object({ items: z.array(planResponse) });
+
+export const billingResponse = z.object({
+  tenantId: z.string(),
+  /** The plan paid for. */
+  plan: planIdSchema,
+  /** The plan whose entitlements apply now (free after a final payment failure). */
+  effectivePlan: planIdSchema,
+  status: subscriptionStatusSchema,
+  interval: billingIntervalSchema.nullable(),
+  currentPeriodEnd: z.iso.datetime().nullable(),
+  cancelAtPeriodEnd: z.boolean(),
+  trialEnd: z.iso.datetime().nullable(),
+  pastDueSince: z.iso.datetime().nullable(),
+  graceEndsAt: z.iso.datetime().nullable(),
+  restricted: z.boolean(),
+  entitlements: entitlementsSchema,
+  usage: z.object({ seats: z.number().int(), projects: z.number().int() }),
+});
+
+export const checkoutBody = z.strictObject({
+  plan: paidPlanIdSchema,
+  interval: billingIntervalSchema,
+  /** Where Stripe sends the customer back; default: the app's billing page. */
+  successUrl: z.url().optional(),
+  cancelUrl: z.url().optional(),
+});
+export const checkoutResponse = z.object({ sessionId: z.string(), url: z.string() });
+
+export const portalBody = z.strictObject({ returnUrl: z.url().optional() });
+export const portalResponse = z.object({ url: z.string() });
+
+export const changeBody = z.strictObject({
+  plan: paidPlanIdSchema,
+  interval: billingIntervalSchema,
+  /**
+   * From the preview: applying with the same proration date charges exactly what was previewed.
+   * Epoch seconds; absent = now.
+   */
+  prorationDate: z.number().int().positive().optional(),
+});
+export const changePreviewResponse = z.object({
+  plan: paidPlanIdSchema,
+  interval: billingIntervalSchema,
+  kind: z.enum(['upgrade', 'downgrade', 'interval-change', 'no-change']),
+  /** Upgrades take effect now (prorated, invoiced now); downgrades at the end of the paid period. */
+  effective: z.enum(['now', 'period-end']),
+  prorationDate: z.number().int(),
+  /** What is invoiced now (prorations), in minor units; 0 for downgrades. */
+  amountDueNow: z.number().int(),
+  /** The next regular invoice's total. */
+  nextInvoiceAmount: z.number().int(),
+  currency: z.string(),
+  nextInvoiceAt: z.iso.datetime().nullable(),
+});
+export const changeResponse = z.object({
+  status: subscriptionStatusSchema,
+  plan: paidPlanIdSchema,
+  interval: billingIntervalSchema,
+  effective: z.enum(['now', 'period-end']),
+});
+
+export const invoiceSchema = z.object({
+  invoiceId: z.string(),
+  number: z.string().nullable(),
+  status: z.enum(['draft', 'open', 'paid', 'uncollectible', 'void']),
+  currency: z.string(),
+  amountDue: z.number().int(),
+  amountPaid: z.number().int(),
+  tax: z.number().int(),
+  total: z.number().int(),
+  createdAt: z.iso.datetime(),
+  paidAt: z.iso.datetime().nullable(),
+  hostedInvoiceUrl: z.string().nullable(),
+  chargeId: z.string().nullable(),
+  amountRefunded: z.number().int(),
+  refunds: z.array(
+    z.object({
+      refundId: z.string(),
+      amount: z.number().int(),
+      status: z.string(),
+      reason: z.string().nullable(),
+      createdAt: z.iso.datetime(),
+    }),
+  ),
+});
+export type Invoice = z.infer<typeof invoiceSchema>;
+
+export const refundBody = z.strictObject({
+  /** The Stripe charge to refund (from the tenant's payment history). */
+  chargeId: z.string().regex(/^ch_[A-Za-z0-9]+$/, 'a Stripe charge id (ch_…)'),
+  /** Minor units; absent = the whole remaining amount. */
+  amount: z.number().int().positive().optional(),
+  reason: z.string().trim().min(3).max(500),
+});
+export const refundResponse = z.object({
+  refundId: z.string(),
+  chargeId: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.string(),
+});
+
+export const adminTenantParams = z.strictObject({ tenantId: idSchema });
+export { tenantParams };

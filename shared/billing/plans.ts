@@ -1,0 +1,96 @@
+import * as z from 'zod';
+
+/**
+ * The plan catalogue: what each plan costs and what it entitles a tenant to. Prices here are the
+ * list prices shown to customers; the Stripe price ids that charge them are configuration per stage
+ * (`STRIPE_PRICE_IDS`), never code.
+ */
+export const planIds = ['free', 'team', 'business'] as const;
+export const planIdSchema = z.enum(planIds);
+export type PlanId = z.infer<typeof planIdSchema>;
+
+export const billingIntervalSchema = z.enum(['month', 'year']);
+export type BillingInterval = z.infer<typeof billingIntervalSchema>;
+
+export const featureSchema = z.enum(['projects', 'audit-log', 'sso', 'priority-support']);
+export type Feature = z.infer<typeof featureSchema>;
+
+export interface Entitlements {
+  /** Active members the tenant may have. */
+  readonly seats: number;
+  /** Projects the tenant may have. */
+  readonly projects: number;
+  readonly features: readonly Feature[];
+}
+
+export interface Plan {
+  readonly id: PlanId;
+  readonly name: string;
+  /** Minor units per interval; absent for the free plan, which has no Stripe subscription. */
+  readonly prices?: Readonly<Record<BillingInterval, number>>;
+  readonly currency: string;
+  readonly entitlements: Entitlements;
+}
+
+export const plans: Readonly<Record<PlanId, Plan>> = {
+  free: {
+    id: 'free',
+    name: 'Free',
+    currency: 'usd',
+    entitlements: { seats: 3, projects: 3, features: ['projects'] },
+  },
+  team: {
+    id: 'team',
+    name: 'Team',
+    prices: { month: 2900, year: 29000 },
+    currency: 'usd',
+    entitlements: { seats: 10, projects: 25, features: ['projects', 'audit-log'] },
+  },
+  business: {
+    id: 'business',
+    name: 'Business',
+    prices: { month: 9900, year: 99000 },
+    currency: 'usd',
+    entitlements: {
+      seats: 50,
+      projects: 250,
+      features: ['projects', 'audit-log', 'sso', 'priority-support'],
+    },
+  },
+};
+
+export type PaidPlanId = Exclude<PlanId, 'free'>;
+export const paidPlanIdSchema = z.enum(['team', 'business']);
+
+/** Plans ordered from least to most: a change towards a later plan is an upgrade. */
+export const planRank: Readonly<Record<PlanId, number>> = { free: 0, team: 1, business: 2 };
+
+/** `STRIPE_PRICE_IDS`: `{"team":{"month":"price_…","year":"price_…"},"business":{…}}`. */
+export type PriceIds = Readonly<Record<PaidPlanId, Readonly<Record<BillingInterval, string>>>>;
+
+/** Parses and checks the stage's price ids: every paid plan needs both intervals. */
+export function parsePriceIds(json: string): PriceIds {
+  const parsed = z
+    .strictObject({
+      team: z.strictObject({ month: z.string().startsWith('price_'), year: z.string().startsWith('price_') }),
+      business: z.strictObject({
+        month: z.string().startsWith('price_'),
+        year: z.string().startsWith('price_'),
+      }),
+    })
+    .parse(JSON.parse(json));
+  return parsed;
+}
+
+/** The plan and interval a Stripe price id charges for, or undefined for a price we do not sell. */
+export function planForPrice(
+  priceIds: PriceIds,
+  priceId: string,
+): { plan: PaidPlanId; interval: BillingInterval } | undefined {
+  for (const plan of paidPlanIdSchema.options) {
+    for (const interval of billingIntervalSchema.options) {
+      if (priceIds[plan][interval] === priceId) return { plan, interval };
+    }
+  }
+  return undefined;
+}

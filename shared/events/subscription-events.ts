@@ -1,0 +1,85 @@
+import * as z from 'zod';
+import { moneySchema, subscriptionStatusSchema } from '../billing/billing.schema.ts';
+import { billingIntervalSchema, planIdSchema } from '../billing/plans.ts';
+import { EVENT_SOURCE } from './bus.ts';
+
+/**
+ * The subscription events on the bus: one zod schema per `detail-type`, versioned. They are the
+ * contract: publishers build details with them and consumers (analytics, notifications) parse with
+ * them. A breaking change gets a new version (`… v2`) alongside the old one.
+ */
+export const subscriptionDetail = z.object({
+  /** The Plinth event id (also the EventBridge entry's idempotency handle for consumers). */
+  eventId: z.string(),
+  tenantId: z.string(),
+  subscriptionId: z.string().nullable(),
+  plan: planIdSchema,
+  interval: billingIntervalSchema.nullable(),
+  status: subscriptionStatusSchema,
+  /** Monthly-normalised recurring amount: annual / 12, quantity and discounts applied, tax excluded. */
+  amount: moneySchema,
+  previousAmount: moneySchema,
+  stripeEventId: z.string().nullable(),
+  /** When the change happened (the Stripe event's time, or the sweep's). */
+  occurredAt: z.iso.datetime(),
+});
+export type SubscriptionDetail = z.infer<typeof subscriptionDetail>;
+
+export const invoiceDetail = subscriptionDetail.extend({
+  invoiceId: z.string(),
+  /** What the invoice charged or tried to charge, tax included. */
+  invoiceAmount: moneySchema,
+  attemptCount: z.number().int().nonnegative(),
+});
+export type InvoiceDetail = z.infer<typeof invoiceDetail>;
+
+export const refundDetail = subscriptionDetail.extend({
+  refundId: z.string(),
+  chargeId: z.string(),
+  refundAmount: moneySchema,
+  reason: z.string().nullable(),
+});
+export type RefundDetail = z.infer<typeof refundDetail>;
+
+/** detail-type → schema. */
+export const subscriptionEvents = {
+  'Subscription Started v1': subscriptionDetail,
+  'Subscription Changed v1': subscriptionDetail,
+  'Subscription Past Due v1': subscriptionDetail,
+  'Subscription Restricted v1': subscriptionDetail,
+  'Subscription Canceled v1': subscriptionDetail,
+  'Subscription Reactivated v1': subscriptionDetail,
+  'Invoice Paid v1': invoiceDetail,
+  'Payment Failed v1': invoiceDetail,
+  'Refund Issued v1': refundDetail,
+} as const;
+
+export type SubscriptionEventType = keyof typeof subscriptionEvents;
+export type DetailOf<T extends SubscriptionEventType> = z.infer<(typeof subscriptionEvents)[T]>;
+
+/** One event as stored in the outbox and put on the bus. */
+export interface DomainEvent<T extends SubscriptionEventType = SubscriptionEventType> {
+  readonly source: typeof EVENT_SOURCE;
+  readonly detailType: T;
+  readonly detail: DetailOf<T>;
+}
+
+/** Builds an event, validating its detail against its schema (a bug here fails loudly, before any write). */
+export function subscriptionEvent<T extends SubscriptionEventType>(
+  detailType: T,
+  detail: DetailOf<T>,
+): DomainEvent<T> {
+  return {
+    source: EVENT_SOURCE,
+    detailType,
+    detail: subscriptionEvents[detailType].parse(detail) as DetailOf<T>,
+  };
+}
+
+/** Parses a bus event's detail for a consumer; throws on a detail that breaks the contract. */
+export function parseSubscriptionEvent<T extends SubscriptionEventType>(
+  detailType: T,
+  detail: unknown,
+): DetailOf<T> {
+  return subscriptionEvents[detailType].parse(detail) as DetailOf<T>;
+}
