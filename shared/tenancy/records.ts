@@ -4,6 +4,10 @@ import type { Tenant } from '../tenants/tenants.schema.ts';
 /** The tenant item as stored: the API shape plus the owner count that guards "at least one owner". */
 export interface TenantRecord extends Tenant {
   readonly ownerCount: number;
+  /** Active members: the seats in use. Changed in the same transaction as the membership. */
+  readonly memberCount?: number;
+  /** Projects in use. Changed in the same transaction as the project. */
+  readonly projectCount?: number;
 }
 
 export type MemberRecord = Member;
