@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Caller } from '#shared/auth/caller.ts';
 import { ForbiddenError, PaymentRequiredError } from '#shared/http/errors.ts';
 import { hasPermission, type Permission, permissionsByRole, type Role } from '#shared/tenancy/permissions.ts';
 import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
 import { authorize } from '#shared/tenancy/tenant-context.ts';
 import { fakeTenantContext } from '../support/tenant-context.ts';
-
-const caller: Caller = { userId: '5f0c6a53-7c1e-4a52-9d6e-1b2c3d4e5f60', groups: [], platformAdmin: false };
 
 function contextWithRole(role: Role): TenantContext {
   return fakeTenantContext({ role });
@@ -71,7 +68,8 @@ describe('authorize', () => {
 });
 
 describe('authorize while a tenant is restricted for non-payment', () => {
-  const restricted = () => fakeTenantContext({ role: 'owner', billing: { status: 'past_due', restricted: true } });
+  const restricted = () =>
+    fakeTenantContext({ role: 'owner', billing: { status: 'past_due', restricted: true } });
 
   it('refuses changes with a 402 that says how to recover', () => {
     expect(() => authorize(restricted(), 'projects:create')).toThrow(PaymentRequiredError);
