@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: prints figures, asserts nothing.
  *
- * 1. Per function area: the bundle esbuild makes with the deployment's settings (size minified and
- *    gzipped, biggest packages) and its cold init (a fresh `node` importing it, median of `--runs`),
- *    next to a hello-world function bundled and started the same way. Budgets are flagged: each
- *    bundle under 500 KB, each init under 2x hello world.
+ * 1. Per function area: the bundle esbuild makes with the deployment's settings (the ones AppFunction
+ *    reads from lib/constructs/bundling.ts; size minified and gzipped, biggest packages) and its cold
+ *    init (a fresh `node` importing it, median of `--runs`), next to a hello-world function bundled
+ *    and started the same way. Budgets are flagged: each bundle under 500 KB, each init under 2x
+ *    hello world.
  * 2. p50/p99 latency of `GET /v1/tenants/{tenantId}/projects` on the local stack (moto + local
  *    server, loopback only), `--requests` sequential requests after `--warmup` untimed ones.
  *
@@ -53,7 +54,8 @@ const bundles = await measureBundles({
 const { hello } = bundles;
 console.log(`## Function bundles and cold init\n`);
 console.log(
-  `esbuild with the AppFunction settings (ESM, node24, minified, everything bundled incl. @aws-sdk, external source map). ` +
+  'esbuild with the settings AppFunction uses (lib/constructs/bundling.ts: ESM, node24, minified, linked source map without sources, ' +
+    'everything bundled incl. @aws-sdk, whose default credential chain is replaced by an env-only provider). ' +
     `Cold init: wall time of a fresh \`node --enable-source-maps\` that imports the bundle and exits, median of ${bundles.runs}; ` +
     `init CPU: that process's user + system time; import: the \`import()\` alone inside it. Budgets: < ${bundleBudgets.maxBytes / 1024} KB, init < ${bundleBudgets.maxInitRatio}x hello world. ` +
     '`dynamodb-baseline` is hello world plus a DynamoDB document client: the floor of any function that reads the table.\n',

@@ -1,23 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../stage.ts';
-
-/** The repository root: esbuild resolves imports and the lock file from here. */
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-/**
- * esbuild emits an ES module, but some dependencies are CommonJS and call `require` for Node
- * built-ins; an ES module has no `require`, so the bundle defines one first.
- */
-const requireBanner =
-  "import { createRequire as __plinthCreateRequire } from 'node:module'; const require = __plinthCreateRequire(import.meta.url);";
+import { nodejsFunctionBundling, projectRoot } from './bundling.ts';
 
 /** Which Cognito admin actions a function may call on the pool. */
 export interface UserPoolAccess {
@@ -79,8 +69,9 @@ export interface AppFunctionProps {
 
 /**
  * A Lambda function with the project's defaults: Node.js 24 on arm64, an ESM bundle with source
- * maps, its own log group with retention, active tracing, Powertools settings, and a role that holds
- * only what the props grant (no AWS managed policies, no wildcard except X-Ray's).
+ * maps (the shared settings of lib/constructs/bundling.ts), its own log group with retention, active
+ * tracing, Powertools settings, and a role that holds only what the props grant (no AWS managed
+ * policies, no wildcard except X-Ray's).
  */
 export class AppFunction extends Construct {
   readonly function: NodejsFunction;
@@ -123,20 +114,8 @@ export class AppFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: requireBanner,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The runtime ships an AWS SDK v3, but its version moves with runtime updates. Bundling the
-        // versions pinned in package-lock.json means the code that runs is the code that was tested,
-        // and tree-shaking keeps the bundle small. Node built-ins stay external (platform=node).
-        bundleAwsSDK: true,
-        externalModules: [],
-      },
+      // The one set of esbuild settings, shared with the bench (lib/constructs/bundling.ts).
+      bundling: nodejsFunctionBundling(),
     });
 
     if (props.tableAccess) this.grantTableAccess(props.tableAccess);

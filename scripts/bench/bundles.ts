@@ -5,8 +5,8 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { esbuildBuildOptions } from '#lib/constructs/bundling.ts';
 import { functionAreas } from '#shared/http/route.ts';
-import { functionBundling } from './function-bundling.ts';
 import { median } from './stats.ts';
 
 /** Budgets the figures are checked against (reported, never asserted). */
@@ -86,9 +86,7 @@ function topPackages(metafile: Metafile, limit = 4): [string, number][] {
 async function bundle(entry: string, outDir: string) {
   const outfile = join(outDir, 'index.mjs');
   const result = await build({
-    ...functionBundling,
-    mainFields: [...functionBundling.mainFields],
-    external: [...functionBundling.external],
+    ...esbuildBuildOptions(),
     entryPoints: [entry],
     outfile,
     metafile: true,
