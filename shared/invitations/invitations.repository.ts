@@ -1,12 +1,14 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
+import type { BillingState } from '../billing/billing.schema.ts';
+import { counterStep, type Limit } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
 import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
 import { type TransactStep, transactWrite } from '../db/transact.ts';
 import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
-import { joinSteps, ownerAddedStep } from '../members/members.records.ts';
+import { joinSteps } from '../members/members.records.ts';
 import type { Page } from '../members/members.repository.ts';
 import type { Member } from '../members/members.schema.ts';
 import { withoutKeys } from '../tenancy/records.ts';
@@ -22,15 +24,27 @@ export interface TenantInvitationRepository {
   list(options: { limit: number; cursor?: string | undefined }): Promise<Page<StoredInvitation>>;
   get(invitationId: string): Promise<StoredInvitation | undefined>;
   /**
-   * Stores a pending invitation and claims the email's pending guard, in one transaction. Throws a
-   * 409 when the email is already a member, and {@link PendingInvitationExistsError} when an
-   * unexpired invitation for it is pending.
+   * Stores a pending invitation, claims the email's pending guard and reserves a seat on the
+   * tenant's counters, in one transaction. Throws a 409 when the email is already a member,
+   * {@link PendingInvitationExistsError} when the email's guard is held (by an open invitation, or
+   * by an expired one not yet reclaimed), and `seats.reached()` when members plus pending
+   * invitations already fill `seats.max`.
    */
-  create(invitation: StoredInvitation, audit: Audit): Promise<void>;
+  create(invitation: StoredInvitation, audit: Audit, seats: Limit): Promise<void>;
   /** The invitation the email's pending guard names, if any (it may have expired since). */
   findPending(email: string): Promise<StoredInvitation | undefined>;
-  /** Pending → revoked and frees the guard; 409 unless still pending and unexpired at `revokedAt`. */
+  /**
+   * Pending → revoked, frees the guard and its seat; 409 unless still pending and unexpired at
+   * `revokedAt`.
+   */
   revoke(revoked: StoredInvitation & { revokedAt: string; revokedBy: string }, audit: Audit): Promise<void>;
+  /**
+   * Frees the guard and the seat of every invitation expired at `now` (expiry is a matter of time,
+   * not a write, so an expired invitation holds its seat until reclaimed). Each reclaim is its own
+   * conditional transaction; one that lost a race to an accept, a revoke or another reclaim is
+   * skipped. Returns how many seats were freed.
+   */
+  reclaimExpired(now: Date): Promise<number>;
 }
 
 /**
@@ -42,23 +56,49 @@ export interface InviteeInvitationRepository {
   listPending(): Promise<StoredInvitation[]>;
   get(invitationId: string): Promise<StoredInvitation | undefined>;
   /**
+   * The billing state of the invitation's tenant (absent: the free plan), whose entitlements the
+   * acceptance is held to.
+   */
+  billingOf(tenantId: string): Promise<Pick<BillingState, 'plan' | 'status'>>;
+  /**
    * In one transaction: pending → accepted (on condition it is still pending and unexpired at
-   * `acceptedAt`), frees the guard, writes the membership and its email guard, counts a new owner,
-   * checks the tenant is active, and writes the audit entries.
+   * `acceptedAt`), frees the guard, writes the membership and its email guard, and on the tenant
+   * item (on condition it is active and has fewer than `seats.max` members) moves the seat from
+   * pending invitations to members and counts a new owner; writes the audit entries. Throws
+   * `seats.reached()` when the tenant has no seat left (after a downgrade), 409 when it is not active.
    */
   accept(
     accepted: StoredInvitation & { acceptedAt: string; acceptedBy: string },
     member: Member,
     audits: readonly Audit[],
+    seats: Limit,
   ): Promise<void>;
 }
 
 /** Pages a person's invitations are read in; a person has few, this only bounds a pathological case. */
 const MAX_INVITEE_PAGES = 10;
 
+const FREE: Pick<BillingState, 'plan' | 'status'> = { plan: 'free', status: 'none' };
+
 const notOpen = () =>
   new ConflictError('The invitation is no longer pending: it was accepted, revoked or has expired.');
 const tenantInactive = () => new ConflictError('This tenant no longer accepts new members.');
+
+/** The tenant item's condition failed on accept: which part (status or seats) is read afterwards. */
+class TenantRefusedJoinError extends Error {
+  constructor() {
+    super('The tenant item refused the join.');
+    this.name = 'TenantRefusedJoinError';
+  }
+}
+
+/** A reclaim that lost its race (the guard was accepted, revoked, replaced or reclaimed meanwhile). */
+class AlreadyReclaimedError extends Error {
+  constructor() {
+    super('The pending guard was already freed.');
+    this.name = 'AlreadyReclaimedError';
+  }
+}
 
 export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: IdGenerator }) {
   const invitationKey = (i: Pick<StoredInvitation, 'tenantId' | 'invitationId' | 'email'>) => {
@@ -150,7 +190,7 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
 
         get,
 
-        async create(invitation, event) {
+        async create(invitation, event, seats) {
           const ttl = ttlFor(new Date(invitation.expiresAt));
           await transactWrite(db, [
             {
@@ -168,17 +208,17 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
               item: {
                 Put: {
                   TableName: db.tableName,
+                  // No ttl: the guard holds a seat on the tenant's counters, so only a transaction
+                  // that frees the seat too may delete it (accept, revoke, reclaimExpired).
                   Item: {
                     ...keys.pendingInvitation(tenantId, invitation.email),
                     type: 'invitation-email',
                     invitationId: invitation.invitationId,
                     role: invitation.role,
                     expiresAt: invitation.expiresAt,
-                    ttl,
                   },
-                  // An expired invitation no longer blocks a new one for the same email.
-                  ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-                  ExpressionAttributeValues: { ':now': invitation.createdAt },
+                  // An expired guard is reclaimed (seat freed) before the email is invited again.
+                  ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
               onConditionFailed: () => new PendingInvitationExistsError(invitation.email),
@@ -198,6 +238,15 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
               },
               onConditionFailed: () => new ConflictError('The invitation already exists.'),
             },
+            counterStep(
+              db,
+              tenantId,
+              { pendingInvitations: 1 },
+              {
+                conditions: [{ kind: 'below', counter: 'reservedSeats', max: seats.max }],
+                onConditionFailed: seats.reached,
+              },
+            ),
             audit(event),
           ]);
         },
@@ -221,8 +270,59 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
               revokedBy: revoked.revokedBy,
             }),
             freeGuard(revoked),
+            counterStep(db, tenantId, { pendingInvitations: -1 }),
             audit(event),
           ]);
+        },
+
+        async reclaimExpired(now) {
+          const prefix = keys.pendingInvitationsPrefix(tenantId);
+          const at = now.toISOString();
+          const expired: { email: string; invitationId: string }[] = [];
+          let startKey: Record<string, unknown> | undefined;
+          do {
+            const page = await db.client.send(
+              new QueryCommand({
+                TableName: db.tableName,
+                KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+                FilterExpression: 'expiresAt <= :now',
+                ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix, ':now': at },
+                ConsistentRead: true,
+                ExclusiveStartKey: startKey,
+              }),
+            );
+            for (const item of page.Items ?? []) {
+              expired.push({
+                email: String(item.sk).slice(prefix.skPrefix.length),
+                invitationId: String(item.invitationId),
+              });
+            }
+            startKey = page.LastEvaluatedKey;
+          } while (startKey);
+
+          let freed = 0;
+          for (const guard of expired) {
+            try {
+              await transactWrite(db, [
+                {
+                  item: {
+                    Delete: {
+                      TableName: db.tableName,
+                      Key: keys.pendingInvitation(tenantId, guard.email),
+                      ConditionExpression: 'invitationId = :id AND expiresAt <= :now',
+                      ExpressionAttributeValues: { ':id': guard.invitationId, ':now': at },
+                    },
+                  },
+                  onConditionFailed: () => new AlreadyReclaimedError(),
+                },
+                counterStep(db, tenantId, { pendingInvitations: -1 }),
+              ]);
+              freed += 1;
+            } catch (error) {
+              if (!(error instanceof AlreadyReclaimedError)) throw error;
+            }
+          }
+          return freed;
         },
       };
     },
@@ -274,33 +374,46 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
           return item ? fromItem(item) : undefined;
         },
 
-        async accept(accepted, member, events) {
+        async billingOf(tenantId) {
+          const result = await db.client.send(
+            new GetCommand({ TableName: db.tableName, Key: keys.billing(tenantId), ConsistentRead: true }),
+          );
+          const item = result.Item as Partial<BillingState> | undefined;
+          return item?.plan && item.status ? { plan: item.plan, status: item.status } : FREE;
+        },
+
+        async accept(accepted, member, events, seats) {
           const { tenantId } = accepted;
-          const tenantActive: TransactStep =
-            member.role === 'owner'
-              ? ownerAddedStep(db, tenantId, tenantInactive)
-              : {
-                  item: {
-                    ConditionCheck: {
-                      TableName: db.tableName,
-                      Key: keys.tenant(tenantId),
-                      ConditionExpression: '#status = :active',
-                      ExpressionAttributeNames: { '#status': 'status' },
-                      ExpressionAttributeValues: { ':active': 'active' },
-                    },
-                  },
-                  onConditionFailed: tenantInactive,
-                };
-          await transactWrite(db, [
-            closeStep(accepted, 'accepted', accepted.acceptedAt, {
-              acceptedAt: accepted.acceptedAt,
-              acceptedBy: accepted.acceptedBy,
-            }),
-            freeGuard(accepted),
-            ...joinSteps(db, member),
-            tenantActive,
-            ...events.map((event) => auditStep(db, { ...event, tenantId }, deps)),
-          ]);
+          // One Update of the tenant item (a transaction touches an item once): the seat moves
+          // from pending to members, within the plan's seats, only while the tenant is active.
+          const joined = counterStep(
+            db,
+            tenantId,
+            { members: 1, pendingInvitations: -1, ...(member.role === 'owner' ? { owners: 1 } : {}) },
+            {
+              conditions: [{ kind: 'active' }, { kind: 'below', counter: 'memberCount', max: seats.max }],
+              onConditionFailed: () => new TenantRefusedJoinError(),
+            },
+          );
+          try {
+            await transactWrite(db, [
+              closeStep(accepted, 'accepted', accepted.acceptedAt, {
+                acceptedAt: accepted.acceptedAt,
+                acceptedBy: accepted.acceptedBy,
+              }),
+              freeGuard(accepted),
+              ...joinSteps(db, member),
+              joined,
+              ...events.map((event) => auditStep(db, { ...event, tenantId }, deps)),
+            ]);
+          } catch (error) {
+            if (!(error instanceof TenantRefusedJoinError)) throw error;
+            // Nothing was written; this read only tells which condition refused, for the message.
+            const { Item } = await db.client.send(
+              new GetCommand({ TableName: db.tableName, Key: keys.tenant(tenantId), ConsistentRead: true }),
+            );
+            throw Item?.status === 'active' ? seats.reached() : tenantInactive();
+          }
         },
       };
     },

@@ -1,4 +1,7 @@
 import type { Caller } from '../auth/caller.ts';
+import { effectivePlan } from '../billing/entitlements.ts';
+import { noSeatToJoin, PlanLimitError, seatLimit } from '../billing/limits.ts';
+import { plans } from '../billing/plans.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
@@ -67,15 +70,17 @@ export function createInvitationService(deps: InvitationServiceDeps) {
     }
   }
 
-  /** The open invitation a repeated request may re-send, or the 409 that explains why not. */
+  /**
+   * The open invitation a repeated request may re-send (a 409 when its role differs), or
+   * undefined when the email's guard is held by an invitation that has expired meanwhile.
+   */
   async function openDuplicate(
     ctx: TenantContext,
     input: CreateInvitationInput,
     now: Date,
-    conflict: PendingInvitationExistsError,
-  ): Promise<StoredInvitation> {
+  ): Promise<StoredInvitation | undefined> {
     const existing = await invitations.forTenant(ctx).findPending(input.email);
-    if (!existing || !isOpen(existing, now)) throw conflict;
+    if (!existing || !isOpen(existing, now)) return undefined;
     if (existing.role !== input.role) {
       throw new ConflictError(
         `A pending invitation for ${input.email} already exists with the ${existing.role} role; ` +
@@ -101,6 +106,10 @@ export function createInvitationService(deps: InvitationServiceDeps) {
      * Invites `input.email` with `input.role` and emails the link. Repeating the request while the
      * invitation is pending (same email and role) re-sends the email and returns the same
      * invitation; a different role is a 409, as is an email that is already a member.
+     *
+     * A pending invitation holds a seat: when members plus pending invitations fill the plan's
+     * seats the answer is a 402 naming the limit and the plan that lifts it. Invitations that have
+     * expired give their seat (and their email's guard) back first, so only open ones count.
      */
     async create(ctx: TenantContext, input: CreateInvitationInput): Promise<Invitation> {
       authorize(ctx, 'members:invite', { grantsRole: input.role });
@@ -116,18 +125,34 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         createdAt: now.toISOString(),
         expiresAt: expiresAtFor(now, ttlDays).toISOString(),
       };
-      try {
-        await invitations.forTenant(ctx).create(invitation, {
-          actor: actor(ctx),
-          request: ctx.request,
-          action: 'invitation.created',
-          target: { type: 'invitation', id: invitation.invitationId },
-          before: null,
-          after: { ...invitation },
-        });
-      } catch (error) {
-        if (!(error instanceof PendingInvitationExistsError)) throw error;
-        invitation = await openDuplicate(ctx, input, now, error);
+      const repository = invitations.forTenant(ctx);
+      const audit = {
+        actor: actor(ctx),
+        request: ctx.request,
+        action: 'invitation.created',
+        target: { type: 'invitation', id: invitation.invitationId },
+        before: null,
+        after: { ...invitation },
+      };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await repository.create(invitation, audit, seatLimit(ctx));
+          break;
+        } catch (error) {
+          if (!(error instanceof PendingInvitationExistsError || error instanceof PlanLimitError))
+            throw error;
+          // A repeated request for an open invitation re-sends it, whichever condition refused.
+          const duplicate = await openDuplicate(ctx, input, now);
+          if (duplicate) {
+            invitation = duplicate;
+            break;
+          }
+          // An expired invitation may hold the email's guard or the seat: reclaim what has expired
+          // and try once more. A second refusal, or a full tenant with nothing expired, stands.
+          if (attempt > 1) throw error;
+          const freed = await repository.reclaimExpired(now);
+          if (freed === 0 && error instanceof PlanLimitError) throw error;
+        }
       }
       await send(ctx, invitation);
       return toInvitation(invitation, now, appUrl);
@@ -177,7 +202,10 @@ export function createInvitationService(deps: InvitationServiceDeps) {
     /**
      * Joins the tenant with the invitation's role. The invitation is looked up under the caller's
      * verified email, so somebody else's invitation is a 404; one that is no longer pending
-     * (accepted, revoked or expired) is a 409.
+     * (accepted, revoked or expired) is a 409. The invitation already holds a seat, but the
+     * tenant's plan may have shrunk since it was sent: the join is held to the seats of the plan
+     * that applies now (402 when every seat is taken), by a condition on the tenant's member count,
+     * so two invitees racing for the last seat cannot both join.
      */
     async accept(caller: Caller, invitationId: string, request: RequestMeta): Promise<Member> {
       const identity = await verifiedIdentity(caller);
@@ -208,24 +236,32 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         updatedAt: at,
       };
       const who = { userId: caller.userId, email: identity.email };
-      await repository.accept(after, member, [
-        {
-          actor: who,
-          request,
-          action: 'invitation.accepted',
-          target: { type: 'invitation', id: invitationId },
-          before: { ...before },
-          after: { ...after },
-        },
-        {
-          actor: who,
-          request,
-          action: 'member.joined',
-          target: { type: 'member', id: caller.userId },
-          before: null,
-          after: { ...member },
-        },
-      ]);
+      const plan = effectivePlan(await repository.billingOf(before.tenantId));
+      const seats = plans[plan].entitlements.seats;
+      const limit = { max: seats, reached: () => noSeatToJoin(before.tenantName, plan, seats) };
+      await repository.accept(
+        after,
+        member,
+        [
+          {
+            actor: who,
+            request,
+            action: 'invitation.accepted',
+            target: { type: 'invitation', id: invitationId },
+            before: { ...before },
+            after: { ...after },
+          },
+          {
+            actor: who,
+            request,
+            action: 'member.joined',
+            target: { type: 'member', id: caller.userId },
+            before: null,
+            after: { ...member },
+          },
+        ],
+        limit,
+      );
       return member;
     },
   };

@@ -1,3 +1,4 @@
+import { counterStep } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { TransactStep } from '../db/transact.ts';
@@ -56,22 +57,19 @@ export const LAST_OWNER_MESSAGE =
 
 /**
  * Decrements the tenant's `ownerCount`, on condition that another owner remains, inside the
- * transaction that demotes or removes an owner: two concurrent demotions of the last two owners
- * cannot both succeed, and no read-then-write is involved.
+ * transaction that demotes an owner: two concurrent demotions of the last two owners cannot both
+ * succeed, and no read-then-write is involved.
  */
 export function ownerRemovedStep(db: Db, tenantId: string): TransactStep {
-  return {
-    item: {
-      Update: {
-        TableName: db.tableName,
-        Key: keys.tenant(tenantId),
-        UpdateExpression: 'SET ownerCount = ownerCount - :one',
-        ConditionExpression: 'ownerCount > :one',
-        ExpressionAttributeValues: { ':one': 1 },
-      },
+  return counterStep(
+    db,
+    tenantId,
+    { owners: -1 },
+    {
+      conditions: [{ kind: 'another-owner' }],
+      onConditionFailed: () => new ConflictError(LAST_OWNER_MESSAGE),
     },
-    onConditionFailed: () => new ConflictError(LAST_OWNER_MESSAGE),
-  };
+  );
 }
 
 /**
@@ -79,17 +77,28 @@ export function ownerRemovedStep(db: Db, tenantId: string): TransactStep {
  * with `onInactive` unless the tenant is active.
  */
 export function ownerAddedStep(db: Db, tenantId: string, onInactive: () => Error): TransactStep {
-  return {
-    item: {
-      Update: {
-        TableName: db.tableName,
-        Key: keys.tenant(tenantId),
-        UpdateExpression: 'SET ownerCount = ownerCount + :one',
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':one': 1, ':active': 'active' },
-      },
+  return counterStep(
+    db,
+    tenantId,
+    { owners: 1 },
+    { conditions: [{ kind: 'active' }], onConditionFailed: onInactive },
+  );
+}
+
+/**
+ * The tenant's side of a member leaving or being removed, in the same transaction as the
+ * membership's deletion: one seat fewer (`memberCount`, `reservedSeats`) and, for an owner, one
+ * owner fewer on condition that another owner remains.
+ */
+export function memberLeftStep(db: Db, tenantId: string, role: Member['role']): TransactStep {
+  if (role !== 'owner') return counterStep(db, tenantId, { members: -1 });
+  return counterStep(
+    db,
+    tenantId,
+    { members: -1, owners: -1 },
+    {
+      conditions: [{ kind: 'another-owner' }],
+      onConditionFailed: () => new ConflictError(LAST_OWNER_MESSAGE),
     },
-    onConditionFailed: onInactive,
-  };
+  );
 }

@@ -8,7 +8,7 @@ import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
-import { ownerAddedStep, ownerRemovedStep } from './members.records.ts';
+import { memberLeftStep, ownerAddedStep, ownerRemovedStep } from './members.records.ts';
 import type { Member } from './members.schema.ts';
 
 export interface Page<T> {
@@ -27,7 +27,10 @@ export interface MemberRepository {
    * owner count in step; 409 when it would leave no owner or the member changed meanwhile.
    */
   changeRole(before: Member, after: Member, audit: Audit): Promise<void>;
-  /** Deletes the membership and its email guard; 409 when it would leave no owner. */
+  /**
+   * Deletes the membership and its email guard and frees the seat on the tenant's counters; 409
+   * when it would leave no owner.
+   */
   remove(member: Member, audit: Audit): Promise<void>;
 }
 
@@ -118,7 +121,7 @@ export function createMemberRepository(db: Db, deps: { clock: Clock; newId: IdGe
               item: { Delete: { TableName: db.tableName, Key: keys.memberEmail(tenantId, member.email) } },
             },
           ];
-          if (member.role === 'owner') steps.push(ownerRemovedStep(db, tenantId));
+          steps.push(memberLeftStep(db, tenantId, member.role));
           await transactWrite(db, [...steps, audit(event)]);
         },
       };

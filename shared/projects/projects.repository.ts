@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../audit/audit.writer.ts';
 import { auditStep } from '../audit/audit.writer.ts';
+import { counterStep, type Limit } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
 import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
@@ -22,11 +23,15 @@ type Audit = Omit<AuditEvent, 'tenantId'>;
 export interface ProjectRepository {
   list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Project>>;
   get(projectId: string): Promise<Project | undefined>;
-  /** Creates the project and claims its slug; 409 when the slug is taken in this tenant. */
-  create(project: Project, audit: Audit): Promise<void>;
+  /**
+   * Creates the project, claims its slug and counts it on the tenant, on condition that the
+   * tenant's project count is below `limit.max` (402 from `limit.reached` otherwise); 409 when the
+   * slug is taken in this tenant.
+   */
+  create(project: Project, audit: Audit, limit: Limit): Promise<void>;
   /** Replaces the mutable fields; 404 when the project vanished meanwhile. */
   update(project: Project, audit: Audit): Promise<void>;
-  /** Deletes the project and frees its slug; 404 when it is already gone. */
+  /** Deletes the project, frees its slug and counts one project fewer; 404 when it is already gone. */
   remove(project: Project, audit: Audit): Promise<void>;
 }
 
@@ -67,7 +72,7 @@ export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdG
           return result.Item ? (withoutKeys(result.Item) as Project) : undefined;
         },
 
-        async create(project, event) {
+        async create(project, event, limit) {
           await transactWrite(db, [
             {
               item: {
@@ -94,6 +99,15 @@ export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdG
               },
               onConditionFailed: () => new ConflictError('The project already exists.'),
             },
+            counterStep(
+              db,
+              tenantId,
+              { projects: 1 },
+              {
+                conditions: [{ kind: 'below', counter: 'projectCount', max: limit.max }],
+                onConditionFailed: limit.reached,
+              },
+            ),
             audit(event),
           ]);
         },
@@ -134,6 +148,7 @@ export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdG
               onConditionFailed: gone,
             },
             { item: { Delete: { TableName: db.tableName, Key: keys.projectSlug(tenantId, project.slug) } } },
+            counterStep(db, tenantId, { projects: -1 }),
             audit(event),
           ]);
         },

@@ -1,3 +1,4 @@
+import { assertProjectRoom, projectLimit } from '../billing/limits.ts';
 import { NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
@@ -34,8 +35,14 @@ export function createProjectService({ projects, clock, newId }: ProjectServiceD
       return find(ctx, projectId);
     },
 
+    /**
+     * Creates a project within the plan's project limit: 402 naming the limit and the plan that
+     * lifts it when the tenant is at (or, after a downgrade, above) it. The repository's condition
+     * on the tenant's counter makes the check exact when requests race for the last slot.
+     */
     async create(ctx: TenantContext, input: CreateProjectInput): Promise<Project> {
       authorize(ctx, 'projects:create');
+      assertProjectRoom(ctx);
       const now = clock().toISOString();
       const project: Project = {
         projectId: newId(),
@@ -47,14 +54,18 @@ export function createProjectService({ projects, clock, newId }: ProjectServiceD
         createdAt: now,
         updatedAt: now,
       };
-      await projects.forTenant(ctx).create(project, {
-        actor: actor(ctx),
-        request: ctx.request,
-        action: 'project.created',
-        target: { type: 'project', id: project.projectId },
-        before: null,
-        after: project,
-      });
+      await projects.forTenant(ctx).create(
+        project,
+        {
+          actor: actor(ctx),
+          request: ctx.request,
+          action: 'project.created',
+          target: { type: 'project', id: project.projectId },
+          before: null,
+          after: project,
+        },
+        projectLimit(ctx),
+      );
       return project;
     },
 

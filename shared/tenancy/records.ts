@@ -8,6 +8,10 @@ export interface TenantRecord extends Tenant {
   readonly memberCount?: number;
   /** Projects in use. Changed in the same transaction as the project. */
   readonly projectCount?: number;
+  /** Invitations not yet accepted, revoked or reclaimed after expiry; they hold a seat. */
+  readonly pendingInvitationCount?: number;
+  /** memberCount + pendingInvitationCount, stored because a condition cannot add two attributes. */
+  readonly reservedSeats?: number;
 }
 
 export type MemberRecord = Member;

@@ -1,5 +1,6 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
+import { NEW_TENANT_COUNTERS } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { transactWrite } from '../db/transact.ts';
@@ -22,7 +23,8 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
   return {
     /**
      * Creates a tenant with its owner in one transaction: the slug claim, the tenant (owner count
-     * 1), the owner's membership and email guard, and the audit entry.
+     * 1, usage counters for its one member and no projects), the owner's membership and email
+     * guard, and the audit entry.
      */
     async create(
       tenant: TenantRecord,
@@ -44,7 +46,7 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
           item: {
             Put: {
               TableName: db.tableName,
-              Item: { ...keys.tenant(tenant.tenantId), type: 'tenant', ...tenant },
+              Item: { ...keys.tenant(tenant.tenantId), type: 'tenant', ...tenant, ...NEW_TENANT_COUNTERS },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },

@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/caller.ts';
+import type { TenantCounters } from '../billing/limits.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { UnauthorizedError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
@@ -15,8 +16,16 @@ export interface TenantServiceDeps {
   readonly newId: IdGenerator;
 }
 
-/** The public shape of a tenant: the stored record without its bookkeeping. */
-function publicTenant({ ownerCount: _ownerCount, ...tenant }: TenantRecord): Tenant {
+/** The public shape of a tenant: the stored record without its bookkeeping (owner and usage counters). */
+function publicTenant(record: TenantRecord): Tenant {
+  const {
+    ownerCount: _owners,
+    memberCount: _members,
+    projectCount: _projects,
+    pendingInvitationCount: _pending,
+    reservedSeats: _reserved,
+    ...tenant
+  } = record as TenantRecord & TenantCounters;
   return tenant;
 }
 

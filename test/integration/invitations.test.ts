@@ -5,6 +5,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { freeBillingState } from '#shared/billing/billing.schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { keys } from '#shared/db/keys.ts';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
@@ -134,8 +135,15 @@ interface SeededTenant {
   readonly users: Record<Role, Member[]>;
 }
 
-/** Writes a tenant, its members and their email guards directly, the way tenant creation does. */
-async function seedTenant(roles: readonly Role[]): Promise<SeededTenant> {
+/**
+ * Writes a tenant, its members and their email guards directly, the way tenant creation does. On
+ * a paid plan (`plan: 'team'`, an active subscription mirrored in the billing item) when the test
+ * needs more seats than the free plan's three.
+ */
+async function seedTenant(
+  roles: readonly Role[],
+  options: { plan?: 'free' | 'team' } = {},
+): Promise<SeededTenant> {
   const tenantId = newId();
   const name = `Tenant ${tenantId.slice(-6)}`;
   const now = new Date().toISOString();
@@ -152,6 +160,10 @@ async function seedTenant(roles: readonly Role[]): Promise<SeededTenant> {
       updatedAt: now,
       createdBy: 'seed',
       ownerCount: roles.filter((r) => r === 'owner').length,
+      memberCount: roles.length,
+      pendingInvitationCount: 0,
+      reservedSeats: roles.length,
+      projectCount: 0,
     },
   ];
   for (const role of roles) {
@@ -166,6 +178,16 @@ async function seedTenant(roles: readonly Role[]): Promise<SeededTenant> {
     };
     items.push(memberItem(member), memberEmailItem(member));
     users[role].push(member);
+  }
+  if (options.plan === 'team') {
+    items.push({
+      ...keys.billing(tenantId),
+      type: 'billing',
+      ...freeBillingState(tenantId, now),
+      plan: 'team',
+      interval: 'month',
+      status: 'active',
+    });
   }
   // One batch (at most 25 items): seeding is set-up, not the behaviour under test.
   await db.client.send(
@@ -538,7 +560,7 @@ describe('when the email cannot be sent', () => {
 describe('listing a tenant’s invitations', () => {
   it('shows a manager every invitation with its status, expired ones as expired', async () => {
     // Prepare
-    const tenant = await seedTenant(['owner', 'manager']);
+    const tenant = await seedTenant(['owner', 'manager'], { plan: 'team' });
     const open = await invite(tenant, uniqueEmail('open'), 'member');
     const stale = await invite(tenant, uniqueEmail('stale'), 'member');
     await expire(stale);
@@ -569,7 +591,7 @@ describe('listing a tenant’s invitations', () => {
 
   it('pages through the invitations with a cursor', async () => {
     // Prepare
-    const tenant = await seedTenant(['owner']);
+    const tenant = await seedTenant(['owner'], { plan: 'team' });
     for (const label of ['a', 'b', 'c']) await invite(tenant, uniqueEmail(label), 'member');
     const as = first(tenant, 'owner').userId;
     const params = { tenantId: tenant.tenantId };
@@ -780,6 +802,7 @@ describe('the invitee', () => {
         updatedAt: afterExpiry,
       },
       [],
+      { max: 3, reached: () => new Error('no seat') },
     );
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(ConflictError);
@@ -910,7 +933,7 @@ describe('revoking', () => {
     ['admin', 'owner'],
   ])('refuses a %s revoking a %s invitation with a 403', async (callerRole, role) => {
     // Prepare
-    const tenant = await seedTenant(['owner', 'admin', 'manager']);
+    const tenant = await seedTenant(['owner', 'admin', 'manager'], { plan: 'team' });
     const invitation = await invite(tenant, uniqueEmail('ada'), role);
     // Act
     const response = await call(routes.revokeInvitation, {

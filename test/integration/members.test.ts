@@ -120,6 +120,10 @@ async function seedTenant(roles: readonly Role[]): Promise<SeededTenant> {
       updatedAt: now,
       createdBy: 'seed',
       ownerCount: roles.filter((r) => r === 'owner').length,
+      memberCount: roles.length,
+      pendingInvitationCount: 0,
+      reservedSeats: roles.length,
+      projectCount: 0,
     },
   ];
   for (const role of roles) {

@@ -1,5 +1,6 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeBillingState } from '#shared/billing/billing.schema.ts';
 import { keys } from '#shared/db/keys.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import {
@@ -26,8 +27,28 @@ beforeAll(async () => {
     slug: 'projects-co',
   });
   tenantId = tenant.body.tenantId;
+  // These tests make more projects than the free plan's three; the limits have their own tests.
+  await onTeamPlan(tenantId);
 });
 afterAll(() => server.close());
+
+/** Mirrors an active Team subscription for the tenant, as the billing webhooks would. */
+async function onTeamPlan(id: string): Promise<void> {
+  const now = new Date().toISOString();
+  await stack.db.send(
+    new PutCommand({
+      TableName: stack.tableName,
+      Item: {
+        ...keys.billing(id),
+        type: 'billing',
+        ...freeBillingState(id, now),
+        plan: 'team',
+        interval: 'month',
+        status: 'active',
+      },
+    }),
+  );
+}
 
 /** Adds a user to the tenant with a role, straight in the table (the invitation flow has its own tests). */
 async function memberWithRole(role: Role): Promise<TestUser> {
@@ -116,6 +137,7 @@ describe('projects', () => {
   it('pages through projects with an opaque cursor, oldest first', async () => {
     const pager = await signUpUser(stack);
     const own = await api(server, pager.accessToken).post('/v1/tenants', { name: 'Pages', slug: 'pages-co' });
+    await onTeamPlan(own.body.tenantId);
     const client = api(server, pager.accessToken);
     const base = `/v1/tenants/${own.body.tenantId}/projects`;
     const made: string[] = [];

@@ -70,6 +70,8 @@ function harness(options: { emailVerified?: boolean; mailFails?: boolean } = {})
     revoke: async (revoked) => {
       invitations.set(revoked.invitationId, revoked);
     },
+    // Expired invitations never block here (openFor ignores them), so there is nothing to reclaim.
+    reclaimExpired: async () => 0,
   };
   const inviteeRepository: InviteeInvitationRepository = {
     listPending: async () => [...invitations.values()].filter((i) => i.email === INVITEE_EMAIL),
@@ -77,6 +79,7 @@ function harness(options: { emailVerified?: boolean; mailFails?: boolean } = {})
       const found = invitations.get(id);
       return found?.email === INVITEE_EMAIL ? found : undefined;
     },
+    billingOf: async () => ({ plan: 'free', status: 'none' }),
     accept: async (invitation) => {
       invitations.set(invitation.invitationId, invitation);
       accepted.push(invitation.invitationId);
