@@ -1,16 +1,25 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { PriceIds } from '../../shared/billing/plans.ts';
 import { repoRoot } from '../emulators/paths.ts';
 import { LOCAL_CREDENTIALS } from './aws.ts';
 import type { LocalResources } from './resources.ts';
+import { type LocalStripe, stripeEnvironment } from './stripe.ts';
 
 /**
  * The environment the Lambda handlers read (shared/config/env.ts) for a local stack, plus what makes
  * every AWS SDK v3 client talk to the emulator (`AWS_ENDPOINT_URL`) with dummy credentials.
+ * With `stripe`, also the billing variables (shared/billing/billing.env.ts) that point the Stripe
+ * client at stripe-mock; without it the billing functions fail at cold start, naming what is missing.
  * Apply it to `process.env` before the first handler import.
  */
-export function handlerEnvironment(resources: LocalResources, appUrl: string): Record<string, string> {
+export function handlerEnvironment(
+  resources: LocalResources,
+  appUrl: string,
+  stripe?: LocalStripe,
+): Record<string, string> {
   return {
+    ...(stripe ? stripeEnvironment(stripe) : {}),
     AWS_REGION: resources.region,
     AWS_DEFAULT_REGION: resources.region,
     AWS_ENDPOINT_URL: resources.endpoint,
@@ -31,6 +40,10 @@ export interface LocalStackFile {
   readonly tableName: string;
   readonly eventBusName: string;
   readonly cognito: { readonly endpoint: string; readonly userPoolId: string; readonly clientId: string };
+  /** The local stand-in for the Stripe webhook's Function URL (`POST`, signed as Stripe signs). */
+  readonly webhookUrl?: string;
+  /** stripe-mock's address, the webhook signing secret and the price ids of this run. */
+  readonly stripe?: { readonly apiUrl: string; readonly webhookSecret: string; readonly priceIds: PriceIds };
   readonly demo?: {
     readonly tenantId?: string | undefined;
     readonly email: string;

@@ -11,6 +11,8 @@ export const functionAreas = [
   'invitations',
   'projects',
   'audit',
+  'billing',
+  'admin',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

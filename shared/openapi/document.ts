@@ -16,6 +16,8 @@ const tags: Record<FunctionArea, string> = {
   invitations: 'Invitations to join a tenant.',
   projects: "A tenant's projects.",
   audit: "A tenant's audit log.",
+  billing: 'Plans, subscriptions, invoices: Stripe billing for a tenant.',
+  admin: 'Operations for platform admins (the platform-admin group).',
 };
 
 /** Every problem status the API answers with. */
@@ -24,10 +26,12 @@ const problemDescriptions: Record<number, string> = {
   401: 'The bearer token is missing or not valid.',
   403: "The caller's role does not allow this, or the tenant or membership is suspended.",
   404: 'The resource does not exist or is not visible to the caller.',
+  402: 'Payment is required: the tenant is restricted after failed payments, or a plan limit is reached.',
   409: 'The request conflicts with the current state.',
   413: 'The request body is too large.',
   415: 'The request body is not JSON.',
   500: 'An unexpected error; quote the request id (`instance`) when reporting it.',
+  502: 'A payment provider or mail service failed; the request changed nothing and can be retried.',
 };
 
 /** Listed once under `components.schemas` (the id), referenced by every problem response. */

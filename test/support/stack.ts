@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { localClientConfig } from '../../scripts/local/aws.ts';
 import { handlerEnvironment } from '../../scripts/local/env.ts';
 import { createLocalResources, type LocalResources } from '../../scripts/local/resources.ts';
+import { newWebhookSecret } from '../../scripts/local/stripe.ts';
 import { createDocumentClient, type DocumentClient } from '../../shared/db/client.ts';
 import type { RuleDefinition } from '../../shared/events/bus.ts';
 
@@ -15,8 +16,15 @@ export interface TestStack extends LocalResources {
   /** Document client on this stack's table's emulator (`stack.tableName` names the table). */
   readonly db: DocumentClient;
   readonly cognito: CognitoIdentityProviderClient;
-  /** What the handlers read from `process.env` for this stack (TABLE_NAME, USER_POOL_ID, …). */
+  /** What the handlers read from `process.env` for this stack (TABLE_NAME, USER_POOL_ID, STRIPE_…, …). */
   readonly env: Readonly<Record<string, string>>;
+  /** The run's shared stripe-mock, e.g. `http://127.0.0.1:40124` (the handlers' `STRIPE_API_URL`). */
+  readonly stripeMockEndpoint: string;
+  /**
+   * This stack's webhook signing secret (`STRIPE_WEBHOOK_SECRET`): sign test events with
+   * `stripe.webhooks.generateTestHeaderString({ payload, secret: stack.stripeWebhookSecret })`.
+   */
+  readonly stripeWebhookSecret: string;
 }
 
 export interface TestStackOptions {
@@ -31,9 +39,10 @@ export interface TestStackOptions {
  */
 export async function createTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const endpoint = inject('motoEndpoint');
-  if (!endpoint) {
+  const stripeMockEndpoint = inject('stripeMockEndpoint');
+  if (!endpoint || !stripeMockEndpoint) {
     throw new Error(
-      'No moto endpoint: run this file in the integration or e2e project (they have the globalSetup).',
+      'No emulator endpoints: run this file in the integration or e2e project (they have the globalSetup).',
     );
   }
   const id = randomBytes(5).toString('hex');
@@ -45,12 +54,18 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
     mailFrom: `no-reply+${id}@plinth.test`,
     ...(options.rules ? { rules: options.rules } : {}),
   });
+  const stripeWebhookSecret = newWebhookSecret();
   return {
     ...resources,
     db: createDocumentClient({ region: resources.region, endpoint }),
     cognito: new CognitoIdentityProviderClient(localClientConfig(resources)),
+    stripeMockEndpoint,
+    stripeWebhookSecret,
     env: {
-      ...handlerEnvironment(resources, TEST_APP_URL),
+      ...handlerEnvironment(resources, TEST_APP_URL, {
+        apiUrl: stripeMockEndpoint,
+        webhookSecret: stripeWebhookSecret,
+      }),
       // Handler logs would drown test output; POWERTOOLS_LOG_LEVEL=INFO npm test shows them.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     },
@@ -66,27 +81,22 @@ export interface SentEmail {
   readonly body: string;
 }
 
-/** The emails this stack's sender has sent so far, oldest first (read from moto's `/moto-api/data.json`). */
+/**
+ * The emails this stack's sender has sent so far, oldest first, from our moto launcher's
+ * `/plinth-api/ses/sent` (scripts/emulators/moto_server.py), which lists SES's sent mail only.
+ */
 export async function readSentEmails(stack: TestStack): Promise<SentEmail[]> {
-  const response = await fetch(`${stack.endpoint}/moto-api/data.json`);
-  if (!response.ok) throw new Error(`moto data.json: HTTP ${response.status}`);
+  const response = await fetch(
+    `${stack.endpoint}/plinth-api/ses/sent?source=${encodeURIComponent(stack.mailFrom)}`,
+  );
+  if (!response.ok) throw new Error(`moto sent mail: HTTP ${response.status}`);
   const data = (await response.json()) as {
-    ses?: {
-      Message?: {
-        id: string;
-        source: string;
-        subject?: string;
-        body?: string;
-        destinations?: { ToAddresses?: string[] };
-      }[];
-    };
+    messages: { id: string; subject?: string; body?: string; to?: string[] }[];
   };
-  return (data.ses?.Message ?? [])
-    .filter((message) => message.source === stack.mailFrom)
-    .map((message) => ({
-      id: message.id,
-      to: message.destinations?.ToAddresses ?? [],
-      subject: message.subject ?? '',
-      body: message.body ?? '',
-    }));
+  return data.messages.map((message) => ({
+    id: message.id,
+    to: message.to ?? [],
+    subject: message.subject ?? '',
+    body: message.body ?? '',
+  }));
 }

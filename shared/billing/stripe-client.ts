@@ -1,0 +1,82 @@
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
+import Stripe from 'stripe';
+import type { BillingEnv } from './billing.env.ts';
+
+/**
+ * The Stripe API version every request is made with: the one this stripe-node release is typed
+ * for, so the fields the code reads are the fields Stripe sends. stripe-mock (pinned in
+ * scripts/emulators/install.ts) speaks a slightly older spec; the fields read here exist in both.
+ */
+export const STRIPE_API_VERSION: Stripe.LatestApiVersion = '2026-10-28.endive';
+
+/** Reads an SSM SecureString, decrypted (Powertools caches it for the container's life). */
+export type ParameterReader = (name: string) => Promise<string | undefined>;
+
+const readSecureParameter: ParameterReader = (name) =>
+  getParameter(name, { decrypt: true, maxAge: Number.POSITIVE_INFINITY });
+
+/**
+ * Resolves a secret given either as a plain value (local: stripe-mock's key, the dev webhook secret)
+ * or as the name of an SSM SecureString (deployed: `/plinth/<stage>/stripe/...`). The parameter
+ * wins when both are set, so a stray plain value never overrides the managed secret. Call it at
+ * cold start; it throws when neither is set or the parameter is empty.
+ */
+export async function resolveSecret(
+  source: { readonly value?: string | undefined; readonly parameter?: string | undefined },
+  what: string,
+  readParameter: ParameterReader = readSecureParameter,
+): Promise<string> {
+  if (source.parameter) {
+    const value = await readParameter(source.parameter);
+    if (!value) throw new Error(`The SSM parameter ${source.parameter} (${what}) is missing or empty.`);
+    return value;
+  }
+  if (source.value) return source.value;
+  throw new Error(`No ${what} configured.`);
+}
+
+/** Connection settings of the Stripe client; `apiUrl` only locally (stripe-mock over plain HTTP). */
+export interface StripeClientOptions {
+  readonly secretKey: string;
+  readonly apiUrl?: string | undefined;
+}
+
+/**
+ * Builds the Stripe client. Call once per container. Network retries are safe because every
+ * POST the gateway makes carries an idempotency key; the timeout leaves room inside API Gateway's
+ * 29 s limit for the few sequential calls a request makes.
+ */
+export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): Stripe {
+  const target = apiUrl ? new URL(apiUrl) : undefined;
+  return new Stripe(secretKey, {
+    apiVersion: STRIPE_API_VERSION,
+    maxNetworkRetries: 2,
+    timeout: 8_000,
+    telemetry: false,
+    appInfo: { name: 'plinth' },
+    ...(target
+      ? {
+          host: target.hostname,
+          port: target.port || (target.protocol === 'https:' ? 443 : 80),
+          protocol: target.protocol === 'https:' ? 'https' : 'http',
+        }
+      : {}),
+  });
+}
+
+/**
+ * The Stripe client of a billing function, from its validated environment: the secret key from
+ * `STRIPE_SECRET_KEY_PARAMETER` (SSM SecureString, read once at cold start) or `STRIPE_SECRET_KEY`.
+ * Handlers call it with top-level `await`, so the key is fetched before the first request.
+ */
+export async function stripeClientFromEnv(
+  env: Pick<BillingEnv, 'STRIPE_SECRET_KEY' | 'STRIPE_SECRET_KEY_PARAMETER' | 'STRIPE_API_URL'>,
+  readParameter?: ParameterReader,
+): Promise<Stripe> {
+  const secretKey = await resolveSecret(
+    { value: env.STRIPE_SECRET_KEY, parameter: env.STRIPE_SECRET_KEY_PARAMETER },
+    'Stripe secret key',
+    readParameter,
+  );
+  return createStripeClient({ secretKey, apiUrl: env.STRIPE_API_URL });
+}

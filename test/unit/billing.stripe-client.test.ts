@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { resolveSecret, STRIPE_API_VERSION, stripeClientFromEnv } from '#shared/billing/stripe-client.ts';
+
+/** An SSM stand-in: the parameters it holds, and the names it was asked for. */
+function parameters(stored: Record<string, string>) {
+  const asked: string[] = [];
+  const read = async (name: string) => {
+    asked.push(name);
+    return stored[name];
+  };
+  return { read, asked };
+}
+
+describe('stripe client configuration', () => {
+  it('reads the secret from the SSM parameter when one is named', async () => {
+    const ssm = parameters({ '/plinth/prod/stripe/secret-key': 'sk_live_from_ssm' });
+    const secret = await resolveSecret(
+      { parameter: '/plinth/prod/stripe/secret-key', value: 'sk_test_plain' },
+      'Stripe secret key',
+      ssm.read,
+    );
+    expect(secret).toBe('sk_live_from_ssm');
+  });
+
+  it('uses the plain value when no parameter is named, without calling SSM', async () => {
+    const ssm = parameters({});
+    expect(await resolveSecret({ value: 'sk_test_123' }, 'Stripe secret key', ssm.read)).toBe('sk_test_123');
+    expect(ssm.asked).toEqual([]);
+  });
+
+  it('fails at cold start when the named parameter is missing', async () => {
+    const ssm = parameters({});
+    await expect(
+      resolveSecret({ parameter: '/plinth/dev/stripe/secret-key' }, 'Stripe secret key', ssm.read),
+    ).rejects.toThrow('/plinth/dev/stripe/secret-key');
+  });
+
+  it('fails at cold start when no secret is configured', async () => {
+    await expect(resolveSecret({}, 'Stripe secret key')).rejects.toThrow('No Stripe secret key configured.');
+  });
+
+  it('pins the API version stripe-node is typed for', async () => {
+    const stripe = await stripeClientFromEnv({ STRIPE_SECRET_KEY: 'sk_test_123' });
+    expect(stripe.getApiField('version')).toBe(STRIPE_API_VERSION);
+  });
+
+  it('points the client at stripe-mock when an API URL is given', async () => {
+    const stripe = await stripeClientFromEnv({
+      STRIPE_SECRET_KEY: 'sk_test_123',
+      STRIPE_API_URL: 'http://127.0.0.1:12111',
+    });
+    expect([stripe.getApiField('host'), stripe.getApiField('port'), stripe.getApiField('protocol')]).toEqual([
+      '127.0.0.1',
+      '12111',
+      'http',
+    ]);
+  });
+});
