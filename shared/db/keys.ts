@@ -11,7 +11,7 @@
  * | membership        | TENANT#<tenantId>   | MEMBER#<userId>             | USER#<userId>     | TENANT#<tenantId>    | members routes (Query pk + begins_with MEMBER#); GET /v1/tenants (Query gsi1) |
  * | member email guard| TENANT#<tenantId>   | MEMBER_EMAIL#<email>        |                   |                      | POST invitations: 409 when the email is already a member |
  * | invitation        | TENANT#<tenantId>   | INVITATION#<invitationId>   | INVITEE#<email>   | INVITATION#<id>      | tenant invitations (Query pk); GET /v1/me/invitations and accept (Query gsi1) |
- * | pending guard     | TENANT#<tenantId>   | INVITE_EMAIL#<email>        |                   |                      | one pending invitation per email and tenant |
+ * | pending guard     | TENANT#<tenantId>   | INVITE_EMAIL#<email>        |                   |                      | one pending invitation per email and tenant; holds a seat until accepted, revoked or reclaimed after expiry (Query pk + begins_with INVITE_EMAIL#, expiresAt <= now) |
  * | project           | TENANT#<tenantId>   | PROJECT#<projectId>         |                   |                      | projects routes (Query pk + begins_with PROJECT#) |
  * | project slug guard| TENANT#<tenantId>   | PROJECT_SLUG#<slug>         |                   |                      | unique project slug per tenant |
  * | audit entry       | TENANT#<tenantId>   | AUDIT#<isoTime>#<entryId>   | TENANT#<tenantId>#ACTOR#<userId> | AUDIT#<isoTime>#<entryId> | audit log (Query pk, sk between times; actor filter on gsi1) |
@@ -22,6 +22,7 @@
  * | invoice locator   | TENANT#<tenantId>   | INVOICE_ID#<in_id>          |                   |                      | webhook: invoice id -> invoice sort key |
  * | charge locator    | TENANT#<tenantId>   | CHARGE#<ch_id>              |                   |                      | webhook: charge id -> invoice sort key (refunds) |
  * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            |                   |                      | written in the state change's transaction; the stream publisher puts it on the bus |
+ * | notification mark | TENANT#<tenantId>   | NOTIFIED#<eventId>          |                   |                      | notifications consumer: each bus event mailed once (conditional put; expires by TTL) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -60,6 +61,7 @@ export const keys = {
     pk: tenantPk(tenantId),
     sk: `INVITE_EMAIL#${email}`,
   }),
+  pendingInvitationsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'INVITE_EMAIL#' }),
 
   project: (tenantId: string, projectId: string) => ({ pk: tenantPk(tenantId), sk: `PROJECT#${projectId}` }),
   projectsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'PROJECT#' }),
@@ -102,6 +104,8 @@ export const keys = {
     sk: `CHARGE#${chargeId}`,
   }),
   outbox: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `OUTBOX#${eventId}` }),
+  /** Marks a bus event (by its `detail.eventId`) as mailed by the notifications consumer. */
+  notified: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `NOTIFIED#${eventId}` }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

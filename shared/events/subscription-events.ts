@@ -41,6 +41,15 @@ export const refundDetail = subscriptionDetail.extend({
 });
 export type RefundDetail = z.infer<typeof refundDetail>;
 
+/** A renewal is coming (Stripe's `invoice.upcoming`): annual plans remind their billing admins. */
+export const renewalDetail = subscriptionDetail.extend({
+  /** When the renewal is charged. */
+  renewsAt: z.iso.datetime(),
+  /** What the renewal invoice will charge, tax included (Stripe's preview of it). */
+  invoiceAmount: moneySchema,
+});
+export type RenewalDetail = z.infer<typeof renewalDetail>;
+
 /** detail-type → schema. */
 export const subscriptionEvents = {
   'Subscription Started v1': subscriptionDetail,
@@ -52,6 +61,7 @@ export const subscriptionEvents = {
   'Invoice Paid v1': invoiceDetail,
   'Payment Failed v1': invoiceDetail,
   'Refund Issued v1': refundDetail,
+  'Renewal Upcoming v1': renewalDetail,
 } as const;
 
 export type SubscriptionEventType = keyof typeof subscriptionEvents;

@@ -1,0 +1,43 @@
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as z from 'zod';
+import { createDocumentClient } from '#shared/db/client.ts';
+import { systemClock } from '#shared/ids.ts';
+import { createSesBillingMailer } from '#shared/notifications/billing-mailer.ts';
+import {
+  createNotificationService,
+  processNotificationRecords,
+} from '#shared/notifications/notifications.service.ts';
+import { logger } from '#shared/observability/logger.ts';
+
+const env = z
+  .object({
+    TABLE_NAME: z.string().min(1),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    AWS_ENDPOINT_URL: z.url().optional(),
+    /** Verified SES identity the billing emails are sent from. */
+    MAIL_FROM: z.email().default('no-reply@plinth.local'),
+    /** Where the emails link to. */
+    APP_URL: z.url().default('http://localhost:3000'),
+  })
+  .parse(process.env);
+
+const service = createNotificationService({
+  db: {
+    client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
+    tableName: env.TABLE_NAME,
+  },
+  mailer: createSesBillingMailer(new SESv2Client({ region: env.AWS_REGION }), env.MAIL_FROM),
+  clock: systemClock,
+  appUrl: env.APP_URL,
+});
+
+/**
+ * The notifications consumer: drains the `notifications` rule's queue (billing events) and mails
+ * the tenants' owners and admins. Deployed with `ReportBatchItemFailures`.
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  return processNotificationRecords(event.Records, service, ({ messageId, error }) =>
+    logger.error('notification failed; the message will be retried', { messageId, error }),
+  );
+}

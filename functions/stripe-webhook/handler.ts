@@ -1,0 +1,77 @@
+import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { resolveSecret, stripeClientFromEnv } from '#shared/billing/stripe-client.ts';
+import { createStripeLookups } from '#shared/billing/webhooks/stripe-lookups.ts';
+import { readWebhookEnv } from '#shared/billing/webhooks/webhook.env.ts';
+import { createStripeWebhook } from '#shared/billing/webhooks/webhook.service.ts';
+import { createDocumentClient } from '#shared/db/client.ts';
+import { BadRequestError } from '#shared/http/errors.ts';
+import { toProblemResponse } from '#shared/http/problem.ts';
+import { newId, systemClock } from '#shared/ids.ts';
+import { logger } from '#shared/observability/logger.ts';
+
+/**
+ * The Stripe webhook on a Lambda Function URL (auth NONE: Stripe signs its requests). Secrets are
+ * resolved once, at cold start (top-level await), from plain env values locally or SSM deployed.
+ */
+const env = readWebhookEnv();
+const [secret, stripe] = await Promise.all([
+  resolveSecret(
+    { value: env.billing.STRIPE_WEBHOOK_SECRET, parameter: env.billing.STRIPE_WEBHOOK_SECRET_PARAMETER },
+    'Stripe webhook signing secret',
+  ),
+  stripeClientFromEnv(env.billing),
+]);
+const webhook = createStripeWebhook({
+  db: {
+    client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
+    tableName: env.TABLE_NAME,
+  },
+  priceIds: env.billing.STRIPE_PRICE_IDS,
+  graceDays: env.billing.BILLING_GRACE_DAYS,
+  clock: systemClock,
+  newId: () => newId(),
+  stripe: createStripeLookups(stripe),
+  log: logger,
+  secret,
+});
+
+function header(event: LambdaFunctionURLEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  return headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+/**
+ * 200 once the event is applied, was already applied, is of a type Plinth ignores, or concerns
+ * nothing Plinth knows; 400 (nothing stored) for a missing, bad or stale signature or a body that
+ * is not a Stripe event; 500 for any other failure, so Stripe retries the delivery.
+ */
+export async function handler(
+  event: LambdaFunctionURLEvent,
+  context?: Context,
+): Promise<LambdaFunctionURLResult> {
+  if (context) logger.addContext(context);
+  const requestId = event.requestContext?.requestId;
+  logger.appendKeys({ requestId });
+  try {
+    const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+    const receipt = await webhook.receive({ rawBody, signature: header(event, 'stripe-signature') });
+    // A skipped event concerns nothing Plinth knows (a customer or charge of another product).
+    if (receipt.outcome === 'skipped') logger.warn('stripe event skipped', { ...receipt });
+    else logger.info('stripe event', { ...receipt });
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ received: true, outcome: receipt.outcome }),
+    };
+  } catch (error) {
+    if (error instanceof BadRequestError) {
+      logger.warn('stripe webhook refused', { detail: error.message });
+      return toProblemResponse(error, requestId);
+    }
+    logger.error('stripe event failed; Stripe will retry it', { error });
+    // Whatever it was (a 409 after too many concurrent changes included), Stripe must retry: 500.
+    return toProblemResponse(new Error('stripe event failed'), requestId);
+  } finally {
+    logger.removeKeys(['requestId']);
+  }
+}

@@ -1,0 +1,49 @@
+import { readBillingRecord } from '../billing-record.ts';
+import { subscriptionOfInvoice } from '../invoice-mirror.ts';
+import { invoiceSchema } from '../stripe-objects.ts';
+import { isLive } from '../transitions.ts';
+import {
+  apply,
+  detailOf,
+  type EventHandler,
+  eventStep,
+  isoFromEpoch,
+  parseObject,
+  resolveTenant,
+  skip,
+} from '../webhook.context.ts';
+
+/**
+ * `invoice.upcoming` (sent days before a renewal, as set in Stripe's billing settings): for an
+ * annual plan, writes `Renewal Upcoming`, which the notifications consumer mails to the billing
+ * admins. Through the outbox, so an SES outage delays the reminder instead of losing it. The
+ * preview invoice is not mirrored (it has no id and may still change).
+ */
+export const handleInvoiceUpcoming: EventHandler = async (event, deps) => {
+  const invoice = parseObject(invoiceSchema, event);
+  const tenantId = await resolveTenant(deps, {
+    customerId: invoice.customer,
+    metadata: [invoice.parent?.subscription_details?.metadata ?? {}],
+  });
+  if (!tenantId) return skip(`customer ${invoice.customer} belongs to no tenant`);
+
+  const billing = await readBillingRecord(deps.db, tenantId, deps.clock().toISOString());
+  const subscriptionId = subscriptionOfInvoice(invoice);
+  if (billing.interval !== 'year' || !isLive(billing.status) || billing.subscriptionId !== subscriptionId) {
+    return apply(tenantId, [], 'upcoming invoice of no live annual subscription: no reminder');
+  }
+  const renewsAt =
+    billing.currentPeriodEnd ??
+    isoFromEpoch(invoice.next_payment_attempt ?? invoice.period_end ?? event.created);
+  return apply(
+    tenantId,
+    [
+      eventStep(deps, 'Renewal Upcoming v1', {
+        ...detailOf(event, deps, billing, billing),
+        renewsAt,
+        invoiceAmount: { amount: invoice.amount_due, currency: invoice.currency },
+      }),
+    ],
+    `annual renewal on ${renewsAt}: reminder`,
+  );
+};

@@ -1,0 +1,266 @@
+import type { SubscriptionEventType } from '../../events/subscription-events.ts';
+import {
+  type BillingState,
+  freeBillingState,
+  type Money,
+  type SubscriptionStatus,
+} from '../billing.schema.ts';
+import { isoFromEpoch, type SubscriptionSnapshot } from './subscription-snapshot.ts';
+
+/**
+ * The pure state machine of the mirrored billing state: how a subscription snapshot, a payment
+ * outcome or the end of a grace period moves a tenant's billing item, and which subscription
+ * events each move yields. No I/O: the webhook handlers and the dunning sweep read the item, call
+ * these, and write the result with its events in one transaction.
+ *
+ * Order safety. Events arrive late, twice or out of order, so state only moves forward:
+ * - the subscription's fields (plan, interval, amount, period, cancel flags) take a snapshot only
+ *   from an event at least as new as the one they hold (`stripeUpdatedAt`);
+ * - `status` is moved by snapshots and by payment outcomes (`invoice.paid`/`payment_failed`), so it
+ *   keeps the time of whichever set it last (`statusUpdatedAt`) and an older one leaves it alone;
+ * - `canceled` and `incomplete_expired` are final for a subscription: nothing moves it back.
+ */
+
+/** The billing item as stored: the mirrored state plus the bookkeeping that keeps it in order. */
+export interface BillingRecord extends BillingState {
+  /** Optimistic lock: each write adds one and expects what it read (null: never written by us). */
+  readonly version: number | null;
+  /** `created` of the event that last set `status` (a snapshot or a payment outcome). */
+  readonly statusUpdatedAt: number;
+  /** When a subscription of this tenant first went live: a later one is a reactivation. */
+  readonly startedAt: string | null;
+}
+
+/** Statuses under which a subscription is live (counts for MRR, paid entitlements apply). */
+const LIVE: ReadonlySet<SubscriptionStatus> = new Set(['trialing', 'active', 'past_due']);
+/** Statuses a subscription never leaves. */
+const FINAL: ReadonlySet<SubscriptionStatus> = new Set(['canceled', 'incomplete_expired']);
+
+export const isLive = (status: SubscriptionStatus): boolean => LIVE.has(status);
+
+/** The subscription events that describe a change of the billing item itself. */
+export type LifecycleEventType = Extract<
+  SubscriptionEventType,
+  | 'Subscription Started v1'
+  | 'Subscription Changed v1'
+  | 'Subscription Past Due v1'
+  | 'Subscription Restricted v1'
+  | 'Subscription Canceled v1'
+  | 'Subscription Reactivated v1'
+>;
+
+/** A move of the billing item: the new record and the lifecycle events it yields, in order. */
+export interface Transition {
+  readonly previous: BillingRecord;
+  readonly next: BillingRecord;
+  readonly emits: readonly LifecycleEventType[];
+}
+
+export interface TransitionMeta {
+  /** The Stripe event's `created` (epoch seconds). */
+  readonly created: number;
+  /** Processing time (ISO), stored as `updatedAt`. */
+  readonly now: string;
+  /** Days of full access after a payment fails. */
+  readonly graceDays: number;
+}
+
+/** The record of a tenant that has no billing item yet. */
+export function emptyBillingRecord(tenantId: string, now: string): BillingRecord {
+  return { ...freeBillingState(tenantId, now), version: null, statusUpdatedAt: 0, startedAt: null };
+}
+
+const addDays = (iso: string, days: number): string =>
+  new Date(Date.parse(iso) + days * 24 * 60 * 60 * 1000).toISOString();
+
+/**
+ * The dunning fields for a record moving to `status`: entering `past_due` starts the grace period
+ * at the event's time (a late delivery does not lengthen it); staying keeps it; leaving clears it
+ * and lifts any restriction (payment recovered, or the plan fell to free after a final failure).
+ */
+function withDunning(
+  previous: BillingRecord,
+  status: SubscriptionStatus,
+  created: number,
+  graceDays: number,
+) {
+  if (status !== 'past_due') {
+    return { pastDueSince: null, graceEndsAt: null, restricted: false };
+  }
+  if (previous.status === 'past_due' && previous.pastDueSince && previous.graceEndsAt) {
+    return {
+      pastDueSince: previous.pastDueSince,
+      graceEndsAt: previous.graceEndsAt,
+      restricted: previous.restricted,
+    };
+  }
+  const since = isoFromEpoch(created);
+  return { pastDueSince: since, graceEndsAt: addDays(since, graceDays), restricted: false };
+}
+
+/** The lifecycle events between two records of the same tenant. */
+export function lifecycleEvents(previous: BillingRecord, next: BillingRecord): LifecycleEventType[] {
+  const wasLive = isLive(previous.status);
+  const nowLive = isLive(next.status);
+  const events: LifecycleEventType[] = [];
+  if (!wasLive && nowLive) {
+    events.push(previous.startedAt ? 'Subscription Reactivated v1' : 'Subscription Started v1');
+    if (next.status === 'past_due') events.push('Subscription Past Due v1');
+    return events;
+  }
+  if (wasLive && !nowLive) return ['Subscription Canceled v1'];
+  if (!wasLive && !nowLive) return [];
+  if (previous.status !== 'past_due' && next.status === 'past_due') events.push('Subscription Past Due v1');
+  if (previous.status === 'past_due' && next.status !== 'past_due')
+    events.push('Subscription Reactivated v1');
+  if (
+    previous.subscriptionId !== next.subscriptionId ||
+    previous.plan !== next.plan ||
+    previous.interval !== next.interval ||
+    previous.monthlyAmount.amount !== next.monthlyAmount.amount ||
+    previous.monthlyAmount.currency !== next.monthlyAmount.currency
+  ) {
+    events.push('Subscription Changed v1');
+  }
+  return events;
+}
+
+/** Completes a move: records when the tenant first went live, and lists its events. */
+function settle(previous: BillingRecord, next: BillingRecord, created: number): Transition {
+  const startedAt = previous.startedAt ?? (isLive(next.status) ? isoFromEpoch(created) : null);
+  const settled: BillingRecord = { ...next, startedAt };
+  return { previous, next: settled, emits: lifecycleEvents(previous, settled) };
+}
+
+export type SnapshotOutcome =
+  | { readonly kind: 'stale'; readonly reason: string }
+  | ({ readonly kind: 'applied' } & Transition);
+
+/**
+ * Applies a subscription snapshot (any `customer.subscription.*` event). Stale, and so ignored:
+ * a snapshot older than the one held; a snapshot of another subscription while the held one is
+ * live (a tenant never holds two live subscriptions, so it is a late event of an old one) unless
+ * this one is live and newer; a snapshot reviving a subscription already held as final.
+ */
+export function applySubscriptionSnapshot(
+  previous: BillingRecord,
+  snapshot: SubscriptionSnapshot,
+  meta: TransitionMeta,
+): SnapshotOutcome {
+  const sameSubscription = previous.subscriptionId === snapshot.subscriptionId;
+  if (meta.created < previous.stripeUpdatedAt) {
+    return { kind: 'stale', reason: 'older than the subscription state already applied' };
+  }
+  if (!sameSubscription && previous.subscriptionId && isLive(previous.status) && !isLive(snapshot.status)) {
+    return { kind: 'stale', reason: `another subscription (${previous.subscriptionId}) is live` };
+  }
+  if (sameSubscription && FINAL.has(previous.status) && !FINAL.has(snapshot.status)) {
+    return { kind: 'stale', reason: `the subscription has already ended (${previous.status})` };
+  }
+
+  const statusWins =
+    !sameSubscription || FINAL.has(snapshot.status) || meta.created >= previous.statusUpdatedAt;
+  const status = statusWins ? snapshot.status : previous.status;
+  const next: BillingRecord = {
+    ...previous,
+    plan: snapshot.plan,
+    interval: snapshot.interval,
+    status,
+    customerId: snapshot.customerId,
+    subscriptionId: snapshot.subscriptionId,
+    currentPeriodEnd: snapshot.currentPeriodEnd,
+    cancelAtPeriodEnd: snapshot.cancelAtPeriodEnd,
+    trialEnd: snapshot.trialEnd,
+    ...withDunning(previous, status, meta.created, meta.graceDays),
+    monthlyAmount: snapshot.monthlyAmount,
+    stripeUpdatedAt: meta.created,
+    statusUpdatedAt: statusWins ? meta.created : previous.statusUpdatedAt,
+    updatedAt: meta.now,
+  };
+  return { kind: 'applied', ...settle(previous, next, meta.created) };
+}
+
+/** Whether a payment outcome for `subscriptionId` speaks about the held subscription's status now. */
+function paymentSpeaksFor(previous: BillingRecord, subscriptionId: string | null, created: number): boolean {
+  return (
+    subscriptionId !== null &&
+    previous.subscriptionId === subscriptionId &&
+    !FINAL.has(previous.status) &&
+    created >= previous.statusUpdatedAt
+  );
+}
+
+/**
+ * `invoice.payment_failed`: a live, paying subscription goes `past_due` and its grace period starts.
+ * Returns undefined when the held state does not change (another subscription's invoice, an older
+ * event, a first invoice of an incomplete subscription, already past due: then only the event's
+ * time is recorded, so an older snapshot cannot undo what this outcome says).
+ */
+export function applyPaymentFailed(
+  previous: BillingRecord,
+  subscriptionId: string | null,
+  meta: TransitionMeta,
+): Transition | undefined {
+  if (!paymentSpeaksFor(previous, subscriptionId, meta.created)) return undefined;
+  const status: SubscriptionStatus =
+    previous.status === 'active' || previous.status === 'trialing' ? 'past_due' : previous.status;
+  return settle(
+    previous,
+    {
+      ...previous,
+      status,
+      ...withDunning(previous, status, meta.created, meta.graceDays),
+      statusUpdatedAt: meta.created,
+      updatedAt: meta.now,
+    },
+    meta.created,
+  );
+}
+
+/**
+ * `invoice.paid`: a `past_due` or `unpaid` subscription is active again at once, its grace period
+ * and any restriction cleared. Returns undefined when the held state does not change.
+ */
+export function applyInvoicePaid(
+  previous: BillingRecord,
+  subscriptionId: string | null,
+  meta: TransitionMeta,
+): Transition | undefined {
+  if (!paymentSpeaksFor(previous, subscriptionId, meta.created)) return undefined;
+  const status: SubscriptionStatus =
+    previous.status === 'past_due' || previous.status === 'unpaid' ? 'active' : previous.status;
+  return settle(
+    previous,
+    {
+      ...previous,
+      status,
+      ...withDunning(previous, status, meta.created, meta.graceDays),
+      statusUpdatedAt: meta.created,
+      updatedAt: meta.now,
+    },
+    meta.created,
+  );
+}
+
+/**
+ * The dunning sweep's move: a `past_due` tenant whose grace period ended by `now` is restricted
+ * (writes get 402 until it pays). Undefined when it does not qualify (paid meanwhile, already
+ * restricted, grace not over).
+ */
+export function restrictForNonPayment(previous: BillingRecord, now: string): Transition | undefined {
+  if (previous.status !== 'past_due' || previous.restricted) return undefined;
+  if (!previous.graceEndsAt || previous.graceEndsAt > now) return undefined;
+  return {
+    previous,
+    next: { ...previous, restricted: true, updatedAt: now },
+    emits: ['Subscription Restricted v1'],
+  };
+}
+
+/**
+ * The monthly recurring amount a state contributes, for event details: the subscription's
+ * amount while it is live, zero otherwise. `amount - previousAmount` is the MRR movement.
+ */
+export function recurringAmountOf(state: Pick<BillingState, 'status' | 'monthlyAmount'>): Money {
+  return isLive(state.status) ? state.monthlyAmount : { amount: 0, currency: state.monthlyAmount.currency };
+}

@@ -1,0 +1,274 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import * as z from 'zod';
+import type { Db } from '../db/client.ts';
+import { keys } from '../db/keys.ts';
+import { parseSubscriptionEvent } from '../events/subscription-events.ts';
+import type { Clock } from '../ids.ts';
+import {
+  type BillingMail,
+  type BillingMailer,
+  renderPaymentFailedMail,
+  renderRenewalMail,
+  renderRestrictedMail,
+} from './billing-mailer.ts';
+
+/**
+ * The notifications consumer: billing events from the bus (through the rule's SQS queue) become
+ * emails to the tenant's owners and admins. Each event is mailed once: a marker keyed by the
+ * event's `detail.eventId` is claimed before sending and settled after, so a redelivery sends
+ * nothing more; a failure releases the claim and the message is retried (then dead-lettered).
+ */
+
+/** The detail-types this consumer mails; the bus rule delivers these (others are acknowledged). */
+export const notifiedEventTypes = [
+  'Payment Failed v1',
+  'Subscription Restricted v1',
+  'Renewal Upcoming v1',
+] as const;
+
+/** An EventBridge event as the rule's queue delivers it (the SQS message body). */
+const busEventSchema = z.object({
+  id: z.string(),
+  'detail-type': z.string(),
+  source: z.string(),
+  time: z.string().optional(),
+  detail: z.unknown(),
+});
+export type BusEvent = z.infer<typeof busEventSchema>;
+
+/** Roles that receive billing email. */
+const BILLING_ROLES = ['owner', 'admin'] as const;
+/** A claim older than this is taken to be from a sender that crashed; the email is sent again. */
+const CLAIM_SECONDS = 120;
+/** Markers outlive every redelivery (SQS keeps a message at most 14 days). */
+const MARKER_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+export interface NotificationDeps {
+  readonly db: Db;
+  readonly mailer: BillingMailer;
+  readonly clock: Clock;
+  /** Where the emails link to (the app's billing page). */
+  readonly appUrl: string;
+}
+
+export type NotifyOutcome = 'sent' | 'duplicate' | 'ignored' | 'no-recipients';
+
+/** 5xx-like: another delivery of the same event is being mailed right now; retry later. */
+export class NotificationInFlightError extends Error {
+  constructor(eventId: string) {
+    super(`Event ${eventId} is being mailed by another delivery; retry later.`);
+    this.name = 'NotificationInFlightError';
+  }
+}
+
+/** The active owners and admins of a tenant, by email. One query over its memberships. */
+export async function billingContacts(db: Db, tenantId: string): Promise<string[]> {
+  const prefix = keys.membersPrefix(tenantId);
+  const emails: string[] = [];
+  let exclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.client.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: '#role IN (:owner, :admin) AND #status = :active',
+        ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pk': prefix.pk,
+          ':prefix': prefix.skPrefix,
+          ':owner': BILLING_ROLES[0],
+          ':admin': BILLING_ROLES[1],
+          ':active': 'active',
+        },
+        ProjectionExpression: 'email',
+        ExclusiveStartKey: exclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) if (typeof item.email === 'string') emails.push(item.email);
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey);
+  return [...new Set(emails)].sort();
+}
+
+export function createNotificationService(deps: NotificationDeps) {
+  const { db } = deps;
+
+  async function readItem(key: { pk: string; sk: string }) {
+    const { Item } = await db.client.send(
+      new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true }),
+    );
+    return Item;
+  }
+
+  /** Claims the event for this delivery; false when it was already mailed. */
+  async function claim(tenantId: string, eventId: string): Promise<boolean> {
+    const now = deps.clock();
+    const seconds = Math.floor(now.getTime() / 1000);
+    try {
+      await db.client.send(
+        new PutCommand({
+          TableName: db.tableName,
+          Item: {
+            ...keys.notified(tenantId, eventId),
+            type: 'notification',
+            eventId,
+            status: 'sending',
+            claimedUntil: seconds + CLAIM_SECONDS,
+            ttl: seconds + MARKER_TTL_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :sending AND claimedUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':sending': 'sending', ':now': seconds },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const marker = await readItem(keys.notified(tenantId, eventId));
+      if (marker?.status === 'sent') return false;
+      throw new NotificationInFlightError(eventId);
+    }
+  }
+
+  async function settle(tenantId: string, eventId: string, recipients: number): Promise<void> {
+    await db.client.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.notified(tenantId, eventId),
+        UpdateExpression: 'SET #status = :sent, sentAt = :at, recipients = :recipients REMOVE claimedUntil',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':sent': 'sent',
+          ':at': deps.clock().toISOString(),
+          ':recipients': recipients,
+        },
+      }),
+    );
+  }
+
+  async function release(tenantId: string, eventId: string): Promise<void> {
+    await db.client.send(
+      new DeleteCommand({
+        TableName: db.tableName,
+        Key: keys.notified(tenantId, eventId),
+        ConditionExpression: '#status = :sending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sending': 'sending' },
+      }),
+    );
+  }
+
+  /** The email an event calls for, given its recipients and tenant; undefined for other types. */
+  async function compose(
+    event: BusEvent,
+    to: string[],
+    tenantName: string,
+  ): Promise<BillingMail | undefined> {
+    const common = { to, tenantName, appUrl: deps.appUrl };
+    switch (event['detail-type']) {
+      case 'Payment Failed v1': {
+        const detail = parseSubscriptionEvent('Payment Failed v1', event.detail);
+        const billing = await readItem(keys.billing(detail.tenantId));
+        const graceEndsAt =
+          billing?.status === 'past_due' && typeof billing.graceEndsAt === 'string'
+            ? billing.graceEndsAt
+            : null;
+        return renderPaymentFailedMail({
+          ...common,
+          plan: detail.plan,
+          invoiceAmount: detail.invoiceAmount,
+          attemptCount: detail.attemptCount,
+          graceEndsAt,
+        });
+      }
+      case 'Subscription Restricted v1': {
+        const detail = parseSubscriptionEvent('Subscription Restricted v1', event.detail);
+        return renderRestrictedMail({ ...common, plan: detail.plan });
+      }
+      case 'Renewal Upcoming v1': {
+        const detail = parseSubscriptionEvent('Renewal Upcoming v1', event.detail);
+        return renderRenewalMail({
+          ...common,
+          plan: detail.plan,
+          renewsAt: detail.renewsAt,
+          invoiceAmount: detail.invoiceAmount,
+        });
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  return {
+    /**
+     * Mails one bus event to the tenant's owners and admins, once. Throws (so the message is
+     * retried) on a detail that breaks its schema, an SES or DynamoDB failure, or another
+     * delivery of the same event in flight.
+     */
+    async notify(event: BusEvent): Promise<NotifyOutcome> {
+      const type = event['detail-type'];
+      if (!(notifiedEventTypes as readonly string[]).includes(type)) return 'ignored';
+      // Validates the whole detail before anything is claimed: a bad one goes to the DLQ untouched.
+      const { tenantId, eventId } = parseSubscriptionEvent(
+        type as (typeof notifiedEventTypes)[number],
+        event.detail,
+      );
+      if (!(await claim(tenantId, eventId))) return 'duplicate';
+      try {
+        const [to, tenant] = await Promise.all([
+          billingContacts(db, tenantId),
+          readItem(keys.tenant(tenantId)),
+        ]);
+        if (to.length === 0 || !tenant || tenant.status === 'deleted') {
+          await settle(tenantId, eventId, 0);
+          return 'no-recipients';
+        }
+        const mail = await compose(
+          event,
+          to,
+          typeof tenant.name === 'string' ? tenant.name : 'your workspace',
+        );
+        if (mail) await deps.mailer.send(mail);
+        await settle(tenantId, eventId, mail ? to.length : 0);
+        return 'sent';
+      } catch (error) {
+        await release(tenantId, eventId).catch(() => undefined);
+        throw error;
+      }
+    },
+  };
+}
+
+export type NotificationService = ReturnType<typeof createNotificationService>;
+
+/** What a failed record was, for the log. */
+export interface NotificationFailure {
+  readonly messageId: string;
+  readonly error: unknown;
+}
+
+/**
+ * Handles a batch of the rule's queue: each record's body is an EventBridge event. Records that
+ * fail are returned as batch item failures (`ReportBatchItemFailures`): only they are retried, and
+ * after the queue's max receive count they move to its dead-letter queue.
+ */
+export async function processNotificationRecords(
+  records: readonly SQSRecord[],
+  service: NotificationService,
+  onFailure: (failure: NotificationFailure) => void = () => undefined,
+): Promise<SQSBatchResponse> {
+  const results = await Promise.all(
+    records.map(async (record) => {
+      try {
+        await service.notify(busEventSchema.parse(JSON.parse(record.body)));
+        return undefined;
+      } catch (error) {
+        onFailure({ messageId: record.messageId, error });
+        return { itemIdentifier: record.messageId };
+      }
+    }),
+  );
+  return { batchItemFailures: results.filter((failure) => failure !== undefined) };
+}
