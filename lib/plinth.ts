@@ -1,17 +1,34 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import * as z from 'zod';
-import type { FunctionArea } from '../shared/http/route.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { AuthStack } from './stacks/auth-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import { type StageConfig, stageConfigFor, stageNames } from './stage.ts';
+import { type StripeConfig, stripeConfigFor } from './stripe-config.ts';
+
+/** `-c key=value` arrives as a string; cdk.json may hold an object. */
+const jsonObject = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  },
+  z.record(z.string(), z.unknown()),
+);
 
 /** CDK context the app reads (`cdk synth -c stage=prod -c appUrl=https://app.acme.com`). */
 const contextSchema = z.object({
   stage: z.enum(stageNames).default('dev'),
   appUrl: z.url().default('https://app.example.com'),
   mailFrom: z.email().default('no-reply@example.com'),
+  /** Stage → Stripe price id map (`STRIPE_PRICE_IDS`); cdk.json holds placeholders for `dev`. */
+  stripePriceIds: jsonObject.default({}),
+  /** Days of full access after a failed payment before writes are restricted. */
+  billingGraceDays: z.coerce.number().int().min(0).max(60).default(7),
 });
 
 export type PlinthContext = z.infer<typeof contextSchema>;
@@ -22,6 +39,8 @@ export function readPlinthContext(app: App): PlinthContext {
     stage: app.node.tryGetContext('stage'),
     appUrl: app.node.tryGetContext('appUrl'),
     mailFrom: app.node.tryGetContext('mailFrom'),
+    stripePriceIds: app.node.tryGetContext('stripePriceIds'),
+    billingGraceDays: app.node.tryGetContext('billingGraceDays'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -33,12 +52,13 @@ export function readPlinthContext(app: App): PlinthContext {
 export interface PlinthOptions {
   /** @default - environment-agnostic stacks */
   readonly env?: Environment;
-  /** @default defaultFunctionEntry (functions/<area>/handler.ts) */
-  readonly functionEntry?: (area: FunctionArea) => string;
+  /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
+  readonly functionEntry?: (name: string) => string;
 }
 
 export interface PlinthStacks {
   readonly stage: StageConfig;
+  readonly stripe: StripeConfig;
   readonly data: DataStack;
   readonly auth: AuthStack;
   readonly events: EventsStack;
@@ -49,6 +69,8 @@ export interface PlinthStacks {
 export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthStacks {
   const context = readPlinthContext(app);
   const stage = stageConfigFor(context.stage);
+  const stripe = stripeConfigFor(stage.name, context);
+  const functionEntry = options.functionEntry ? { functionEntry: options.functionEntry } : {};
   const common = {
     stage,
     env: options.env,
@@ -61,19 +83,26 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
   const auth = new AuthStack(app, name('auth'), { ...common, description: 'Plinth: Cognito user pool' });
   const events = new EventsStack(app, name('events'), {
     ...common,
-    description: 'Plinth: EventBridge bus and rules',
+    description: 'Plinth: EventBridge bus, outbox publisher, rule consumers and schedules',
+    table: data.table,
+    userPool: auth.userPool,
+    appUrl: context.appUrl,
+    mailFrom: context.mailFrom,
+    billingGraceDays: stripe.graceDays,
+    ...functionEntry,
   });
   const api = new ApiStack(app, name('api'), {
     ...common,
-    description: 'Plinth: HTTP API and its functions',
+    description: 'Plinth: HTTP API and its functions, Stripe webhook',
     table: data.table,
     userPool: auth.userPool,
     userPoolClient: auth.userPoolClient,
     eventBus: events.eventBus,
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
-    ...(options.functionEntry ? { functionEntry: options.functionEntry } : {}),
+    stripe,
+    ...functionEntry,
   });
 
-  return { stage, data, auth, events, api };
+  return { stage, stripe, data, auth, events, api };
 }

@@ -1,14 +1,21 @@
 /**
  * `npm run dev`: the whole backend on this machine.
  *
- * 1. installs the emulators if missing (`.venv/` with a pinned moto);
- * 2. starts moto on `PLINTH_MOTO_PORT` (default 5010), request log in `.plinth/moto.log`;
- * 3. creates the table, user pool, bus + rules and SES sender from the shared definitions;
- * 4. points the handlers' environment at them and serves the API on `PLINTH_PORT` (default 3000);
- * 5. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`.
- * Ctrl-C stops the server and moto. moto keeps state in memory, so each run starts empty.
+ * 1. installs the emulators if missing (`.venv/` with a pinned moto, `.tools/bin/stripe-mock`);
+ * 2. starts moto on `PLINTH_MOTO_PORT` (default 5010), request log in `.plinth/moto.log`, and
+ *    stripe-mock on `PLINTH_STRIPE_MOCK_PORT` (default 12111);
+ * 3. creates the table, user pool, bus + rules (each with its queue and dead-letter queue) and SES
+ *    sender from the shared definitions;
+ * 4. points the handlers' environment at them (Stripe calls go to stripe-mock, webhooks are verified
+ *    with a fresh signing secret) and serves the API and `POST /webhooks/stripe` on `PLINTH_PORT`
+ *    (default 3000);
+ * 5. runs the event runner: the outbox publisher over the table's stream, each rule's consumer over
+ *    its queue, and the schedules at their rate;
+ * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`.
+ * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
- * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_REGION (default us-east-1), APP_URL (invitation links).
+ * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
+ * APP_URL (invitation and billing links).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +24,12 @@ import { ensureEmulators } from './emulators/install.ts';
 import { DEFAULT_MOTO_PORT, MOTO_PORT_ENV, type MotoServer, startMoto } from './emulators/moto.ts';
 import { repoRoot } from './emulators/paths.ts';
 import { assertPortFree } from './emulators/service.ts';
+import {
+  DEFAULT_STRIPE_MOCK_PORT,
+  STRIPE_MOCK_PORT_ENV,
+  type StripeMockServer,
+  startStripeMock,
+} from './emulators/stripe-mock.ts';
 import { localClientConfig } from './local/aws.ts';
 import { createConfirmedUser, signIn } from './local/cognito.ts';
 import {
@@ -26,7 +39,15 @@ import {
   writeLocalStackFile,
 } from './local/env.ts';
 import { createLocalResources, type LocalResources } from './local/resources.ts';
-import { API_PORT_ENV, DEFAULT_API_PORT, type LocalServer, startLocalServer } from './local/server.ts';
+import { createEventRunner, type EventRunner } from './local/runner.ts';
+import {
+  API_PORT_ENV,
+  DEFAULT_API_PORT,
+  type LocalServer,
+  STRIPE_WEBHOOK_PATH,
+  startLocalServer,
+} from './local/server.ts';
+import { localPriceIds, newWebhookSecret } from './local/stripe.ts';
 
 const DEMO = {
   email: 'demo-owner@plinth.local',
@@ -47,16 +68,20 @@ function portFromEnv(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const apiPort = portFromEnv(API_PORT_ENV, DEFAULT_API_PORT);
   const motoPort = portFromEnv(MOTO_PORT_ENV, DEFAULT_MOTO_PORT);
+  const stripeMockPort = portFromEnv(STRIPE_MOCK_PORT_ENV, DEFAULT_STRIPE_MOCK_PORT);
   const region = process.env.PLINTH_REGION || 'us-east-1';
 
   let moto: MotoServer | undefined;
+  let stripeMock: StripeMockServer | undefined;
   let server: LocalServer | undefined;
+  let runner: EventRunner | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    await runner?.stop().catch(() => undefined);
     await server?.close().catch(() => undefined);
-    await moto?.stop().catch(() => undefined);
+    await Promise.all([moto?.stop(), stripeMock?.stop()].map((stopped) => stopped?.catch(() => undefined)));
     await rm(localStackFilePath, { force: true });
     process.exit(code);
   };
@@ -75,8 +100,11 @@ async function main(): Promise<void> {
       apiPort,
       `Is \`npm run dev\` already running? Choose another port with ${API_PORT_ENV}=<port>.`,
     );
-    await ensureEmulators(['moto']);
-    moto = await startMoto({ port: motoPort, logFile: join(repoRoot, '.plinth', 'moto.log') });
+    await ensureEmulators(['moto', 'stripe-mock']);
+    [moto, stripeMock] = await Promise.all([
+      startMoto({ port: motoPort, logFile: join(repoRoot, '.plinth', 'moto.log') }),
+      startStripeMock({ port: stripeMockPort }),
+    ]);
     void moto.exited.then((reason) => {
       if (stopping) return;
       console.error(`moto ${reason}; stopping (see .plinth/moto.log).`);
@@ -86,7 +114,8 @@ async function main(): Promise<void> {
 
     // Invitation links point at the web app; locally there is none unless APP_URL names one.
     const appUrl = process.env.APP_URL || `http://localhost:${apiPort}`;
-    Object.assign(process.env, handlerEnvironment(resources, appUrl));
+    const stripe = { apiUrl: stripeMock.endpoint, webhookSecret: newWebhookSecret() };
+    Object.assign(process.env, handlerEnvironment(resources, appUrl, stripe));
     server = await startLocalServer({
       port: apiPort,
       region,
@@ -95,6 +124,15 @@ async function main(): Promise<void> {
       cognitoEndpoint: moto.endpoint,
       log: (line) => console.log(`[api] ${line}`),
     });
+    runner = createEventRunner({
+      endpoint: resources.endpoint,
+      region,
+      tableStreamArn: resources.tableStreamArn,
+      rules: resources.rules,
+      log: (line) => console.log(`[events] ${line}`),
+      onError: (error, { source }) => console.error(`[events] ${source}:`, error),
+    });
+    runner.start({ schedules: true });
 
     const tenantId = await seedDemo(resources, server.url);
     const file: LocalStackFile = {
@@ -103,6 +141,8 @@ async function main(): Promise<void> {
       tableName: resources.tableName,
       eventBusName: resources.eventBusName,
       cognito: { endpoint: moto.endpoint, userPoolId: resources.userPoolId, clientId: resources.clientId },
+      webhookUrl: `${server.url}${STRIPE_WEBHOOK_PATH}`,
+      stripe: { ...stripe, priceIds: localPriceIds },
       demo: { tenantId, email: DEMO.email, password: DEMO.password },
     };
     await writeLocalStackFile(file);
@@ -148,6 +188,8 @@ function instructions(file: LocalStackFile): string {
 Plinth is running locally.
   API          ${file.apiUrl}   (try ${file.apiUrl}/health)
   moto         ${file.cognito.endpoint}   (AWS emulator; state is in memory)
+  stripe-mock  ${file.stripe?.apiUrl}   (Stripe's API: fixed answers, no state)
+  webhook      POST ${file.webhookUrl}   (signing secret in ${localStackFilePath}: stripe.webhookSecret)
   table        ${file.tableName}
   user pool    ${file.cognito.userPoolId}   client ${file.cognito.clientId}
   demo owner   ${file.demo?.email} / ${file.demo?.password}
@@ -163,6 +205,13 @@ Get an access token (valid for 1 hour) from the emulator's Cognito and call the 
   curl -s ${file.apiUrl}${tenantPath} -H "Authorization: Bearer $TOKEN"
 
 Shortcuts: TOKEN=$(npm run -s token)   ·   npm run -s signup -- you@example.com
+
+Stripe webhooks: build, sign and post an event for the demo tenant (or --tenant <id>), then read
+the result (the outbox events are published and consumed by the runner, logged as [events]):
+  npm run stripe:event -- checkout.session.completed --plan team --interval month
+  npm run stripe:event -- invoice.payment_failed
+  npm run stripe:event -- invoice.paid
+  curl -s ${file.apiUrl}${tenantPath}/billing -H "Authorization: Bearer $TOKEN"
 Ctrl-C stops everything.
 `;
 }

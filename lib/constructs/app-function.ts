@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -8,6 +9,13 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../stage.ts';
 import { nodejsFunctionBundling, projectRoot } from './bundling.ts';
+
+const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
+
+/** Where a function's Lambda entry lives: `functions/<name>/handler.ts`, exporting `handler`. */
+export function defaultFunctionEntry(name: string): string {
+  return `${functionsDir}${name}/handler.ts`;
+}
 
 /** Which Cognito admin actions a function may call on the pool. */
 export interface UserPoolAccess {
@@ -65,6 +73,14 @@ export interface AppFunctionProps {
    * @default - may not send mail
    */
   readonly sendEmailFrom?: string;
+  /**
+   * Names of SSM parameters (`/plinth/<stage>/...`) the function may read with `ssm:GetParameter`,
+   * each by its own ARN. SecureStrings encrypted with the default `aws/ssm` key need no KMS grant:
+   * that key's policy lets every principal of the account decrypt through Parameter Store, so
+   * `ssm:GetParameter` on the parameter is the control.
+   * @default - reads no parameter
+   */
+  readonly readParameters?: readonly string[];
 }
 
 /**
@@ -126,6 +142,9 @@ export class AppFunction extends Construct {
 
     if (props.sendEmailFrom) this.grantSendEmailFrom(props.sendEmailFrom);
 
+    if (props.readParameters && props.readParameters.length > 0)
+      this.grantReadParameters(props.readParameters);
+
     // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so the
     // statement that Tracing.ACTIVE adds can only name `*`.
     Validations.of(this.role).acknowledge({
@@ -148,6 +167,25 @@ export class AppFunction extends Construct {
         }),
       );
     }
+  }
+
+  private grantReadParameters(names: readonly string[]): void {
+    const stack = Stack.of(this);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: names.map((name) => {
+          if (!name.startsWith('/')) throw new Error(`SSM parameter names start with "/", got ${name}`);
+          // A parameter's ARN has no double slash: `parameter/plinth/dev/...` for `/plinth/dev/...`.
+          return stack.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: name.slice(1),
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          });
+        }),
+      }),
+    );
   }
 
   private grantSendEmailFrom(address: string): void {

@@ -1,7 +1,8 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RuleDefinition } from '../../shared/events/bus.ts';
@@ -10,41 +11,36 @@ export interface BusRuleProps {
   readonly eventBus: IEventBus;
   /** The rule as declared in `busDefinition.rules`. */
   readonly definition: RuleDefinition;
+  /** The function named by `definition.consumer`; it drains the rule's queue. */
+  readonly consumer: IFunction;
+  /** Receives of a message before it moves to the dead-letter queue (`busDefinition.maxReceiveCount`). */
+  readonly maxReceiveCount: number;
   /**
-   * The consumers the rule delivers to. When there is at least one, events that cannot be
-   * delivered after EventBridge's retries go to a dead-letter queue instead of being dropped.
-   * @default - no targets yet
+   * The consumer's timeout: the queue hides a received message for six times as long, as AWS
+   * advises for SQS event sources, so a retry never overlaps a run still in progress.
    */
-  readonly targets?: readonly IFunction[];
+  readonly consumerTimeout: Duration;
   /** @default RemovalPolicy.DESTROY (CDK's queue default) */
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** An EventBridge rule built from its shared definition, with a dead-letter queue for its targets. */
+/**
+ * An EventBridge rule built from its shared definition, delivering to an SQS queue that its
+ * consumer drains (batches of up to ten, reporting batch item failures), the same shape the local
+ * runner drives. Nothing is dropped: a message the consumer fails `maxReceiveCount` times moves to
+ * the rule's dead-letter queue, and so does an event EventBridge could not deliver to the queue
+ * (its target dead-letter queue). Both land in the one queue with the event as the body, so a
+ * redrive from it feeds the consumer the same events it would have had.
+ */
 export class BusRule extends Construct {
   readonly rule: Rule;
-  /** Present when the rule has targets. */
-  readonly deadLetterQueue: Queue | undefined;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: BusRuleProps) {
     super(scope, id);
     const { definition } = props;
     const { source, 'detail-type': detailType } = definition.eventPattern;
-
-    this.rule = new Rule(this, 'Rule', {
-      eventBus: props.eventBus,
-      description: definition.description,
-      eventPattern: {
-        ...(source ? { source: [...source] } : {}),
-        ...(detailType ? { detailType: [...detailType] } : {}),
-      },
-    });
-
-    const targets = props.targets ?? [];
-    if (targets.length === 0) {
-      this.deadLetterQueue = undefined;
-      return;
-    }
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -54,11 +50,30 @@ export class BusRule extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself a dead-letter queue: the EventBridge rule targets send undeliverable events here.',
+      reason: `This queue is itself the dead-letter queue of rule ${definition.name}: its queue's redrive policy and the rule's target send failed events here.`,
     });
-    for (const target of targets) {
-      this.rule.addTarget(new LambdaFunction(target, { deadLetterQueue: this.deadLetterQueue }));
-    }
+
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.rule = new Rule(this, 'Rule', {
+      eventBus: props.eventBus,
+      description: definition.description,
+      eventPattern: {
+        ...(source ? { source: [...source] } : {}),
+        ...(detailType ? { detailType: [...detailType] } : {}),
+      },
+    });
+    this.rule.addTarget(new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue }));
+
+    props.consumer.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
   }
 }

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -10,53 +9,70 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
-import { AppFunction, type TableAccess, type UserPoolAccess } from '../constructs/app-function.ts';
+import { failureAlarm } from '../constructs/alarms.ts';
+import {
+  AppFunction,
+  defaultFunctionEntry,
+  type TableAccess,
+  type UserPoolAccess,
+} from '../constructs/app-function.ts';
 import type { StageConfig } from '../stage.ts';
-
-const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
-
-/** Where an area's Lambda entry lives: `functions/<area>/handler.ts`, exporting `handler`. */
-export function defaultFunctionEntry(area: FunctionArea): string {
-  return `${functionsDir}${area}/handler.ts`;
-}
+import type { StripeConfig } from '../stripe-config.ts';
 
 /** What each area's function may touch besides its own log group. Least privilege, reviewed here. */
 interface AreaAccess {
   readonly table: TableAccess['mode'] | 'none';
   readonly userPoolActions: UserPoolAccess['actions'];
   readonly sendsEmail: boolean;
+  /** Calls Stripe: reads the secret key parameter and gets the price ids and grace period. */
+  readonly stripe: boolean;
 }
 
 /**
  * `me`, `tenants` (the new owner's email) and `invitations` read the caller's verified email with
  * AdminGetUser, since Cognito access tokens carry no email; `invitations` mails the invitation link;
  * `me` and `audit` only read (they list what other areas write); `system` (health, OpenAPI) touches
- * no data. Checked against the handlers: widen an entry here when a handler starts needing more.
+ * no data; `billing` (checkout, portal, plan changes) and `admin` (refunds) call Stripe with the
+ * secret key. Checked against the handlers: widen an entry here when a handler starts needing more.
  */
 export const areaAccess = {
-  system: { table: 'none', userPoolActions: [], sendsEmail: false },
-  me: { table: 'read', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false },
-  tenants: { table: 'readWrite', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false },
-  members: { table: 'readWrite', userPoolActions: [], sendsEmail: false },
-  invitations: { table: 'readWrite', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: true },
-  projects: { table: 'readWrite', userPoolActions: [], sendsEmail: false },
-  audit: { table: 'read', userPoolActions: [], sendsEmail: false },
+  system: { table: 'none', userPoolActions: [], sendsEmail: false, stripe: false },
+  me: { table: 'read', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false, stripe: false },
+  tenants: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
+  members: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
+  invitations: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: true,
+    stripe: false,
+  },
+  projects: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
+  audit: { table: 'read', userPoolActions: [], sendsEmail: false, stripe: false },
+  billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
+  admin: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
  * The routes reviewed as public. Any other route with `auth: 'none'` keeps its AwsSolutions-APIG4
  * finding and fails `cdk synth` until it is reviewed and listed here.
  */
-const publicRouteKeys: ReadonlySet<string> = new Set(['GET /health', 'GET /openapi.json']);
+const publicRouteKeys: ReadonlySet<string> = new Set(['GET /health', 'GET /openapi.json', 'GET /v1/plans']);
 
 export interface ApiStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -68,15 +84,23 @@ export interface ApiStackProps extends StackProps {
   readonly appUrl: string;
   /** The SES-verified sender of invitation emails. */
   readonly mailFrom: string;
-  /** @default defaultFunctionEntry */
-  readonly functionEntry?: (area: FunctionArea) => string;
+  /** The stage's Stripe settings: parameter names, price ids, grace period. */
+  readonly stripe: StripeConfig;
+  /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
+  readonly functionEntry?: (name: string) => string;
 }
 
-/** The HTTP API: one Lambda per feature area, one route per entry of `routeList`. */
+/**
+ * The HTTP API (one Lambda per feature area, one route per entry of `routeList`) and the Stripe
+ * webhook's Lambda Function URL.
+ */
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
   readonly apiStage: HttpStage;
   readonly functions: Readonly<Record<FunctionArea, AppFunction>>;
+  readonly stripeWebhook: AppFunction;
+  readonly stripeWebhookUrl: FunctionUrl;
+  readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -90,6 +114,12 @@ export class ApiStack extends Stack {
       APP_URL: props.appUrl,
       MAIL_FROM: props.mailFrom,
     };
+    // What shared/billing/billing.env.ts reads; the secrets as SSM parameter names, never values.
+    const stripeEnvironment = {
+      STRIPE_SECRET_KEY_PARAMETER: props.stripe.secretKeyParameter,
+      STRIPE_PRICE_IDS: props.stripe.priceIdsJson,
+      BILLING_GRACE_DAYS: String(props.stripe.graceDays),
+    };
 
     const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
     const functions = {} as Record<FunctionArea, AppFunction>;
@@ -99,7 +129,7 @@ export class ApiStack extends Stack {
         entry: functionEntry(area),
         stage,
         description: `Plinth ${stage.name} API: ${area} routes`,
-        environment,
+        environment: access.stripe ? { ...environment, ...stripeEnvironment } : environment,
         ...(access.table === 'none'
           ? {}
           : { tableAccess: { table: props.table, indexNames, mode: access.table } }),
@@ -107,9 +137,45 @@ export class ApiStack extends Stack {
           ? { userPoolAccess: { userPool: props.userPool, actions: access.userPoolActions } }
           : {}),
         ...(access.sendsEmail ? { sendEmailFrom: props.mailFrom } : {}),
+        ...(access.stripe ? { readParameters: [props.stripe.secretKeyParameter] } : {}),
       });
     }
     this.functions = functions;
+
+    // Stripe calls this URL directly. No reserved concurrency: it cannot be set on accounts whose
+    // concurrency quota is still the new-account default, and Stripe retries throttled deliveries.
+    this.stripeWebhook = new AppFunction(this, 'StripeWebhookFunction', {
+      entry: functionEntry('stripe-webhook'),
+      stage,
+      description: `Plinth ${stage.name}: Stripe webhook endpoint`,
+      environment: {
+        ...environment,
+        ...stripeEnvironment,
+        STRIPE_WEBHOOK_SECRET_PARAMETER: props.stripe.webhookSecretParameter,
+      },
+      // Room for re-fetching an object from Stripe (8 s client timeout) before answering.
+      timeout: Duration.seconds(20),
+      tableAccess: { table: props.table, indexNames, mode: 'readWrite' },
+      readParameters: [props.stripe.secretKeyParameter, props.stripe.webhookSecretParameter],
+    });
+    this.stripeWebhookUrl = this.stripeWebhook.function.addFunctionUrl({
+      authType: FunctionUrlAuthType.NONE,
+    });
+    new CfnOutput(this, 'StripeWebhookUrl', {
+      value: this.stripeWebhookUrl.url,
+      description: 'Register this URL as the endpoint of the Stripe webhook (Developers → Webhooks).',
+    });
+    this.alarms = [
+      failureAlarm(
+        this,
+        'StripeWebhookFailuresAlarm',
+        'The Stripe webhook failed (errors or 5xx answers); Stripe retries, but look before its retries run out.',
+        {
+          errors: this.stripeWebhook.function.metricErrors({ statistic: 'Sum' }),
+          answers5xx: this.stripeWebhook.function.metric('Url5xxCount', { statistic: 'Sum' }),
+        },
+      ),
+    ];
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `plinth-${stage.name}`,

@@ -1,35 +1,211 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
+import { deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
+import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
+import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
+import { ScheduledFunction } from '../constructs/scheduled-function.ts';
 import type { StageConfig } from '../stage.ts';
+
+/** What a worker (a rule's consumer or a schedule's target) may touch, and how long it may run. */
+interface WorkerSettings {
+  readonly table: TableAccess['mode'] | 'none';
+  readonly sendsEmail: boolean;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * One entry per consumer and schedule target named in `busDefinition`; synth fails for a name
+ * without one. `notifications` reads the tenant's owners and admins, mails them, and writes a
+ * marker per event so a redelivered event is not mailed twice; the `dunning-sweep` queries the
+ * DUNNING index and restricts tenants in transactions.
+ */
+export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
+  notifications: { table: 'readWrite', sendsEmail: true, timeoutSeconds: 30 },
+  'dunning-sweep': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 60 },
+};
+
+/** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
+export function workerNames(): string[] {
+  return [
+    ...new Set([
+      ...busDefinition.rules.map((rule) => rule.consumer),
+      ...busDefinition.schedules.map((schedule) => schedule.target),
+    ]),
+  ];
+}
 
 export interface EventsStackProps extends StackProps {
   readonly stage: StageConfig;
+  /** The table whose stream carries the outbox, and which the workers read and write. */
+  readonly table: ITableV2;
+  /** Its id is in every worker's environment (shared/config/env.ts reads it). */
+  readonly userPool: IUserPool;
+  readonly appUrl: string;
+  /** The SES-verified sender of notification emails. */
+  readonly mailFrom: string;
+  /** Days of full access after a failed payment (`BILLING_GRACE_DAYS`). */
+  readonly billingGraceDays: number;
+  /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
+  readonly functionEntry?: (name: string) => string;
 }
 
-/** The custom EventBridge bus and one rule per entry of `busDefinition.rules`. */
+/**
+ * The asynchronous half: the custom bus; the outbox publisher (table stream → bus); one queue and
+ * consumer per entry of `busDefinition.rules`; one EventBridge Scheduler schedule per entry of
+ * `busDefinition.schedules`; and alarms on every dead-letter queue and on publishing failures.
+ */
 export class EventsStack extends Stack {
   readonly eventBus: EventBus;
+  readonly publisher: OutboxPublisher;
   readonly rules: readonly BusRule[];
+  readonly schedules: readonly ScheduledFunction[];
+  /** Consumers and schedule targets by name. */
+  readonly workers: Readonly<Record<string, AppFunction>>;
+  readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    const functionEntry = props.functionEntry ?? defaultFunctionEntry;
 
     this.eventBus = new EventBus(this, 'Bus', { eventBusName: busNameFor(stage.name) });
 
-    // Consumers (analytics, notifications, audit) will pass their functions as targets here.
-    this.rules = busDefinition.rules.map(
-      (definition) =>
-        new BusRule(this, definition.name, {
-          eventBus: this.eventBus,
-          definition,
-          removalPolicy: stage.removalPolicy,
-        }),
-    );
+    this.publisher = new OutboxPublisher(this, 'OutboxPublisher', {
+      stage,
+      table: props.table,
+      eventBus: this.eventBus,
+      entry: functionEntry('outbox-publisher'),
+    });
+
+    const environment = {
+      TABLE_NAME: props.table.tableName,
+      USER_POOL_ID: props.userPool.userPoolId,
+      EVENT_BUS_NAME: this.eventBus.eventBusName,
+      APP_URL: props.appUrl,
+      MAIL_FROM: props.mailFrom,
+      BILLING_GRACE_DAYS: String(props.billingGraceDays),
+    };
+    const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
+    const workers: Record<string, AppFunction> = {};
+    for (const name of workerNames()) {
+      const settings = workerSettings[name];
+      if (!settings) {
+        throw new Error(
+          `busDefinition names the function "${name}", but lib/stacks/events-stack.ts has no workerSettings entry for it.`,
+        );
+      }
+      workers[name] = new AppFunction(this, `${pascalCase(name)}Worker`, {
+        entry: functionEntry(name),
+        stage,
+        description: `Plinth ${stage.name}: ${name}`,
+        environment,
+        timeout: Duration.seconds(settings.timeoutSeconds),
+        ...(settings.table === 'none'
+          ? {}
+          : { tableAccess: { table: props.table, indexNames, mode: settings.table } }),
+        ...(settings.sendsEmail ? { sendEmailFrom: props.mailFrom } : {}),
+      });
+    }
+    this.workers = workers;
+
+    this.rules = busDefinition.rules.map((definition) => {
+      const consumer = workers[definition.consumer];
+      const settings = workerSettings[definition.consumer];
+      if (!consumer || !settings) throw new Error(`No consumer function ${definition.consumer}`);
+      return new BusRule(this, `${pascalCase(definition.name)}Rule`, {
+        eventBus: this.eventBus,
+        definition,
+        consumer: consumer.function,
+        consumerTimeout: Duration.seconds(settings.timeoutSeconds),
+        maxReceiveCount: busDefinition.maxReceiveCount,
+        removalPolicy: stage.removalPolicy,
+      });
+    });
+
+    this.schedules = busDefinition.schedules.map((definition) => {
+      const target = workers[definition.target];
+      if (!target) throw new Error(`No schedule target function ${definition.target}`);
+      return new ScheduledFunction(this, `${pascalCase(definition.name)}Schedule`, {
+        stage,
+        definition,
+        target: target.function,
+      });
+    });
+
+    this.alarms = [
+      ...this.alarmsOnPublishing(),
+      ...this.rules.map((rule, index) =>
+        deadLetterQueueAlarm(
+          this,
+          `${pascalCase(busDefinition.rules[index]?.name ?? String(index))}DeadLettersAlarm`,
+          rule.deadLetterQueue,
+          `Rule ${busDefinition.rules[index]?.name}: events its consumer failed ${busDefinition.maxReceiveCount} times, or EventBridge could not deliver`,
+        ),
+      ),
+      ...this.schedules.map((schedule, index) =>
+        deadLetterQueueAlarm(
+          this,
+          `${pascalCase(busDefinition.schedules[index]?.name ?? String(index))}DeadLettersAlarm`,
+          schedule.deadLetterQueue,
+          `Schedule ${busDefinition.schedules[index]?.name}: runs that failed every retry`,
+        ),
+      ),
+    ];
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
   }
+
+  /**
+   * The publisher returns normally when it reports failed records, so its Errors metric misses
+   * them: its failure log lines (Powertools level ERROR) are counted too, and the stream's age tells
+   * when retries hold everything up.
+   */
+  private alarmsOnPublishing(): Alarm[] {
+    const { fn, deadLetterQueue } = this.publisher;
+    const failures = new MetricFilter(this, 'OutboxPublishFailures', {
+      logGroup: fn.logGroup,
+      filterPattern: FilterPattern.stringValue('$.level', '=', 'ERROR'),
+      metricNamespace: `Plinth/${this.stackName}`,
+      metricName: 'OutboxPublishFailures',
+      metricValue: '1',
+    });
+    return [
+      failureAlarm(
+        this,
+        'OutboxPublisherErrorsAlarm',
+        'The outbox publisher failed or could not put events on the bus (they are retried).',
+        {
+          errors: fn.function.metricErrors({ statistic: 'Sum' }),
+          failedPuts: failures.metric({ statistic: 'Sum' }),
+        },
+      ),
+      new Alarm(this, 'OutboxPublisherLagAlarm', {
+        alarmDescription:
+          'Outbox events wait more than five minutes in the stream: the publisher is retrying or throttled.',
+        metric: fn.function.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) }),
+        threshold: Duration.minutes(5).toMilliseconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      deadLetterQueueAlarm(
+        this,
+        'OutboxDeadLettersAlarm',
+        deadLetterQueue,
+        'Outbox stream batches the publisher gave up on: each message names the shard and sequence numbers; the outbox items stay in the table for seven days',
+      ),
+    ];
+  }
+}
+
+function pascalCase(value: string): string {
+  return value.replace(/(^|[-_])(\w)/g, (_match, _separator, letter: string) => letter.toUpperCase());
 }

@@ -14,7 +14,7 @@ export interface StripeMockServer {
 
 /**
  * Starts `.tools/bin/stripe-mock` (installed by `npm run emulators:install`) over plain HTTP and
- * resolves once it answers. Not started by `npm run dev` yet: nothing calls Stripe so far.
+ * resolves once it answers. `npm run dev` and the test global setup start one each.
  */
 export async function startStripeMock(
   options: { port?: number | undefined; host?: string } = {},
@@ -26,7 +26,9 @@ export async function startStripeMock(
   const service = await startService({
     name: `stripe-mock on ${endpoint}`,
     command: emulatorPaths.stripeMock,
-    args: ['-http-addr', `${host}:${port}`],
+    // stripe-mock also opens HTTPS on 12112 unless told otherwise (`-http-addr` does not turn it off,
+    // unlike `-http-port`); an empty port lets the system choose, so two runs never clash there.
+    args: ['-http-addr', `${host}:${port}`, '-https-addr', `${host}:`],
     // Any answer will do (stripe-mock says 401 without an API key).
     readyUrl: `${endpoint}/v1/customers`,
   });

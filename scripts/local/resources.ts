@@ -50,11 +50,19 @@ export interface LocalResourcesOptions extends LocalAwsTarget {
   readonly rules?: readonly RuleDefinition[];
 }
 
-/** One bus rule and the SQS queue standing in for its targets (moto cannot invoke Lambdas). */
+/**
+ * One bus rule and its SQS queue, which the runner drains into the rule's consumer, as the deployed
+ * queue's event source mapping does; after `maxReceiveCount` receives a message moves to the
+ * dead-letter queue (the queue's redrive policy).
+ */
 export interface LocalRule {
   readonly ruleName: string;
+  /** `functions/<consumer>/handler.ts`. */
+  readonly consumer: string;
   readonly queueUrl: string;
   readonly queueArn: string;
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
 }
 
 export interface LocalResources extends LocalAwsTarget {
@@ -260,25 +268,44 @@ async function createBus(
         State: 'ENABLED',
       }),
     );
-    const { QueueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: `${eventBusName}-${rule.name}` }),
-    );
-    if (!QueueUrl) throw new Error(`CreateQueue returned no URL for rule ${rule.name}`);
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const queueArn = Attributes?.QueueArn;
-    if (!queueArn) throw new Error(`Queue ${QueueUrl} has no ARN`);
+    const queueName = `${eventBusName}-${rule.name}`;
+    const deadLetter = await createQueue(sqs, `${queueName}-dlq`);
+    const queue = await createQueue(sqs, queueName, {
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: deadLetter.queueArn,
+        maxReceiveCount: busDefinition.maxReceiveCount,
+      }),
+    });
     await events.send(
       new PutTargetsCommand({
         Rule: rule.name,
         EventBusName: eventBusName,
-        Targets: [{ Id: 'local-queue', Arn: queueArn }],
+        Targets: [{ Id: 'local-queue', Arn: queue.queueArn }],
       }),
     );
-    created.push({ ruleName: rule.name, queueUrl: QueueUrl, queueArn });
+    created.push({
+      ruleName: rule.name,
+      consumer: rule.consumer,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      deadLetterQueueUrl: deadLetter.queueUrl,
+      deadLetterQueueArn: deadLetter.queueArn,
+    });
   }
   return { eventBusName, rules: created };
+}
+
+async function createQueue(sqs: SQSClient, queueName: string, attributes: Record<string, string> = {}) {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }),
+  );
+  if (!QueueUrl) throw new Error(`CreateQueue returned no URL for ${queueName}`);
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const queueArn = Attributes?.QueueArn;
+  if (!queueArn) throw new Error(`Queue ${QueueUrl} has no ARN`);
+  return { queueUrl: QueueUrl, queueArn };
 }
 
 async function verifySender(ses: SESv2Client, mailFrom: string): Promise<void> {

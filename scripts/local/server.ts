@@ -15,6 +15,11 @@
  * - Bodies over `maxBodyBytes` (1 MiB) get 413 before the function runs (API Gateway's limit is
  *   10 MB; this only guards the local process). A function that throws or returns a malformed result
  *   gives 500 `{"message":"Internal Server Error"}`, one slower than 30 s gives 503, as API Gateway.
+ *
+ * It also stands in for the Stripe webhook's Lambda Function URL (auth NONE: Stripe signs its
+ * requests): `POST /webhooks/stripe` hands the raw body and headers, untouched, to
+ * functions/stripe-webhook/handler.ts as a `LambdaFunctionURLEvent`, and maps its result as a
+ * Function URL does (the same mapping as payload 2.0).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
@@ -25,6 +30,8 @@ import type {
   APIGatewayProxyResultV2,
   APIGatewayProxyStructuredResultV2,
   Context,
+  LambdaFunctionURLEvent,
+  LambdaFunctionURLResult,
 } from 'aws-lambda';
 import { NotFoundError, PayloadTooLargeError } from '../../shared/http/errors.ts';
 import { toProblemResponse } from '../../shared/http/problem.ts';
@@ -50,6 +57,21 @@ export interface HandlerModule {
 
 export type LoadHandler = (area: FunctionArea) => Promise<HandlerModule>;
 
+/** Where the local server serves the Stripe webhook (the deployed one is a Function URL). */
+export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
+
+/** What functions/stripe-webhook/handler.ts exports. */
+export interface WebhookHandlerModule {
+  handler(event: LambdaFunctionURLEvent, context: Context): Promise<LambdaFunctionURLResult>;
+}
+
+export type LoadWebhookHandler = () => Promise<WebhookHandlerModule>;
+
+/** Imports the webhook function's entry point (see {@link loadFunctionHandler} about the environment). */
+export const loadStripeWebhookHandler: LoadWebhookHandler = () =>
+  import(stripeWebhookEntry) as Promise<WebhookHandlerModule>;
+const stripeWebhookEntry: string = '../../functions/stripe-webhook/handler.ts';
+
 /**
  * Imports a function's entry point. Handlers read the environment and build their AWS clients when
  * first imported, so set `process.env` before the first request.
@@ -67,6 +89,8 @@ export interface LocalServerOptions {
   readonly cognitoEndpoint: string;
   /** Defaults to {@link loadFunctionHandler}; tests pass fakes. Called once per area. */
   readonly loadHandler?: LoadHandler;
+  /** Defaults to {@link loadStripeWebhookHandler}; tests pass fakes. Called once. */
+  readonly loadWebhookHandler?: LoadWebhookHandler;
   /** Defaults to the shared route table. */
   readonly routes?: readonly RouteDefinition[];
   readonly maxBodyBytes?: number;
@@ -108,6 +132,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     options.onError ?? ((error, { routeKey }) => console.error(`[local api] ${routeKey}:`, error));
   const authorizer = createJwtAuthorizer(options);
   const handlers = new Map<FunctionArea, Promise<HandlerModule>>();
+  const loadWebhookHandler = options.loadWebhookHandler ?? loadStripeWebhookHandler;
+  let webhookHandler: Promise<WebhookHandlerModule> | undefined;
   let port = 0;
 
   const loadOnce = (area: FunctionArea) => {
@@ -121,12 +147,62 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     return loaded;
   };
 
+  const loadWebhookOnce = () => {
+    if (!webhookHandler) {
+      const loaded = loadWebhookHandler();
+      loaded.catch(() => {
+        webhookHandler = undefined;
+      });
+      webhookHandler = loaded;
+    }
+    return webhookHandler;
+  };
+
+  /** Runs a function with API Gateway's integration timeout; a throw is a 500, a timeout a 503. */
+  const invoke = async <T>(key: string, call: () => Promise<T>, map: (result: T) => HttpReply) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        call(),
+        new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS);
+        }),
+      ]);
+      if (result === 'timeout') return jsonReply(503, { message: 'Service Unavailable' });
+      return map(result);
+    } catch (error) {
+      onError(error, { routeKey: key });
+      return jsonReply(500, { message: 'Internal Server Error' });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /** The Function URL stand-in: no authorizer, the body exactly as sent (signatures cover it). */
+  const handleWebhook = async (req: IncomingMessage, rawPath: string, rawQueryString: string) => {
+    const body = await readBody(req, maxBodyBytes);
+    if (body === 'too-large')
+      return fromStructured(toProblemResponse(new PayloadTooLargeError(maxBodyBytes)));
+    const event = buildFunctionUrlEvent({ req, rawPath, rawQueryString, body, port });
+    const key = `${req.method ?? 'POST'} ${STRIPE_WEBHOOK_PATH}`;
+    return invoke(
+      key,
+      async () =>
+        (await loadWebhookOnce()).handler(event, createLambdaContext('stripe-webhook', options.region)),
+      fromLambdaResult,
+    );
+  };
+
   const handle = async (req: IncomingMessage): Promise<HttpReply> => {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
     const rawQueryString = queryAt === -1 ? '' : target.slice(queryAt + 1);
+
+    if (rawPath === STRIPE_WEBHOOK_PATH && method === 'POST') {
+      return handleWebhook(req, rawPath, rawQueryString);
+    }
 
     const match = matchRoute(routes, method, rawPath);
     if (!match) {
@@ -164,23 +240,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     });
     const area = match.route.route.area;
     const context = createLambdaContext(area, options.region);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const { handler } = await loadOnce(area);
-      const result = await Promise.race([
-        handler(event, context),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS);
-        }),
-      ]);
-      if (result === 'timeout') return jsonReply(503, { message: 'Service Unavailable' });
-      return fromLambdaResult(result);
-    } catch (error) {
-      onError(error, { routeKey: match.route.key });
-      return jsonReply(500, { message: 'Internal Server Error' });
-    } finally {
-      clearTimeout(timer);
-    }
+    return invoke(
+      match.route.key,
+      async () => (await loadOnce(area)).handler(event, context),
+      fromLambdaResult,
+    );
   };
 
   const server = createServer((req, res) => {
@@ -366,6 +430,64 @@ function buildEvent(input: EventInput): ApiGatewayEvent {
   };
 }
 
+interface FunctionUrlEventInput {
+  readonly req: IncomingMessage;
+  readonly rawPath: string;
+  readonly rawQueryString: string;
+  readonly body: string | undefined;
+  readonly port: number;
+}
+
+/** The event a Lambda Function URL sends (payload 2.0, no authorizer, `routeKey` `$default`). */
+function buildFunctionUrlEvent(input: FunctionUrlEventInput): LambdaFunctionURLEvent {
+  const { req } = input;
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]?.toLowerCase();
+    const value = req.rawHeaders[i + 1] ?? '';
+    if (!name) continue;
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  headers['x-forwarded-for'] ??= sourceIp;
+  headers['x-forwarded-proto'] ??= 'http';
+  const queryStringParameters: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(input.rawQueryString)) {
+    const previous = queryStringParameters[name];
+    queryStringParameters[name] = previous === undefined ? value : `${previous},${value}`;
+  }
+  const now = new Date();
+  const domainName = headers.host ?? `localhost:${input.port}`;
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: input.rawPath,
+    rawQueryString: input.rawQueryString,
+    headers,
+    ...(Object.keys(queryStringParameters).length > 0 ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'local-stripe-webhook',
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      http: {
+        method: req.method ?? 'POST',
+        path: input.rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: formatRequestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(input.body === undefined ? {} : { body: input.body }),
+    isBase64Encoded: false,
+  };
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** API Gateway's `requestContext.time`: `12/Mar/2020:19:03:58 +0000`. */
@@ -374,8 +496,8 @@ function formatRequestTime(date: Date): string {
   return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-function createLambdaContext(area: FunctionArea, region: string): Context {
-  const functionName = `plinth-local-${area}`;
+function createLambdaContext(name: string, region: string): Context {
+  const functionName = `plinth-local-${name}`;
   const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
   const ignore = () => undefined;
   return {

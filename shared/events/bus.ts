@@ -1,6 +1,6 @@
 /**
- * The custom EventBridge bus and its rules, declared once as data. The CDK events stack and the
- * local runner both build from this. Later features add their rules here.
+ * The custom EventBridge bus, its rules and the schedules, declared once as data. The CDK stacks and
+ * the local runner (scripts/local/runner.ts) both build from this, so they wire the same things.
  */
 export interface RuleDefinition {
   /** Stable logical name, also the local SQS queue name suffix. */
@@ -8,14 +8,61 @@ export interface RuleDefinition {
   readonly description: string;
   /** An EventBridge event pattern. */
   readonly eventPattern: { readonly source?: readonly string[]; readonly 'detail-type'?: readonly string[] };
+  /**
+   * The function that consumes the rule's events: `functions/<consumer>/handler.ts`, an SQS handler
+   * that reports batch item failures. The rule delivers to a queue (with a dead-letter queue) that
+   * the consumer drains, in AWS and locally alike. Several rules may share a consumer.
+   */
+  readonly consumer: string;
+}
+
+/** A function run on a fixed rate (EventBridge Scheduler in AWS, the runner's `triggerSchedule` locally). */
+export interface ScheduleDefinition {
+  /** Stable logical name. */
+  readonly name: string;
+  readonly description: string;
+  /** Runs every this many minutes. */
+  readonly everyMinutes: number;
+  /** `functions/<target>/handler.ts`, called with `{ time }` (the scheduled time, ISO 8601). */
+  readonly target: string;
 }
 
 export const EVENT_SOURCE = 'plinth';
 
+/**
+ * The billing events that email a tenant's owners and admins: exactly the types the notifications
+ * consumer mails (`notifiedEventTypes` in shared/notifications; a test holds the two equal).
+ */
+const billingNotificationTypes = [
+  'Payment Failed v1',
+  'Subscription Restricted v1',
+  'Renewal Upcoming v1',
+] as const;
+
 export const busDefinition = {
   /** Suffixed with the stage: `plinth-dev`, `plinth-prod`, `plinth-local`. */
   namePrefix: 'plinth',
-  rules: [] as readonly RuleDefinition[],
+  /**
+   * How many times a consumer gets a message before the rule's queue moves it to the rule's
+   * dead-letter queue (the queue's redrive policy, in AWS and locally).
+   */
+  maxReceiveCount: 3,
+  rules: [
+    {
+      name: 'notifications',
+      description: "Billing events that email the tenant's owners and admins",
+      eventPattern: { source: [EVENT_SOURCE], 'detail-type': billingNotificationTypes },
+      consumer: 'notifications',
+    },
+  ] as readonly RuleDefinition[],
+  schedules: [
+    {
+      name: 'dunning-sweep',
+      description: 'Restricts tenants whose grace period after a failed payment has ended',
+      everyMinutes: 60,
+      target: 'dunning-sweep',
+    },
+  ] as readonly ScheduleDefinition[],
 } as const;
 
 export function busNameFor(stage: string): string {

@@ -21,6 +21,7 @@ const testRule: RuleDefinition = {
   name: 'tenant-created-to-test',
   description: 'Test rule: tenant.created events',
   eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['tenant.created.v1'] },
+  consumer: 'test-consumer',
 };
 
 let stack: TestStack;

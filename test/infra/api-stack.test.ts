@@ -2,12 +2,13 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../lib/constructs/app-function.ts';
+import { areaAccess } from '../../lib/stacks/api-stack.ts';
 import { stageConfigFor } from '../../lib/stage.ts';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
-import { type BuiltPlinth, buildPlinth, testEnv } from './plinth-app.ts';
+import { type BuiltPlinth, buildPlinth, testEnv, testStripePriceIds } from './plinth-app.ts';
 
 interface Statement {
   Effect: 'Allow' | 'Deny';
@@ -49,6 +50,15 @@ const fromStack = (stackName: string) =>
 const fromStackMatch = (stackName: string) =>
   Match.objectLike({ 'Fn::GetStackOutput': Match.objectLike({ StackName: stackName }) });
 
+const readActions = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+const writeActions = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+
 describe('api stack (dev)', () => {
   let plinth: BuiltPlinth;
   let template: Template;
@@ -59,8 +69,8 @@ describe('api stack (dev)', () => {
   });
 
   describe('functions', () => {
-    it('creates one function per area', () => {
-      template.resourceCountIs('AWS::Lambda::Function', functionAreas.length);
+    it('creates one function per area, and the Stripe webhook function', () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionAreas.length + 1);
       expect(Object.keys(plinth.api.functions).sort()).toEqual([...functionAreas].sort());
     });
 
@@ -80,23 +90,50 @@ describe('api stack (dev)', () => {
       });
     });
 
-    it('gives every function the variables shared/config/env.ts reads, plus Powertools settings', () => {
-      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+    const commonVariables = () => ({
+      TABLE_NAME: fromStack(plinth.data.stackName),
+      USER_POOL_ID: fromStack(plinth.auth.stackName),
+      EVENT_BUS_NAME: fromStack(plinth.events.stackName),
+      APP_URL: 'https://app.example.com',
+      MAIL_FROM: 'no-reply@example.com',
+      POWERTOOLS_SERVICE_NAME: 'plinth',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    /** What shared/billing/billing.env.ts reads, for the functions that call Stripe. */
+    const stripeVariables = () => ({
+      STRIPE_SECRET_KEY_PARAMETER: '/plinth/dev/stripe/secret-key',
+      STRIPE_PRICE_IDS: JSON.stringify(testStripePriceIds.dev),
+      BILLING_GRACE_DAYS: '7',
+    });
+    const environmentOf = (fn: AppFunction) =>
+      (template.toJSON().Resources as Record<string, Resource>)[logicalId(plinth.api, fn.function)]
+        ?.Properties.Environment;
 
-      for (const fn of functions) {
-        expect(fn.Properties.Environment).toEqual({
-          Variables: {
-            TABLE_NAME: fromStack(plinth.data.stackName),
-            USER_POOL_ID: fromStack(plinth.auth.stackName),
-            EVENT_BUS_NAME: fromStack(plinth.events.stackName),
-            APP_URL: 'https://app.example.com',
-            MAIL_FROM: 'no-reply@example.com',
-            POWERTOOLS_SERVICE_NAME: 'plinth',
-            POWERTOOLS_LOG_LEVEL: 'DEBUG',
-            NODE_OPTIONS: '--enable-source-maps',
-          },
+    it.each(functionAreas.filter((area) => !areaAccess[area].stripe))(
+      'gives %s the variables shared/config/env.ts reads, plus Powertools settings',
+      (area) => {
+        expect(environmentOf(plinth.api.functions[area])).toEqual({ Variables: commonVariables() });
+      },
+    );
+
+    it.each(functionAreas.filter((area) => areaAccess[area].stripe))(
+      'gives %s the Stripe secret key parameter name, the stage’s price ids and the grace period too',
+      (area) => {
+        expect(environmentOf(plinth.api.functions[area])).toEqual({
+          Variables: { ...commonVariables(), ...stripeVariables() },
         });
-      }
+      },
+    );
+
+    it('gives the webhook function both Stripe parameter names, never a secret value', () => {
+      expect(environmentOf(plinth.api.stripeWebhook)).toEqual({
+        Variables: {
+          ...commonVariables(),
+          ...stripeVariables(),
+          STRIPE_WEBHOOK_SECRET_PARAMETER: '/plinth/dev/stripe/webhook-secret',
+        },
+      });
     });
 
     it('keeps each function’s logs in its own log group for the stage’s retention', () => {
@@ -113,14 +150,6 @@ describe('api stack (dev)', () => {
   });
 
   describe('permissions', () => {
-    const readActions = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
-    const writeActions = [
-      'dynamodb:BatchWriteItem',
-      'dynamodb:ConditionCheckItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    ];
     const expectedTableActions: Record<FunctionArea, string[]> = {
       system: [],
       me: readActions,
@@ -129,11 +158,13 @@ describe('api stack (dev)', () => {
       invitations: [...readActions, ...writeActions],
       projects: [...readActions, ...writeActions],
       audit: readActions,
+      billing: [...readActions, ...writeActions],
+      admin: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
       const roles = Object.values(template.findResources('AWS::IAM::Role')) as Resource[];
-      expect(roles).toHaveLength(functionAreas.length);
+      expect(roles).toHaveLength(functionAreas.length + 1);
       for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     });
 
@@ -220,6 +251,8 @@ describe('api stack (dev)', () => {
         invitations: ['cognito-idp:AdminGetUser'],
         projects: [],
         audit: [],
+        billing: [],
+        admin: [],
       });
     });
 
@@ -248,6 +281,121 @@ describe('api stack (dev)', () => {
         actionsOf((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement),
       );
       expect(actions.filter((action) => action.startsWith('events:'))).toEqual([]);
+    });
+  });
+
+  describe('Stripe', () => {
+    const parameterArn = (name: string) =>
+      `arn:aws:ssm:${testEnv.region}:${testEnv.account}:parameter${name}`;
+    const ssmStatementsOf = (fn: AppFunction) =>
+      statementsOf(template, plinth.api, fn).filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('ssm:')),
+      );
+
+    it('serves the webhook on a Function URL without IAM auth: Stripe signs its requests', () => {
+      template.resourceCountIs('AWS::Lambda::Url', 1);
+      template.hasResourceProperties('AWS::Lambda::Url', {
+        AuthType: 'NONE',
+        TargetFunctionArn: {
+          'Fn::GetAtt': [logicalId(plinth.api, plinth.api.stripeWebhook.function), 'Arn'],
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunctionUrl',
+        FunctionUrlAuthType: 'NONE',
+        Principal: '*',
+      });
+    });
+
+    it('outputs the webhook URL to register in Stripe', () => {
+      template.hasOutput('StripeWebhookUrl', {
+        Value: {
+          'Fn::GetAtt': [logicalId(plinth.api, plinth.api.stripeWebhookUrl), 'FunctionUrl'],
+        },
+      });
+    });
+
+    it('lets only the webhook, billing and admin functions read Stripe parameters', () => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+      const readers = policies
+        .filter((policy) =>
+          actionsOf((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement).some(
+            (action) => action.startsWith('ssm:'),
+          ),
+        )
+        .flatMap((policy) => policy.Properties.Roles as { Ref: string }[]);
+
+      expect(new Set(readers.map((role) => role.Ref))).toEqual(
+        new Set(
+          [plinth.api.stripeWebhook, plinth.api.functions.billing, plinth.api.functions.admin].map((fn) =>
+            logicalId(plinth.api, fn.role),
+          ),
+        ),
+      );
+    });
+
+    it('lets billing and admin read the secret key parameter only, with ssm:GetParameter', () => {
+      for (const fn of [plinth.api.functions.billing, plinth.api.functions.admin]) {
+        expect(ssmStatementsOf(fn)).toEqual([
+          {
+            Effect: 'Allow',
+            Action: 'ssm:GetParameter',
+            Resource: parameterArn('/plinth/dev/stripe/secret-key'),
+          },
+        ]);
+      }
+    });
+
+    it('lets the webhook read the webhook secret and the secret key parameters, with ssm:GetParameter', () => {
+      expect(ssmStatementsOf(plinth.api.stripeWebhook)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'ssm:GetParameter',
+          Resource: [
+            parameterArn('/plinth/dev/stripe/secret-key'),
+            parameterArn('/plinth/dev/stripe/webhook-secret'),
+          ],
+        },
+      ]);
+    });
+
+    it('grants no KMS action: the parameters use the aws/ssm key, whose policy allows decryption through SSM', () => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+      const actions = policies.flatMap((policy) =>
+        actionsOf((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement),
+      );
+
+      expect(actions.filter((action) => action.startsWith('kms:'))).toEqual([]);
+    });
+
+    it('lets the webhook read and write the table and query its indexes, and nothing on Cognito, SES or the bus', () => {
+      const actions = actionsOf(statementsOf(template, plinth.api, plinth.api.stripeWebhook));
+
+      expect(new Set(actions.filter((action) => action.startsWith('dynamodb:')))).toEqual(
+        new Set([...readActions, ...writeActions]),
+      );
+      expect(actions.filter((action) => /^(cognito-idp|ses|events):/.test(action))).toEqual([]);
+    });
+
+    it('alarms when the webhook fails or answers 5xx', () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+      const metricNames = alarms.flatMap((alarm) =>
+        (
+          (alarm.Properties.Metrics as {
+            MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } };
+          }[]) ?? []
+        ).flatMap((metric) => (metric.MetricStat ? [metric.MetricStat.Metric] : [])),
+      );
+
+      expect(metricNames).toEqual([
+        expect.objectContaining({ MetricName: 'Errors' }),
+        expect.objectContaining({ MetricName: 'Url5xxCount' }),
+      ]);
+      for (const metric of metricNames) {
+        expect(metric.Dimensions).toEqual([
+          { Name: 'FunctionName', Value: { Ref: logicalId(plinth.api, plinth.api.stripeWebhook.function) } },
+        ]);
+      }
     });
   });
 
@@ -383,7 +531,8 @@ describe('api stack (prod, with context)', () => {
     const logGroups = Object.values(
       template.toJSON().Resources as Record<string, Resource & { DeletionPolicy?: string }>,
     ).filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(functionAreas.length + 1);
+    // One per function (the areas and the webhook) and the API's access logs.
+    expect(logGroups).toHaveLength(functionAreas.length + 2);
     for (const logGroup of logGroups) {
       expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain' });
     }

@@ -1,104 +1,312 @@
-import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EventBus } from 'aws-cdk-lib/aws-events';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BusRule } from '../../lib/constructs/bus-rule.ts';
-import { busDefinition, busNameFor, type RuleDefinition } from '../../shared/events/bus.ts';
-import { buildPlinth } from './plinth-app.ts';
+import type { AppFunction } from '../../lib/constructs/app-function.ts';
+import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
+import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
+import { notifiedEventTypes } from '../../shared/notifications/notifications.service.ts';
+import { type BuiltPlinth, buildPlinth } from './plinth-app.ts';
+import { actionsOf, arnOf, asList, logicalId, type Resource, resourcesOf, statementsOf } from './template.ts';
 
 describe('events stack', () => {
+  let plinth: BuiltPlinth;
   let template: Template;
 
   beforeAll(() => {
-    template = Template.fromStack(buildPlinth({ stage: 'prod' }).events);
+    plinth = buildPlinth({ stage: 'prod' });
+    template = Template.fromStack(plinth.events);
   });
 
-  it('creates the custom bus named for the stage', () => {
-    template.resourceCountIs('AWS::Events::EventBus', 1);
-    template.hasResourceProperties('AWS::Events::EventBus', { Name: busNameFor('prod') });
-  });
-
-  it('creates one rule per declared rule definition, on the custom bus', () => {
-    template.resourceCountIs('AWS::Events::Rule', busDefinition.rules.length);
-    for (const definition of busDefinition.rules) {
-      template.hasResourceProperties('AWS::Events::Rule', {
-        Description: definition.description,
-        EventBusName: Match.anyValue(),
-      });
-    }
-  });
-});
-
-describe('BusRule', () => {
-  const definition: RuleDefinition = {
-    name: 'tenant-created-to-audit',
-    description: 'Tenant creations, for the audit consumer',
-    eventPattern: { source: ['plinth'], 'detail-type': ['tenant.created.v1'] },
+  const worker = (name: string): AppFunction => {
+    const fn = plinth.events.workers[name];
+    if (!fn) throw new Error(`no worker ${name}`);
+    return fn;
   };
+  const functionArn = (fn: AppFunction) => arnOf(plinth.events, fn.function);
 
-  function stackWithRule(targets: number) {
-    const app = new App({ builtinCloudFormationValidation: false });
-    const stack = new Stack(app, 'BusRuleTest');
-    const eventBus = new EventBus(stack, 'Bus', { eventBusName: 'plinth-test' });
-    const consumers = Array.from(
-      { length: targets },
-      (_, index) =>
-        new LambdaFunction(stack, `Consumer${index}`, {
-          runtime: Runtime.NODEJS_24_X,
-          handler: 'index.handler',
-          code: Code.fromInline('export const handler = async () => {};'),
+  describe('bus and rules', () => {
+    it('creates the custom bus named for the stage', () => {
+      template.resourceCountIs('AWS::Events::EventBus', 1);
+      template.hasResourceProperties('AWS::Events::EventBus', { Name: busNameFor('prod') });
+    });
+
+    it('creates one rule per declared rule definition, on the custom bus, with its event pattern', () => {
+      const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+
+      expect(rules.map((rule) => rule.Properties.EventPattern)).toEqual(
+        busDefinition.rules.map((rule) => rule.eventPattern),
+      );
+      for (const rule of rules) {
+        expect(rule.Properties.EventBusName).toEqual({
+          Ref: logicalId(plinth.events, plinth.events.eventBus),
+        });
+      }
+    });
+
+    it.each(busDefinition.rules.map((rule, index) => [rule.name, index] as const))(
+      'delivers rule %s to an encrypted, SSL-only queue whose redrive policy ends in its own dead-letter queue',
+      (_name, index) => {
+        const rule = plinth.events.rules[index];
+        const queues = resourcesOf(template, 'AWS::SQS::Queue');
+        const queue = queues[logicalId(plinth.events, rule?.queue ?? plinth.events)];
+
+        expect(queue?.Properties).toMatchObject({
+          SqsManagedSseEnabled: true,
+          RedrivePolicy: {
+            deadLetterTargetArn: arnOf(plinth.events, rule?.deadLetterQueue ?? plinth.events),
+            maxReceiveCount: busDefinition.maxReceiveCount,
+          },
+        });
+        expect(rule?.queue.fifo).toBe(false);
+      },
+    );
+
+    it('sends what a rule target cannot deliver to the rule’s dead-letter queue', () => {
+      const rules = resourcesOf(template, 'AWS::Events::Rule');
+
+      busDefinition.rules.forEach((_definition, index) => {
+        const built = plinth.events.rules[index];
+        if (!built) throw new Error('rule not built');
+        expect(rules[logicalId(plinth.events, built.rule)]?.Properties.Targets).toEqual([
+          expect.objectContaining({
+            Arn: arnOf(plinth.events, built.queue),
+            DeadLetterConfig: { Arn: arnOf(plinth.events, built.deadLetterQueue) },
+          }),
+        ]);
+      });
+    });
+
+    it('refuses plain-HTTP access to every queue', () => {
+      const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
+      const queueIds = Object.keys(resourcesOf(template, 'AWS::SQS::Queue'));
+      const guarded = policies
+        .filter((policy) =>
+          (
+            policy.Properties.PolicyDocument as { Statement: { Effect: string; Condition?: unknown }[] }
+          ).Statement.some(
+            (statement) =>
+              statement.Effect === 'Deny' &&
+              JSON.stringify(statement.Condition) ===
+                JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+          ),
+        )
+        .flatMap((policy) => (policy.Properties.Queues as { Ref: string }[]).map((queue) => queue.Ref));
+
+      expect(new Set(guarded)).toEqual(new Set(queueIds));
+      for (const queue of Object.values(resourcesOf(template, 'AWS::SQS::Queue'))) {
+        expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      }
+    });
+
+    it.each(busDefinition.rules.map((rule, index) => [rule.name, rule.consumer, index] as const))(
+      'has rule %s drained by its consumer %s in batches that report item failures',
+      (_name, consumer, index) => {
+        const built = plinth.events.rules[index];
+        if (!built) throw new Error('rule not built');
+
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          EventSourceArn: arnOf(plinth.events, built.queue),
+          FunctionName: { Ref: logicalId(plinth.events, worker(consumer).function) },
+          BatchSize: 10,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+      },
+    );
+  });
+
+  describe('outbox publisher', () => {
+    it('reads the table stream filtered to outbox INSERTs, reporting failed records and splitting failed batches', () => {
+      const { publisher } = plinth.events;
+
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId(plinth.events, publisher.fn.function) },
+        EventSourceArn: Match.objectLike({
+          'Fn::GetStackOutput': Match.objectLike({ StackName: plinth.data.stackName }),
         }),
-    );
-    const rule = new BusRule(stack, 'Rule', { eventBus, definition, targets: consumers });
-    return { app, stack, rule };
-  }
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: publisherStreamSettings.batchSize,
+        MaximumRetryAttempts: publisherStreamSettings.retryAttempts,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(outboxStreamFilter) }] },
+        DestinationConfig: { OnFailure: { Destination: arnOf(plinth.events, publisher.deadLetterQueue) } },
+      });
+    });
 
-  it('matches the event pattern of its definition', () => {
-    const { stack } = stackWithRule(0);
+    it('matches exactly outbox INSERTs with its filter', () => {
+      expect(outboxStreamFilter).toEqual({
+        eventName: ['INSERT'],
+        dynamodb: { NewImage: { type: { S: ['outbox'] } } },
+      });
+    });
 
-    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
-      Description: definition.description,
-      EventPattern: { source: ['plinth'], 'detail-type': ['tenant.created.v1'] },
+    it('may put events on the bus, read the table stream and report to its dead-letter queue, nothing else', () => {
+      const { publisher } = plinth.events;
+      const statements = statementsOf(template, plinth.events, publisher.fn.role);
+      const byAction = (prefix: string) =>
+        statements.filter((statement) => actionsOf([statement]).some((action) => action.startsWith(prefix)));
+
+      expect(byAction('events:')).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Resource: arnOf(plinth.events, plinth.events.eventBus),
+        },
+      ]);
+      expect(byAction('dynamodb:')).toEqual([
+        {
+          Effect: 'Allow',
+          Action: [
+            'dynamodb:DescribeStream',
+            'dynamodb:GetRecords',
+            'dynamodb:GetShardIterator',
+            'dynamodb:ListStreams',
+          ],
+          Resource: expect.objectContaining({
+            'Fn::GetStackOutput': expect.objectContaining({ StackName: plinth.data.stackName }),
+          }),
+        },
+      ]);
+      expect(byAction('sqs:').map((statement) => statement.Resource)).toEqual([
+        arnOf(plinth.events, publisher.deadLetterQueue),
+      ]);
+      expect(new Set(actionsOf(statements).map((action) => action.split(':')[0]))).toEqual(
+        new Set(['logs', 'xray', 'events', 'sqs', 'dynamodb']),
+      );
+    });
+
+    it('uses Resource "*" only for X-Ray, which has no resource-level permissions', () => {
+      const statements = statementsOf(template, plinth.events, plinth.events.publisher.fn.role);
+      const star = statements.filter((statement) => asList(statement.Resource).includes('*'));
+
+      expect(actionsOf(star)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    });
+
+    it('is the only function allowed to put events on the bus', () => {
+      const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy'));
+      const putters = policies.filter((policy) =>
+        actionsOf((policy.Properties.PolicyDocument as { Statement: never[] }).Statement).includes(
+          'events:PutEvents',
+        ),
+      );
+
+      expect(putters.map((policy) => policy.Properties.Roles)).toEqual([
+        [{ Ref: logicalId(plinth.events, plinth.events.publisher.fn.role) }],
+      ]);
     });
   });
 
-  it('creates no dead-letter queue while it has no targets', () => {
-    const { stack, rule } = stackWithRule(0);
+  describe('workers', () => {
+    it('lets the notifications consumer read and write the table (its sent-markers) and send email only from the configured sender', () => {
+      const statements = statementsOf(template, plinth.events, worker('notifications').role);
+      const ses = statements.find((statement) => actionsOf([statement]).includes('ses:SendEmail'));
 
-    expect(rule.deadLetterQueue).toBeUndefined();
-    Template.fromStack(stack).resourceCountIs('AWS::SQS::Queue', 0);
-  });
+      expect(actionsOf(statements)).toEqual(
+        expect.arrayContaining([
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ]),
+      );
+      expect(actionsOf(statements)).not.toContain('dynamodb:Scan');
+      expect(ses?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@example.com' } });
+    });
 
-  it('sends undeliverable events of every target to one encrypted dead-letter queue', () => {
-    const { stack, rule } = stackWithRule(2);
-    const template = Template.fromStack(stack);
-    const queue = rule.deadLetterQueue?.node.defaultChild as CfnQueue;
-    const queueArn = { 'Fn::GetAtt': [stack.getLogicalId(queue), 'Arn'] };
+    it('routes to the notifications consumer exactly the event types it mails', () => {
+      const rule = busDefinition.rules.find((candidate) => candidate.consumer === 'notifications');
 
-    template.resourceCountIs('AWS::SQS::Queue', 1);
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-    template.hasResourceProperties('AWS::Events::Rule', {
-      Targets: [
-        Match.objectLike({ DeadLetterConfig: { Arn: queueArn } }),
-        Match.objectLike({ DeadLetterConfig: { Arn: queueArn } }),
-      ],
+      expect([...(rule?.eventPattern['detail-type'] ?? [])].sort()).toEqual([...notifiedEventTypes].sort());
+    });
+
+    it('lets the dunning sweep read and write the table, query gsi1 and send no email', () => {
+      const statements = statementsOf(template, plinth.events, worker('dunning-sweep').role);
+      const actions = actionsOf(statements);
+
+      expect(actions).toEqual(
+        expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem']),
+      );
+      expect(JSON.stringify(statements)).toContain('/index/gsi1');
+      expect(actions.filter((action) => action.startsWith('ses:'))).toEqual([]);
+    });
+
+    it('runs the dunning sweep every hour with the scheduled time, with retries and a dead-letter queue', () => {
+      const [schedule] = plinth.events.schedules;
+      if (!schedule) throw new Error('no schedule');
+
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 hour)',
+        State: 'ENABLED',
+        Target: {
+          Arn: functionArn(worker('dunning-sweep')),
+          Input: JSON.stringify({ time: '<aws.scheduler.scheduled-time>' }),
+          RoleArn: arnOf(plinth.events, schedule.role),
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: arnOf(plinth.events, schedule.deadLetterQueue) },
+        },
+      });
+    });
+
+    it('lets the scheduler invoke the sweep and nothing else', () => {
+      const [schedule] = plinth.events.schedules;
+      if (!schedule) throw new Error('no schedule');
+      const invoke = statementsOf(template, plinth.events, schedule.role).filter((statement) =>
+        actionsOf([statement]).includes('lambda:InvokeFunction'),
+      );
+
+      expect(JSON.stringify(invoke)).toContain(logicalId(plinth.events, worker('dunning-sweep').function));
+      expect(JSON.stringify(invoke)).not.toContain(
+        logicalId(plinth.events, worker('notifications').function),
+      );
+    });
+
+    it('gives no function of this stack access to the Stripe parameters or KMS', () => {
+      const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy'));
+      const actions = policies.flatMap((policy) =>
+        actionsOf((policy.Properties.PolicyDocument as { Statement: never[] }).Statement),
+      );
+
+      expect(actions.filter((action) => action.startsWith('ssm:') || action.startsWith('kms:'))).toEqual([]);
     });
   });
 
-  it('passes cdk-nag AwsSolutions with its dead-letter queue', () => {
-    const { app, stack } = stackWithRule(1);
-    Template.fromStack(stack);
+  describe('alarms', () => {
+    const alarmsOn = (metricName: string) =>
+      Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
+        (alarm) => alarm.Properties.MetricName === metricName,
+      );
 
-    const report = new AwsSolutionsChecks().validateScope(app);
-    const findings = report.violations.flatMap((violation) =>
-      violation.violatingResources
-        .filter((resource) => resource.constructPath?.startsWith('BusRuleTest/Rule/'))
-        .map((resource) => `${violation.ruleName} at ${resource.constructPath}`),
-    );
+    it('alarms when any dead-letter queue holds a message', () => {
+      const deadLetterQueues = [
+        plinth.events.publisher.deadLetterQueue,
+        ...plinth.events.rules.map((rule) => rule.deadLetterQueue),
+        ...plinth.events.schedules.map((schedule) => schedule.deadLetterQueue),
+      ];
+      const watched = alarmsOn('ApproximateNumberOfMessagesVisible').map((alarm) => {
+        expect(alarm.Properties).toMatchObject({
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        });
+        return alarm.Properties.Dimensions;
+      });
 
-    expect(findings).toEqual([]);
+      expect(watched).toEqual(
+        deadLetterQueues.map((queue) => [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(plinth.events, queue), 'QueueName'] } },
+        ]),
+      );
+    });
+
+    it('alarms on publisher errors and logged publish failures, and on stream lag', () => {
+      const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')) as Resource[];
+      const errors = alarms.find((alarm) => JSON.stringify(alarm).includes('OutboxPublishFailures'));
+
+      expect(JSON.stringify(errors)).toContain('"MetricName":"Errors"');
+      expect(alarmsOn('IteratorAge')).toHaveLength(1);
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        FilterPattern: '{ $.level = "ERROR" }',
+        LogGroupName: { Ref: logicalId(plinth.events, plinth.events.publisher.fn.logGroup) },
+      });
+    });
   });
 });

@@ -10,6 +10,18 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.ur
 /** A fixed environment so templates hold concrete regions and no test needs AWS credentials. */
 export const testEnv = { account: '123456789012', region: 'eu-west-1' } as const;
 
+/**
+ * Price ids for every stage: cdk.json has placeholders for dev only (prod's must be configured),
+ * so the tests give prod a map of its own.
+ */
+export const testStripePriceIds = {
+  dev: (cdkJson.context.stripePriceIds as Record<string, unknown>).dev,
+  prod: {
+    team: { month: 'price_prod_team_month', year: 'price_prod_team_year' },
+    business: { month: 'price_prod_business_month', year: 'price_prod_business_year' },
+  },
+} as const;
+
 export interface BuildOptions {
   readonly stage: StageName;
   /**
@@ -35,6 +47,7 @@ export function buildPlinth(options: BuildOptions): BuiltPlinth {
       // Bundle no stack: assets get a placeholder instead of an esbuild run per function. Template
       // assertions do not read bundles; app-function.test.ts bundles and runs one for real.
       'aws:cdk:bundling-stacks': [],
+      stripePriceIds: testStripePriceIds,
       ...options.context,
     },
   });

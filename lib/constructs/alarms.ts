@@ -1,0 +1,50 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+
+/**
+ * Alarms on what must never happen silently. They carry no action: subscribe an SNS topic (or a
+ * chat integration) to them in the console or with `alarm.addAlarmAction(...)`.
+ */
+
+/** In alarm while the dead-letter queue holds any message: something failed every retry. */
+export function deadLetterQueueAlarm(scope: Construct, id: string, queue: IQueue, what: string): Alarm {
+  return new Alarm(scope, id, {
+    alarmDescription: `${what}: messages are waiting in a dead-letter queue. Inspect them, fix the cause, then redrive.`,
+    metric: queue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    }),
+    threshold: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** In alarm when the summed metrics count at least one failure in five minutes. */
+export function failureAlarm(
+  scope: Construct,
+  id: string,
+  description: string,
+  metrics: Readonly<Record<string, IMetric>>,
+): Alarm {
+  const expression = Object.keys(metrics)
+    .map((name) => `FILL(${name}, 0)`)
+    .join(' + ');
+  return new Alarm(scope, id, {
+    alarmDescription: description,
+    metric: new MathExpression({ expression, usingMetrics: { ...metrics }, period: Duration.minutes(5) }),
+    threshold: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+}
