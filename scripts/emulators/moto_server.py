@@ -6,9 +6,15 @@ silently undoes what another request committed in the meantime, so two racing co
 can both "succeed". DynamoDB itself serialises conflicting writes; serialising moto's DynamoDB
 requests gives tests the same guarantee. Other services stay concurrent (an SQS long poll must not
 block the table).
+
+It also answers `GET /plinth-api/ses/sent?source=<address>` with the emails SES accepted from that
+sender: moto's own `/moto-api/data.json` dumps every backend, which grows to megabytes in a test run
+(DynamoDB keeps its transaction snapshots there) and takes seconds to serve.
 """
 
 import argparse
+import json
+from urllib.parse import parse_qs
 import signal
 import sys
 import threading
@@ -18,11 +24,43 @@ from werkzeug.serving import run_simple
 
 dynamodb_lock = threading.Lock()
 
+SENT_PATH = "/plinth-api/ses/sent"
+
+
+def sent_emails(source):
+    from moto.ses.models import Message, ses_backends
+
+    found = []
+    for region_backends in list(ses_backends.values()):
+        for backend in list(region_backends.values()):
+            for message in list(backend.sent_messages):
+                if isinstance(message, Message) and (source is None or message.source == source):
+                    found.append(
+                        {
+                            "id": message.id,
+                            "source": message.source,
+                            "subject": message.subject,
+                            "body": message.body,
+                            "to": (message.destinations or {}).get("ToAddresses", []),
+                        }
+                    )
+    return found
+
+
+def serve_sent_emails(environ, start_response):
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    source = query.get("source", [None])[0]
+    body = json.dumps({"messages": sent_emails(source)}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
 
 def create_app():
     app = DomainDispatcherApplication(create_backend_app)
 
     def serialised(environ, start_response):
+        if environ.get("PATH_INFO") == SENT_PATH:
+            return serve_sent_emails(environ, start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
             with dynamodb_lock:
                 # Drain the response inside the lock: werkzeug may produce it lazily.
