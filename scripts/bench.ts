@@ -9,11 +9,17 @@
  * 2. p50/p99 latency of `GET /v1/tenants/{tenantId}/projects` on the local stack (moto + local
  *    server, loopback only), `--requests` sequential requests after `--warmup` untimed ones.
  *
- * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency.
+ * 3. Stripe webhooks on the local stack: throughput and p50/p99 for a burst of distinct signed events
+ *    and for a burst of one event delivered again and again (scripts/bench/webhooks.ts, run in a
+ *    process of its own because the handlers read their environment once per process).
+ *
+ * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency
+ * (skips 2 and 3).
  * Output is Markdown, ready for BENCHMARKS.md.
  */
 import { cpus, loadavg, platform, release } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { bundleBudgets, bundleViolations, measureBundles } from './bench/bundles.ts';
 import { kb, ms } from './bench/stats.ts';
@@ -99,6 +105,13 @@ if (!flags['skip-latency']) {
   console.log(
     `| ${latency.route} | ${ms(latency.p50)} | ${ms(latency.p99)} | ${ms(latency.mean)} | ${ms(latency.max)} |`,
   );
+}
+
+if (!flags['skip-latency']) {
+  const webhooks = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bench', 'webhooks.ts')], {
+    stdio: 'inherit',
+  });
+  if (webhooks.status !== 0) throw new Error(`the webhook bench failed (exit ${webhooks.status})`);
 }
 
 console.log(

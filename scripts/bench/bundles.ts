@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -146,11 +146,14 @@ export async function measureBundles(options: { repoRoot: string; outDir: string
     { name: 'hello-world', entry: helloEntry },
     { name: 'dynamodb-baseline', entry: dynamodbEntry },
   ];
+  // Every Lambda: the API areas first, then the workers (webhook, publisher, consumers, schedules).
+  const names = readdirSync(join(repoRoot, 'functions')).sort();
+  const ordered = [...functionAreas, ...names.filter((n) => !(functionAreas as readonly string[]).includes(n))];
   const missing: string[] = [];
-  for (const area of functionAreas) {
-    const entry = join(repoRoot, 'functions', area, 'handler.ts');
-    if (existsSync(entry)) entries.push({ name: area, entry });
-    else missing.push(area);
+  for (const name of ordered) {
+    const entry = join(repoRoot, 'functions', name, 'handler.ts');
+    if (existsSync(entry)) entries.push({ name, entry });
+    else missing.push(name);
   }
 
   const built = [];

@@ -59,7 +59,7 @@ export interface InviteeInvitationRepository {
    * The billing state of the invitation's tenant (absent: the free plan), whose entitlements the
    * acceptance is held to.
    */
-  billingOf(tenantId: string): Promise<Pick<BillingState, 'plan' | 'status'>>;
+  billingOf(tenantId: string): Promise<Pick<BillingState, 'plan' | 'status' | 'restricted'>>;
   /**
    * In one transaction: pending → accepted (on condition it is still pending and unexpired at
    * `acceptedAt`), frees the guard, writes the membership and its email guard, and on the tenant
@@ -78,7 +78,11 @@ export interface InviteeInvitationRepository {
 /** Pages a person's invitations are read in; a person has few, this only bounds a pathological case. */
 const MAX_INVITEE_PAGES = 10;
 
-const FREE: Pick<BillingState, 'plan' | 'status'> = { plan: 'free', status: 'none' };
+const FREE: Pick<BillingState, 'plan' | 'status' | 'restricted'> = {
+  plan: 'free',
+  status: 'none',
+  restricted: false,
+};
 
 const notOpen = () =>
   new ConflictError('The invitation is no longer pending: it was accepted, revoked or has expired.');
@@ -379,7 +383,9 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
             new GetCommand({ TableName: db.tableName, Key: keys.billing(tenantId), ConsistentRead: true }),
           );
           const item = result.Item as Partial<BillingState> | undefined;
-          return item?.plan && item.status ? { plan: item.plan, status: item.status } : FREE;
+          return item?.plan && item.status
+            ? { plan: item.plan, status: item.status, restricted: item.restricted === true }
+            : FREE;
         },
 
         async accept(accepted, member, events, seats) {

@@ -3,7 +3,7 @@ import { effectivePlan } from '../billing/entitlements.ts';
 import { noSeatToJoin, PlanLimitError, seatLimit } from '../billing/limits.ts';
 import { plans } from '../billing/plans.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
-import { ConflictError, ForbiddenError, NotFoundError } from '../http/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import type { Page } from '../members/members.repository.ts';
 import type { Member } from '../members/members.schema.ts';
@@ -236,7 +236,14 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         updatedAt: at,
       };
       const who = { userId: caller.userId, email: identity.email };
-      const plan = effectivePlan(await repository.billingOf(before.tenantId));
+      const billing = await repository.billingOf(before.tenantId);
+      // A tenant restricted for non-payment takes no new members, as it takes no other change.
+      if (billing.restricted) {
+        throw new PaymentRequiredError(
+          `${before.tenantName} is restricted after failed payments: an admin of ${before.tenantName} must update the payment method before anyone can join.`,
+        );
+      }
+      const plan = effectivePlan(billing);
       const seats = plans[plan].entitlements.seats;
       const limit = { max: seats, reached: () => noSeatToJoin(before.tenantName, plan, seats) };
       await repository.accept(

@@ -295,9 +295,22 @@ describe('customers and tenants', () => {
 
   it('finds the tenant in the subscription metadata before the mapping exists', async () => {
     const tenantId = newId();
+    await stack.db.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { ...keys.tenant(tenantId), type: 'tenant', tenantId },
+      }),
+    );
     const reply = await deliver(handler, subscriptionCreated(stripeId('cus'), tenantId), secret);
     expect(reply.body.outcome).toBe('applied');
     expect(await billingOf(tenantId)).toMatchObject({ status: 'active' });
+  });
+
+  it('ignores a tenant id in metadata that names no tenant, and stores nothing', async () => {
+    const before = await countItems(stack.db, stack.tableName);
+    const reply = await deliver(handler, subscriptionCreated(stripeId('cus'), newId()), secret);
+    expect(reply.body.outcome).toBe('skipped');
+    expect(await countItems(stack.db, stack.tableName)).toBe(before);
   });
 
   it('acknowledges an event of an unknown customer and stores nothing', async () => {

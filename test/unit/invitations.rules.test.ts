@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '#shared/auth/caller.ts';
-import { ConflictError, ForbiddenError, NotFoundError } from '#shared/http/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, PaymentRequiredError } from '#shared/http/errors.ts';
 import type { StoredInvitation } from '#shared/invitations/invitation-expiry.ts';
 import type { InvitationMail, InvitationMailer } from '#shared/invitations/invitation-mailer.ts';
 import {
@@ -36,7 +36,7 @@ const request = { requestId: 'req-2', sourceIp: '203.0.113.8' };
  * In-memory stand-ins for the repository, mailer, directory and clock. The repository keeps the
  * pending-guard rule (one open invitation per email) so the service's retry path can be exercised.
  */
-function harness(options: { emailVerified?: boolean; mailFails?: boolean } = {}) {
+function harness(options: { emailVerified?: boolean; mailFails?: boolean; restricted?: boolean } = {}) {
   let now = START;
   let counter = 0;
   const invitations = new Map<string, StoredInvitation>();
@@ -79,7 +79,10 @@ function harness(options: { emailVerified?: boolean; mailFails?: boolean } = {})
       const found = invitations.get(id);
       return found?.email === INVITEE_EMAIL ? found : undefined;
     },
-    billingOf: async () => ({ plan: 'free', status: 'none' }),
+    billingOf: async () =>
+      options.restricted
+        ? { plan: 'team', status: 'past_due', restricted: true }
+        : { plan: 'free', status: 'none', restricted: false },
     accept: async (invitation) => {
       invitations.set(invitation.invitationId, invitation);
       accepted.push(invitation.invitationId);
@@ -343,6 +346,21 @@ describe('invitation rules: the invitee', () => {
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(ConflictError);
     await expect(attempt).rejects.toThrowError(/expired/);
+    expect(accepted).toEqual([]);
+  });
+
+  it('refuses to accept into a tenant restricted for non-payment with a 402 and changes nothing', async () => {
+    // Prepare
+    const { service, accepted } = harness({ restricted: true });
+    const invitation = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
+    // Act
+    const attempt = service.accept(invitee, invitation.invitationId, request);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(PaymentRequiredError);
+    await expect(attempt).rejects.toThrowError(/payment method/);
     expect(accepted).toEqual([]);
   });
 

@@ -118,8 +118,8 @@ export async function tenantOfCustomer(db: Db, customerId: string): Promise<stri
 /**
  * The tenant an object belongs to: the customer mapping first (our own record, written when the
  * customer was created), then a `tenantId` in the metadata Plinth puts on the objects it creates
- * (covers a subscription event that overtakes the mapping). Undefined for a customer Plinth does
- * not know (made in the dashboard, another product on the same account).
+ * (covers a subscription event that overtakes the mapping), if that tenant exists. Undefined for a
+ * customer Plinth does not know (made in the dashboard, another product on the same account).
  */
 export async function resolveTenant(
   deps: Pick<WebhookDeps, 'db' | 'log'>,
@@ -139,7 +139,13 @@ export async function resolveTenant(
       fromMetadata,
     });
   }
-  return mapped ?? fromMetadata;
+  if (mapped) return mapped;
+  if (!fromMetadata) return undefined;
+  // Metadata is ours but unverified here: only a tenant that exists gets billing state.
+  const { Item } = await deps.db.client.send(
+    new GetCommand({ TableName: deps.db.tableName, Key: keys.tenant(fromMetadata), ConsistentRead: true }),
+  );
+  return Item ? fromMetadata : undefined;
 }
 
 export { isoFromEpoch };
