@@ -17,9 +17,10 @@
  * (skips 2 and 3).
  * Output is Markdown, ready for BENCHMARKS.md.
  */
+
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { bundleBudgets, bundleViolations, measureBundles } from './bench/bundles.ts';
 import { kb, ms } from './bench/stats.ts';

@@ -148,7 +148,10 @@ export async function measureBundles(options: { repoRoot: string; outDir: string
   ];
   // Every Lambda: the API areas first, then the workers (webhook, publisher, consumers, schedules).
   const names = readdirSync(join(repoRoot, 'functions')).sort();
-  const ordered = [...functionAreas, ...names.filter((n) => !(functionAreas as readonly string[]).includes(n))];
+  const ordered = [
+    ...functionAreas,
+    ...names.filter((n) => !(functionAreas as readonly string[]).includes(n)),
+  ];
   const missing: string[] = [];
   for (const name of ordered) {
     const entry = join(repoRoot, 'functions', name, 'handler.ts');
