@@ -6,52 +6,35 @@ export type Role = z.infer<typeof roleSchema>;
 /** Higher rank, more power. Used to stop anyone granting or touching a role above their own. */
 export const roleRank: Record<Role, number> = { member: 1, manager: 2, admin: 3, owner: 4 };
 
+// Each role has every permission of the role below it, and more.
+const memberPermissions = ['tenant:read', 'members:read', 'projects:read'] as const;
+const managerPermissions = [
+  ...memberPermissions,
+  'projects:create',
+  'projects:update',
+  'members:invite',
+] as const;
+const adminPermissions = [
+  ...managerPermissions,
+  'projects:delete',
+  'members:change-role',
+  'members:remove',
+  'invitations:revoke',
+  'audit:read',
+  'billing:manage',
+] as const;
+const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete', 'owners:manage'] as const;
+
 /**
  * The one table of what each role may do. `member` reads; `manager` also creates and updates
  * projects and invites; `admin` also deletes projects, manages members, reads the audit log and
  * manages billing; `owner` also updates and deletes the tenant and makes or demotes owners.
  */
 export const permissionsByRole = {
-  member: ['tenant:read', 'members:read', 'projects:read'],
-  manager: [
-    'tenant:read',
-    'members:read',
-    'projects:read',
-    'projects:create',
-    'projects:update',
-    'members:invite',
-  ],
-  admin: [
-    'tenant:read',
-    'members:read',
-    'projects:read',
-    'projects:create',
-    'projects:update',
-    'members:invite',
-    'projects:delete',
-    'members:change-role',
-    'members:remove',
-    'invitations:revoke',
-    'audit:read',
-    'billing:manage',
-  ],
-  owner: [
-    'tenant:read',
-    'members:read',
-    'projects:read',
-    'projects:create',
-    'projects:update',
-    'members:invite',
-    'projects:delete',
-    'members:change-role',
-    'members:remove',
-    'invitations:revoke',
-    'audit:read',
-    'billing:manage',
-    'tenant:update',
-    'tenant:delete',
-    'owners:manage',
-  ],
+  member: memberPermissions,
+  manager: managerPermissions,
+  admin: adminPermissions,
+  owner: ownerPermissions,
 } as const satisfies Record<Role, readonly string[]>;
 
 export type Permission = (typeof permissionsByRole)[Role][number];

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '#shared/audit/audit.schema.ts';
 import type { Db } from '#shared/db/client.ts';
-import type { ApiEvent } from '#shared/http/api-handler.ts';
-import { routeKey } from '#shared/http/route.ts';
 import { routes } from '#shared/http/routes.ts';
 import { type Clock, newId } from '#shared/ids.ts';
 import { memberItem } from '#shared/members/members.records.ts';
@@ -15,6 +12,7 @@ import { createProjectService } from '#shared/projects/projects.service.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy } from '#shared/tenancy/tenant-context.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
+import { type ApiHandler, callHandler } from '../support/handler-call.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 
 // The audit function is called in process with the event API Gateway would send, on a table of its
@@ -22,22 +20,7 @@ import { createTestStack, type TestStack } from '../support/harness.ts';
 // projects service, with a stepping clock so every entry has its own instant.
 let stack: TestStack;
 let db: Db;
-let handler: (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-
-const lambdaContext = {
-  functionName: 'plinth-audit',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:plinth-audit',
-  memoryLimitInMB: '256',
-  awsRequestId: 'lambda-request',
-  logGroupName: '/aws/lambda/plinth-audit',
-  logStreamName: 'test',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
+let handler: ApiHandler;
 
 interface Page {
   readonly status: number;
@@ -46,43 +29,7 @@ interface Page {
 
 /** GET /v1/tenants/{tenantId}/audit-log through the audit function, as API Gateway would call it. */
 async function listAuditLog(as: string, tenantId: string, query: Record<string, string> = {}): Promise<Page> {
-  const route = routes.listAuditLog;
-  const rawPath = route.path.replace('{tenantId}', tenantId);
-  const event = {
-    version: '2.0',
-    routeKey: routeKey(route),
-    rawPath,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
-    pathParameters: { tenantId },
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      requestId: `req-${newId()}`,
-      routeKey: routeKey(route),
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      http: {
-        method: 'GET',
-        path: rawPath,
-        protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.9',
-        userAgent: 'vitest',
-      },
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: { sub: as, token_use: 'access' }, scopes: [] },
-      },
-    },
-  } as ApiEvent;
-  const result = await handler(event, lambdaContext);
-  return { status: result.statusCode ?? 0, body: result.body ? JSON.parse(result.body) : {} };
+  return (await callHandler(handler, routes.listAuditLog, { as, params: { tenantId }, query })) as Page;
 }
 
 /** Follows `nextCursor` to the end; returns every page. */

@@ -3,12 +3,10 @@ import { AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identi
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freeBillingState } from '#shared/billing/billing.schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { keys } from '#shared/db/keys.ts';
-import type { ApiEvent } from '#shared/http/api-handler.ts';
 import { ConflictError } from '#shared/http/errors.ts';
 import type { RouteDefinition } from '#shared/http/route.ts';
 import { routes } from '#shared/http/routes.ts';
@@ -26,6 +24,7 @@ import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy } from '#shared/tenancy/tenant-context.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 import { localClientConfig } from '../../scripts/local/aws.ts';
+import { type ApiHandler, type CallOptions, callHandler } from '../support/handler-call.ts';
 import {
   createTestStack,
   readSentEmails,
@@ -37,7 +36,7 @@ import {
 
 let stack: TestStack;
 let db: Db;
-let handler: (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+let handler: ApiHandler;
 
 beforeAll(async () => {
   stack = await createTestStack();
@@ -47,72 +46,8 @@ beforeAll(async () => {
   ({ handler } = await import('#functions/invitations/handler.ts'));
 });
 
-const lambdaContext = {
-  functionName: 'plinth-invitations',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:plinth-invitations',
-  memoryLimitInMB: '256',
-  awsRequestId: 'lambda-request',
-  logGroupName: '/aws/lambda/plinth-invitations',
-  logStreamName: 'test',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
-
-interface Response {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
 /** Calls the handler in process with the event API Gateway's JWT authorizer would pass on. */
-async function call(
-  route: RouteDefinition,
-  options: { as: string; params?: Record<string, string>; query?: Record<string, string>; body?: unknown },
-): Promise<Response> {
-  // Like API Gateway, pass on only the parameters the route's path names.
-  const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
-  const params = Object.fromEntries(names.map((name) => [name, options.params?.[name] ?? '']));
-  const rawPath = route.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
-  const event = {
-    version: '2.0',
-    routeKey: `${route.method} ${route.path}`,
-    rawPath,
-    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
-    queryStringParameters: options.query,
-    pathParameters: names.length > 0 ? params : undefined,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      requestId: `req-${newId()}`,
-      routeKey: `${route.method} ${route.path}`,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      http: {
-        method: route.method,
-        path: rawPath,
-        protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.9',
-        userAgent: 'vitest',
-      },
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: { sub: options.as, token_use: 'access' }, scopes: [] },
-      },
-    },
-  } as ApiEvent;
-  const result = await handler(event, lambdaContext);
-  return { status: result.statusCode ?? 0, body: result.body ? JSON.parse(result.body) : {} };
-}
+const call = (route: RouteDefinition, options: CallOptions) => callHandler(handler, route, options);
 
 /** A confirmed user whose email is verified, or not (`verified: false`), as the invitee needs. */
 async function signUpInvitee(options: { verified?: boolean } = {}) {

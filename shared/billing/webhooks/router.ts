@@ -7,9 +7,8 @@ import { handleChargeDisputeCreated } from './handlers/charge-dispute-created.ts
 import { handleChargeRefunded } from './handlers/charge-refunded.ts';
 import { handleCheckoutSessionCompleted } from './handlers/checkout-session-completed.ts';
 import { handleSubscriptionEvent } from './handlers/customer-subscription.ts';
-import { handleInvoicePaid } from './handlers/invoice-paid.ts';
+import { handleInvoicePaid, handleInvoicePaymentFailed } from './handlers/invoice-outcome.ts';
 import { handleInvoicePaymentActionRequired } from './handlers/invoice-payment-action-required.ts';
-import { handleInvoicePaymentFailed } from './handlers/invoice-payment-failed.ts';
 import { handleInvoiceUpcoming } from './handlers/invoice-upcoming.ts';
 import { handleRefundChanged } from './handlers/refund-changed.ts';
 import type { StripeEvent } from './stripe-objects.ts';
