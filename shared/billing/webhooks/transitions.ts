@@ -190,57 +190,46 @@ function paymentSpeaksFor(previous: BillingRecord, subscriptionId: string | null
   );
 }
 
+/** A payment outcome moves the status (`statusAfter`) and the dunning fields with it. */
+function paymentOutcome(statusAfter: (status: SubscriptionStatus) => SubscriptionStatus) {
+  return (
+    previous: BillingRecord,
+    subscriptionId: string | null,
+    meta: TransitionMeta,
+  ): Transition | undefined => {
+    if (!paymentSpeaksFor(previous, subscriptionId, meta.created)) return undefined;
+    const status = statusAfter(previous.status);
+    return settle(
+      previous,
+      {
+        ...previous,
+        status,
+        ...withDunning(previous, status, meta.created, meta.graceDays),
+        statusUpdatedAt: meta.created,
+        updatedAt: meta.now,
+      },
+      meta.created,
+    );
+  };
+}
+
 /**
  * `invoice.payment_failed`: a live, paying subscription goes `past_due` and its grace period starts.
  * Returns undefined when the held state does not change (another subscription's invoice, an older
  * event, a first invoice of an incomplete subscription, already past due: then only the event's
  * time is recorded, so an older snapshot cannot undo what this outcome says).
  */
-export function applyPaymentFailed(
-  previous: BillingRecord,
-  subscriptionId: string | null,
-  meta: TransitionMeta,
-): Transition | undefined {
-  if (!paymentSpeaksFor(previous, subscriptionId, meta.created)) return undefined;
-  const status: SubscriptionStatus =
-    previous.status === 'active' || previous.status === 'trialing' ? 'past_due' : previous.status;
-  return settle(
-    previous,
-    {
-      ...previous,
-      status,
-      ...withDunning(previous, status, meta.created, meta.graceDays),
-      statusUpdatedAt: meta.created,
-      updatedAt: meta.now,
-    },
-    meta.created,
-  );
-}
+export const applyPaymentFailed = paymentOutcome((status) =>
+  status === 'active' || status === 'trialing' ? 'past_due' : status,
+);
 
 /**
  * `invoice.paid`: a `past_due` or `unpaid` subscription is active again at once, its grace period
  * and any restriction cleared. Returns undefined when the held state does not change.
  */
-export function applyInvoicePaid(
-  previous: BillingRecord,
-  subscriptionId: string | null,
-  meta: TransitionMeta,
-): Transition | undefined {
-  if (!paymentSpeaksFor(previous, subscriptionId, meta.created)) return undefined;
-  const status: SubscriptionStatus =
-    previous.status === 'past_due' || previous.status === 'unpaid' ? 'active' : previous.status;
-  return settle(
-    previous,
-    {
-      ...previous,
-      status,
-      ...withDunning(previous, status, meta.created, meta.graceDays),
-      statusUpdatedAt: meta.created,
-      updatedAt: meta.now,
-    },
-    meta.created,
-  );
-}
+export const applyInvoicePaid = paymentOutcome((status) =>
+  status === 'past_due' || status === 'unpaid' ? 'active' : status,
+);
 
 /**
  * The dunning sweep's move: a `past_due` tenant whose grace period ended by `now` is restricted
