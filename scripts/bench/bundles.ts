@@ -45,11 +45,19 @@ export interface BundleReport {
 }
 
 /**
- * The environment a function reads at init (shared/config/env.ts), with dummy values: init builds
- * clients but makes no calls, so nothing needs to answer.
+ * The environment a function reads at init (shared/config/env.ts, shared/billing/billing.env.ts),
+ * with dummy values: init builds clients but makes no calls, so nothing needs to answer. The Stripe
+ * secrets are given as values; deployed, they are read from SSM at init, one round trip more.
  */
 const initEnvironment = {
   TABLE_NAME: 'plinth-bench',
+  EVENT_BUS_NAME: 'plinth-bench',
+  STRIPE_SECRET_KEY: 'sk_test_bench',
+  STRIPE_WEBHOOK_SECRET: 'whsec_bench',
+  STRIPE_PRICE_IDS: JSON.stringify({
+    team: { month: 'price_team_month', year: 'price_team_year' },
+    business: { month: 'price_business_month', year: 'price_business_year' },
+  }),
   USER_POOL_ID: 'us-east-1_bench',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',

@@ -1,4 +1,8 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { freeBillingState } from '../../shared/billing/billing.schema.ts';
+import { createDocumentClient } from '../../shared/db/client.ts';
+import { keys } from '../../shared/db/keys.ts';
 import { ensureEmulators } from '../emulators/install.ts';
 import { startMoto } from '../emulators/moto.ts';
 import { localClientConfig } from '../local/aws.ts';
@@ -69,6 +73,21 @@ export async function measureListProjectsLatency(options: LatencyOptions): Promi
         body: JSON.stringify({ name: 'Bench', slug: 'bench' }),
         expect: 201,
       })) as { tenantId: string };
+      // A paying tenant, so the Free plan's project limit does not stop the page from filling up.
+      const db = createDocumentClient({ region, endpoint: moto.endpoint });
+      await db.send(
+        new PutCommand({
+          TableName: resources.tableName,
+          Item: {
+            ...keys.billing(tenant.tenantId),
+            type: 'billing',
+            ...freeBillingState(tenant.tenantId, new Date().toISOString()),
+            plan: 'business',
+            interval: 'month',
+            status: 'active',
+          },
+        }),
+      );
       const listUrl = `${server.url}/v1/tenants/${tenant.tenantId}/projects`;
       for (let i = 0; i < options.projects; i++) {
         await send(listUrl, {
