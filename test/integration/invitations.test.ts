@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freeBillingState } from '#shared/billing/billing.schema.ts';
 import type { Db } from '#shared/db/client.ts';
@@ -33,6 +32,7 @@ import {
   type TestStack,
   uniqueEmail,
 } from '../support/harness.ts';
+import { auditItemsOf, snapshotOf } from '../support/table-state.ts';
 
 let stack: TestStack;
 let db: Db;
@@ -240,39 +240,8 @@ async function expire(invitation: Invitation) {
   }
 }
 
-async function auditActions(tenantId: string) {
-  const range = keys.auditRange(tenantId);
-  const { Items = [] } = await db.client.send(
-    new QueryCommand({
-      TableName: db.tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': range.pk, ':from': range.skFrom, ':to': range.skTo },
-    }),
-  );
-  return Items;
-}
-
-/**
- * What a refused request could have changed: the table's item count (live in moto) and every item
- * of the tenants involved. Cheaper than a Scan, which moto makes slow as the table grows.
- */
-async function snapshot(...tenantIds: string[]) {
-  const { Table } = await db.client.send(new DescribeTableCommand({ TableName: db.tableName }));
-  const partitions = await Promise.all(
-    tenantIds.map(async (tenantId) => {
-      const { Items = [] } = await db.client.send(
-        new QueryCommand({
-          TableName: db.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.tenant(tenantId).pk },
-          ConsistentRead: true,
-        }),
-      );
-      return Items;
-    }),
-  );
-  return { itemCount: Table?.ItemCount, items: partitions.flat() };
-}
+const auditActions = (tenantId: string) => auditItemsOf(db, tenantId);
+const snapshot = (...tenantIds: string[]) => snapshotOf(db, ...tenantIds);
 
 describe('inviting', () => {
   it('stores a pending invitation and answers with its accept link', async () => {

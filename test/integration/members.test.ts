@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { keys } from '#shared/db/keys.ts';
@@ -16,6 +15,7 @@ import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy } from '#shared/tenancy/tenant-context.ts';
 import { type ApiHandler, type CallOptions, callHandler } from '../support/handler-call.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
+import { auditItemsOf, snapshotOf } from '../support/table-state.ts';
 
 let stack: TestStack;
 let db: Db;
@@ -105,39 +105,8 @@ async function ownerCount(tenantId: string): Promise<unknown> {
   return Item?.ownerCount;
 }
 
-async function auditEntries(tenantId: string) {
-  const range = keys.auditRange(tenantId);
-  const { Items = [] } = await db.client.send(
-    new QueryCommand({
-      TableName: db.tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': range.pk, ':from': range.skFrom, ':to': range.skTo },
-    }),
-  );
-  return Items;
-}
-
-/**
- * What a refused request could have changed: the table's item count (live in moto) and every item
- * of the tenants involved. Cheaper than a Scan, which moto makes slow as the table grows.
- */
-async function snapshot(...tenantIds: string[]) {
-  const { Table } = await db.client.send(new DescribeTableCommand({ TableName: db.tableName }));
-  const partitions = await Promise.all(
-    tenantIds.map(async (tenantId) => {
-      const { Items = [] } = await db.client.send(
-        new QueryCommand({
-          TableName: db.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.tenant(tenantId).pk },
-          ConsistentRead: true,
-        }),
-      );
-      return Items;
-    }),
-  );
-  return { itemCount: Table?.ItemCount, items: partitions.flat() };
-}
+const auditEntries = (tenantId: string) => auditItemsOf(db, tenantId);
+const snapshot = (...tenantIds: string[]) => snapshotOf(db, ...tenantIds);
 
 describe('GET /v1/tenants/{tenantId}/members', () => {
   it.each<Role>(['member', 'manager', 'admin', 'owner'])('lists the members to a %s', async (role) => {
