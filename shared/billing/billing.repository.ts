@@ -1,19 +1,13 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
 import type { Db } from '../db/client.ts';
-import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
+import { type Page, queryPrefixPage } from '../db/page.ts';
 import { transactWrite } from '../db/transact.ts';
 import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
 import { freeBillingState, type Invoice } from './billing.schema.ts';
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextCursor?: string | undefined;
-}
 
 type Audit = Omit<AuditEvent, 'tenantId'>;
 
@@ -40,28 +34,19 @@ export function createBillingRepository(db: Db, deps: { clock: Clock; newId: IdG
     forTenant(ctx: TenantContext): BillingRepository {
       const { tenantId } = ctx;
       const auditOf = (event: Audit) => auditStep(db, { ...event, tenantId }, deps);
-      const prefix = keys.invoicesPrefix(tenantId);
-      const binding = { partition: prefix.pk, scope: 'invoices' };
 
       return {
-        async listInvoices({ limit, cursor }) {
-          const result = await db.client.send(
-            new QueryCommand({
-              TableName: db.tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-              ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
-              ScanIndexForward: false,
-              Limit: limit,
-              ExclusiveStartKey: decodeCursor(cursor, binding, 'pk', {
-                from: prefix.skPrefix,
-                to: `${prefix.skPrefix}~`,
-              }),
-            }),
+        async listInvoices(page) {
+          const { items, nextCursor } = await queryPrefixPage(
+            db,
+            keys.invoicesPrefix(tenantId),
+            'invoices',
+            page,
+            {
+              newestFirst: true,
+            },
           );
-          return {
-            items: (result.Items ?? []).map((item) => withoutKeys(item) as unknown as Invoice),
-            nextCursor: encodeCursor(result.LastEvaluatedKey, binding),
-          };
+          return { items: items.map((item) => withoutKeys(item) as unknown as Invoice), nextCursor };
         },
 
         async recordCustomer(customerId, event) {

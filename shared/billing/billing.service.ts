@@ -1,8 +1,9 @@
 import type * as z from 'zod';
+import type { Page } from '../db/page.ts';
 import { BadRequestError, ConflictError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
-import type { BillingRepositoryFactory, Page } from './billing.repository.ts';
+import type { BillingRepositoryFactory } from './billing.repository.ts';
 import type {
   billingResponse,
   changeBody,

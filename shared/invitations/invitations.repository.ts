@@ -3,13 +3,12 @@ import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
 import type { BillingState } from '../billing/billing.schema.ts';
 import { counterStep, type Limit } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
-import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
+import { type Page, queryPrefixPage } from '../db/page.ts';
 import { type TransactStep, transactWrite } from '../db/transact.ts';
 import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { joinSteps } from '../members/members.records.ts';
-import type { Page } from '../members/members.repository.ts';
 import type { Member } from '../members/members.schema.ts';
 import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
@@ -159,9 +158,6 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
     forTenant(ctx: TenantContext): TenantInvitationRepository {
       const { tenantId } = ctx;
       const audit = (event: Audit) => auditStep(db, { ...event, tenantId }, deps);
-      const prefix = keys.invitationsPrefix(tenantId);
-      const binding = { partition: prefix.pk, scope: 'invitations' };
-      const sortRange = { from: prefix.skPrefix, to: `${prefix.skPrefix}~` };
 
       const get = async (invitationId: string) => {
         const result = await db.client.send(
@@ -176,20 +172,14 @@ export function createInvitationRepository(db: Db, deps: { clock: Clock; newId: 
       };
 
       return {
-        async list({ limit, cursor }) {
-          const result = await db.client.send(
-            new QueryCommand({
-              TableName: db.tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-              ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
-              Limit: limit,
-              ExclusiveStartKey: decodeCursor(cursor, binding, 'pk', sortRange),
-            }),
+        async list(page) {
+          const { items, nextCursor } = await queryPrefixPage(
+            db,
+            keys.invitationsPrefix(tenantId),
+            'invitations',
+            page,
           );
-          return {
-            items: (result.Items ?? []).map(fromItem),
-            nextCursor: encodeCursor(result.LastEvaluatedKey, binding),
-          };
+          return { items: items.map(fromItem), nextCursor };
         },
 
         get,

@@ -1,8 +1,8 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
 import type { Db } from '../db/client.ts';
-import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
+import { type Page, queryPrefixPage } from '../db/page.ts';
 import { type TransactStep, transactWrite } from '../db/transact.ts';
 import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
@@ -10,11 +10,6 @@ import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
 import { memberLeftStep, ownerAddedStep, ownerRemovedStep } from './members.records.ts';
 import type { Member } from './members.schema.ts';
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextCursor?: string | undefined;
-}
 
 type Audit = Omit<AuditEvent, 'tenantId'>;
 
@@ -44,10 +39,6 @@ export function createMemberRepository(db: Db, deps: { clock: Clock; newId: IdGe
     forTenant(ctx: TenantContext): MemberRepository {
       const { tenantId } = ctx;
       const audit = (event: Audit) => auditStep(db, { ...event, tenantId }, deps);
-      const prefix = keys.membersPrefix(tenantId);
-      const binding = { partition: prefix.pk, scope: 'members' };
-      // '~' sorts after every character of a user id, so the range holds exactly the member items.
-      const sortRange = { from: prefix.skPrefix, to: `${prefix.skPrefix}~` };
 
       /** The member item, unchanged since it was read with `role`. */
       const memberAsRead = (member: Member) => ({
@@ -57,20 +48,14 @@ export function createMemberRepository(db: Db, deps: { clock: Clock; newId: IdGe
       });
 
       return {
-        async list({ limit, cursor }) {
-          const result = await db.client.send(
-            new QueryCommand({
-              TableName: db.tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-              ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
-              Limit: limit,
-              ExclusiveStartKey: decodeCursor(cursor, binding, 'pk', sortRange),
-            }),
+        async list(page) {
+          const { items, nextCursor } = await queryPrefixPage(
+            db,
+            keys.membersPrefix(tenantId),
+            'members',
+            page,
           );
-          return {
-            items: (result.Items ?? []).map((i) => withoutKeys(i) as Member),
-            nextCursor: encodeCursor(result.LastEvaluatedKey, binding),
-          };
+          return { items: items.map((i) => withoutKeys(i) as Member), nextCursor };
         },
 
         async get(userId) {

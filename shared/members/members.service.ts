@@ -1,7 +1,8 @@
+import type { Page } from '../db/page.ts';
 import { NotFoundError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
-import type { MemberRepositoryFactory, Page } from './members.repository.ts';
+import type { MemberRepositoryFactory } from './members.repository.ts';
 import type { ChangeRoleInput, Member } from './members.schema.ts';
 
 export interface MemberServiceDeps {

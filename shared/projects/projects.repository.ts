@@ -1,21 +1,16 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../audit/audit.writer.ts';
 import { auditStep } from '../audit/audit.writer.ts';
 import { counterStep, type Limit } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
-import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
+import { type Page, queryPrefixPage } from '../db/page.ts';
 import { transactWrite } from '../db/transact.ts';
 import { ConflictError, NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
 import type { Project } from './projects.schema.ts';
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextCursor?: string | undefined;
-}
 
 type Audit = Omit<AuditEvent, 'tenantId'>;
 
@@ -42,27 +37,16 @@ export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdG
     forTenant(ctx: TenantContext): ProjectRepository {
       const { tenantId } = ctx;
       const audit = (event: Audit) => auditStep(db, { ...event, tenantId }, deps);
-      const binding = { partition: keys.projectsPrefix(tenantId).pk, scope: 'projects' };
 
       return {
-        async list({ limit, cursor }) {
-          const prefix = keys.projectsPrefix(tenantId);
-          const result = await db.client.send(
-            new QueryCommand({
-              TableName: db.tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-              ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
-              Limit: limit,
-              ExclusiveStartKey: decodeCursor(cursor, binding, 'pk', {
-                from: prefix.skPrefix,
-                to: `${prefix.skPrefix}~`,
-              }),
-            }),
+        async list(page) {
+          const { items, nextCursor } = await queryPrefixPage(
+            db,
+            keys.projectsPrefix(tenantId),
+            'projects',
+            page,
           );
-          return {
-            items: (result.Items ?? []).map((i) => withoutKeys(i) as Project),
-            nextCursor: encodeCursor(result.LastEvaluatedKey, binding),
-          };
+          return { items: items.map((i) => withoutKeys(i) as Project), nextCursor };
         },
 
         async get(projectId) {

@@ -1,8 +1,9 @@
 import { assertProjectRoom, projectLimit } from '../billing/limits.ts';
+import type { Page } from '../db/page.ts';
 import { NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
-import type { Page, ProjectRepositoryFactory } from './projects.repository.ts';
+import type { ProjectRepositoryFactory } from './projects.repository.ts';
 import type { CreateProjectInput, Project, UpdateProjectInput } from './projects.schema.ts';
 
 export interface ProjectServiceDeps {
