@@ -1,25 +1,3 @@
-/**
- * The local event runner: what Lambda's event source mappings and EventBridge Scheduler do in AWS,
- * done in this process against the emulator (moto stores mappings and schedules but never runs them).
- *
- * - Stream → publisher: reads the table's stream (DescribeStream / GetShardIterator / GetRecords; moto
- *   has one shard) and hands each batch to functions/outbox-publisher/handler.ts as a
- *   `DynamoDBStreamEvent`. Unlike the deployed mapping it does not filter: the publisher skips what
- *   is not an outbox INSERT itself. Batch item failures are retried from the lowest failed sequence
- *   number, as Lambda does; after `streamRetryAttempts` the batch is skipped with an error line (in
- *   AWS it would be bisected, then reported to the on-failure queue).
- * - Queues → consumers: each rule's queue is received with short polls (WaitTimeSeconds 0: moto
- *   applies DynamoDB requests one at a time, so nothing here may hold a request open) and handed to
- *   the rule's consumer as an `SQSEvent`. Records the consumer does not report as failed are
- *   deleted; failed ones are made visible again at once, and the queue's redrive policy moves a
- *   message to the rule's dead-letter queue once it has been received `maxReceiveCount` times.
- * - Schedules: `triggerSchedule(name, time)` calls the schedule's target with `{ time }`, as the
- *   deployed schedule does; `start({ schedules: true })` also runs them at their rate.
- *
- * Handlers are imported in process and read `process.env` at their first import: set the stack's
- * environment (scripts/local/env.ts) before the first poll.
- */
-import { randomBytes, randomUUID } from 'node:crypto';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -46,6 +24,7 @@ import type {
 import { busDefinition, type ScheduleDefinition } from '../../shared/events/bus.ts';
 import { publisherStreamSettings } from '../../shared/events/publisher.ts';
 import { type LocalAwsTarget, localClientConfig } from './aws.ts';
+import { createLambdaContext, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 import type { LocalRule } from './resources.ts';
 
 /** SQS event sources receive up to ten messages per batch. */
@@ -54,7 +33,6 @@ const QUEUE_BATCH_SIZE = 10;
 const VISIBILITY_TIMEOUT_SECONDS = 30;
 /** A drain that is still busy after this many passes is looping (a consumer feeding itself). */
 const MAX_DRAIN_PASSES = 100;
-const LOCAL_ACCOUNT_ID = '123456789012';
 
 /** What functions/outbox-publisher/handler.ts exports. */
 export interface StreamHandlerModule {
@@ -411,22 +389,6 @@ function toSqsRecord(message: Message, rule: LocalRule, region: string): SQSReco
   };
 }
 
-function lambdaContext(name: string, region: string): Context {
-  const functionName = `plinth-local-${name}`;
-  const deadline = Date.now() + 60_000;
-  const ignore = () => undefined;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `local/[$LATEST]${randomBytes(16).toString('hex')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: ignore,
-    fail: ignore,
-    succeed: ignore,
-  };
+function lambdaContext(name: string, region: string) {
+  return createLambdaContext(name, { region, timeoutMs: 60_000, memoryMb: 256 });
 }

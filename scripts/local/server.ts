@@ -38,6 +38,7 @@ import { toProblemResponse } from '../../shared/http/problem.ts';
 import { type FunctionArea, type RouteDefinition, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
 import { createJwtAuthorizer, toApiGatewayClaims } from './jwt-authorizer.ts';
+import { createLambdaContext, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 
 /** `npm run dev` serves the API here unless `PLINTH_PORT` says otherwise. */
 export const DEFAULT_API_PORT = 3000;
@@ -46,7 +47,6 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** API Gateway's integration timeout. */
 const INTEGRATION_TIMEOUT_MS = 30_000;
 /** moto's default account, so ARNs look alike everywhere locally. */
-const LOCAL_ACCOUNT_ID = '123456789012';
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
@@ -187,8 +187,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const key = `${req.method ?? 'POST'} ${STRIPE_WEBHOOK_PATH}`;
     return invoke(
       key,
-      async () =>
-        (await loadWebhookOnce()).handler(event, createLambdaContext('stripe-webhook', options.region)),
+      async () => (await loadWebhookOnce()).handler(event, lambdaContext('stripe-webhook', options.region)),
       fromLambdaResult,
     );
   };
@@ -239,7 +238,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       scopes,
     });
     const area = match.route.route.area;
-    const context = createLambdaContext(area, options.region);
+    const context = lambdaContext(area, options.region);
     return invoke(
       match.route.key,
       async () => (await loadOnce(area)).handler(event, context),
@@ -496,26 +495,6 @@ function formatRequestTime(date: Date): string {
   return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-function createLambdaContext(name: string, region: string): Context {
-  const functionName = `plinth-local-${name}`;
-  const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
-  const ignore = () => undefined;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `local/[$LATEST]${randomBytes(16).toString('hex')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: ignore,
-    fail: ignore,
-    succeed: ignore,
-  };
-}
-
 /**
  * Maps a function's return value as API Gateway does for payload 2.0: a structured result (with
  * `statusCode`) is taken as is; anything else is JSON with status 200.
@@ -563,4 +542,8 @@ function send(res: ServerResponse, reply: HttpReply): void {
   if (reply.body !== undefined) headers['content-length'] = Buffer.byteLength(reply.body);
   res.writeHead(reply.status, headers);
   res.end(reply.body);
+}
+
+function lambdaContext(name: string, region: string) {
+  return createLambdaContext(name, { region, timeoutMs: INTEGRATION_TIMEOUT_MS, memoryMb: 1024 });
 }

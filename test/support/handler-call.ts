@@ -2,26 +2,9 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import type { RouteDefinition } from '#shared/http/route.ts';
 import { newId } from '#shared/ids.ts';
+import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 
 export type ApiHandler = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-
-/** A Lambda context as the runtime passes it, for handlers called in process. */
-export function lambdaContext(functionName: string): Context {
-  return {
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: 'lambda-request',
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 export interface HandlerResponse {
   readonly status: number;
@@ -84,6 +67,7 @@ export async function callHandler(
       },
     },
   } as ApiEvent;
-  const result = await handler(event, lambdaContext(`plinth-${route.area}`));
+  const context = createLambdaContext(route.area, { region: 'us-east-1', timeoutMs: 30_000, memoryMb: 256 });
+  const result = await handler(event, context);
   return { status: result.statusCode ?? 0, body: result.body ? JSON.parse(result.body) : {} };
 }
