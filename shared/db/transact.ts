@@ -33,12 +33,3 @@ export async function transactWrite(db: Db, steps: readonly TransactStep[]): Pro
     throw error;
   }
 }
-
-/** Adds the table name to a Put. */
-export function put(
-  db: Db,
-  item: Record<string, unknown>,
-  condition?: Omit<NonNullable<TransactItem['Put']>, 'TableName' | 'Item'>,
-): TransactItem {
-  return { Put: { TableName: db.tableName, Item: item, ...condition } };
-}
