@@ -28,6 +28,7 @@ import {
   plans,
 } from './plans.ts';
 import { idempotencyKey, type StripeGateway, type SubscriptionSnapshot } from './stripe-gateway.ts';
+import { isLiveStatus } from './subscription-status.ts';
 
 export type BillingView = z.infer<typeof billingResponse>;
 export type CheckoutInput = z.infer<typeof checkoutBody>;
@@ -39,9 +40,6 @@ export type ChangeResult = z.infer<typeof changeResponse>;
 export type ChangeKind = ChangePreview['kind'];
 export type ChangeEffective = ChangePreview['effective'];
 
-/** Statuses of a subscription that still exists at Stripe and bills (or will bill) the tenant. */
-const LIVE: ReadonlySet<SubscriptionStatus> = new Set(['trialing', 'active', 'past_due', 'unpaid', 'paused']);
-
 /** How long a preview's proration date may be used to apply the change. */
 export const PREVIEW_VALIDITY_SECONDS = 60 * 60;
 /** Tolerated clock difference between the client's preview and this server. */
@@ -49,7 +47,7 @@ const CLOCK_SKEW_SECONDS = 5 * 60;
 
 /** The live subscription's id, if the mirrored state has one. */
 export function liveSubscriptionId(billing: TenantContext['billing']): string | undefined {
-  return billing.subscriptionId && LIVE.has(billing.status) ? billing.subscriptionId : undefined;
+  return billing.subscriptionId && isLiveStatus(billing.status) ? billing.subscriptionId : undefined;
 }
 
 /**

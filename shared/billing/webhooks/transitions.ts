@@ -5,6 +5,7 @@ import {
   type Money,
   type SubscriptionStatus,
 } from '../billing.schema.ts';
+import { grantsPaidPlan } from '../subscription-status.ts';
 import { isoFromEpoch, type SubscriptionSnapshot } from './subscription-snapshot.ts';
 
 /**
@@ -31,12 +32,11 @@ export interface BillingRecord extends BillingState {
   readonly startedAt: string | null;
 }
 
-/** Statuses under which a subscription is live (counts for MRR, paid entitlements apply). */
-const LIVE: ReadonlySet<SubscriptionStatus> = new Set(['trialing', 'active', 'past_due']);
 /** Statuses a subscription never leaves. */
 const FINAL: ReadonlySet<SubscriptionStatus> = new Set(['canceled', 'incomplete_expired']);
 
-export const isLive = (status: SubscriptionStatus): boolean => LIVE.has(status);
+/** Live for the lifecycle events and MRR: the paid plan applies (see subscription-status.ts). */
+export const isLive = grantsPaidPlan;
 
 /** The subscription events that describe a change of the billing item itself. */
 export type LifecycleEventType = Extract<
