@@ -12,8 +12,31 @@ export type PlanId = z.infer<typeof planIdSchema>;
 export const billingIntervalSchema = z.enum(['month', 'year']);
 export type BillingInterval = z.infer<typeof billingIntervalSchema>;
 
-export const featureSchema = z.enum(['projects', 'audit-log', 'sso', 'priority-support']);
+/**
+ * Every feature a plan can include: the catalogue is settled here once. `projects` and `audit-log`
+ * are enforced today (the audit log is a 402 without it); `analytics`, `sso`, `mfa-policy` and
+ * `priority-support` are named for the work that will gate them and change nothing until their
+ * routes exist.
+ */
+export const featureSchema = z.enum([
+  'projects',
+  'audit-log',
+  'analytics',
+  'sso',
+  'mfa-policy',
+  'priority-support',
+]);
 export type Feature = z.infer<typeof featureSchema>;
+
+/** How error messages name a feature. */
+export const featureNames: Readonly<Record<Feature, string>> = {
+  projects: 'projects',
+  'audit-log': 'the audit log',
+  analytics: 'analytics',
+  sso: 'single sign-on',
+  'mfa-policy': 'the MFA policy',
+  'priority-support': 'priority support',
+};
 
 export interface Entitlements {
   /** Active members the tenant may have. */
@@ -44,7 +67,7 @@ export const plans: Readonly<Record<PlanId, Plan>> = {
     name: 'Team',
     prices: { month: 2900, year: 29000 },
     currency: 'usd',
-    entitlements: { seats: 10, projects: 25, features: ['projects', 'audit-log'] },
+    entitlements: { seats: 10, projects: 25, features: ['projects', 'audit-log', 'analytics'] },
   },
   business: {
     id: 'business',
@@ -54,7 +77,7 @@ export const plans: Readonly<Record<PlanId, Plan>> = {
     entitlements: {
       seats: 50,
       projects: 250,
-      features: ['projects', 'audit-log', 'sso', 'priority-support'],
+      features: ['projects', 'audit-log', 'analytics', 'sso', 'mfa-policy', 'priority-support'],
     },
   },
 };

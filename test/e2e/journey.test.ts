@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mirrorSubscription } from '../support/billing-state.ts';
 import {
   api,
   createTestStack,
@@ -74,7 +75,14 @@ describe('a team adopting Plinth', () => {
     expect((await asOwner.delete(`${base}/members/${colleague.userId}`)).status).toBe(204);
     expect((await asColleague.get(base)).status).toBe(404);
 
-    // Every change is in the audit log, newest first, with actor, request id and source IP.
+    // The audit log is a Team feature: on the Free plan it is a 402 naming the plan to upgrade to.
+    const refused = await asOwner.get(`${base}/audit-log?limit=100`);
+    expect(refused.status).toBe(402);
+    expect(refused.body.detail).toContain('upgrade to Team');
+
+    // Once on Team, every change is in the audit log (audited all along), newest first, with actor,
+    // request id and source IP.
+    await mirrorSubscription(stack, tenant.body.tenantId, { plan: 'team' });
     const log = await asOwner.get(`${base}/audit-log?limit=100`);
     expect(log.body.items.map((e: { action: string }) => e.action)).toEqual([
       'member.removed',

@@ -12,6 +12,7 @@ import { createProjectService } from '#shared/projects/projects.service.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy } from '#shared/tenancy/tenant-context.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
+import { mirrorSubscription } from '../support/billing-state.ts';
 import { type ApiHandler, callHandler } from '../support/handler-call.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 
@@ -112,6 +113,8 @@ async function seedTenant(
   const tenancy = createTenancy({ db });
   const as = async (role: Role) =>
     tenancy.resolve({ userId: users[role], groups: [], platformAdmin: false }, tenantId, request);
+  // Reading the log is a Team feature.
+  await mirrorSubscription(stack, tenantId, { plan: 'team' });
   await changes({ projects, as });
   return { tenantId, users };
 }
@@ -306,6 +309,18 @@ describe('GET /v1/tenants/{tenantId}/audit-log', () => {
 
     expect(page.status).toBe(403);
     expect(page.body.items).toBeUndefined();
+  });
+
+  it('answers 402 naming the Team plan to a tenant on the Free plan', async () => {
+    const free = await seedTenant(steppingClock('2024-04-01T09:00:00.000Z'), async () => {});
+    await mirrorSubscription(stack, free.tenantId, { plan: 'free', status: 'none', subscriptionId: null });
+
+    const page = (await listAuditLog(free.users.owner, free.tenantId)) as Page & {
+      body: { status?: number; detail?: string };
+    };
+
+    expect(page.status).toBe(402);
+    expect(page.body.detail).toBe('The Free plan does not include the audit log; upgrade to Team to use it.');
   });
 
   it("answers 404 to an owner asking for another tenant's log", async () => {

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { createAuditRepository } from '#shared/audit/audit.repository.ts';
 import { auditQuery } from '#shared/audit/audit.schema.ts';
 import { createAuditService } from '#shared/audit/audit.service.ts';
+import { freeBillingState, type SubscriptionStatus } from '#shared/billing/billing.schema.ts';
+import type { PlanId } from '#shared/billing/plans.ts';
 import type { Db } from '#shared/db/client.ts';
-import { BadRequestError, ForbiddenError } from '#shared/http/errors.ts';
+import { BadRequestError, ForbiddenError, PaymentRequiredError } from '#shared/http/errors.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy, type TenantContext } from '#shared/tenancy/tenant-context.ts';
 
@@ -16,19 +18,25 @@ const userId = '5b0c2f6e-0000-4000-8000-000000000001';
  * A table double for unit tests: answers the tenancy's BatchGetItem with an active tenant and
  * membership, and each Query with the next prepared page, recording what was asked.
  */
-function fakeDb(role: Role, pages: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: object }[] = []) {
+function fakeDb(
+  role: Role,
+  pages: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: object }[] = [],
+  plan: { plan: PlanId; status: SubscriptionStatus } = { plan: 'team', status: 'active' },
+) {
   const queries: QueryCommandInput[] = [];
   const db = {
     tableName: 'plinth-test',
     client: {
       async send(command: unknown) {
         if (command instanceof BatchGetCommand) {
-          const [tenantKey, memberKey] = command.input.RequestItems?.['plinth-test']?.Keys ?? [];
+          const [tenantKey, memberKey, billingKey] = command.input.RequestItems?.['plinth-test']?.Keys ?? [];
+          const tenant = tenantKey?.pk.slice(7) as string;
           return {
             Responses: {
               'plinth-test': [
-                { ...tenantKey, tenantId: tenantKey?.pk.slice(7), status: 'active', ownerCount: 1 },
+                { ...tenantKey, tenantId: tenant, status: 'active', ownerCount: 1 },
                 { ...memberKey, userId, email: 'ada@example.com', role, status: 'active' },
+                { ...billingKey, ...freeBillingState(tenant, '2026-01-01T00:00:00.000Z'), ...plan },
               ],
             },
           };
@@ -80,6 +88,25 @@ describe('audit service', () => {
     const page = await service.list(await contextFor(db), query());
 
     expect(page.items).toEqual([]);
+  });
+
+  it('refuses the Free plan with a 402 naming Team, before reading', async () => {
+    const { db, queries } = fakeDb('owner', [], { plan: 'free', status: 'none' });
+    const service = createAuditService({ audit: createAuditRepository(db) });
+    const ctx = await contextFor(db);
+
+    const refused = service.list(ctx, query());
+
+    await expect(refused).rejects.toThrow(PaymentRequiredError);
+    await expect(refused).rejects.toThrow('The Free plan does not include the audit log; upgrade to Team');
+    expect(queries).toEqual([]);
+  });
+
+  it('refuses a Team tenant that fell to free after a final payment failure', async () => {
+    const { db } = fakeDb('owner', [], { plan: 'team', status: 'unpaid' });
+    const service = createAuditService({ audit: createAuditRepository(db) });
+
+    await expect(service.list(await contextFor(db), query())).rejects.toThrow(PaymentRequiredError);
   });
 
   it.each(['manager', 'member'] as const)('refuses a %s with 403 before reading', async (role) => {
