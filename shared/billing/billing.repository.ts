@@ -2,12 +2,13 @@ import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { type Page, queryPrefixPage } from '../db/page.ts';
-import { transactWrite } from '../db/transact.ts';
+import { type TransactStep, transactWrite } from '../db/transact.ts';
 import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
 import { freeBillingState, type Invoice } from './billing.schema.ts';
+import { ENDS_WITHOUT_CHARGE_WHEN_CANCELED, LIVE_STATUSES } from './subscription-status.ts';
 
 type Audit = Omit<AuditEvent, 'tenantId'>;
 
@@ -114,3 +115,48 @@ export function createBillingRepository(db: Db, deps: { clock: Clock; newId: IdG
 }
 
 export type BillingRepositoryFactory = ReturnType<typeof createBillingRepository>;
+
+/**
+ * The condition a tenant's deletion holds its billing item to, checked in the deletion's
+ * transaction so a webhook that makes a subscription live meanwhile fails the deletion instead of
+ * racing it: no subscription that can still charge the tenant (live, and not set to end without
+ * another charge; see `subscriptionBlockingDeletion`), and no Checkout Session still open (it
+ * could still start a subscription). An absent item is a tenant that never subscribed.
+ */
+export function noChargingSubscriptionStep(
+  db: Db,
+  tenantId: string,
+  now: string,
+  onFailed: () => Error,
+): TransactStep {
+  const live = [...LIVE_STATUSES];
+  const endsFree = [...ENDS_WITHOUT_CHARGE_WHEN_CANCELED];
+  const values: Record<string, unknown> = { ':true': true, ':now': now };
+  live.forEach((status, i) => {
+    values[`:live${i}`] = status;
+  });
+  endsFree.forEach((status, i) => {
+    values[`:ends${i}`] = status;
+  });
+  const liveList = live.map((_, i) => `:live${i}`).join(', ');
+  const endsList = endsFree.map((_, i) => `:ends${i}`).join(', ');
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: db.tableName,
+        Key: keys.billing(tenantId),
+        ConditionExpression:
+          `(attribute_not_exists(pk) OR NOT (#status IN (${liveList})) OR ` +
+          `(#cancelAtPeriodEnd = :true AND #status IN (${endsList}))) AND ` +
+          '(attribute_not_exists(#checkoutExpiresAt) OR attribute_type(#checkoutExpiresAt, :nullType) OR #checkoutExpiresAt <= :now)',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#cancelAtPeriodEnd': 'cancelAtPeriodEnd',
+          '#checkoutExpiresAt': 'checkoutExpiresAt',
+        },
+        ExpressionAttributeValues: { ...values, ':nullType': 'NULL' },
+      },
+    },
+    onConditionFailed: onFailed,
+  };
+}

@@ -46,6 +46,12 @@ export const billingStateSchema = z.object({
   /** `created` (epoch seconds) of the Stripe event whose state this is; older events change nothing. */
   stripeUpdatedAt: z.number().int(),
   updatedAt: z.iso.datetime(),
+  /**
+   * The Checkout Session the API handed out last (written by the API with a conditional write, so
+   * one tenant has one open checkout at a time) and when Stripe expires it. Absent: none yet.
+   */
+  checkoutSessionId: z.string().nullable().optional(),
+  checkoutExpiresAt: z.iso.datetime().nullable().optional(),
 });
 export type BillingState = z.infer<typeof billingStateSchema>;
 

@@ -1,5 +1,6 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
+import { noChargingSubscriptionStep } from '../billing/billing.repository.ts';
 import { NEW_TENANT_COUNTERS } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
@@ -120,9 +121,18 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
           ]);
         },
 
-        /** Soft delete: the tenant and its data stay, every member loses access at once. */
-        async markDeleted(updatedAt: string, event: Omit<AuditEvent, 'tenantId'>): Promise<void> {
+        /**
+         * Soft delete: the tenant and its data stay, every member loses access at once. Only while
+         * no subscription can still charge the tenant and no checkout is open (checked in the same
+         * transaction; `billingChanged` is the error when that condition fails).
+         */
+        async markDeleted(
+          updatedAt: string,
+          event: Omit<AuditEvent, 'tenantId'>,
+          billingChanged: () => Error,
+        ): Promise<void> {
           await transactWrite(db, [
+            noChargingSubscriptionStep(db, ctx.tenantId, updatedAt, billingChanged),
             {
               item: {
                 Update: {

@@ -1,7 +1,8 @@
 import type { Caller } from '../auth/caller.ts';
 import type { TenantCounters } from '../billing/limits.ts';
+import { subscriptionBlockingDeletion } from '../billing/subscription-status.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
-import { UnauthorizedError } from '../http/errors.ts';
+import { ConflictError, UnauthorizedError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import type { MemberRecord, TenantRecord } from '../tenancy/records.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
@@ -93,18 +94,39 @@ export function createTenantService({ tenants, directory, clock, newId }: Tenant
       return after;
     },
 
+    /**
+     * Soft-deletes the tenant. A subscription that can still charge it is a 409 that says to cancel
+     * it first (Plinth does not cancel it itself: see the README's payments part), and so is a
+     * Checkout Session still open; the deletion's transaction re-checks both on the billing item.
+     */
     async remove(ctx: TenantContext): Promise<void> {
       authorize(ctx, 'tenant:delete');
+      const blocking = subscriptionBlockingDeletion(ctx.billing);
+      if (blocking) throw new ConflictError(blocking);
+      const now = clock();
+      const updatedAt = now.toISOString();
+      const { checkoutExpiresAt } = ctx.billing;
+      if (checkoutExpiresAt && checkoutExpiresAt > updatedAt) {
+        throw new ConflictError(
+          `A checkout is open for this tenant until ${checkoutExpiresAt}: delete the tenant after it has expired.`,
+        );
+      }
       const before = publicTenant(ctx.tenant);
-      const updatedAt = clock().toISOString();
-      await tenants.forTenant(ctx).markDeleted(updatedAt, {
-        actor: actor(ctx),
-        request: ctx.request,
-        action: 'tenant.deleted',
-        target: { type: 'tenant', id: ctx.tenantId },
-        before,
-        after: { ...before, status: 'deleted', updatedAt },
-      });
+      await tenants.forTenant(ctx).markDeleted(
+        updatedAt,
+        {
+          actor: actor(ctx),
+          request: ctx.request,
+          action: 'tenant.deleted',
+          target: { type: 'tenant', id: ctx.tenantId },
+          before,
+          after: { ...before, status: 'deleted', updatedAt },
+        },
+        () =>
+          new ConflictError(
+            'The tenant got a subscription or a checkout meanwhile: cancel it first, then delete the tenant.',
+          ),
+      );
     },
   };
 }

@@ -1,5 +1,12 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BillingState } from '#shared/billing/billing.schema.ts';
+import { ConflictError } from '#shared/http/errors.ts';
+import { newId } from '#shared/ids.ts';
+import { createTenancy } from '#shared/tenancy/tenant-context.ts';
+import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
+import { createTenantService } from '#shared/tenants/tenants.service.ts';
+import { mirrorSubscription } from '../support/billing-state.ts';
 import {
   api,
   createTestStack,
@@ -127,6 +134,97 @@ describe('tenants', () => {
     expect((await api(server, owner.accessToken).get('/v1/tenants')).body.items).toEqual([]);
     expect((await itemsOfTenant(tenant.tenantId)).find((i) => i.type === 'tenant')).toMatchObject({
       status: 'deleted',
+    });
+  });
+
+  describe('deleting a tenant that has a subscription', () => {
+    async function subscribedTenant(state: Partial<BillingState>) {
+      const owner = await signUpUser(stack);
+      const client = api(server, owner.accessToken);
+      const tenant = (await client.post('/v1/tenants', { name: 'Paying', slug: slug() })).body;
+      await mirrorSubscription(stack, tenant.tenantId, state);
+      return { client, path: `/v1/tenants/${tenant.tenantId}`, tenantId: tenant.tenantId as string };
+    }
+
+    it.each(['active', 'trialing', 'past_due', 'unpaid'] as const)(
+      'answers 409 while the subscription is %s, and deletes nothing',
+      async (status) => {
+        const { client, path, tenantId } = await subscribedTenant({ status });
+        const before = await itemsOfTenant(tenantId);
+
+        const refused = await client.delete(path);
+
+        expect(refused.status).toBe(409);
+        expect(refused.body.detail).toMatch(/cancel it first|pay it in the billing portal/);
+        expect(await itemsOfTenant(tenantId)).toEqual(before);
+        expect((await client.get(path)).status).toBe(200);
+      },
+    );
+
+    it('says to cancel first when the subscription is in good standing', async () => {
+      const { client, path } = await subscribedTenant({ status: 'active' });
+
+      const refused = await client.delete(path);
+
+      expect(refused.body.detail).toContain('cancel it first (POST …/billing/cancel)');
+    });
+
+    it('deletes the tenant once its active subscription is set to cancel at the period end', async () => {
+      const { client, path } = await subscribedTenant({ status: 'active', cancelAtPeriodEnd: true });
+
+      expect((await client.delete(path)).status).toBe(204);
+      expect((await client.get(path)).status).toBe(404);
+    });
+
+    it('still refuses a past-due subscription set to cancel, whose invoice Stripe still collects', async () => {
+      const { client, path } = await subscribedTenant({ status: 'past_due', cancelAtPeriodEnd: true });
+
+      expect((await client.delete(path)).status).toBe(409);
+    });
+
+    it('deletes the tenant once the subscription has ended', async () => {
+      const { client, path } = await subscribedTenant({ status: 'canceled' });
+
+      expect((await client.delete(path)).status).toBe(204);
+    });
+
+    it('fails the deletion when a subscription went live after the request read the tenant', async () => {
+      const { tenantId, client, path } = await subscribedTenant({ plan: 'free', status: 'none' });
+      const db = { client: stack.db, tableName: stack.tableName };
+      const me = (await client.get('/v1/me')).body.userId as string;
+      const ctx = await createTenancy({ db }).resolve(
+        { userId: me, groups: [], platformAdmin: false },
+        tenantId,
+        {
+          requestId: 'race',
+          sourceIp: '127.0.0.1',
+        },
+      );
+      await mirrorSubscription(stack, tenantId, { status: 'active' });
+      const service = createTenantService({
+        tenants: createTenantRepository(db, { clock: () => new Date(), newId }),
+        directory: { getUser: async () => undefined },
+        clock: () => new Date(),
+        newId,
+      });
+
+      await expect(service.remove(ctx)).rejects.toThrow(ConflictError);
+      expect((await client.get(path)).status).toBe(200);
+    });
+
+    it('answers 409 while a checkout is open', async () => {
+      const { client, path } = await subscribedTenant({
+        plan: 'free',
+        status: 'none',
+        subscriptionId: null,
+        checkoutSessionId: 'cs_test_open',
+        checkoutExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+
+      const refused = await client.delete(path);
+
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toContain('A checkout is open');
     });
   });
 
