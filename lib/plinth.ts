@@ -4,7 +4,13 @@ import { ApiStack } from './stacks/api-stack.ts';
 import { AuthStack } from './stacks/auth-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
-import { type StageConfig, stageConfigFor, stageNames } from './stage.ts';
+import {
+  assertStageReady,
+  redirectOriginsFor,
+  type StageConfig,
+  stageConfigFor,
+  stageNames,
+} from './stage.ts';
 import { type StripeConfig, stripeConfigFor } from './stripe-config.ts';
 
 /** `-c key=value` arrives as a string; cdk.json may hold an object. */
@@ -29,6 +35,8 @@ const contextSchema = z.object({
   stripePriceIds: jsonObject.default({}),
   /** Days of full access after a failed payment before writes are restricted. */
   billingGraceDays: z.coerce.number().int().min(0).max(60).default(7),
+  /** Stage → origins that billing redirect URLs may point to besides `appUrl` (lib/stage.ts). */
+  allowedRedirectOrigins: jsonObject.default({}),
 });
 
 export type PlinthContext = z.infer<typeof contextSchema>;
@@ -41,6 +49,7 @@ export function readPlinthContext(app: App): PlinthContext {
     mailFrom: app.node.tryGetContext('mailFrom'),
     stripePriceIds: app.node.tryGetContext('stripePriceIds'),
     billingGraceDays: app.node.tryGetContext('billingGraceDays'),
+    allowedRedirectOrigins: app.node.tryGetContext('allowedRedirectOrigins'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -69,6 +78,7 @@ export interface PlinthStacks {
 export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthStacks {
   const context = readPlinthContext(app);
   const stage = stageConfigFor(context.stage);
+  assertStageReady(stage, context);
   const stripe = stripeConfigFor(stage.name, context);
   const functionEntry = options.functionEntry ? { functionEntry: options.functionEntry } : {};
   const common = {
@@ -101,6 +111,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
     stripe,
+    allowedRedirectOrigins: redirectOriginsFor(stage, context.allowedRedirectOrigins),
     ...functionEntry,
   });
 

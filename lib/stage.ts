@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { FeaturePlan } from 'aws-cdk-lib/aws-cognito';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { isOrigin } from '../shared/billing/billing.env.ts';
 
 /** The deployable stages; chosen with `cdk deploy -c stage=prod`. */
 export const stageNames = ['dev', 'prod'] as const;
@@ -25,6 +26,12 @@ export interface StageConfig {
   readonly userPoolFeaturePlan: FeaturePlan;
   /** Origins allowed by CORS besides the app URL (local front-end servers in dev). */
   readonly extraCorsOrigins: readonly string[];
+  /**
+   * Origins besides the app URL's that checkout success/cancel and portal return URLs may point
+   * to (`ALLOWED_REDIRECT_ORIGINS` of the billing function); anything else is a 400. CDK context
+   * `allowedRedirectOrigins` (`{"prod":["https://www.acme.com"]}`) replaces a stage's list.
+   */
+  readonly allowedRedirectOrigins: readonly string[];
 }
 
 const stageConfigs: Record<StageName, StageConfig> = {
@@ -37,6 +44,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     throttle: { rateLimit: 50, burstLimit: 100 },
     userPoolFeaturePlan: FeaturePlan.ESSENTIALS,
     extraCorsOrigins: ['http://localhost:3000', 'http://localhost:5173'],
+    allowedRedirectOrigins: ['http://localhost:3000', 'http://localhost:5173'],
   },
   prod: {
     name: 'prod',
@@ -47,6 +55,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     throttle: { rateLimit: 500, burstLimit: 1000 },
     userPoolFeaturePlan: FeaturePlan.PLUS,
     extraCorsOrigins: [],
+    allowedRedirectOrigins: [],
   },
 };
 
@@ -60,4 +69,60 @@ export function stageConfigFor(name: unknown): StageConfig {
     throw new Error(`Unknown stage ${JSON.stringify(name)}: expected one of ${stageNames.join(', ')}`);
   }
   return stageConfigs[name];
+}
+
+/**
+ * The stage's redirect origins: the CDK context's list for this stage (`allowedRedirectOrigins`,
+ * stage → list) when it has one, else the stage's own. Throws naming the entry that is not an
+ * origin (`scheme://host[:port]`, nothing after it), and any plain-http origin in prod.
+ */
+export function redirectOriginsFor(
+  stage: StageConfig,
+  fromContext: Readonly<Record<string, unknown>> = {},
+): readonly string[] {
+  const configured = fromContext[stage.name];
+  if (configured === undefined) return stage.allowedRedirectOrigins;
+  const where = `context allowedRedirectOrigins.${stage.name}`;
+  if (!Array.isArray(configured) || configured.some((entry) => typeof entry !== 'string')) {
+    throw new Error(`${where} must be a list of origins, e.g. ["https://www.acme.com"].`);
+  }
+  for (const origin of configured as string[]) {
+    if (!isOrigin(origin)) {
+      throw new Error(
+        `${where}: ${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path).`,
+      );
+    }
+    if (stage.name === 'prod' && !origin.startsWith('https://')) {
+      throw new Error(`${where}: ${JSON.stringify(origin)} must use https in prod.`);
+    }
+  }
+  return configured as string[];
+}
+
+/** Domains reserved for documentation (RFC 2606): the example defaults of `appUrl` and `mailFrom`. */
+const EXAMPLE_DOMAIN = /(^|\.)example\.(com|net|org)$/i;
+
+/**
+ * Refuses to synthesize prod with the example defaults: invitation and billing links would point
+ * at example.com and SES would refuse (or worse, send as) an address nobody verified.
+ */
+export function assertStageReady(
+  stage: StageConfig,
+  context: { readonly appUrl: string; readonly mailFrom: string },
+): void {
+  if (stage.name !== 'prod') return;
+  const problems: string[] = [];
+  if (EXAMPLE_DOMAIN.test(new URL(context.appUrl).hostname)) {
+    problems.push(
+      `appUrl is the example default (${context.appUrl}): pass your web app's URL with -c appUrl=https://app.yourcompany.com`,
+    );
+  }
+  if (EXAMPLE_DOMAIN.test(context.mailFrom.split('@').at(-1) ?? '')) {
+    problems.push(
+      `mailFrom is the example default (${context.mailFrom}): pass an SES-verified sender with -c mailFrom=no-reply@yourcompany.com`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(`The prod stage is not configured: ${problems.join('; ')}.`);
+  }
 }

@@ -17,6 +17,7 @@ const billing = createBillingService({
   clock,
   priceIds: billingEnv.STRIPE_PRICE_IDS,
   appUrl: billingEnv.APP_URL,
+  allowedRedirectOrigins: billingEnv.ALLOWED_REDIRECT_ORIGINS,
 });
 
 export const handler = createApiHandler('billing', [

@@ -86,6 +86,11 @@ export interface ApiStackProps extends StackProps {
   readonly mailFrom: string;
   /** The stage's Stripe settings: parameter names, price ids, grace period. */
   readonly stripe: StripeConfig;
+  /**
+   * Origins besides `appUrl`'s that checkout and portal redirect URLs may point to.
+   * @default [] (the app's origin only)
+   */
+  readonly allowedRedirectOrigins?: readonly string[];
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
 }
@@ -120,6 +125,10 @@ export class ApiStack extends Stack {
       STRIPE_PRICE_IDS: props.stripe.priceIdsJson,
       BILLING_GRACE_DAYS: String(props.stripe.graceDays),
     };
+    // Only the billing routes take redirect URLs (checkout, portal).
+    const billingEnvironment = {
+      ALLOWED_REDIRECT_ORIGINS: (props.allowedRedirectOrigins ?? []).join(','),
+    };
 
     const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
     const functions = {} as Record<FunctionArea, AppFunction>;
@@ -129,7 +138,11 @@ export class ApiStack extends Stack {
         entry: functionEntry(area),
         stage,
         description: `Plinth ${stage.name} API: ${area} routes`,
-        environment: access.stripe ? { ...environment, ...stripeEnvironment } : environment,
+        environment: {
+          ...environment,
+          ...(access.stripe ? stripeEnvironment : {}),
+          ...(area === 'billing' ? billingEnvironment : {}),
+        },
         ...(access.table === 'none'
           ? {}
           : { tableAccess: { table: props.table, indexNames, mode: access.table } }),

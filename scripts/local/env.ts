@@ -30,8 +30,13 @@ export function handlerEnvironment(
     EVENT_BUS_NAME: resources.eventBusName,
     APP_URL: appUrl,
     MAIL_FROM: resources.mailFrom,
+    // The dev stage's list (lib/stage.ts): a front-end served locally may be a redirect target.
+    ALLOWED_REDIRECT_ORIGINS: LOCAL_REDIRECT_ORIGINS.join(','),
   };
 }
+
+/** Origins of front-end dev servers that billing redirects may return to locally, as in the dev stage. */
+export const LOCAL_REDIRECT_ORIGINS: readonly string[] = ['http://localhost:3000', 'http://localhost:5173'];
 
 /** What `npm run dev` leaves in `.plinth/local.json` for scripts and people. */
 export interface LocalStackFile {

@@ -27,6 +27,28 @@ const schema = z
     BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
     /** Where Checkout and the portal send customers back. */
     APP_URL: z.url().default('http://localhost:3000'),
+    /**
+     * Origins besides APP_URL's that checkout and portal redirect URLs may point to, comma-separated
+     * (`https://www.acme.com,https://admin.acme.com`); CDK context `allowedRedirectOrigins`.
+     */
+    ALLOWED_REDIRECT_ORIGINS: z
+      .string()
+      .default('')
+      .transform((list, ctx): string[] => {
+        const origins = list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== '');
+        for (const origin of origins) {
+          if (!isOrigin(origin)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `${JSON.stringify(origin)} is not an origin (scheme://host[:port])`,
+            });
+          }
+        }
+        return origins;
+      }),
   })
   .refine((e) => e.STRIPE_SECRET_KEY || e.STRIPE_SECRET_KEY_PARAMETER, {
     message: 'set STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_PARAMETER',
@@ -34,6 +56,16 @@ const schema = z
   });
 
 export type BillingEnv = z.infer<typeof schema>;
+
+/** Whether `value` is exactly an http(s) origin: scheme, host and port, no path, query or trailing slash. */
+export function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 /** Validates the billing environment; fails fast naming every bad variable. */
 export function readBillingEnv(source: NodeJS.ProcessEnv = process.env): BillingEnv {

@@ -77,6 +77,11 @@ export interface BillingServiceDeps {
   readonly priceIds: PriceIds;
   /** The web app; Checkout and the portal send customers back to `${appUrl}/billing`. */
   readonly appUrl: string;
+  /**
+   * Origins besides the app's that a client may name in a redirect URL (`ALLOWED_REDIRECT_ORIGINS`).
+   * @default [] (the app's origin only)
+   */
+  readonly allowedRedirectOrigins?: readonly string[];
 }
 
 /**
@@ -86,9 +91,36 @@ export interface BillingServiceDeps {
  * mirrored state moves when Stripe's webhooks arrive. The one item written here is the tenant's
  * Stripe customer id, needed before Stripe can send any event about that customer.
  */
-export function createBillingService({ billing, stripe, clock, priceIds, appUrl }: BillingServiceDeps) {
+export function createBillingService({
+  billing,
+  stripe,
+  clock,
+  priceIds,
+  appUrl,
+  allowedRedirectOrigins = [],
+}: BillingServiceDeps) {
   const actor = (ctx: TenantContext) => ({ userId: ctx.caller.userId, email: ctx.member.email });
   const nowSeconds = () => Math.floor(clock().getTime() / 1000);
+  const redirectOrigins: ReadonlySet<string> = new Set([
+    new URL(appUrl).origin,
+    ...allowedRedirectOrigins.map((origin) => new URL(origin).origin),
+  ]);
+
+  /**
+   * Checks the redirect URLs a client names (Stripe sends the customer there, so an open redirect
+   * would hand our checkout's trust to any site): each must be on the app's origin or an allowed
+   * one. Every bad field is named in one 400, before anything is called or written.
+   */
+  function assertRedirectUrls(urls: Record<string, string | undefined>): void {
+    const errors = Object.entries(urls).flatMap(([field, url]) =>
+      url === undefined || redirectOrigins.has(new URL(url).origin)
+        ? []
+        : [{ field: `body.${field}`, message: "must be on the app's origin or an allowed redirect origin" }],
+    );
+    if (errors.length > 0) {
+      throw new BadRequestError('A redirect URL points outside the app.', errors);
+    }
+  }
 
   function requireLive(ctx: TenantContext): string {
     const subscriptionId = liveSubscriptionId(ctx.billing);
@@ -189,6 +221,7 @@ export function createBillingService({ billing, stripe, clock, priceIds, appUrl 
      */
     async checkout(ctx: TenantContext, input: CheckoutInput): Promise<z.infer<typeof checkoutResponse>> {
       authorize(ctx, 'billing:manage');
+      assertRedirectUrls({ successUrl: input.successUrl, cancelUrl: input.cancelUrl });
       if (liveSubscriptionId(ctx.billing)) {
         throw new ConflictError('This tenant is already subscribed; change the plan instead.');
       }
@@ -230,6 +263,7 @@ export function createBillingService({ billing, stripe, clock, priceIds, appUrl 
     /** A portal session changes nothing by itself (what the customer does there comes back by webhook). */
     async portal(ctx: TenantContext, input: PortalInput): Promise<z.infer<typeof portalResponse>> {
       authorize(ctx, 'billing:manage');
+      assertRedirectUrls({ returnUrl: input.returnUrl });
       const { customerId } = ctx.billing;
       if (!customerId) {
         throw new ConflictError('This tenant has no Stripe customer yet: start a checkout first.');

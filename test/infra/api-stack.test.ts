@@ -121,7 +121,14 @@ describe('api stack (dev)', () => {
       'gives %s the Stripe secret key parameter name, the stage’s price ids and the grace period too',
       (area) => {
         expect(environmentOf(plinth.api.functions[area])).toEqual({
-          Variables: { ...commonVariables(), ...stripeVariables() },
+          Variables: {
+            ...commonVariables(),
+            ...stripeVariables(),
+            // The stage's redirect origins, for the routes that take redirect URLs.
+            ...(area === 'billing'
+              ? { ALLOWED_REDIRECT_ORIGINS: 'http://localhost:3000,http://localhost:5173' }
+              : {}),
+          },
         });
       },
     );

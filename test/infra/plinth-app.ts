@@ -22,6 +22,12 @@ export const testStripePriceIds = {
   },
 } as const;
 
+/** A configured prod: its own app URL and SES sender instead of the example defaults. */
+export const testProdContext = {
+  appUrl: 'https://app.acme.test',
+  mailFrom: 'no-reply@acme.test',
+} as const;
+
 export interface BuildOptions {
   readonly stage: StageName;
   /**
@@ -48,6 +54,8 @@ export function buildPlinth(options: BuildOptions): BuiltPlinth {
       // assertions do not read bundles; app-function.test.ts bundles and runs one for real.
       'aws:cdk:bundling-stacks': [],
       stripePriceIds: testStripePriceIds,
+      // prod refuses the example defaults of appUrl and mailFrom (lib/stage.ts).
+      ...(options.stage === 'prod' ? testProdContext : {}),
       ...options.context,
     },
   });

@@ -304,6 +304,35 @@ describe('checkout', () => {
     expect(await billingWrites(tenantId)).toEqual({ billing: undefined, audit: [] });
   });
 
+  it.each([
+    ['successUrl', 'https://evil.test/billing'],
+    ['cancelUrl', 'https://app.plinth.test.evil.test/billing'],
+  ])(
+    'rejects a %s outside the app and the allowed origins with a 400 naming it, and writes nothing',
+    async (field, url) => {
+      const tenantId = await newTenant();
+      const response = await api(server, owner.accessToken).post(path(tenantId, '/checkout'), {
+        ...body,
+        [field]: url,
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([
+        { field: `body.${field}`, message: expect.stringContaining('origin') },
+      ]);
+      expect(await billingWrites(tenantId)).toEqual({ billing: undefined, audit: [] });
+    },
+  );
+
+  it('accepts redirect URLs on the app origin and on an allowed origin', async () => {
+    const tenantId = await newTenant();
+    const response = await api(server, owner.accessToken).post(path(tenantId, '/checkout'), {
+      ...body,
+      successUrl: 'https://app.plinth.test/welcome',
+      cancelUrl: 'http://localhost:5173/pricing',
+    });
+    expect(response.status).toBe(201);
+  });
+
   it('refuses a manager with 403 and writes nothing', async () => {
     const tenantId = await newTenant();
     const manager = await memberWithRole(tenantId, 'manager');
@@ -340,6 +369,18 @@ describe('portal', () => {
     });
     expect(response.status).toBe(201);
     expect(response.body.url).toMatch(/^https:/);
+  });
+
+  it('rejects a return URL outside the app with a 400 naming the field', async () => {
+    const tenantId = await newTenant();
+    await mirror(tenantId, activeTeam);
+    const response = await api(server, owner.accessToken).post(path(tenantId, '/portal'), {
+      returnUrl: 'https://evil.test/settings',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { field: 'body.returnUrl', message: expect.stringContaining('origin') },
+    ]);
   });
 
   it('refuses a plain member with 403', async () => {

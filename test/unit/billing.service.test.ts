@@ -221,6 +221,68 @@ describe('portal', () => {
   });
 });
 
+describe('redirect URLs', () => {
+  const input = { plan: 'team', interval: 'month' } as const;
+
+  it('refuses a checkout success URL on another origin with a 400 naming the field, calling nothing', async () => {
+    const { service, stripe } = setup();
+
+    const refused = service.checkout(context('owner'), { ...input, successUrl: 'https://evil.test/ok' });
+
+    await expect(refused).rejects.toThrow(BadRequestError);
+    await expect(refused).rejects.toMatchObject({
+      errors: [
+        { field: 'body.successUrl', message: "must be on the app's origin or an allowed redirect origin" },
+      ],
+    });
+    expect(stripe.calls).toEqual([]);
+  });
+
+  it('names both fields when both URLs point elsewhere', async () => {
+    const { service } = setup();
+    await expect(
+      service.checkout(context('owner'), {
+        ...input,
+        successUrl: 'http://app.example.com/ok',
+        cancelUrl: 'https://app.example.com:8443/no',
+      }),
+    ).rejects.toMatchObject({
+      errors: [{ field: 'body.successUrl' }, { field: 'body.cancelUrl' }],
+    });
+  });
+
+  it('accepts URLs on the app origin and on an allowed origin', async () => {
+    const stripe = fakeStripe();
+    const service = createBillingService({
+      billing: fakeRepository().factory,
+      stripe: stripe.gateway,
+      clock: () => NOW,
+      priceIds,
+      appUrl: APP_URL,
+      allowedRedirectOrigins: ['https://www.example.com'],
+    });
+
+    await service.checkout(context('owner'), {
+      ...input,
+      successUrl: `${APP_URL}/welcome`,
+      cancelUrl: 'https://www.example.com/pricing',
+    });
+
+    expect(stripe.callsOf('createCheckoutSession')[0]?.args[0]).toMatchObject({
+      successUrl: `${APP_URL}/welcome`,
+      cancelUrl: 'https://www.example.com/pricing',
+    });
+  });
+
+  it('refuses a portal return URL on another origin', async () => {
+    const { service, stripe } = setup();
+    await expect(
+      service.portal(context('admin', TEAM_MONTHLY), { returnUrl: 'https://evil.test/back' }),
+    ).rejects.toMatchObject({ status: 400, errors: [{ field: 'body.returnUrl' }] });
+    expect(stripe.calls).toEqual([]);
+  });
+});
+
 describe('change preview', () => {
   it('charges the always_invoice preview now and shows the next invoice at the new price for an upgrade', async () => {
     const { service, stripe } = setup();

@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { redirectOriginsFor, stageConfigFor } from '../../lib/stage.ts';
+import { buildPlinth } from './plinth-app.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The billing function's environment variables in the api stack's template. */
+function billingEnvironment(plinth: ReturnType<typeof buildPlinth>): Record<string, string> {
+  const template = Template.fromStack(plinth.api);
+  const id = plinth.api.getLogicalId(plinth.api.functions.billing.function.node.defaultChild as never);
+  const resource = template.toJSON().Resources[id] as {
+    Properties: { Environment: { Variables: Record<string, string> } };
+  };
+  return resource.Properties.Environment.Variables;
+}
+
+describe('prod configuration guards', () => {
+  it('fails synth for prod while appUrl is the example default, saying how to set it', () => {
+    expect(() => buildPlinth({ stage: 'prod', context: { appUrl: 'https://app.example.com' } })).toThrow(
+      /The prod stage is not configured: appUrl is the example default \(https:\/\/app\.example\.com\): pass your web app's URL with -c appUrl=/,
+    );
+  });
+
+  it('fails synth for prod while mailFrom is the example default, saying how to set it', () => {
+    expect(() => buildPlinth({ stage: 'prod', context: { mailFrom: 'no-reply@example.com' } })).toThrow(
+      /mailFrom is the example default \(no-reply@example\.com\): pass an SES-verified sender with -c mailFrom=/,
+    );
+  });
+
+  it('synthesizes prod with its own app URL and sender', () => {
+    expect(() =>
+      buildPlinth({ stage: 'prod', context: { appUrl: 'https://app.acme.test', mailFrom: 'hi@acme.test' } }),
+    ).not.toThrow();
+  });
+
+  it('lets dev keep the example defaults, so a clean clone synthesizes', () => {
+    expect(() =>
+      buildPlinth({
+        stage: 'dev',
+        context: { appUrl: 'https://app.example.com', mailFrom: 'no-reply@example.com' },
+      }),
+    ).not.toThrow();
+  });
+
+  it('makes `cdk synth -c stage=prod` fail with that message', () => {
+    let output = '';
+    try {
+      execFileSync('node', ['bin/plinth.ts'], {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({
+            stage: 'prod',
+            stripePriceIds: {
+              prod: {
+                team: { month: 'price_t_m', year: 'price_t_y' },
+                business: { month: 'price_b_m', year: 'price_b_y' },
+              },
+            },
+          }),
+          CDK_OUTDIR: '/tmp/plinth-prod-guard-cdk.out',
+        },
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      output = String((error as { stderr?: Buffer }).stderr ?? '');
+    }
+    expect(output).toContain('The prod stage is not configured: appUrl is the example default');
+  });
+});
+
+describe('allowed redirect origins', () => {
+  it('passes the stage’s list from cdk.json to the billing function', () => {
+    const env = billingEnvironment(buildPlinth({ stage: 'dev' }));
+    expect(env.ALLOWED_REDIRECT_ORIGINS).toBe('http://localhost:3000,http://localhost:5173');
+  });
+
+  it('takes a stage’s list from the CDK context', () => {
+    const env = billingEnvironment(
+      buildPlinth({
+        stage: 'prod',
+        context: { allowedRedirectOrigins: { prod: ['https://www.acme.test', 'https://admin.acme.test'] } },
+      }),
+    );
+    expect(env.ALLOWED_REDIRECT_ORIGINS).toBe('https://www.acme.test,https://admin.acme.test');
+  });
+
+  it('accepts the map as a JSON string, as `-c allowedRedirectOrigins=…` passes it', () => {
+    const env = billingEnvironment(
+      buildPlinth({
+        stage: 'prod',
+        context: { allowedRedirectOrigins: '{"prod":["https://www.acme.test"]}' },
+      }),
+    );
+    expect(env.ALLOWED_REDIRECT_ORIGINS).toBe('https://www.acme.test');
+  });
+
+  it('refuses an entry with a path, naming it', () => {
+    expect(() =>
+      redirectOriginsFor(stageConfigFor('prod'), { prod: ['https://www.acme.test/billing'] }),
+    ).toThrow('context allowedRedirectOrigins.prod: "https://www.acme.test/billing" is not an origin');
+  });
+
+  it('refuses a plain-http origin in prod', () => {
+    expect(() => redirectOriginsFor(stageConfigFor('prod'), { prod: ['http://www.acme.test'] })).toThrow(
+      'must use https in prod',
+    );
+  });
+
+  it('uses the stage’s own list when the context has none for it', () => {
+    expect(redirectOriginsFor(stageConfigFor('prod'), {})).toEqual([]);
+  });
+});
