@@ -26,6 +26,17 @@ export interface BillingRepository {
    * in its free state when absent; a different customer id already there is never overwritten).
    */
   recordCustomer(customerId: string, audit: Audit): Promise<void>;
+  /**
+   * Records the Checkout Session just handed out as the tenant's one open checkout, with its audit
+   * entry, on condition that the billing item still records `previousSessionId` (null: none) or
+   * already records this session (a replayed request). Two checkouts racing from the same state get
+   * one winner; the loser's condition fails (409) and its session is never handed out.
+   */
+  recordCheckout(
+    session: { readonly sessionId: string; readonly expiresAt: string },
+    previousSessionId: string | null,
+    audit: Audit,
+  ): Promise<void>;
   /** Writes an audit entry for a billing change that Stripe has accepted. */
   audit(event: Audit): Promise<void>;
 }
@@ -101,6 +112,49 @@ export function createBillingRepository(db: Db, deps: { clock: Clock; newId: IdG
               },
               onConditionFailed: () =>
                 new ConflictError('The tenant got another Stripe customer meanwhile; retry.'),
+            },
+            auditOf(event),
+          ]);
+        },
+
+        async recordCheckout(session, previousSessionId, event) {
+          await transactWrite(db, [
+            {
+              item: {
+                Update: {
+                  TableName: db.tableName,
+                  Key: keys.billing(tenantId),
+                  // Bumps `version` like every write of this item, so a webhook write based on an
+                  // older read fails and is redone from fresh state (keeping this session).
+                  UpdateExpression:
+                    'SET #sessionId = :sessionId, #expiresAt = :expiresAt, updatedAt = :now, #version = if_not_exists(#version, :zero) + :one',
+                  // The item exists: the customer is recorded before the first checkout.
+                  ConditionExpression: `attribute_exists(pk) AND (#sessionId = :sessionId OR ${
+                    previousSessionId === null
+                      ? 'attribute_not_exists(#sessionId) OR attribute_type(#sessionId, :null)'
+                      : '#sessionId = :previous'
+                  })`,
+                  ExpressionAttributeNames: {
+                    '#sessionId': 'checkoutSessionId',
+                    '#expiresAt': 'checkoutExpiresAt',
+                    '#version': 'version',
+                  },
+                  ExpressionAttributeValues: {
+                    ':sessionId': session.sessionId,
+                    ':expiresAt': session.expiresAt,
+                    ':now': deps.clock().toISOString(),
+                    ':zero': 0,
+                    ':one': 1,
+                    ...(previousSessionId === null
+                      ? { ':null': 'NULL' }
+                      : { ':previous': previousSessionId }),
+                  },
+                },
+              },
+              onConditionFailed: () =>
+                new ConflictError(
+                  'Another checkout for this tenant was started at the same moment; continue with that one or start again.',
+                ),
             },
             auditOf(event),
           ]);

@@ -66,6 +66,17 @@ export function classifyChange(
   return { kind: 'interval-change', effective: to.interval === 'year' ? 'now' : 'period-end' };
 }
 
+/** Checkout Sessions expire unpaid after 60 to 75 minutes: fixed per 15-minute window, so a retry asks the same. */
+const CHECKOUT_WINDOW_SECONDS = 15 * 60;
+const CHECKOUT_LIFETIME_SECONDS = 60 * 60;
+
+/** The `expires_at` of a Checkout Session created at `now` (epoch seconds); Stripe needs 30 min to 24 h. */
+export function checkoutExpiry(now: number): number {
+  return (
+    (Math.floor(now / CHECKOUT_WINDOW_SECONDS) + 1) * CHECKOUT_WINDOW_SECONDS + CHECKOUT_LIFETIME_SECONDS
+  );
+}
+
 const toIso = (epochSeconds: number | null | undefined) =>
   epochSeconds == null ? null : new Date(epochSeconds * 1000).toISOString();
 
@@ -216,8 +227,19 @@ export function createBillingService({
     /**
      * Creates the tenant's Stripe customer if it has none (once: the key is the tenant's) and
      * records it before anything else, so every later webhook about it finds its tenant; then a
-     * Checkout Session. The same checkout asked again within Stripe's 24 h key window returns the
-     * same session.
+     * Checkout Session.
+     *
+     * One open checkout per tenant, so two tabs, two admins, or monthly and annual side by side can
+     * never end in two subscriptions: the session handed out is recorded on the billing item
+     * (`checkoutSessionId`, `checkoutExpiresAt`) by a conditional write on the session recorded
+     * before, and a new checkout first expires that one at Stripe (or answers 409 if it was just
+     * paid and its subscription is on its way). Of two checkouts racing from the same state, one
+     * records its session; the other answers 409 and its session, never handed out, expires unpaid.
+     * Sessions expire by themselves 60 to 75 minutes after creation.
+     *
+     * Resumable: a retried request repeats the same calls with the same keys (the session key holds
+     * the session it replaces and the expiry, fixed per 15-minute window), so a retry after a
+     * failure between Stripe and the write gets the same session and records it.
      */
     async checkout(ctx: TenantContext, input: CheckoutInput): Promise<z.infer<typeof checkoutResponse>> {
       authorize(ctx, 'billing:manage');
@@ -226,6 +248,7 @@ export function createBillingService({
         throw new ConflictError('This tenant is already subscribed; change the plan instead.');
       }
       const repo = billing.forTenant(ctx);
+      const now = nowSeconds();
       let customerId = ctx.billing.customerId;
       if (!customerId) {
         ({ customerId } = await stripe.createCustomer(
@@ -241,22 +264,53 @@ export function createBillingService({
           after: { customerId },
         });
       }
+      const previous = ctx.billing.checkoutSessionId ?? null;
+      const previousExpiresAt = ctx.billing.checkoutExpiresAt ?? null;
+      // Past its recorded expiry a session can no longer be paid: nothing to ask Stripe.
+      if (previous && previousExpiresAt && Date.parse(previousExpiresAt) > now * 1000) {
+        const status = await stripe.getCheckoutSessionStatus(previous);
+        if (status === 'complete') {
+          throw new ConflictError(
+            'A checkout for this tenant has just been paid; its subscription is on its way. Reload the billing state in a moment.',
+          );
+        }
+        if (status === 'open') {
+          await stripe.expireCheckoutSession(
+            previous,
+            idempotencyKey('checkout-expire', ctx.tenantId, previous),
+          );
+        }
+      }
       const priceId = priceIds[input.plan][input.interval];
       const successUrl =
         input.successUrl ?? `${appUrl}/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}`;
       const cancelUrl = input.cancelUrl ?? `${appUrl}/billing?checkout=canceled`;
+      const expiresAt = checkoutExpiry(now);
       const session = await stripe.createCheckoutSession(
-        { tenantId: ctx.tenantId, customerId, priceId, successUrl, cancelUrl },
-        idempotencyKey('checkout', ctx.tenantId, customerId, priceId, successUrl, cancelUrl),
+        { tenantId: ctx.tenantId, customerId, priceId, successUrl, cancelUrl, expiresAt },
+        idempotencyKey(
+          'checkout',
+          ctx.tenantId,
+          customerId,
+          priceId,
+          successUrl,
+          cancelUrl,
+          expiresAt,
+          previous ?? 'none',
+        ),
       );
-      await repo.audit({
-        actor: actor(ctx),
-        request: ctx.request,
-        action: 'billing.checkout-started',
-        target: { type: 'checkout-session', id: session.sessionId },
-        before: null,
-        after: { plan: input.plan, interval: input.interval, customerId },
-      });
+      await repo.recordCheckout(
+        { sessionId: session.sessionId, expiresAt: toIso(expiresAt) ?? '' },
+        previous,
+        {
+          actor: actor(ctx),
+          request: ctx.request,
+          action: 'billing.checkout-started',
+          target: { type: 'checkout-session', id: session.sessionId },
+          before: previous ? { checkoutSessionId: previous } : null,
+          after: { plan: input.plan, interval: input.interval, customerId, expiresAt: toIso(expiresAt) },
+        },
+      );
       return session;
     },
 

@@ -13,6 +13,10 @@ import type { BillingInterval } from './plans.ts';
 export interface StripeGateway {
   createCustomer(input: CustomerInput, idempotencyKey: string): Promise<{ customerId: string }>;
   createCheckoutSession(input: CheckoutInput, idempotencyKey: string): Promise<CheckoutSession>;
+  /** Where a Checkout Session stands: `open` (can still be paid), `complete` or `expired`. */
+  getCheckoutSessionStatus(sessionId: string): Promise<CheckoutSessionStatus>;
+  /** Expires an open Checkout Session: it can no longer be paid. */
+  expireCheckoutSession(sessionId: string, idempotencyKey: string): Promise<void>;
   createPortalSession(
     input: { customerId: string; returnUrl: string },
     idempotencyKey: string,
@@ -48,7 +52,11 @@ export interface CheckoutInput {
   readonly priceId: string;
   readonly successUrl: string;
   readonly cancelUrl: string;
+  /** Epoch seconds when Stripe expires the session if unpaid (30 minutes to 24 hours ahead). */
+  readonly expiresAt: number;
 }
+
+export type CheckoutSessionStatus = 'open' | 'complete' | 'expired';
 
 export interface CheckoutSession {
   readonly sessionId: string;
@@ -261,12 +269,28 @@ export function createStripeGateway(stripe: Stripe): StripeGateway {
             subscription_data: { metadata: { tenantId: input.tenantId } },
             success_url: input.successUrl,
             cancel_url: input.cancelUrl,
+            expires_at: input.expiresAt,
           },
           { idempotencyKey: key },
         ),
       );
       if (!session.url) throw new UpstreamError('Stripe returned a Checkout Session without a URL.');
       return { sessionId: session.id, url: session.url };
+    },
+
+    async getCheckoutSessionStatus(sessionId) {
+      const session = await call('checkout.sessions.retrieve', () =>
+        stripe.checkout.sessions.retrieve(sessionId),
+      );
+      const status: string | null = session.status;
+      if (status === 'open' || status === 'complete' || status === 'expired') return status;
+      throw new UpstreamError(`Stripe Checkout Session ${sessionId} has an unknown status.`);
+    },
+
+    async expireCheckoutSession(sessionId, key) {
+      await call('checkout.sessions.expire', () =>
+        stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey: key }),
+      );
     },
 
     async createPortalSession({ customerId, returnUrl }, key) {

@@ -1,4 +1,5 @@
 import type {
+  CheckoutSessionStatus,
   InvoicePreview,
   PreviewInput,
   StripeGateway,
@@ -19,6 +20,10 @@ export interface FakeStripeOptions {
   readonly preview?: (input: PreviewInput) => InvoicePreview;
   /** Every call throws this (a Stripe failure, already mapped by the real gateway). */
   readonly failWith?: Error;
+  /** What `getCheckoutSessionStatus` answers (default `open`). */
+  readonly checkoutStatus?: CheckoutSessionStatus;
+  /** Throws this from the named method only, on its first call (a failure mid-sequence). */
+  readonly failOnce?: { readonly method: keyof StripeGateway; readonly error: Error };
 }
 
 export const FAKE_PERIOD_START = 1_772_323_200; // 2026-03-01T00:00:00Z
@@ -76,9 +81,15 @@ export function fakeStripe(options: FakeStripeOptions = {}) {
     scheduleId: null,
     ...options.subscription,
   };
+  let failOnce = options.failOnce;
   const record = (method: keyof StripeGateway, args: unknown[], keyed: boolean) => {
     calls.push({ method, args, idempotencyKey: keyed ? (args.at(-1) as string) : undefined });
     if (options.failWith) throw options.failWith;
+    if (failOnce?.method === method) {
+      const { error } = failOnce;
+      failOnce = undefined;
+      throw error;
+    }
   };
 
   const gateway: StripeGateway = {
@@ -89,6 +100,13 @@ export function fakeStripe(options: FakeStripeOptions = {}) {
     async createCheckoutSession(...args) {
       record('createCheckoutSession', args, true);
       return { sessionId: 'cs_test_1', url: 'https://checkout.stripe.test/c/cs_test_1' };
+    },
+    async getCheckoutSessionStatus(...args) {
+      record('getCheckoutSessionStatus', args, false);
+      return options.checkoutStatus ?? 'open';
+    },
+    async expireCheckoutSession(...args) {
+      record('expireCheckoutSession', args, true);
     },
     async createPortalSession(...args) {
       record('createPortalSession', args, true);

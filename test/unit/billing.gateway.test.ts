@@ -63,6 +63,7 @@ describe('stripe gateway', () => {
         priceId: 'price_team_month',
         successUrl: 'https://app/ok',
         cancelUrl: 'https://app/no',
+        expiresAt: 1_773_003_600,
       },
       'k',
     );
@@ -76,7 +77,24 @@ describe('stripe gateway', () => {
       client_reference_id: 't1',
       'metadata[tenantId]': 't1',
       'subscription_data[metadata][tenantId]': 't1',
+      expires_at: '1773003600',
     });
+  });
+
+  it('expires a Checkout Session with its idempotency key', async () => {
+    const { gateway, sent } = gatewayAnswering(200, {
+      id: 'cs_1',
+      object: 'checkout.session',
+      status: 'expired',
+    });
+    await gateway.expireCheckoutSession('cs_1', 'plinth-checkout-expire-x');
+    expect(sent[0]?.path).toBe('/v1/checkout/sessions/cs_1/expire');
+    expect(sent[0]?.headers.get('idempotency-key')).toBe('plinth-checkout-expire-x');
+  });
+
+  it("reads a Checkout Session's status", async () => {
+    const { gateway } = gatewayAnswering(200, { id: 'cs_1', object: 'checkout.session', status: 'complete' });
+    expect(await gateway.getCheckoutSessionStatus('cs_1')).toBe('complete');
   });
 
   it('updates the item price with prorations invoiced now at the given proration date', async () => {

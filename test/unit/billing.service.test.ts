@@ -43,10 +43,15 @@ function context(role: Role, billing: Partial<BillingState> = {}, request = 'req
 function fakeRepository(invoices: Invoice[] = []) {
   const audits: Omit<AuditEvent, 'tenantId'>[] = [];
   const customers: string[] = [];
+  const checkouts: { sessionId: string; expiresAt: string; previousSessionId: string | null }[] = [];
   const repository: BillingRepository = {
     listInvoices: async ({ limit }) => ({ items: invoices.slice(0, limit) }),
     recordCustomer: async (customerId, audit) => {
       customers.push(customerId);
+      audits.push(audit);
+    },
+    recordCheckout: async (session, previousSessionId, audit) => {
+      checkouts.push({ ...session, previousSessionId });
       audits.push(audit);
     },
     audit: async (event) => {
@@ -54,7 +59,7 @@ function fakeRepository(invoices: Invoice[] = []) {
     },
   };
   const factory: BillingRepositoryFactory = { forTenant: () => repository };
-  return { factory, audits, customers };
+  return { factory, audits, customers, checkouts };
 }
 
 function setup(options: FakeStripeOptions = {}) {
@@ -150,6 +155,8 @@ describe('checkout', () => {
       priceId: 'price_team_year',
       successUrl: `${APP_URL}/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
       cancelUrl: `${APP_URL}/billing?checkout=canceled`,
+      // 60 minutes after the end of the current 15-minute window.
+      expiresAt: NOW_SECONDS + 75 * 60,
     });
   });
 
@@ -183,6 +190,94 @@ describe('checkout', () => {
       expect(stripe.calls).toEqual([]);
     },
   );
+
+  it('lets a tenant whose subscription is paused (trial ended without a card) check out', async () => {
+    const { service, stripe } = setup();
+    await service.checkout(context('owner', { ...TEAM_MONTHLY, status: 'paused' }), input);
+    expect(stripe.callsOf('createCheckoutSession')).toHaveLength(1);
+  });
+
+  describe('one open checkout per tenant', () => {
+    const OPEN_UNTIL = new Date((NOW_SECONDS + 1800) * 1000).toISOString();
+    const withOpen = (request = 'req-1') =>
+      context(
+        'owner',
+        { customerId: 'cus_existing', checkoutSessionId: 'cs_before', checkoutExpiresAt: OPEN_UNTIL },
+        request,
+      );
+
+    it('records the session it hands out, on condition that no other was recorded', async () => {
+      const { service, repo } = setup();
+      await service.checkout(context('owner', { customerId: 'cus_existing' }), input);
+      expect(repo.checkouts).toEqual([
+        {
+          sessionId: 'cs_test_1',
+          expiresAt: new Date((NOW_SECONDS + 75 * 60) * 1000).toISOString(),
+          previousSessionId: null,
+        },
+      ]);
+    });
+
+    it('expires the open session first, then records the new one in its place', async () => {
+      const { service, stripe, repo } = setup({ checkoutStatus: 'open' });
+      await service.checkout(withOpen(), { plan: 'team', interval: 'month' });
+      expect(stripe.calls.map((c) => c.method)).toEqual([
+        'getCheckoutSessionStatus',
+        'expireCheckoutSession',
+        'createCheckoutSession',
+      ]);
+      expect(stripe.callsOf('expireCheckoutSession')[0]?.args[0]).toBe('cs_before');
+      expect(repo.checkouts[0]?.previousSessionId).toBe('cs_before');
+    });
+
+    it('answers 409 when the open session was just paid, creating nothing', async () => {
+      const { service, stripe, repo } = setup({ checkoutStatus: 'complete' });
+      await expect(service.checkout(withOpen(), input)).rejects.toThrow(
+        'A checkout for this tenant has just been paid',
+      );
+      expect(stripe.calls.map((c) => c.method)).toEqual(['getCheckoutSessionStatus']);
+      expect(repo.checkouts).toEqual([]);
+    });
+
+    it('asks Stripe nothing about a recorded session past its expiry', async () => {
+      const { service, stripe, repo } = setup();
+      const ctx = context('owner', {
+        customerId: 'cus_existing',
+        checkoutSessionId: 'cs_old',
+        checkoutExpiresAt: '2026-03-15T11:00:00.000Z',
+      });
+      await service.checkout(ctx, input);
+      expect(stripe.calls.map((c) => c.method)).toEqual(['createCheckoutSession']);
+      expect(repo.checkouts[0]?.previousSessionId).toBe('cs_old');
+    });
+
+    it('completes a checkout retried after a failure between expiring and creating, with the same keys', async () => {
+      const { service, stripe, repo } = setup({
+        checkoutStatus: 'open',
+        failOnce: { method: 'createCheckoutSession', error: new UpstreamError('timeout') },
+      });
+      await expect(service.checkout(withOpen('req-a'), input)).rejects.toThrow(UpstreamError);
+      expect(repo.checkouts).toEqual([]);
+
+      // The client retries; Stripe answers the expiry again from its idempotency cache.
+      await service.checkout(withOpen('req-b'), input);
+
+      const [firstExpire, secondExpire] = stripe.callsOf('expireCheckoutSession');
+      const [firstCreate, secondCreate] = stripe.callsOf('createCheckoutSession');
+      expect(secondExpire?.idempotencyKey).toBe(firstExpire?.idempotencyKey);
+      expect(secondCreate?.idempotencyKey).toBe(firstCreate?.idempotencyKey);
+      expect(repo.checkouts).toHaveLength(1);
+    });
+
+    it('gives the session that replaces another a key of its own', async () => {
+      const { service, stripe } = setup({ checkoutStatus: 'expired' });
+      await service.checkout(context('owner', { customerId: 'cus_existing' }), input);
+      await service.checkout(withOpen(), input);
+      const [first, second] = stripe.callsOf('createCheckoutSession').map((c) => c.idempotencyKey);
+      expect(second).not.toBe(first);
+      expect(stripe.callsOf('expireCheckoutSession')).toEqual([]);
+    });
+  });
 
   it('refuses a member without billing:manage', async () => {
     const { service, stripe } = setup();
