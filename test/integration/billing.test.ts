@@ -1,8 +1,12 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBillingRepository } from '#shared/billing/billing.repository.ts';
 import { type BillingState, freeBillingState, type Invoice } from '#shared/billing/billing.schema.ts';
 import { keys } from '#shared/db/keys.ts';
+import { ConflictError } from '#shared/http/errors.ts';
+import { newId } from '#shared/ids.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
+import { createTenancy } from '#shared/tenancy/tenant-context.ts';
 import {
   api,
   createTestStack,
@@ -270,6 +274,50 @@ describe('checkout', () => {
       'billing.checkout-started',
       'billing.checkout-started',
     ]);
+  });
+
+  it('records the Checkout Session it handed out and its expiry on the billing item', async () => {
+    const tenantId = await newTenant();
+    const response = await api(server, owner.accessToken).post(path(tenantId, '/checkout'), body);
+    const item = await billingItem(tenantId);
+    expect(item?.checkoutSessionId).toBe(response.body.sessionId);
+    const minutesLeft = (Date.parse(item?.checkoutExpiresAt) - Date.now()) / 60_000;
+    expect(minutesLeft).toBeGreaterThan(59);
+    expect(minutesLeft).toBeLessThanOrEqual(75);
+  });
+
+  it('gives one of two checkouts racing from the same state the open checkout, and the other a 409', async () => {
+    const tenantId = await newTenant();
+    await api(server, owner.accessToken).post(path(tenantId, '/checkout'), body);
+    const recorded = (await billingItem(tenantId))?.checkoutSessionId as string;
+    const db = { client: stack.db, tableName: stack.tableName };
+    const ctx = await createTenancy({ db }).resolve(
+      { userId: owner.userId, groups: [], platformAdmin: false },
+      tenantId,
+      { requestId: 'race', sourceIp: '127.0.0.1' },
+    );
+    const repo = createBillingRepository(db, { clock: () => new Date(), newId }).forTenant(ctx);
+    const audit = (sessionId: string) => ({
+      actor: { userId: owner.userId },
+      request: ctx.request,
+      action: 'billing.checkout-started',
+      target: { type: 'checkout-session', id: sessionId },
+      before: null,
+      after: null,
+    });
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+
+    const outcomes = await Promise.allSettled(
+      ['cs_test_tab_a', 'cs_test_tab_b'].map((sessionId) =>
+        repo.recordCheckout({ sessionId, expiresAt }, recorded, audit(sessionId)),
+      ),
+    );
+
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(loser.reason).toBeInstanceOf(ConflictError);
+    const winner = ['cs_test_tab_a', 'cs_test_tab_b'][outcomes.findIndex((o) => o.status === 'fulfilled')];
+    expect((await billingItem(tenantId))?.checkoutSessionId).toBe(winner);
   });
 
   it('audits the checkout with the caller, plan and interval', async () => {
