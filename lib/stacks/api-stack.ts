@@ -17,6 +17,7 @@ import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
+import { STRIPE_FUNCTION_TIMEOUT_SECONDS } from '../../shared/billing/stripe-budget.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
@@ -150,7 +151,13 @@ export class ApiStack extends Stack {
           ? { userPoolAccess: { userPool: props.userPool, actions: access.userPoolActions } }
           : {}),
         ...(access.sendsEmail ? { sendEmailFrom: props.mailFrom } : {}),
-        ...(access.stripe ? { readParameters: [props.stripe.secretKeyParameter] } : {}),
+        ...(access.stripe
+          ? {
+              readParameters: [props.stripe.secretKeyParameter],
+              // The worst-case sequence of Stripe calls fits (shared/billing/stripe-budget.ts).
+              timeout: Duration.seconds(STRIPE_FUNCTION_TIMEOUT_SECONDS),
+            }
+          : {}),
       });
     }
     this.functions = functions;
@@ -166,7 +173,7 @@ export class ApiStack extends Stack {
         ...stripeEnvironment,
         STRIPE_WEBHOOK_SECRET_PARAMETER: props.stripe.webhookSecretParameter,
       },
-      // Room for re-fetching an object from Stripe (8 s client timeout) before answering.
+      // Room for re-fetching objects from Stripe (worst case per call in stripe-budget.ts) before answering.
       timeout: Duration.seconds(20),
       tableAccess: { table: props.table, indexNames, mode: 'readWrite' },
       readParameters: [props.stripe.secretKeyParameter, props.stripe.webhookSecretParameter],

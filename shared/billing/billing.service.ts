@@ -449,12 +449,25 @@ export function createBillingService({
         return result(status);
       }
 
-      // Setting the same phases twice is harmless, so these keys only guard one request's retries.
+      // Resumable: both keys come from the change and the state it starts from, not from the
+      // request, so a client retrying after a failure between the two calls repeats them with the
+      // same keys (Stripe answers what it already did) and completes the change. Once the schedule
+      // exists, Stripe shows it on the subscription and the retry reads it instead of creating one.
+      // The creation key also holds the mirrored state's time, so a change undone and asked again
+      // later gets a new schedule rather than the released one.
       const schedule = scheduleId
         ? await stripe.getSchedule(scheduleId)
         : await stripe.createScheduleFromSubscription(
             subscriptionId,
-            idempotencyKey('schedule', ctx.tenantId, subscriptionId, ctx.request.requestId),
+            idempotencyKey(
+              'schedule',
+              ctx.tenantId,
+              subscriptionId,
+              subscription.priceId,
+              priceId,
+              subscription.currentPeriodEnd,
+              ctx.billing.updatedAt,
+            ),
           );
       await stripe.setPriceFromPeriodEnd(
         {
@@ -467,7 +480,17 @@ export function createBillingService({
           },
           next: { priceId, quantity: subscription.quantity, interval: input.interval },
         },
-        idempotencyKey('schedule-phases', ctx.tenantId, schedule.scheduleId, priceId, ctx.request.requestId),
+        // From the phases the schedule has now to the ones asked for: the same move retried has
+        // the same key, and moving back to an earlier choice is a move of its own.
+        idempotencyKey(
+          'schedule-phases',
+          ctx.tenantId,
+          schedule.scheduleId,
+          subscription.priceId,
+          subscription.currentPeriodEnd,
+          schedule.nextPriceId ?? 'none',
+          priceId,
+        ),
       );
       await audit('billing.plan-change-requested', {
         scheduleId: schedule.scheduleId,

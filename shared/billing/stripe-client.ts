@@ -1,6 +1,7 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import Stripe from 'stripe';
 import type { BillingEnv } from './billing.env.ts';
+import { STRIPE_MAX_NETWORK_RETRIES, STRIPE_TIMEOUT_MS } from './stripe-budget.ts';
 
 /**
  * The Stripe API version every request is made with: the one this stripe-node release is typed
@@ -50,8 +51,9 @@ export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): 
   const target = apiUrl ? new URL(apiUrl) : undefined;
   return new Stripe(secretKey, {
     apiVersion: STRIPE_API_VERSION,
-    maxNetworkRetries: 2,
-    timeout: 8_000,
+    // Sized so the longest sequence of calls fits the function's timeout (stripe-budget.ts).
+    maxNetworkRetries: STRIPE_MAX_NETWORK_RETRIES,
+    timeout: STRIPE_TIMEOUT_MS,
     telemetry: false,
     appInfo: { name: 'plinth' },
     ...(target

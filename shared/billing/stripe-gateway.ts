@@ -81,6 +81,8 @@ export interface ScheduleSnapshot {
   readonly scheduleId: string;
   /** Epoch seconds: Stripe requires the current phase's start unchanged when phases are rewritten. */
   readonly currentPhaseStart: number;
+  /** The price of the phase after the current one (a pending change), or null when there is none. */
+  readonly nextPriceId: string | null;
 }
 
 export interface PreviewInput {
@@ -227,7 +229,8 @@ function scheduleOf(schedule: Stripe.SubscriptionSchedule): ScheduleSnapshot {
   if (start === undefined) {
     throw new UpstreamError(`Stripe subscription schedule ${schedule.id} has no current phase.`);
   }
-  return { scheduleId: schedule.id, currentPhaseStart: start };
+  const next = schedule.phases.find((phase) => phase.start_date > start);
+  return { scheduleId: schedule.id, currentPhaseStart: start, nextPriceId: idOf(next?.items[0]?.price) };
 }
 
 function previewOf(invoice: Stripe.Invoice): InvoicePreview {

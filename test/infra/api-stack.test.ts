@@ -5,6 +5,11 @@ import type { AppFunction } from '../../lib/constructs/app-function.ts';
 import { areaAccess } from '../../lib/stacks/api-stack.ts';
 import { stageConfigFor } from '../../lib/stage.ts';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
+import {
+  API_GATEWAY_TIMEOUT_MS,
+  STRIPE_FUNCTION_TIMEOUT_SECONDS,
+  worstCaseStripeRequestMs,
+} from '../../shared/billing/stripe-budget.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
@@ -83,12 +88,23 @@ describe('api stack (dev)', () => {
           Architectures: ['arm64'],
           Handler: 'index.handler',
           MemorySize: 256,
-          Timeout: 10,
+          Timeout: areaAccess[area].stripe ? STRIPE_FUNCTION_TIMEOUT_SECONDS : 10,
           TracingConfig: { Mode: 'Active' },
           LoggingConfig: { LogGroup: { Ref: logicalId(plinth.api, fn.logGroup) } },
         }),
       });
     });
+
+    it.each(functionAreas.filter((area) => areaAccess[area].stripe))(
+      'gives %s a timeout that covers its worst-case sequence of Stripe calls, within API Gateway’s 30 s',
+      (area) => {
+        const resources = template.toJSON().Resources as Record<string, Resource>;
+        const timeout = resources[logicalId(plinth.api, plinth.api.functions[area].function)]?.Properties
+          .Timeout as number;
+        expect(timeout * 1000).toBeGreaterThanOrEqual(worstCaseStripeRequestMs());
+        expect(timeout * 1000).toBeLessThan(API_GATEWAY_TIMEOUT_MS);
+      },
+    );
 
     const commonVariables = () => ({
       TABLE_NAME: fromStack(plinth.data.stackName),

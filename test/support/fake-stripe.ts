@@ -20,6 +20,8 @@ export interface FakeStripeOptions {
   readonly preview?: (input: PreviewInput) => InvoicePreview;
   /** Every call throws this (a Stripe failure, already mapped by the real gateway). */
   readonly failWith?: Error;
+  /** The pending price `getSchedule` reports (default none). */
+  readonly scheduleNextPriceId?: string;
   /** What `getCheckoutSessionStatus` answers (default `open`). */
   readonly checkoutStatus?: CheckoutSessionStatus;
   /** Throws this from the named method only, on its first call (a failure mid-sequence). */
@@ -126,11 +128,15 @@ export function fakeStripe(options: FakeStripeOptions = {}) {
     },
     async createScheduleFromSubscription(...args) {
       record('createScheduleFromSubscription', args, true);
-      return { scheduleId: 'sub_sched_new', currentPhaseStart: FAKE_PERIOD_START };
+      return { scheduleId: 'sub_sched_new', currentPhaseStart: FAKE_PERIOD_START, nextPriceId: null };
     },
     async getSchedule(...args) {
       record('getSchedule', args, false);
-      return { scheduleId: args[0], currentPhaseStart: FAKE_PERIOD_START - 100 };
+      return {
+        scheduleId: args[0],
+        currentPhaseStart: FAKE_PERIOD_START - 100,
+        nextPriceId: options.scheduleNextPriceId ?? null,
+      };
     },
     async setPriceFromPeriodEnd(...args) {
       record('setPriceFromPeriodEnd', args, true);

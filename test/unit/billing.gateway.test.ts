@@ -81,6 +81,23 @@ describe('stripe gateway', () => {
     });
   });
 
+  it('reads the pending price of a schedule from the phase after the current one', async () => {
+    const { gateway } = gatewayAnswering(200, {
+      id: 'sub_sched_1',
+      object: 'subscription_schedule',
+      current_phase: { start_date: 100, end_date: 200 },
+      phases: [
+        { start_date: 100, end_date: 200, items: [{ price: 'price_a', quantity: 1 }] },
+        { start_date: 200, end_date: 300, items: [{ price: 'price_b', quantity: 1 }] },
+      ],
+    });
+    expect(await gateway.getSchedule('sub_sched_1')).toEqual({
+      scheduleId: 'sub_sched_1',
+      currentPhaseStart: 100,
+      nextPriceId: 'price_b',
+    });
+  });
+
   it('expires a Checkout Session with its idempotency key', async () => {
     const { gateway, sent } = gatewayAnswering(200, {
       id: 'cs_1',

@@ -4,7 +4,13 @@ import type { BillingRepository, BillingRepositoryFactory } from '#shared/billin
 import type { BillingState, Invoice } from '#shared/billing/billing.schema.ts';
 import { createBillingService } from '#shared/billing/billing.service.ts';
 import type { PriceIds } from '#shared/billing/plans.ts';
-import type { PeriodEndChangeInput, PreviewInput } from '#shared/billing/stripe-gateway.ts';
+import { MAX_SEQUENTIAL_STRIPE_CALLS } from '#shared/billing/stripe-budget.ts';
+import type {
+  PeriodEndChangeInput,
+  PreviewInput,
+  ScheduleSnapshot,
+  StripeGateway,
+} from '#shared/billing/stripe-gateway.ts';
 import { BadRequestError, ConflictError, ForbiddenError, UpstreamError } from '#shared/http/errors.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { FAKE_PERIOD_END, type FakeStripeOptions, fakeStripe } from '../support/fake-stripe.ts';
@@ -608,6 +614,167 @@ describe('applying a change', () => {
       ForbiddenError,
     );
   });
+});
+
+describe('a change retried after a failure half way', () => {
+  const downgrade = { plan: 'team', interval: 'month' } as const;
+  const onBusiness = { ...TEAM_MONTHLY, plan: 'business' } as const;
+
+  /** A fake whose subscription shows the schedule once one is created, as Stripe's does. */
+  function statefulSetup(options: FakeStripeOptions) {
+    const fake = fakeStripe(options);
+    let created: ScheduleSnapshot | undefined;
+    const gateway: StripeGateway = {
+      ...fake.gateway,
+      async getSubscription(id) {
+        const subscription = await fake.gateway.getSubscription(id);
+        return { ...subscription, scheduleId: created?.scheduleId ?? subscription.scheduleId };
+      },
+      async createScheduleFromSubscription(id, key) {
+        created = await fake.gateway.createScheduleFromSubscription(id, key);
+        return created;
+      },
+      async getSchedule(id) {
+        const schedule = await fake.gateway.getSchedule(id);
+        return created?.scheduleId === id ? created : schedule;
+      },
+    };
+    const repo = fakeRepository();
+    const service = createBillingService({
+      billing: repo.factory,
+      stripe: gateway,
+      clock: () => NOW,
+      priceIds,
+      appUrl: APP_URL,
+    });
+    return { service, stripe: fake, repo };
+  }
+
+  it('completes a downgrade whose phases failed after the schedule was created, with the same phase key', async () => {
+    const { service, stripe, repo } = statefulSetup({
+      subscription: { priceId: 'price_business_month' },
+      failOnce: { method: 'setPriceFromPeriodEnd', error: new UpstreamError('timeout') },
+    });
+    await expect(service.applyChange(context('owner', onBusiness, 'req-a'), downgrade)).rejects.toThrow(
+      UpstreamError,
+    );
+    expect(repo.audits).toEqual([]);
+
+    await service.applyChange(context('owner', onBusiness, 'req-b'), downgrade);
+
+    expect(stripe.callsOf('createScheduleFromSubscription')).toHaveLength(1);
+    const [failed, completed] = stripe.callsOf('setPriceFromPeriodEnd');
+    expect(completed?.idempotencyKey).toBe(failed?.idempotencyKey);
+    expect(completed?.args[0]).toEqual(failed?.args[0]);
+    expect(repo.audits.map((a) => a.action)).toEqual(['billing.plan-change-requested']);
+  });
+
+  it('repeats the schedule creation with the same key when its answer was lost', async () => {
+    const { service, stripe } = setup({
+      subscription: { priceId: 'price_business_month' },
+      failOnce: { method: 'setPriceFromPeriodEnd', error: new UpstreamError('timeout') },
+    });
+    await expect(service.applyChange(context('owner', onBusiness, 'req-a'), downgrade)).rejects.toThrow();
+
+    await service.applyChange(context('owner', onBusiness, 'req-b'), downgrade);
+
+    const [first, retry] = stripe.callsOf('createScheduleFromSubscription').map((c) => c.idempotencyKey);
+    expect(retry).toBe(first);
+    const [failed, completed] = stripe.callsOf('setPriceFromPeriodEnd').map((c) => c.idempotencyKey);
+    expect(completed).toBe(failed);
+  });
+
+  it('gives moving a pending change back to an earlier choice a key of its own', async () => {
+    const first = setup({
+      subscription: { priceId: 'price_business_year', scheduleId: 'sub_sched_pending' },
+    });
+    const back = setup({
+      subscription: { priceId: 'price_business_year', scheduleId: 'sub_sched_pending' },
+      scheduleNextPriceId: 'price_team_month',
+    });
+    const ctx = context('owner', { ...TEAM_MONTHLY, plan: 'business', interval: 'year' });
+    await first.service.applyChange(ctx, { plan: 'team', interval: 'year' });
+    await back.service.applyChange(ctx, { plan: 'team', interval: 'year' });
+    expect(back.stripe.callsOf('setPriceFromPeriodEnd')[0]?.idempotencyKey).not.toBe(
+      first.stripe.callsOf('setPriceFromPeriodEnd')[0]?.idempotencyKey,
+    );
+  });
+
+  it('completes an upgrade that failed after releasing the pending change, with the same keys', async () => {
+    const { service, stripe } = setup({
+      subscription: { scheduleId: 'sub_sched_pending' },
+      failOnce: { method: 'changePriceNow', error: new UpstreamError('timeout') },
+    });
+    const upgrade = { plan: 'business', interval: 'month', prorationDate: NOW_SECONDS - 30 } as const;
+    await expect(service.applyChange(context('owner', TEAM_MONTHLY, 'req-a'), upgrade)).rejects.toThrow();
+
+    await service.applyChange(context('owner', TEAM_MONTHLY, 'req-b'), upgrade);
+
+    const [released, releasedAgain] = stripe.callsOf('releaseSchedule').map((c) => c.idempotencyKey);
+    expect(releasedAgain).toBe(released);
+    const [failed, completed] = stripe.callsOf('changePriceNow').map((c) => c.idempotencyKey);
+    expect(completed).toBe(failed);
+  });
+});
+
+describe('sequences of Stripe calls', () => {
+  const worstCases: [
+    string,
+    FakeStripeOptions,
+    (service: ReturnType<typeof setup>['service']) => Promise<unknown>,
+  ][] = [
+    [
+      'a first checkout',
+      {},
+      (service) => service.checkout(context('owner'), { plan: 'team', interval: 'month' }),
+    ],
+    [
+      'a checkout replacing an open one',
+      { checkoutStatus: 'open' },
+      (service) =>
+        service.checkout(
+          context('owner', {
+            customerId: 'cus_existing',
+            checkoutSessionId: 'cs_before',
+            checkoutExpiresAt: '2026-03-15T12:30:00.000Z',
+          }),
+          { plan: 'team', interval: 'month' },
+        ),
+    ],
+    [
+      'a downgrade',
+      { subscription: { priceId: 'price_business_month' } },
+      (service) =>
+        service.applyChange(context('owner', { ...TEAM_MONTHLY, plan: 'business' }), {
+          plan: 'team',
+          interval: 'month',
+        }),
+    ],
+    [
+      'an upgrade over a pending change',
+      { subscription: { scheduleId: 'sub_sched_pending' } },
+      (service) =>
+        service.applyChange(context('owner', TEAM_MONTHLY), {
+          plan: 'business',
+          interval: 'month',
+          prorationDate: NOW_SECONDS,
+        }),
+    ],
+    [
+      'a cancellation over a pending change',
+      { subscription: { scheduleId: 'sub_sched_pending' } },
+      (service) => service.cancel(context('owner', TEAM_MONTHLY)),
+    ],
+  ];
+
+  it.each(worstCases)(
+    'make at most MAX_SEQUENTIAL_STRIPE_CALLS calls for %s',
+    async (_name, options, run) => {
+      const { service, stripe } = setup(options);
+      await run(service);
+      expect(stripe.calls.length).toBeLessThanOrEqual(MAX_SEQUENTIAL_STRIPE_CALLS);
+    },
+  );
 });
 
 describe('cancel and resume', () => {
