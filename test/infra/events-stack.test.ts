@@ -4,7 +4,7 @@ import type { AppFunction } from '../../lib/constructs/app-function.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
 import { notifiedEventTypes } from '../../shared/notifications/notifications.service.ts';
-import { type BuiltPlinth, buildPlinth } from './plinth-app.ts';
+import { type BuiltPlinth, buildPlinth, testProdContext } from './plinth-app.ts';
 import { actionsOf, arnOf, asList, logicalId, type Resource, resourcesOf, statementsOf } from './template.ts';
 
 describe('events stack', () => {
@@ -209,7 +209,7 @@ describe('events stack', () => {
         ]),
       );
       expect(actionsOf(statements)).not.toContain('dynamodb:Scan');
-      expect(ses?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@example.com' } });
+      expect(ses?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': testProdContext.mailFrom } });
     });
 
     it('routes to the notifications consumer exactly the event types it mails', () => {
