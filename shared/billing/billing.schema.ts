@@ -112,7 +112,10 @@ export const billingResponse = z.object({
 export const checkoutBody = z.strictObject({
   plan: paidPlanIdSchema,
   interval: billingIntervalSchema,
-  /** Where Stripe sends the customer back; default: the app's billing page. */
+  /**
+   * Where Stripe sends the customer back; default: the app's billing page. On the app's origin or
+   * one of the stage's `allowedRedirectOrigins`, else a 400.
+   */
   successUrl: z.url().optional(),
   cancelUrl: z.url().optional(),
 });
