@@ -48,7 +48,7 @@ describe('prod configuration guards', () => {
   it('makes `cdk synth -c stage=prod` fail with that message', () => {
     let output = '';
     try {
-      execFileSync('node', ['bin/plinth.ts'], {
+      execFileSync(process.execPath, ['bin/plinth.ts'], {
         cwd: repoRoot,
         env: {
           ...process.env,
