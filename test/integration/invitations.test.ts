@@ -19,6 +19,7 @@ import type { Invitation } from '#shared/invitations/invitations.schema.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
 import { memberEmailItem, memberItem } from '#shared/members/members.records.ts';
 import type { Member } from '#shared/members/members.schema.ts';
+import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy } from '#shared/tenancy/tenant-context.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
@@ -162,6 +163,7 @@ function serviceWith(invitations: InvitationRepositoryFactory, from = stack.mail
     invitations,
     directory: createCognitoDirectory(stack.cognito, stack.userPoolId),
     mailer: createSesInvitationMailer(new SESv2Client(localClientConfig(stack)), from),
+    rateLimiter: createTableRateLimiter(db, systemClock),
     clock: systemClock,
     newId: () => newId(),
     appUrl: TEST_APP_URL,
@@ -451,7 +453,7 @@ describe('when the email cannot be sent', () => {
     ).rejects.toThrow();
     const guard = await getItem(keys.pendingInvitation(tenant.tenantId, email));
     // Act
-    const retried = await serviceWith(createInvitationRepository(db, deps)).create(ctx, {
+    const { invitation: retried } = await serviceWith(createInvitationRepository(db, deps)).create(ctx, {
       email,
       role: 'member',
     });
