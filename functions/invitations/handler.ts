@@ -1,11 +1,13 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createRuntime } from '#shared/app/runtime.ts';
-import { createApiHandler, implement } from '#shared/http/api-handler.ts';
+import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
 import { routes } from '#shared/http/routes.ts';
 import { createSesInvitationMailer } from '#shared/invitations/invitation-mailer.ts';
 import { createInvitationRepository } from '#shared/invitations/invitations.repository.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
+import { rateLimitHeaders } from '#shared/ratelimit/rate-limit-headers.ts';
+import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
@@ -16,6 +18,7 @@ const invitations = createInvitationService({
   invitations: createInvitationRepository(db, { clock, newId }),
   directory: createCognitoDirectory(cognito, env.USER_POOL_ID),
   mailer: createSesInvitationMailer(ses, env.MAIL_FROM),
+  rateLimiter: createTableRateLimiter(db, clock),
   clock,
   newId,
   appUrl: env.APP_URL,
@@ -26,9 +29,13 @@ export const handler = createApiHandler('invitations', [
   implement(routes.listInvitations, async ({ params, query, caller, request }) =>
     invitations.list(await tenancy.resolve(caller, params.tenantId, request), query),
   ),
-  implement(routes.createInvitation, async ({ params, body, caller, request }) =>
-    invitations.create(await tenancy.resolve(caller, params.tenantId, request), body),
-  ),
+  implement(routes.createInvitation, async ({ params, body, caller, request }) => {
+    const { invitation, rateLimits } = await invitations.create(
+      await tenancy.resolve(caller, params.tenantId, request),
+      body,
+    );
+    return reply(invitation, rateLimitHeaders(rateLimits));
+  }),
   implement(routes.revokeInvitation, async ({ params, caller, request }) => {
     await invitations.revoke(await tenancy.resolve(caller, params.tenantId, request), params.invitationId);
     return undefined;

@@ -1,7 +1,9 @@
 import { createRuntime } from '#shared/app/runtime.ts';
-import { createApiHandler, implement } from '#shared/http/api-handler.ts';
+import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
+import { etagOf, parseIfMatch } from '#shared/http/conditional.ts';
 import { routes } from '#shared/http/routes.ts';
 import { createProjectRepository } from '#shared/projects/projects.repository.ts';
+import type { Project } from '#shared/projects/projects.schema.ts';
 import { createProjectService } from '#shared/projects/projects.service.ts';
 
 const { db, clock, newId, tenancy } = createRuntime();
@@ -11,18 +13,28 @@ const projects = createProjectService({
   newId,
 });
 
+/** A project with its version as the ETag header. */
+const withEtag = (project: Project) => reply(project, { etag: etagOf(project.version) });
+
 export const handler = createApiHandler('projects', [
   implement(routes.listProjects, async ({ params, query, caller, request }) =>
     projects.list(await tenancy.resolve(caller, params.tenantId, request), query),
   ),
   implement(routes.createProject, async ({ params, body, caller, request }) =>
-    projects.create(await tenancy.resolve(caller, params.tenantId, request), body),
+    withEtag(await projects.create(await tenancy.resolve(caller, params.tenantId, request), body)),
   ),
   implement(routes.getProject, async ({ params, caller, request }) =>
-    projects.get(await tenancy.resolve(caller, params.tenantId, request), params.projectId),
+    withEtag(await projects.get(await tenancy.resolve(caller, params.tenantId, request), params.projectId)),
   ),
-  implement(routes.updateProject, async ({ params, body, caller, request }) =>
-    projects.update(await tenancy.resolve(caller, params.tenantId, request), params.projectId, body),
+  implement(routes.updateProject, async ({ params, headers, body, caller, request }) =>
+    withEtag(
+      await projects.update(
+        await tenancy.resolve(caller, params.tenantId, request),
+        params.projectId,
+        body,
+        parseIfMatch(headers['if-match']),
+      ),
+    ),
   ),
   implement(routes.deleteProject, async ({ params, caller, request }) => {
     await projects.remove(await tenancy.resolve(caller, params.tenantId, request), params.projectId);

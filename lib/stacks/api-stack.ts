@@ -210,7 +210,9 @@ export class ApiStack extends Stack {
           CorsHttpMethod.DELETE,
           CorsHttpMethod.OPTIONS,
         ],
-        allowHeaders: ['authorization', 'content-type'],
+        // If-Match guards project updates; the web app reads ETags and rate-limit headers.
+        allowHeaders: ['authorization', 'content-type', 'if-match'],
+        exposeHeaders: ['etag', 'retry-after', 'ratelimit', 'ratelimit-policy'],
         maxAge: Duration.hours(1),
       },
     });

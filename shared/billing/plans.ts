@@ -117,3 +117,22 @@ export function planForPrice(
   }
   return undefined;
 }
+
+/**
+ * Invitation emails a tenant on each plan may send (new invitations and re-sends alike), enforced
+ * by the rate limiter (shared/ratelimit) before anything is written: per tenant, per inviting user
+ * (counted across all their tenants, held to the plan of the tenant they invite for), and per
+ * recipient address within a tenant (so one address cannot be mailed over and over). Windows are
+ * an hour. Like the entitlements, the effective plan's numbers apply.
+ */
+export interface InvitationSendLimits {
+  readonly perTenantPerHour: number;
+  readonly perUserPerHour: number;
+  readonly perRecipientPerHour: number;
+}
+
+export const invitationSendLimits: Readonly<Record<PlanId, InvitationSendLimits>> = {
+  free: { perTenantPerHour: 20, perUserPerHour: 20, perRecipientPerHour: 3 },
+  team: { perTenantPerHour: 100, perUserPerHour: 50, perRecipientPerHour: 3 },
+  business: { perTenantPerHour: 500, perUserPerHour: 200, perRecipientPerHour: 3 },
+};

@@ -23,6 +23,7 @@
  * | charge locator    | TENANT#<tenantId>   | CHARGE#<ch_id>              |                   |                      | webhook: charge id -> invoice sort key (refunds) |
  * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            |                   |                      | written in the state change's transaction; the stream publisher puts it on the bus |
  * | notification mark | TENANT#<tenantId>   | NOTIFIED#<eventId>          |                   |                      | notifications consumer: each bus event mailed once (conditional put; expires by TTL) |
+ * | rate-limit window | RATE#<policy>#<subject> | WINDOW#<windowStartMs>  |                   |                      | shared/ratelimit: one conditional UpdateItem per check (ADD hits if hits + cost <= limit); one item per window, never read back; expires by TTL after its window |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -106,6 +107,14 @@ export const keys = {
   outbox: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `OUTBOX#${eventId}` }),
   /** Marks a bus event (by its `detail.eventId`) as mailed by the notifications consumer. */
   notified: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `NOTIFIED#${eventId}` }),
+  /**
+   * A rate limiter's counter for one window of one subject. Policy names have no `#`, so any
+   * subject (a tenant id, a user id, a hashed email) is unambiguous after them.
+   */
+  rateLimitWindow: (policy: string, subject: string, windowStartMs: number) => ({
+    pk: `RATE#${policy}#${subject}`,
+    sk: `WINDOW#${windowStartMs}`,
+  }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -23,7 +23,7 @@ export async function queryPrefixPage(
   prefix: { readonly pk: string; readonly skPrefix: string },
   scope: string,
   page: PageRequest,
-  options: { readonly newestFirst?: boolean } = {},
+  options: { readonly newestFirst?: boolean; readonly consistentRead?: boolean } = {},
 ): Promise<Page<Record<string, unknown>>> {
   const binding = { partition: prefix.pk, scope };
   // '~' sorts after every character an id or ISO time uses, so the range holds exactly the prefix.
@@ -34,6 +34,7 @@ export async function queryPrefixPage(
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
       ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+      ...(options.consistentRead ? { ConsistentRead: true } : {}),
       Limit: page.limit,
       ExclusiveStartKey: decodeCursor(page.cursor, binding, 'pk', sortRange),
     }),

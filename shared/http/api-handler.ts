@@ -13,6 +13,7 @@ import {
   type FieldError,
   NotFoundError,
   PayloadTooLargeError,
+  type ResponseHeaders,
   UnsupportedMediaTypeError,
 } from './errors.ts';
 import { toProblemResponse } from './problem.ts';
@@ -31,9 +32,29 @@ export interface RequestMeta {
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 type Output<R extends RouteDefinition> = R['response'] extends z.ZodType ? z.input<R['response']> : undefined;
 
+const replied: unique symbol = Symbol('Reply');
+
+/** A success body with response headers (ETag, RateLimit): what {@link reply} makes. */
+export interface Reply<T> {
+  readonly [replied]: true;
+  readonly body: T;
+  readonly headers: ResponseHeaders;
+}
+
+/** Answers with `body` and these response headers (lower-case names) instead of the body alone. */
+export function reply<T>(body: T, headers: ResponseHeaders): Reply<T> {
+  return { [replied]: true, body, headers };
+}
+
+function isReply(value: unknown): value is Reply<unknown> {
+  return typeof value === 'object' && value !== null && replied in value;
+}
+
 export interface HandlerInput<R extends RouteDefinition> {
   readonly params: Infer<R['params']>;
   readonly query: Infer<R['query']>;
+  /** The request headers the route declares (`route.headers`), validated. */
+  readonly headers: Infer<R['headers']>;
   readonly body: Infer<R['body']>;
   readonly request: RequestMeta;
   /** Present on every `jwt` route; `undefined` on public ones. */
@@ -48,7 +69,7 @@ export interface Implementation {
 /** Pairs a route with the function that serves it, typed from the route's schemas. */
 export function implement<R extends RouteDefinition>(
   route: R,
-  run: (input: HandlerInput<R>) => Promise<Output<R>>,
+  run: (input: HandlerInput<R>) => Promise<Output<R> | Reply<Output<R>>>,
 ): Implementation {
   return { route, run: run as Implementation['run'] };
 }
@@ -74,6 +95,14 @@ function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, l
   return result.data as Infer<S>;
 }
 
+/** API Gateway lower-cases header names; events built by hand (tests) may not. */
+function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) result[name.toLowerCase()] = value;
+  return result;
+}
+
 function readJsonBody(event: ApiEvent): unknown {
   if (event.body === undefined || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -89,9 +118,17 @@ function readJsonBody(event: ApiEvent): unknown {
   }
 }
 
-function json(status: number, value: unknown): APIGatewayProxyStructuredResultV2 {
-  if (value === undefined) return { statusCode: status, headers: {} };
-  return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+function json(
+  status: number,
+  value: unknown,
+  headers: ResponseHeaders = {},
+): APIGatewayProxyStructuredResultV2 {
+  if (value === undefined) return { statusCode: status, headers: { ...headers } };
+  return {
+    statusCode: status,
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(value),
+  };
 }
 
 /** Maps every error to a problem response, logging faults in full and client errors briefly. */
@@ -139,17 +176,22 @@ export function createApiHandler(area: FunctionArea, implementations: readonly I
 
     const params = parsePart(route.params, event.pathParameters ?? {}, 'path');
     const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
+    const headers = parsePart(route.headers, lowerCaseKeys(event.headers ?? {}), 'header');
     const body = route.body ? parsePart(route.body, readJsonBody(event), 'body') : undefined;
 
     const result = await implementation.run({
       params,
       query,
+      headers,
       body,
       request,
       caller,
     } as HandlerInput<RouteDefinition>);
+    const { value, responseHeaders } = isReply(result)
+      ? { value: result.body, responseHeaders: result.headers }
+      : { value: result, responseHeaders: {} };
     // Parsing the result strips anything the schema does not name (keys, internal fields).
-    return json(route.status, route.response ? route.response.parse(result) : undefined);
+    return json(route.status, route.response ? route.response.parse(value) : undefined, responseHeaders);
   };
 
   return middy<ApiEvent, APIGatewayProxyStructuredResultV2>()

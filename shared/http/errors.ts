@@ -4,23 +4,32 @@ export interface FieldError {
   readonly message: string;
 }
 
+/** Response header names (lower-case) and values. */
+export type ResponseHeaders = Readonly<Record<string, string>>;
+
 /** Base of every error that carries its HTTP meaning; only these show their message to the client. */
 export class HttpError extends Error {
   readonly status: number;
   readonly title: string;
   readonly errors: readonly FieldError[] | undefined;
+  /**
+   * Headers the problem response carries (e.g. `retry-after` on a 429); sent only with errors
+   * below 500, like the message.
+   */
+  readonly headers: ResponseHeaders;
 
   constructor(
     status: number,
     title: string,
     detail: string,
-    options?: { cause?: unknown; errors?: FieldError[] },
+    options?: { cause?: unknown; errors?: FieldError[]; headers?: ResponseHeaders },
   ) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
     this.status = status;
     this.title = title;
     this.errors = options?.errors;
+    this.headers = options?.headers ?? {};
   }
 }
 
@@ -78,6 +87,33 @@ export class PaymentRequiredError extends HttpError {
   constructor(detail: string) {
     super(402, 'Payment Required', detail);
     this.name = 'PaymentRequiredError';
+  }
+}
+
+/**
+ * 412: the request's precondition (`If-Match`) names a version that is no longer current: someone
+ * changed the resource since the client read it. Nothing was changed.
+ */
+export class PreconditionFailedError extends HttpError {
+  constructor(detail: string, options?: { headers?: ResponseHeaders }) {
+    super(412, 'Precondition Failed', detail, options);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/** 428 (RFC 6585): the route only changes a resource under a precondition (`If-Match`), and none was sent. */
+export class PreconditionRequiredError extends HttpError {
+  constructor(detail: string) {
+    super(428, 'Precondition Required', detail);
+    this.name = 'PreconditionRequiredError';
+  }
+}
+
+/** 429: a rate limit is reached; `headers` carry `retry-after` and the RateLimit fields. */
+export class TooManyRequestsError extends HttpError {
+  constructor(detail: string, headers: ResponseHeaders) {
+    super(429, 'Too Many Requests', detail, { headers });
+    this.name = 'TooManyRequestsError';
   }
 }
 

@@ -23,7 +23,7 @@ export function toProblemResponse(error: unknown, instance?: string): APIGateway
   };
   return {
     statusCode: status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { ...(exposed ? error.headers : {}), 'content-type': 'application/problem+json' },
     body: JSON.stringify(body),
   };
 }

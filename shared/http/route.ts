@@ -2,6 +2,13 @@ import type { z } from 'zod';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+/** A response header a route sends on success, for the OpenAPI document. */
+export interface ResponseHeaderDefinition {
+  readonly description: string;
+  /** Whether every success response carries it (default true). */
+  readonly required?: boolean;
+}
+
 /** The Lambda functions the API is split into: one per feature area. */
 export const functionAreas = [
   'system',
@@ -31,10 +38,18 @@ export interface RouteDefinition {
   readonly summary: string;
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
+  /**
+   * Request headers the route reads, by lower-case name (API Gateway passes them lower-cased),
+   * validated like `params` (a 400 names `header.<name>`). Use a non-strict object: every request
+   * carries other headers too.
+   */
+  readonly headers?: z.ZodObject;
   readonly body?: z.ZodType;
   /** Absent for 204 responses. */
   readonly response?: z.ZodType;
   readonly status: 200 | 201 | 204;
+  /** Headers the success response carries, by lower-case name (e.g. `etag`); documented in OpenAPI. */
+  readonly responseHeaders?: Readonly<Record<string, ResponseHeaderDefinition>>;
   /** Problem statuses this route may answer with, besides 400/401/500; documented in OpenAPI. */
   readonly problems?: readonly number[];
 }

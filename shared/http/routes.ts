@@ -37,7 +37,28 @@ import {
 } from '../tenants/tenants.schema.ts';
 import { meResponse } from '../users/users.schema.ts';
 import { pageOf, paginationQuery, tenantParams } from './common.schema.ts';
-import { defineRoute, type RouteDefinition } from './route.ts';
+import { ifMatchHeaders } from './conditional.ts';
+import { defineRoute, type ResponseHeaderDefinition, type RouteDefinition } from './route.ts';
+
+/** The response headers of a route that answers with a versioned project. */
+const projectEtag: Record<string, ResponseHeaderDefinition> = {
+  etag: {
+    description:
+      'The project\'s version as a strong entity tag (`"3"`); send it back in `If-Match` to update the project.',
+  },
+};
+
+/** The response headers of a route that counts against rate limits (shared/ratelimit). */
+const rateLimited: Record<string, ResponseHeaderDefinition> = {
+  'ratelimit-policy': {
+    description:
+      'The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds.',
+  },
+  ratelimit: {
+    description:
+      'What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets.',
+  },
+};
 
 /**
  * The route table: API Gateway routes (CDK), the local server, the handlers' dispatch and the
@@ -214,12 +235,14 @@ export const routes = {
     area: 'invitations',
     auth: 'jwt',
     operationId: 'createInvitation',
-    summary: 'Invite someone by email with a role; emails them the link.',
+    summary:
+      'Invite someone by email with a role; emails them the link (again, for a pending invitation). Rate limited per tenant, inviting user and recipient.',
     params: tenantParams,
     body: createInvitationBody,
     response: invitationSchema,
     status: 201,
-    problems: [402, 403, 404, 409],
+    responseHeaders: rateLimited,
+    problems: [402, 403, 404, 409, 429],
   }),
   revokeInvitation: defineRoute({
     method: 'DELETE',
@@ -257,6 +280,7 @@ export const routes = {
     body: createProjectBody,
     response: projectSchema,
     status: 201,
+    responseHeaders: projectEtag,
     problems: [402, 403, 404, 409],
   }),
   getProject: defineRoute({
@@ -269,6 +293,7 @@ export const routes = {
     params: projectParams,
     response: projectSchema,
     status: 200,
+    responseHeaders: projectEtag,
     problems: [403, 404],
   }),
   updateProject: defineRoute({
@@ -277,12 +302,15 @@ export const routes = {
     area: 'projects',
     auth: 'jwt',
     operationId: 'updateProject',
-    summary: 'Update a project.',
+    summary:
+      'Update a project: `If-Match` with its ETag is required (428 without it, 412 when the project changed since).',
     params: projectParams,
+    headers: ifMatchHeaders,
     body: updateProjectBody,
     response: projectSchema,
     status: 200,
-    problems: [402, 403, 404],
+    responseHeaders: projectEtag,
+    problems: [402, 403, 404, 409, 412, 428],
   }),
   deleteProject: defineRoute({
     method: 'DELETE',

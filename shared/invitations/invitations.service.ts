@@ -7,6 +7,7 @@ import type { RequestMeta } from '../http/api-handler.ts';
 import { ConflictError, ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import type { Member } from '../members/members.schema.ts';
+import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { Identity, IdentityDirectory } from '../users/identity-directory.ts';
 import {
@@ -17,6 +18,7 @@ import {
   type StoredInvitation,
   toInvitation,
 } from './invitation-expiry.ts';
+import { invitationSendChecks } from './invitation-limits.ts';
 import type { InvitationMailer } from './invitation-mailer.ts';
 import { InvitationEmailError, PendingInvitationExistsError } from './invitations.errors.ts';
 import type { InvitationRepositoryFactory } from './invitations.repository.ts';
@@ -27,6 +29,8 @@ export interface InvitationServiceDeps {
   /** Where the invitee's verified email comes from (access tokens carry none). */
   readonly directory: IdentityDirectory;
   readonly mailer: InvitationMailer;
+  /** Counts invitation emails against the plan's send limits (per recipient, user and tenant). */
+  readonly rateLimiter: RateLimiter;
   readonly clock: Clock;
   readonly newId: IdGenerator;
   /** Base of the accept link: `${appUrl}/invitations/${invitationId}`. */
@@ -40,7 +44,7 @@ export interface InvitationServiceDeps {
  * role), the invitee sees and accepts invitations sent to their verified email, admins revoke.
  */
 export function createInvitationService(deps: InvitationServiceDeps) {
-  const { invitations, directory, mailer, clock, newId, appUrl, ttlDays } = deps;
+  const { invitations, directory, mailer, rateLimiter, clock, newId, appUrl, ttlDays } = deps;
   const actor = (ctx: TenantContext) => ({ userId: ctx.caller.userId, email: ctx.member.email });
 
   /** The caller's identity when their email is verified; an unverified address proves nothing. */
@@ -110,9 +114,17 @@ export function createInvitationService(deps: InvitationServiceDeps) {
      * A pending invitation holds a seat: when members plus pending invitations fill the plan's
      * seats the answer is a 402 naming the limit and the plan that lifts it. Invitations that have
      * expired give their seat (and their email's guard) back first, so only open ones count.
+     *
+     * Every request that may send an email (a new invitation or a re-send) is first counted
+     * against the plan's send limits; over a limit it is a 429 and nothing is written or sent.
+     * Returns the rate-limit decisions too, for the response's RateLimit headers.
      */
-    async create(ctx: TenantContext, input: CreateInvitationInput): Promise<Invitation> {
+    async create(
+      ctx: TenantContext,
+      input: CreateInvitationInput,
+    ): Promise<{ invitation: Invitation; rateLimits: RateLimitDecision[] }> {
       authorize(ctx, 'members:invite', { grantsRole: input.role });
+      const rateLimits = await rateLimiter.enforce(invitationSendChecks(ctx, input.email));
       const now = clock();
       let invitation: StoredInvitation = {
         invitationId: newId(),
@@ -155,7 +167,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         }
       }
       await send(ctx, invitation);
-      return toInvitation(invitation, now, appUrl);
+      return { invitation: toInvitation(invitation, now, appUrl), rateLimits };
     },
 
     /** Admins revoke pending invitations, owners also those that would make an owner. */

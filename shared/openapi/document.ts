@@ -1,4 +1,9 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type ResponseConfig,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
 import { problemSchema } from '../http/common.schema.ts';
 import type { FunctionArea, RouteDefinition } from '../http/route.ts';
 import { routeList } from '../http/routes.ts';
@@ -28,6 +33,9 @@ const problemDescriptions: Record<number, string> = {
   404: 'The resource does not exist or is not visible to the caller.',
   402: 'Payment is required: the tenant is restricted after failed payments, or a plan limit is reached.',
   409: 'The request conflicts with the current state.',
+  412: '`If-Match` does not name the current version: the resource changed since it was read; nothing was changed. `ETag` carries the current one.',
+  428: 'This change needs `If-Match` with the ETag of the version it is based on.',
+  429: 'A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds.',
   413: 'The request body is too large.',
   415: 'The request body is not JSON.',
   500: 'An unexpected error; quote the request id (`instance`) when reporting it.',
@@ -39,6 +47,40 @@ const problem = problemSchema.meta({
   id: 'Problem',
   description: 'RFC 9457 problem details.',
 });
+
+/** Headers a problem response carries, by status. */
+const problemHeaders: Record<number, NonNullable<ResponseConfig['headers']>> = {
+  412: { etag: { description: 'The current version of the resource.', schema: { type: 'string' } } },
+  429: {
+    'retry-after': {
+      description: 'Seconds until the refused limit allows a request again.',
+      schema: { type: 'integer', minimum: 1 },
+      required: true,
+    },
+    'ratelimit-policy': {
+      description:
+        'The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`.',
+      schema: { type: 'string' },
+      required: true,
+    },
+    ratelimit: {
+      description: 'What is left of each: `"name";r=<remaining>;t=<seconds to reset>`.',
+      schema: { type: 'string' },
+      required: true,
+    },
+  },
+};
+
+/** The OpenAPI form of a route's success headers. */
+function successHeaders(route: RouteDefinition): ResponseConfig['headers'] {
+  if (!route.responseHeaders) return undefined;
+  return Object.fromEntries(
+    Object.entries(route.responseHeaders).map(([name, header]) => [
+      name,
+      { description: header.description, required: header.required ?? true, schema: { type: 'string' } },
+    ]),
+  );
+}
 
 const successDescriptions: Record<RouteDefinition['status'], string> = {
   200: 'OK',
@@ -66,13 +108,18 @@ function toRouteConfig(route: RouteDefinition): RouteConfig {
   const responses: RouteConfig['responses'] = {
     [route.status]: {
       description: successDescriptions[route.status],
+      ...(route.responseHeaders ? { headers: successHeaders(route) } : {}),
       ...(route.response ? { content: { 'application/json': { schema: route.response } } } : {}),
     },
   };
   for (const status of problemStatuses(route)) {
     const description = problemDescriptions[status];
     if (!description) throw new Error(`${route.operationId}: no description for problem status ${status}`);
-    responses[status] = { description, content: { 'application/problem+json': { schema: problem } } };
+    responses[status] = {
+      description,
+      ...(problemHeaders[status] ? { headers: problemHeaders[status] } : {}),
+      content: { 'application/problem+json': { schema: problem } },
+    };
   }
   return {
     method: route.method.toLowerCase() as RouteConfig['method'],
@@ -84,6 +131,7 @@ function toRouteConfig(route: RouteDefinition): RouteConfig {
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
+      ...(route.headers ? { headers: route.headers } : {}),
       ...(route.body
         ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
         : {}),

@@ -24,13 +24,33 @@ export interface ProjectRepository {
    * slug is taken in this tenant.
    */
   create(project: Project, audit: Audit, limit: Limit): Promise<void>;
-  /** Replaces the mutable fields; 404 when the project vanished meanwhile. */
-  update(project: Project, audit: Audit): Promise<void>;
+  /**
+   * Writes the project's mutable fields and its new version, on condition that the stored version
+   * is still `expectedVersion` (one conditional write with the audit entry); throws
+   * {@link StaleProjectError} when it is not, or when the project is gone.
+   */
+  update(project: Project, expectedVersion: number, audit: Audit): Promise<void>;
   /** Deletes the project, frees its slug and counts one project fewer; 404 when it is already gone. */
   remove(project: Project, audit: Audit): Promise<void>;
 }
 
 const gone = () => new NotFoundError('Project not found.');
+
+/**
+ * An update's version condition failed: the project changed (or was deleted) after it was read.
+ * The service reads it again to say which.
+ */
+export class StaleProjectError extends Error {
+  constructor() {
+    super('The project changed or vanished after it was read.');
+    this.name = 'StaleProjectError';
+  }
+}
+
+/** Items written before projects had a version read as version 0. */
+function toProject(item: Record<string, unknown>): Project {
+  return { version: 0, ...withoutKeys(item) } as Project;
+}
 
 export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdGenerator }) {
   return {
@@ -40,20 +60,28 @@ export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdG
 
       return {
         async list(page) {
+          // Consistent, so a project the caller just created or changed is listed as it is now.
           const { items, nextCursor } = await queryPrefixPage(
             db,
             keys.projectsPrefix(tenantId),
             'projects',
             page,
+            { consistentRead: true },
           );
-          return { items: items.map((i) => withoutKeys(i) as Project), nextCursor };
+          return { items: items.map(toProject), nextCursor };
         },
 
         async get(projectId) {
+          // Consistent: a GET right after a POST or PATCH sees that write, and an update reads the
+          // version it is conditioned on.
           const result = await db.client.send(
-            new GetCommand({ TableName: db.tableName, Key: keys.project(tenantId, projectId) }),
+            new GetCommand({
+              TableName: db.tableName,
+              Key: keys.project(tenantId, projectId),
+              ConsistentRead: true,
+            }),
           );
-          return result.Item ? (withoutKeys(result.Item) as Project) : undefined;
+          return result.Item ? toProject(result.Item) : undefined;
         },
 
         async create(project, event, limit) {
@@ -96,24 +124,31 @@ export function createProjectRepository(db: Db, deps: { clock: Clock; newId: IdG
           ]);
         },
 
-        async update(project, event) {
+        async update(project, expectedVersion, event) {
           await transactWrite(db, [
             {
               item: {
                 Update: {
                   TableName: db.tableName,
                   Key: keys.project(tenantId, project.projectId),
-                  UpdateExpression: 'SET #name = :name, description = :description, updatedAt = :updatedAt',
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeNames: { '#name': 'name' },
+                  UpdateExpression:
+                    'SET #name = :name, description = :description, updatedAt = :updatedAt, #version = :version',
+                  // Version 0 is a project written before versions existed: it has no attribute.
+                  ConditionExpression:
+                    expectedVersion === 0
+                      ? 'attribute_exists(pk) AND attribute_not_exists(#version)'
+                      : 'attribute_exists(pk) AND #version = :expected',
+                  ExpressionAttributeNames: { '#name': 'name', '#version': 'version' },
                   ExpressionAttributeValues: {
                     ':name': project.name,
                     ':description': project.description,
                     ':updatedAt': project.updatedAt,
+                    ':version': project.version,
+                    ...(expectedVersion === 0 ? {} : { ':expected': expectedVersion }),
                   },
                 },
               },
-              onConditionFailed: gone,
+              onConditionFailed: () => new StaleProjectError(),
             },
             audit(event),
           ]);

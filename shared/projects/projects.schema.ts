@@ -13,6 +13,11 @@ export const projectSchema = z.object({
   createdBy: z.string(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  /**
+   * Counts the project's changes: 1 when created, one more per update. The `ETag` header is this
+   * number quoted; send it back in `If-Match` to update.
+   */
+  version: z.number().int().min(0),
 });
 export type Project = z.infer<typeof projectSchema>;
 

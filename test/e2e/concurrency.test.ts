@@ -55,6 +55,36 @@ describe('concurrent requests', () => {
     );
   });
 
+  it('lets one of two simultaneous PATCHes from the same ETag win and refuses the other with a 412, losing nothing', async () => {
+    const owner = await signUpUser(stack);
+    const client = api(server, owner.accessToken);
+    const tenant = await client.post('/v1/tenants', { name: 'Race', slug: 'race-patch' });
+    const base = `/v1/tenants/${tenant.body.tenantId}/projects`;
+    const created = await client.post(base, { name: 'Apollo', slug: 'apollo', description: 'Moon' });
+    const path = `${base}/${created.body.projectId}`;
+    const etag = { headers: { 'if-match': created.headers.get('etag') ?? '' } };
+    const changes = [{ name: 'Apollo 11' }, { description: 'Moon landing' }];
+
+    const responses = await Promise.all(changes.map((change) => client.patch(path, change, etag)));
+
+    expect(statuses(responses)).toEqual([200, 412]);
+    const winner = responses.findIndex((r) => r.status === 200);
+    const loser = responses[1 - winner];
+    const current = await client.get(path);
+    expect(current.body).toMatchObject({
+      ...created.body,
+      ...changes[winner],
+      version: 2,
+      updatedAt: expect.any(String),
+    });
+    // The refused client re-reads, re-applies its change on the new version, and both stand.
+    const retried = await client.patch(path, changes[1 - winner], {
+      headers: { 'if-match': current.headers.get('etag') ?? '' },
+    });
+    expect(loser?.headers.get('etag')).toBe('"2"');
+    expect(retried.body).toMatchObject({ name: 'Apollo 11', description: 'Moon landing', version: 3 });
+  });
+
   it('gives a slug to exactly one of ten simultaneous tenant creations', async () => {
     const users = await Promise.all(Array.from({ length: 10 }, () => signUpUser(stack)));
 

@@ -502,7 +502,16 @@ describe('api stack (dev)', () => {
         ProtocolType: 'HTTP',
         CorsConfiguration: Match.objectLike({
           AllowOrigins: ['https://app.example.com', ...stageConfigFor('dev').extraCorsOrigins],
-          AllowHeaders: ['authorization', 'content-type'],
+          AllowHeaders: ['authorization', 'content-type', 'if-match'],
+        }),
+      });
+    });
+
+    it('lets browsers send If-Match and read ETags and rate-limit headers across origins', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        CorsConfiguration: Match.objectLike({
+          AllowHeaders: Match.arrayWith(['if-match']),
+          ExposeHeaders: ['etag', 'retry-after', 'ratelimit', 'ratelimit-policy'],
         }),
       });
     });

@@ -148,7 +148,7 @@ beforeAll(async () => {
       slug: 'gemini',
       description: '',
     });
-    await projects.update(await as('admin'), apollo.projectId, { name: 'Apollo 11' });
+    await projects.update(await as('admin'), apollo.projectId, { name: 'Apollo 11' }, { any: true });
     await projects.create(await as('admin'), { name: 'Mercury', slug: 'mercury', description: '' });
     await projects.remove(await as('admin'), gemini.projectId);
   });

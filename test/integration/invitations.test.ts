@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freeBillingState } from '#shared/billing/billing.schema.ts';
 import type { Db } from '#shared/db/client.ts';
@@ -19,6 +19,9 @@ import type { Invitation } from '#shared/invitations/invitations.schema.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
 import { memberEmailItem, memberItem } from '#shared/members/members.records.ts';
 import type { Member } from '#shared/members/members.schema.ts';
+import { RateLimitedError } from '#shared/ratelimit/rate-limit-headers.ts';
+import { definePolicy, windowAt } from '#shared/ratelimit/rate-limiter.ts';
+import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy } from '#shared/tenancy/tenant-context.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
@@ -162,6 +165,7 @@ function serviceWith(invitations: InvitationRepositoryFactory, from = stack.mail
     invitations,
     directory: createCognitoDirectory(stack.cognito, stack.userPoolId),
     mailer: createSesInvitationMailer(new SESv2Client(localClientConfig(stack)), from),
+    rateLimiter: createTableRateLimiter(db, systemClock),
     clock: systemClock,
     newId: () => newId(),
     appUrl: TEST_APP_URL,
@@ -238,6 +242,16 @@ async function expire(invitation: Invitation) {
       }),
     );
   }
+}
+
+/** The owner's tenant context, as the handler resolves it. */
+async function ownerContextOf(tenant: SeededTenant) {
+  const owner = first(tenant, 'owner');
+  return createTenancy({ db }).resolve(
+    { userId: owner.userId, groups: [], platformAdmin: false },
+    tenant.tenantId,
+    { requestId: `req-${newId()}`, sourceIp: '203.0.113.9' },
+  );
 }
 
 const auditActions = (tenantId: string) => auditItemsOf(db, tenantId);
@@ -348,7 +362,9 @@ describe('inviting', () => {
     // Assess
     expect(response.status).toBe(409);
     expect(response.body.detail).toMatch(/already a member/);
-    expect(await snapshot(tenant.tenantId)).toEqual(before);
+    // The attempt counts against the send limits (their counters live outside the tenant's
+    // partition); the tenant's own items are untouched.
+    expect((await snapshot(tenant.tenantId)).items).toEqual(before.items);
   });
 
   it('treats an email in another letter case as the same member', async () => {
@@ -451,13 +467,124 @@ describe('when the email cannot be sent', () => {
     ).rejects.toThrow();
     const guard = await getItem(keys.pendingInvitation(tenant.tenantId, email));
     // Act
-    const retried = await serviceWith(createInvitationRepository(db, deps)).create(ctx, {
+    const { invitation: retried } = await serviceWith(createInvitationRepository(db, deps)).create(ctx, {
       email,
       role: 'member',
     });
     // Assess
     expect(retried.invitationId).toBe(guard?.invitationId);
     expect(await mailTo(email)).toHaveLength(1);
+  });
+});
+
+describe('send limits', () => {
+  /** What a refused invitation could have written for the tenant (its partition). */
+  const tenantItems = async (tenantId: string) => (await snapshot(tenantId)).items;
+
+  /** Fills the tenant's current hourly window as if it had sent `hits` invitation emails. */
+  async function tenantHasSent(tenantId: string, hits: number) {
+    const policy = definePolicy({ name: 'invitations-per-tenant', limit: hits, windowSeconds: 3600 });
+    const slot = windowAt(policy, tenantId, new Date());
+    await db.client.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...keys.rateLimitWindow(policy.name, tenantId, slot.windowStart),
+          type: 'rate-limit-window',
+          hits,
+          ttl: Math.ceil(slot.windowEnd / 1000) + 3600,
+        },
+      }),
+    );
+  }
+
+  it('sends the RateLimit headers with a sent invitation', async () => {
+    // Prepare
+    const tenant = await seedTenant(['owner']);
+    // Act
+    const response = await call(routes.createInvitation, {
+      as: first(tenant, 'owner').userId,
+      params: { tenantId: tenant.tenantId },
+      body: { email: uniqueEmail('ada'), role: 'member' },
+    });
+    // Assess
+    expect(response.status).toBe(201);
+    expect(response.headers['ratelimit-policy']).toBe(
+      '"invitations-per-recipient";q=3;w=3600, "invitations-per-user";q=20;w=3600, "invitations-per-tenant";q=20;w=3600',
+    );
+    expect(response.headers.ratelimit).toMatch(
+      /^"invitations-per-recipient";r=2;t=\d+, "invitations-per-user";r=19;t=\d+, "invitations-per-tenant";r=19;t=\d+$/,
+    );
+  });
+
+  it('answers a burst of re-sends to one address with a 429, Retry-After and the RateLimit headers', async () => {
+    // Prepare: an invitation and two re-sends, the most one address gets in an hour.
+    const tenant = await seedTenant(['owner']);
+    const email = uniqueEmail('ada');
+    for (let i = 0; i < 3; i++) await invite(tenant, email, 'member');
+    // Act
+    const response = await call(routes.createInvitation, {
+      as: first(tenant, 'owner').userId,
+      params: { tenantId: tenant.tenantId },
+      body: { email, role: 'member' },
+    });
+    // Assess
+    expect(response.status).toBe(429);
+    expect(response.headers['content-type']).toBe('application/problem+json');
+    expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(response.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    expect(response.headers['ratelimit-policy']).toBe('"invitations-per-recipient";q=3;w=3600');
+    expect(response.headers.ratelimit).toBe(
+      `"invitations-per-recipient";r=0;t=${response.headers['retry-after']}`,
+    );
+    expect(response.body).toMatchObject({ status: 429, title: 'Too Many Requests' });
+    expect(await mailTo(email)).toHaveLength(3);
+  });
+
+  it('answers 429 once the tenant has sent its hourly emails, writing and mailing nothing', async () => {
+    // Prepare
+    const tenant = await seedTenant(['owner']);
+    await tenantHasSent(tenant.tenantId, 20);
+    const before = await tenantItems(tenant.tenantId);
+    const email = uniqueEmail('ada');
+    // Act
+    const response = await call(routes.createInvitation, {
+      as: first(tenant, 'owner').userId,
+      params: { tenantId: tenant.tenantId },
+      body: { email, role: 'member' },
+    });
+    // Assess
+    expect(response.status).toBe(429);
+    expect(response.body.detail).toMatch(/^This tenant has sent 20 invitation emails this hour/);
+    expect(await tenantItems(tenant.tenantId)).toEqual(before);
+    expect(await mailTo(email)).toEqual([]);
+  });
+
+  it('invites again once the window has passed, on the injected clock', async () => {
+    // Prepare
+    const tenant = await seedTenant(['owner']);
+    const ctx = await ownerContextOf(tenant);
+    let now = new Date();
+    const service = createInvitationService({
+      invitations: createInvitationRepository(db, { clock: () => now, newId: () => newId() }),
+      directory: createCognitoDirectory(stack.cognito, stack.userPoolId),
+      mailer: createSesInvitationMailer(new SESv2Client(localClientConfig(stack)), stack.mailFrom),
+      rateLimiter: createTableRateLimiter(db, () => now),
+      clock: () => now,
+      newId: () => newId(),
+      appUrl: TEST_APP_URL,
+      ttlDays: 7,
+    });
+    const email = uniqueEmail('ada');
+    for (let i = 0; i < 3; i++) await service.create(ctx, { email, role: 'member' });
+    const refused = await service.create(ctx, { email, role: 'member' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    // Act
+    now = new Date(now.getTime() + Number((refused as RateLimitedError).headers['retry-after']) * 1000);
+    const { invitation } = await service.create(ctx, { email, role: 'member' });
+    // Assess
+    expect(invitation).toMatchObject({ email, status: 'pending' });
+    expect(await mailTo(email)).toHaveLength(4);
   });
 });
 
@@ -535,7 +662,7 @@ describe('the invitee', () => {
     // Act
     const response = await call(routes.listMyInvitations, { as: invitee.userId });
     // Assess
-    expect(response).toEqual({ status: 200, body: { items: [] } });
+    expect(response).toMatchObject({ status: 200, body: { items: [] } });
   });
 
   it('does not see expired, revoked or accepted invitations', async () => {

@@ -2,8 +2,10 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeBillingState } from '#shared/billing/billing.schema.ts';
 import { keys } from '#shared/db/keys.ts';
+import { newId } from '#shared/ids.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import {
+  type ApiResponse,
   api,
   createTestStack,
   type LocalServer,
@@ -85,6 +87,9 @@ async function projectItems() {
   return result.Items ?? [];
 }
 
+/** Request options that send a response's ETag back as If-Match. */
+const ifMatch = (response: ApiResponse) => ({ headers: { 'if-match': response.headers.get('etag') ?? '' } });
+
 let counter = 0;
 const newProject = () => ({
   name: `Project ${++counter}`,
@@ -102,7 +107,7 @@ describe('projects', () => {
     const path = `/v1/tenants/${tenantId}/projects/${created.body.projectId}`;
 
     expect((await client.get(path)).body).toEqual(created.body);
-    const updated = await client.patch(path, { description: 'Changed' });
+    const updated = await client.patch(path, { description: 'Changed' }, ifMatch(created));
     expect(updated.body).toMatchObject({ description: 'Changed', name: created.body.name });
     expect((await client.delete(path)).status).toBe(204);
     expect((await client.get(path)).status).toBe(404);
@@ -114,7 +119,17 @@ describe('projects', () => {
       newProject(),
     );
     expect(Object.keys(created.body).sort()).toEqual(
-      ['createdAt', 'createdBy', 'description', 'name', 'projectId', 'slug', 'tenantId', 'updatedAt'].sort(),
+      [
+        'createdAt',
+        'createdBy',
+        'description',
+        'name',
+        'projectId',
+        'slug',
+        'tenantId',
+        'updatedAt',
+        'version',
+      ].sort(),
     );
   });
 
@@ -186,7 +201,7 @@ describe('projects', () => {
 
     expect((await client.get(path)).status).toBe(200);
     expect((await client.post(`/v1/tenants/${tenantId}/projects`, newProject())).status).toBe(403);
-    expect((await client.patch(path, { name: 'No' })).status).toBe(403);
+    expect((await client.patch(path, { name: 'No' }, { headers: { 'if-match': '"1"' } })).status).toBe(403);
     expect((await client.delete(path)).status).toBe(403);
   });
 
@@ -197,7 +212,7 @@ describe('projects', () => {
     const path = `/v1/tenants/${tenantId}/projects/${created.body.projectId}`;
 
     expect(created.status).toBe(201);
-    expect((await client.patch(path, { name: 'Managed' })).status).toBe(200);
+    expect((await client.patch(path, { name: 'Managed' }, ifMatch(created))).status).toBe(200);
     expect((await client.delete(path)).status).toBe(403);
   });
 
@@ -242,7 +257,7 @@ describe('projects', () => {
     const client = api(server, owner.accessToken);
     const created = await client.post(`/v1/tenants/${tenantId}/projects`, newProject());
     const path = `/v1/tenants/${tenantId}/projects/${created.body.projectId}`;
-    await client.patch(path, { name: 'Renamed' });
+    await client.patch(path, { name: 'Renamed' }, ifMatch(created));
     await client.delete(path);
 
     const log = await client.get(`/v1/tenants/${tenantId}/audit-log?limit=100`);
@@ -261,5 +276,155 @@ describe('projects', () => {
       sourceIp: '127.0.0.1',
     });
     expect(entries[1].requestId).toEqual(expect.any(String));
+  });
+});
+
+describe('updating a project under If-Match', () => {
+  const create = async () => {
+    const client = api(server, owner.accessToken);
+    const created = await client.post(`/v1/tenants/${tenantId}/projects`, {
+      ...newProject(),
+      description: 'First',
+    });
+    return { client, created, path: `/v1/tenants/${tenantId}/projects/${created.body.projectId}` };
+  };
+
+  it('answers POST, GET and PATCH with the version as a strong ETag', async () => {
+    const { client, created, path } = await create();
+
+    const read = await client.get(path);
+    const updated = await client.patch(path, { name: 'Renamed' }, ifMatch(read));
+
+    expect(created.headers.get('etag')).toBe('"1"');
+    expect(read.headers.get('etag')).toBe('"1"');
+    expect(updated.headers.get('etag')).toBe('"2"');
+    expect(updated.body).toMatchObject({ name: 'Renamed', description: 'First', version: 2 });
+  });
+
+  it('refuses a PATCH without If-Match with a 428 and changes nothing', async () => {
+    const { client, path } = await create();
+    const before = await client.get(path);
+
+    const response = await client.patch(path, { name: 'Blind' });
+
+    expect(response.status).toBe(428);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(response.body.detail).toMatch(/If-Match/);
+    expect((await client.get(path)).body).toEqual(before.body);
+  });
+
+  it('refuses a stale ETag with a 412 naming the current one, and changes nothing', async () => {
+    const { client, created, path } = await create();
+    await client.patch(path, { name: 'First change' }, ifMatch(created));
+    const before = await client.get(path);
+
+    const response = await client.patch(path, { description: 'Based on version 1' }, ifMatch(created));
+
+    expect(response.status).toBe(412);
+    expect(response.headers.get('etag')).toBe('"2"');
+    expect(response.body).toMatchObject({ status: 412, title: 'Precondition Failed' });
+    expect((await client.get(path)).body).toEqual(before.body);
+  });
+
+  it('lets one of two PATCHes made from the same ETag win and refuses the other, losing nothing', async () => {
+    const { client, created, path } = await create();
+
+    const first = await client.patch(path, { name: 'Alice was here' }, ifMatch(created));
+    const second = await client.patch(path, { description: 'Bob was here' }, ifMatch(created));
+
+    expect([first.status, second.status]).toEqual([200, 412]);
+    const now = await client.get(path);
+    expect(now.body).toMatchObject({ name: 'Alice was here', description: 'First', version: 2 });
+    const retried = await client.patch(path, { description: 'Bob was here' }, ifMatch(now));
+    expect(retried.body).toMatchObject({ name: 'Alice was here', description: 'Bob was here', version: 3 });
+  });
+
+  it('audits only the update that was applied', async () => {
+    const { client, created, path } = await create();
+    await client.patch(path, { name: 'Applied' }, ifMatch(created));
+    await client.patch(path, { name: 'Refused' }, ifMatch(created));
+
+    const log = await client.get(`/v1/tenants/${tenantId}/audit-log?limit=100&action=project.updated`);
+
+    const updates = log.body.items.filter(
+      (e: { target: { id: string } }) => e.target.id === created.body.projectId,
+    );
+    expect(updates.map((e: { after: { name: string } }) => e.after.name)).toEqual(['Applied']);
+  });
+
+  it('updates whatever version is current with If-Match: *', async () => {
+    const { client, created, path } = await create();
+    await client.patch(path, { name: 'Someone else' }, ifMatch(created));
+
+    const response = await client.patch(path, { description: 'Mine' }, { headers: { 'if-match': '*' } });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ name: 'Someone else', description: 'Mine', version: 3 });
+  });
+
+  it('accepts the current ETag among several', async () => {
+    const { client, path } = await create();
+
+    const response = await client.patch(path, { name: 'Listed' }, { headers: { 'if-match': '"7", "1"' } });
+
+    expect(response.status).toBe(200);
+  });
+
+  it('never matches a weak ETag', async () => {
+    const { client, path } = await create();
+
+    const response = await client.patch(path, { name: 'Weak' }, { headers: { 'if-match': 'W/"1"' } });
+
+    expect(response.status).toBe(412);
+  });
+
+  it('refuses an If-Match that is not an entity tag with a 400 naming the header', async () => {
+    const { client, path } = await create();
+
+    const response = await client.patch(path, { name: 'Unquoted' }, { headers: { 'if-match': '1' } });
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'header.if-match' })]);
+  });
+
+  it('answers 404 before any precondition for a project that does not exist', async () => {
+    const response = await api(server, owner.accessToken).patch(
+      `/v1/tenants/${tenantId}/projects/01j00000000000000000000000`,
+      { name: 'Ghost' },
+      { headers: { 'if-match': '"1"' } },
+    );
+
+    expect(response.status).toBe(404);
+  });
+
+  it('gives a project stored before versions existed the ETag "0" and updates it with that', async () => {
+    const projectId = newId();
+    const now = new Date().toISOString();
+    await stack.db.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: {
+          ...keys.project(tenantId, projectId),
+          type: 'project',
+          projectId,
+          tenantId,
+          name: 'Legacy',
+          slug: `legacy-${Date.now().toString(36)}`,
+          description: '',
+          createdBy: owner.userId,
+          createdAt: now,
+          updatedAt: now,
+        },
+      }),
+    );
+    const client = api(server, owner.accessToken);
+    const path = `/v1/tenants/${tenantId}/projects/${projectId}`;
+    const read = await client.get(path);
+
+    const updated = await client.patch(path, { name: 'Versioned' }, ifMatch(read));
+
+    expect(read.headers.get('etag')).toBe('"0"');
+    expect(updated.status).toBe(200);
+    expect(updated.headers.get('etag')).toBe('"1"');
   });
 });

@@ -9,6 +9,8 @@ export type ApiHandler = (event: ApiEvent, context: Context) => Promise<APIGatew
 export interface HandlerResponse {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  /** The response headers, names lower-cased. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface CallOptions {
@@ -18,6 +20,8 @@ export interface CallOptions {
   readonly query?: Record<string, string>;
   readonly body?: unknown;
   readonly sourceIp?: string;
+  /** Request headers (names lower-case, as API Gateway passes them). */
+  readonly headers?: Record<string, string>;
 }
 
 /**
@@ -38,7 +42,10 @@ export async function callHandler(
     routeKey,
     rawPath,
     rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...options.headers,
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     queryStringParameters: options.query,
     pathParameters: names.length > 0 ? params : undefined,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -69,5 +76,8 @@ export async function callHandler(
   } as ApiEvent;
   const context = createLambdaContext(route.area, { region: 'us-east-1', timeoutMs: 30_000, memoryMb: 256 });
   const result = await handler(event, context);
-  return { status: result.statusCode ?? 0, body: result.body ? JSON.parse(result.body) : {} };
+  const headers = Object.fromEntries(
+    Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
+  );
+  return { status: result.statusCode ?? 0, body: result.body ? JSON.parse(result.body) : {}, headers };
 }

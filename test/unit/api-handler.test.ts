@@ -5,8 +5,9 @@ import {
   createApiHandler,
   type Implementation,
   MAX_BODY_BYTES,
+  reply,
 } from '#shared/http/api-handler.ts';
-import { ConflictError, HttpError } from '#shared/http/errors.ts';
+import { ConflictError, HttpError, TooManyRequestsError } from '#shared/http/errors.ts';
 import { routes } from '#shared/http/routes.ts';
 import { logger } from '#shared/observability/logger.ts';
 
@@ -44,6 +45,7 @@ const project = {
   createdBy: 'user-1',
   createdAt: '2024-01-01T00:00:00.000Z',
   updatedAt: '2024-01-01T00:00:00.000Z',
+  version: 1,
 };
 
 function apiEvent(
@@ -54,11 +56,14 @@ function apiEvent(
     body?: string;
     contentType?: string;
     claims?: Record<string, string> | null;
+    headers?: Record<string, string>;
   } = {},
 ): ApiEvent {
   const [method = 'GET', rawPath = '/'] = routeKey.split(' ');
-  const headers: Record<string, string> =
-    options.contentType === undefined ? {} : { 'content-type': options.contentType };
+  const headers: Record<string, string> = {
+    ...options.headers,
+    ...(options.contentType === undefined ? {} : { 'content-type': options.contentType }),
+  };
   const claims =
     options.claims === null ? undefined : (options.claims ?? { sub: 'user-1', token_use: 'access' });
   return {
@@ -371,5 +376,89 @@ describe('createApiHandler: wiring', () => {
     ];
 
     expect(() => createApiHandler('projects', implementations)).toThrow(/not in route table: GET \/health/);
+  });
+});
+
+/** Like `call`, with the response headers. */
+async function callWithHeaders(handler: ReturnType<typeof projectsHandler>, event: ApiEvent) {
+  const response = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+  return {
+    status: response.statusCode,
+    headers: response.headers ?? {},
+    body: response.body === undefined ? undefined : JSON.parse(response.body),
+  };
+}
+
+describe('createApiHandler: headers', () => {
+  const update = 'PATCH /v1/tenants/{tenantId}/projects/{projectId}';
+  const get = 'GET /v1/tenants/{tenantId}/projects/{projectId}';
+  const path = { tenantId, projectId };
+  const body = JSON.stringify({ name: 'Apollo 11' });
+
+  it('sends the headers a use case replies with on success', async () => {
+    const handler = projectsHandler({ getProject: async () => reply(project, { etag: '"1"' }) });
+
+    const response = await callWithHeaders(handler, apiEvent(get, { path }));
+
+    expect(response.status).toBe(200);
+    expect(response.headers).toMatchObject({ etag: '"1"', 'content-type': json });
+    expect(response.body).toEqual(project);
+  });
+
+  it('sends the headers an HttpError carries with its problem', async () => {
+    const handler = projectsHandler({
+      getProject: async () => {
+        throw new TooManyRequestsError('Slow down.', { 'retry-after': '30' });
+      },
+    });
+
+    const response = await callWithHeaders(handler, apiEvent(get, { path }));
+
+    expect(response.status).toBe(429);
+    expect(response.headers).toMatchObject({
+      'retry-after': '30',
+      'content-type': 'application/problem+json',
+    });
+  });
+
+  it('sends no headers of an HttpError of 500 or above', async () => {
+    const handler = projectsHandler({
+      getProject: async () => {
+        throw new HttpError(503, 'Service Unavailable', 'down', { headers: { 'x-internal': 'db-7' } });
+      },
+    });
+
+    const response = await callWithHeaders(handler, apiEvent(get, { path }));
+
+    expect(response.headers['x-internal']).toBeUndefined();
+  });
+
+  it('passes a declared request header to the use case, whatever the case of its name', async () => {
+    let seen: unknown;
+    const handler = projectsHandler({
+      updateProject: async (input) => {
+        seen = input.headers;
+        return project;
+      },
+    });
+
+    await callWithHeaders(
+      handler,
+      apiEvent(update, { path, body, contentType: json, headers: { 'If-Match': '"1"' } }),
+    );
+
+    expect(seen).toEqual({ 'if-match': '"1"' });
+  });
+
+  it('answers 400 naming header.if-match for an If-Match that is not an entity tag', async () => {
+    const handler = projectsHandler();
+
+    const response = await callWithHeaders(
+      handler,
+      apiEvent(update, { path, body, contentType: json, headers: { 'if-match': '1' } }),
+    );
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: 'header.if-match', message: expect.any(String) }]);
   });
 });

@@ -16,6 +16,7 @@ import { createInvitationService } from '#shared/invitations/invitations.service
 import type { Role } from '#shared/tenancy/permissions.ts';
 import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
 import type { Identity } from '#shared/users/identity-directory.ts';
+import { memoryRateLimiter } from '../support/memory-rate-limiter.ts';
 import { fakeTenantContext } from '../support/tenant-context.ts';
 
 const START = new Date('2026-03-01T12:00:00.000Z');
@@ -96,6 +97,7 @@ function harness(options: { emailVerified?: boolean; mailFails?: boolean; restri
     invitations: repositories,
     directory: { getUser: async (userId) => (userId === INVITEE_ID ? identity : undefined) },
     mailer,
+    rateLimiter: memoryRateLimiter(() => now),
     clock: () => now,
     newId: () => `01jf000000000000000000${String(++counter).padStart(4, '0')}`,
     appUrl: APP_URL,
@@ -108,6 +110,9 @@ function harness(options: { emailVerified?: boolean; mailFails?: boolean; restri
     accepted,
     advanceDays: (days: number) => {
       now = new Date(now.getTime() + days * 24 * 60 * 60 * 1000);
+    },
+    advanceSeconds: (seconds: number) => {
+      now = new Date(now.getTime() + seconds * 1000);
     },
   };
 }
@@ -122,7 +127,7 @@ describe('invitation rules: inviting', () => {
     // Prepare
     const { service } = harness();
     // Act
-    const invitation = await service.create(contextWithRole(callerRole), { email: INVITEE_EMAIL, role });
+    const { invitation } = await service.create(contextWithRole(callerRole), { email: INVITEE_EMAIL, role });
     // Assess
     expect(invitation).toMatchObject({ role, status: 'pending', tenantName: 'Acme' });
   });
@@ -146,7 +151,7 @@ describe('invitation rules: inviting', () => {
     // Prepare
     const { service, sent } = harness();
     // Act
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'manager',
     });
@@ -166,7 +171,7 @@ describe('invitation rules: inviting', () => {
     // Prepare
     const { service } = harness();
     // Act
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'member',
     });
@@ -188,9 +193,15 @@ describe('invitation rules: inviting', () => {
   it('re-sends the same invitation when the same email is invited again with the same role', async () => {
     // Prepare
     const { service, sent, invitations } = harness();
-    const first = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    const { invitation: first } = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
     // Act
-    const second = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    const { invitation: second } = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
     // Assess
     expect(second.invitationId).toBe(first.invitationId);
     expect(sent).toHaveLength(2);
@@ -210,12 +221,122 @@ describe('invitation rules: inviting', () => {
   it('makes a new invitation once the previous one for the email has expired', async () => {
     // Prepare
     const { service, advanceDays } = harness();
-    const first = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    const { invitation: first } = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
     advanceDays(8);
     // Act
-    const second = await service.create(contextWithRole('admin'), { email: INVITEE_EMAIL, role: 'member' });
+    const { invitation: second } = await service.create(contextWithRole('admin'), {
+      email: INVITEE_EMAIL,
+      role: 'member',
+    });
     // Assess
     expect(second.invitationId).not.toBe(first.invitationId);
+  });
+});
+
+describe('invitation rules: send limits', () => {
+  /** A manager of the tenant with their own user id, on the given plan. */
+  const inviter = (n: number, plan: 'free' | 'team' = 'free') =>
+    fakeTenantContext({
+      role: 'manager',
+      tenantId: TENANT_ID,
+      userId: `11111111-1111-4111-8111-${String(n).padStart(12, '0')}`,
+      ...(plan === 'team' ? { billing: { plan: 'team', status: 'active' } } : {}),
+    });
+  const email = (n: number) => `person-${n}@example.com`;
+
+  it('refuses with a 429 once the tenant has sent its hourly invitation emails, storing and sending nothing', async () => {
+    // Prepare: 20 emails (the Free plan's hourly limit) from four managers, five each.
+    const { service, invitations, sent } = harness();
+    for (let i = 0; i < 20; i++) await service.create(inviter(i % 4), { email: email(i), role: 'member' });
+    // Act
+    const attempt = service.create(inviter(5), { email: email(99), role: 'member' });
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      status: 429,
+      message: expect.stringMatching(/^This tenant has sent 20 invitation emails this hour/),
+      headers: { 'retry-after': expect.stringMatching(/^\d+$/) },
+    });
+    expect(invitations.size).toBe(20);
+    expect(sent).toHaveLength(20);
+  });
+
+  it('refuses with a 429 once one person has sent their hourly invitation emails', async () => {
+    // Prepare: Team allows 100 per tenant but 50 per person.
+    const { service, sent } = harness();
+    for (let i = 0; i < 50; i++)
+      await service.create(inviter(1, 'team'), { email: email(i), role: 'member' });
+    // Act
+    const attempt = service.create(inviter(1, 'team'), { email: email(99), role: 'member' });
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      status: 429,
+      message: expect.stringMatching(/^You have sent 50 invitation emails this hour/),
+    });
+    expect(sent).toHaveLength(50);
+  });
+
+  it('limits re-sends to one address to three emails an hour', async () => {
+    // Prepare: one invitation and two re-sends.
+    const { service, sent } = harness();
+    for (let i = 0; i < 3; i++) await service.create(inviter(1), { email: INVITEE_EMAIL, role: 'member' });
+    // Act
+    const attempt = service.create(inviter(2), { email: INVITEE_EMAIL, role: 'member' });
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ status: 429 });
+    expect(sent).toHaveLength(3);
+  });
+
+  it('lets a paid plan send more than the Free plan', async () => {
+    // Prepare
+    const { service, sent } = harness();
+    for (let i = 0; i < 20; i++)
+      await service.create(inviter(i % 4, 'team'), { email: email(i), role: 'member' });
+    // Act
+    const { invitation } = await service.create(inviter(5, 'team'), { email: email(99), role: 'member' });
+    // Assess
+    expect(invitation.status).toBe('pending');
+    expect(sent).toHaveLength(21);
+  });
+
+  it('sends again once the window has passed', async () => {
+    // Prepare
+    const { service, advanceSeconds } = harness();
+    for (let i = 0; i < 3; i++) await service.create(inviter(1), { email: INVITEE_EMAIL, role: 'member' });
+    const refused = await service
+      .create(inviter(1), { email: INVITEE_EMAIL, role: 'member' })
+      .catch((error: { headers: Record<string, string> }) => error);
+    // Act
+    advanceSeconds(Number((refused as { headers: Record<string, string> }).headers['retry-after']));
+    const { invitation } = await service.create(inviter(1), { email: INVITEE_EMAIL, role: 'member' });
+    // Assess
+    expect(invitation.status).toBe('pending');
+  });
+
+  it('returns what is left of each limit with a sent invitation', async () => {
+    // Prepare
+    const { service } = harness();
+    // Act
+    const { rateLimits } = await service.create(inviter(1), { email: INVITEE_EMAIL, role: 'member' });
+    // Assess
+    expect(rateLimits.map((d) => [d.policy.name, d.policy.limit, d.remaining])).toEqual([
+      ['invitations-per-recipient', 3, 2],
+      ['invitations-per-user', 20, 19],
+      ['invitations-per-tenant', 20, 19],
+    ]);
+  });
+
+  it('counts nothing for a caller whose role may not invite', async () => {
+    // Prepare
+    const { service } = harness();
+    const member = fakeTenantContext({ role: 'member', tenantId: TENANT_ID });
+    await service.create(member, { email: INVITEE_EMAIL, role: 'member' }).catch(() => undefined);
+    // Act
+    const { rateLimits } = await service.create(inviter(1), { email: INVITEE_EMAIL, role: 'member' });
+    // Assess
+    expect(rateLimits[0]?.remaining).toBe(2);
   });
 });
 
@@ -243,7 +364,7 @@ describe('invitation rules: listing and revoking', () => {
   it('refuses a manager revoking an invitation with a 403', async () => {
     // Prepare
     const { service } = harness();
-    const invitation = await service.create(contextWithRole('manager'), {
+    const { invitation } = await service.create(contextWithRole('manager'), {
       email: INVITEE_EMAIL,
       role: 'member',
     });
@@ -256,7 +377,7 @@ describe('invitation rules: listing and revoking', () => {
   it('refuses an admin revoking an owner invitation with a 403', async () => {
     // Prepare
     const { service } = harness();
-    const invitation = await service.create(contextWithRole('owner'), {
+    const { invitation } = await service.create(contextWithRole('owner'), {
       email: INVITEE_EMAIL,
       role: 'owner',
     });
@@ -269,7 +390,7 @@ describe('invitation rules: listing and revoking', () => {
   it('lets an owner revoke an owner invitation', async () => {
     // Prepare
     const { service, invitations } = harness();
-    const invitation = await service.create(contextWithRole('owner'), {
+    const { invitation } = await service.create(contextWithRole('owner'), {
       email: INVITEE_EMAIL,
       role: 'owner',
     });
@@ -285,7 +406,7 @@ describe('invitation rules: listing and revoking', () => {
   it('refuses to revoke an expired invitation with a 409', async () => {
     // Prepare
     const { service, advanceDays } = harness();
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'member',
     });
@@ -311,7 +432,7 @@ describe('invitation rules: the invitee', () => {
   it('refuses to accept with an unverified email with a 403 that says to verify it', async () => {
     // Prepare
     const { service } = harness({ emailVerified: false });
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'member',
     });
@@ -336,7 +457,7 @@ describe('invitation rules: the invitee', () => {
   it('refuses to accept an expired invitation with a 409 and changes nothing', async () => {
     // Prepare
     const { service, advanceDays, accepted } = harness();
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'member',
     });
@@ -352,7 +473,7 @@ describe('invitation rules: the invitee', () => {
   it('refuses to accept into a tenant restricted for non-payment with a 402 and changes nothing', async () => {
     // Prepare
     const { service, accepted } = harness({ restricted: true });
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'member',
     });
@@ -367,7 +488,7 @@ describe('invitation rules: the invitee', () => {
   it('refuses to accept an invitation twice with a 409', async () => {
     // Prepare
     const { service } = harness();
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'member',
     });
@@ -381,7 +502,7 @@ describe('invitation rules: the invitee', () => {
   it('answers 404 for an invitation not addressed to the caller', async () => {
     // Prepare
     const { service } = harness();
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: 'someone-else@example.com',
       role: 'member',
     });
@@ -394,7 +515,7 @@ describe('invitation rules: the invitee', () => {
   it('makes the invitee a member with the invitation role and verified email', async () => {
     // Prepare
     const { service } = harness();
-    const invitation = await service.create(contextWithRole('admin'), {
+    const { invitation } = await service.create(contextWithRole('admin'), {
       email: INVITEE_EMAIL,
       role: 'manager',
     });

@@ -12,6 +12,7 @@ import type {
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
 import type { ProjectRepository, ProjectRepositoryFactory } from '#shared/projects/projects.repository.ts';
 import { createProjectService } from '#shared/projects/projects.service.ts';
+import { memoryRateLimiter } from '../support/memory-rate-limiter.ts';
 import { fakeTenantContext } from '../support/tenant-context.ts';
 
 /**
@@ -127,6 +128,7 @@ describe('invitation service limits', () => {
           sent.push(mail.to);
         },
       },
+      rateLimiter: memoryRateLimiter(() => now),
       clock: () => now,
       newId: () => `01jf000000000000000000${String(++ids).padStart(4, '0')}`,
       appUrl: 'https://app.example.com',
@@ -168,7 +170,7 @@ describe('invitation service limits', () => {
     const { service, seed, calls, guards } = harness({ members: 2 });
     seed('stale@example.com', 10);
     // Act
-    const invitation = await service.create(ctx, { email: INVITEE_EMAIL, role: 'member' });
+    const { invitation } = await service.create(ctx, { email: INVITEE_EMAIL, role: 'member' });
     // Assess
     expect(invitation.status).toBe('pending');
     expect(calls).toEqual(['create', 'reclaim', 'create']);
@@ -181,7 +183,7 @@ describe('invitation service limits', () => {
     seed(INVITEE_EMAIL, 10);
     const stale = guards.get(INVITEE_EMAIL)?.invitationId;
     // Act
-    const invitation = await service.create(ctx, { email: INVITEE_EMAIL, role: 'member' });
+    const { invitation } = await service.create(ctx, { email: INVITEE_EMAIL, role: 'member' });
     // Assess
     expect(invitation.invitationId).not.toBe(stale);
   });
@@ -191,7 +193,7 @@ describe('invitation service limits', () => {
     const { service, seed, sent, guards } = harness({ members: 2 });
     seed(INVITEE_EMAIL, 1);
     // Act
-    const invitation = await service.create(ctx, { email: INVITEE_EMAIL, role: 'member' });
+    const { invitation } = await service.create(ctx, { email: INVITEE_EMAIL, role: 'member' });
     // Assess
     expect(invitation.invitationId).toBe(guards.get(INVITEE_EMAIL)?.invitationId);
     expect(sent).toEqual([INVITEE_EMAIL]);
