@@ -4,7 +4,7 @@ import { ApiStack } from './stacks/api-stack.ts';
 import { AuthStack } from './stacks/auth-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
-import { type StageConfig, stageConfigFor, stageNames } from './stage.ts';
+import { opsEmailFor, type StageConfig, stageConfigFor, stageNames } from './stage.ts';
 import { type StripeConfig, stripeConfigFor } from './stripe-config.ts';
 
 /** `-c key=value` arrives as a string; cdk.json may hold an object. */
@@ -29,6 +29,8 @@ const contextSchema = z.object({
   stripePriceIds: jsonObject.default({}),
   /** Days of full access after a failed payment before writes are restricted. */
   billingGraceDays: z.coerce.number().int().min(0).max(60).default(7),
+  /** The operators' address, per stage (`lib/stage.ts` `opsEmailFor` reads it). */
+  opsEmail: z.unknown(),
 });
 
 export type PlinthContext = z.infer<typeof contextSchema>;
@@ -41,6 +43,7 @@ export function readPlinthContext(app: App): PlinthContext {
     mailFrom: app.node.tryGetContext('mailFrom'),
     stripePriceIds: app.node.tryGetContext('stripePriceIds'),
     billingGraceDays: app.node.tryGetContext('billingGraceDays'),
+    opsEmail: app.node.tryGetContext('opsEmail'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -89,6 +92,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
     billingGraceDays: stripe.graceDays,
+    opsEmail: opsEmailFor(stage.name, context.opsEmail),
     ...functionEntry,
   });
   const api = new ApiStack(app, name('api'), {

@@ -6,6 +6,9 @@ import { LOCAL_CREDENTIALS } from './aws.ts';
 import type { LocalResources } from './resources.ts';
 import { type LocalStripe, stripeEnvironment } from './stripe.ts';
 
+/** Where the local stack mails what goes to the operators (disputes); read it back from moto's SES. */
+export const LOCAL_OPS_EMAIL = 'ops@plinth.local';
+
 /**
  * The environment the Lambda handlers read (shared/config/env.ts) for a local stack, plus what makes
  * every AWS SDK v3 client talk to the emulator (`AWS_ENDPOINT_URL`) with dummy credentials.
@@ -30,6 +33,7 @@ export function handlerEnvironment(
     EVENT_BUS_NAME: resources.eventBusName,
     APP_URL: appUrl,
     MAIL_FROM: resources.mailFrom,
+    OPS_EMAIL: LOCAL_OPS_EMAIL,
   };
 }
 

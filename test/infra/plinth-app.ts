@@ -48,6 +48,7 @@ export function buildPlinth(options: BuildOptions): BuiltPlinth {
       // assertions do not read bundles; app-function.test.ts bundles and runs one for real.
       'aws:cdk:bundling-stacks': [],
       stripePriceIds: testStripePriceIds,
+      opsEmail: { ...(cdkJson.context.opsEmail as Record<string, unknown>), prod: 'ops@plinth.test' },
       ...options.context,
     },
   });
