@@ -376,7 +376,7 @@ describe('dispute emails', () => {
       expect(result.batchItemFailures).toEqual([]);
       const sent = await readSentEmails(stack);
       const toOps = sent.filter((m) => m.to.includes(LOCAL_OPS_EMAIL) && m.body.includes(tenant.tenantId));
-    expect(toOps).toHaveLength(1);
+      expect(toOps).toHaveLength(1);
       expect(sent.filter((m) => m.to.includes(tenant.owner))).toHaveLength(1);
     },
   );
