@@ -56,7 +56,7 @@ function loadFixtures(): Readonly<Record<string, Record<string, unknown>>> {
   const path = join(stripeMockOpenApiDir, 'fixtures3.json');
   if (!existsSync(path)) {
     throw new Error(
-      `stripe-mock's fixtures are not at ${path}: run \`npm run emulators:install\` (it builds stripe-mock ${STRIPE_MOCK_VERSION} with go install, which leaves its source in the Go module cache).`,
+      `stripe-mock's fixtures are not at ${path}: run \`npm run emulators:install -- stripe-mock --force\` (it builds stripe-mock ${STRIPE_MOCK_VERSION} with go install, which leaves its source in the Go module cache; set GOMODCACHE if yours is elsewhere).`,
     );
   }
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
