@@ -5,16 +5,19 @@ import type { StripeLookups, WebhookLog } from '#shared/billing/webhooks/webhook
 import { createStripeWebhook } from '#shared/billing/webhooks/webhook.service.ts';
 import { keys } from '#shared/db/keys.ts';
 import { newId, systemClock } from '#shared/ids.ts';
+import { LOCAL_OPS_EMAIL } from '../../scripts/local/env.ts';
 import { localPriceIds } from '../../scripts/local/stripe.ts';
 import {
   api,
   createTestStack,
   type LocalServer,
+  readSentEmails,
   signUpUser,
   startTestServer,
   type TestStack,
   type TestUser,
 } from '../support/harness.ts';
+import { startTestRunner, type TestRunner } from '../support/runner.ts';
 import {
   BASE_TIME,
   DAY,
@@ -38,13 +41,18 @@ import {
 let stack: TestStack;
 let server: LocalServer;
 let owner: TestUser;
+let runner: TestRunner;
 
 beforeAll(async () => {
   stack = await createTestStack();
   server = await startTestServer(stack);
+  runner = await startTestRunner(stack);
   owner = await signUpUser(stack);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await runner.stop();
+  await server.close();
+});
 
 const teamMonth = { id: localPriceIds.team.month, unitAmount: 2900, interval: 'month' as const };
 const businessYear = { id: localPriceIds.business.year, unitAmount: 99_000, interval: 'year' as const };
@@ -414,5 +422,19 @@ describe('disputes', () => {
     expect(reply.outcome).toBe('skipped');
     expect(webhook.counted).toEqual(['DisputesOpened']);
     expect(webhook.errors).toHaveLength(1);
+  });
+
+  it('reaches the owner and the operators by email through the bus', { timeout: 60_000 }, async () => {
+    const { tenantId, dispute } = await disputedCharge();
+    await runner.drain();
+    const sent = await readSentEmails(stack);
+    expect(sent.filter((m) => m.to.includes(owner.email) && m.subject.includes('was disputed'))).not.toEqual(
+      [],
+    );
+    expect(
+      sent.filter(
+        (m) => m.to.includes(LOCAL_OPS_EMAIL) && m.body.includes(tenantId) && m.subject.includes(dispute.id),
+      ),
+    ).toHaveLength(1);
   });
 });
