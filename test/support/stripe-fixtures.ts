@@ -1,13 +1,14 @@
 /**
  * Stripe's own object fixtures, as stripe-mock ships them: `embedded/openapi/fixtures3.json` in the
  * stripe-mock Go module that `npm run emulators:install` builds (pinned in
- * scripts/emulators/install.ts), read from the Go module cache. The webhook test payloads
+ * scripts/emulators/install.ts), read from the Go module cache (`go mod download` puts it there from
+ * the Go module proxy when a clean cache lacks it, so `npm run test:unit` works on a fresh clone). The webhook test payloads
  * (test/support/stripe-events.ts) start from these objects and override only what a test
  * controls, so they carry every field Stripe's OpenAPI spec gives each object.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STRIPE_MOCK_MODULE, STRIPE_MOCK_VERSION } from '../../scripts/emulators/install.ts';
 
@@ -24,39 +25,47 @@ export type FixtureResource =
   | 'coupon'
   | 'discount';
 
-function goModuleCache(): string {
-  if (process.env.GOMODCACHE) return process.env.GOMODCACHE;
-  try {
-    const fromGo = execFileSync(process.env.PLINTH_GO || 'go', ['env', 'GOMODCACHE'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    if (fromGo) return fromGo;
-  } catch {
-    // No Go on the PATH: Go's default location below.
-  }
-  return join(process.env.GOPATH ?? join(homedir(), 'go'), 'pkg', 'mod');
-}
-
 /** Go's module cache spells capitals as `!` + lower case. */
 const escapedModulePath = (path: string) => path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 
-/** Where the pinned stripe-mock's embedded OpenAPI files are. */
-export const stripeMockOpenApiDir = join(
-  goModuleCache(),
-  `${escapedModulePath(STRIPE_MOCK_MODULE)}@${STRIPE_MOCK_VERSION}`,
-  'embedded',
-  'openapi',
-);
+let openApiDir: string | undefined;
+
+/**
+ * Where the pinned stripe-mock's embedded OpenAPI files are: the module's directory as
+ * `go mod download -json` reports it (fetching the module from the Go module proxy, as the
+ * installer does, if the cache lacks it), or Go's default cache location when Go is not on the PATH.
+ */
+export function stripeMockOpenApiDir(): string {
+  if (openApiDir) return openApiDir;
+  const module = `${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`;
+  let dir: string | undefined;
+  try {
+    const out = execFileSync(process.env.PLINTH_GO || 'go', ['mod', 'download', '-json', module], {
+      encoding: 'utf8',
+      cwd: tmpdir(),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    dir = (JSON.parse(out) as { Dir?: string }).Dir;
+  } catch {
+    // No Go, or no network and no cache: the default location below, and a clear error if absent.
+  }
+  const cache = process.env.GOMODCACHE ?? join(process.env.GOPATH ?? join(homedir(), 'go'), 'pkg', 'mod');
+  openApiDir = join(
+    dir ?? join(cache, `${escapedModulePath(STRIPE_MOCK_MODULE)}@${STRIPE_MOCK_VERSION}`),
+    'embedded',
+    'openapi',
+  );
+  return openApiDir;
+}
 
 let fixtures: Readonly<Record<string, Record<string, unknown>>> | undefined;
 
 function loadFixtures(): Readonly<Record<string, Record<string, unknown>>> {
   if (fixtures) return fixtures;
-  const path = join(stripeMockOpenApiDir, 'fixtures3.json');
+  const path = join(stripeMockOpenApiDir(), 'fixtures3.json');
   if (!existsSync(path)) {
     throw new Error(
-      `stripe-mock's fixtures are not at ${path}: run \`npm run emulators:install -- stripe-mock --force\` (it builds stripe-mock ${STRIPE_MOCK_VERSION} with go install, which leaves its source in the Go module cache; set GOMODCACHE if yours is elsewhere).`,
+      `stripe-mock's fixtures are not at ${path}: \`go mod download ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}\` puts them there (Go ${'>'}= 1.17 on the PATH, and the Go module proxy reachable).`,
     );
   }
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
@@ -75,7 +84,7 @@ export function stripeFixture(resource: FixtureResource): Record<string, unknown
 
 /** The API version of the OpenAPI spec stripe-mock speaks (its fixtures are shaped by it). */
 export function stripeMockSpecVersion(): string {
-  const head = readFileSync(join(stripeMockOpenApiDir, 'spec3.json'), 'utf8');
+  const head = readFileSync(join(stripeMockOpenApiDir(), 'spec3.json'), 'utf8');
   const match = /"version"\s*:\s*"(\d{4}-\d{2}-\d{2}\.[a-z]+)"/.exec(head);
   if (!match?.[1]) throw new Error('stripe-mock spec3.json names no version');
   return match[1];
