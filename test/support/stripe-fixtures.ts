@@ -65,7 +65,7 @@ function loadFixtures(): Readonly<Record<string, Record<string, unknown>>> {
   const path = join(stripeMockOpenApiDir(), 'fixtures3.json');
   if (!existsSync(path)) {
     throw new Error(
-      `stripe-mock's fixtures are not at ${path}: \`go mod download ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}\` puts them there (Go ${'>'}= 1.17 on the PATH, and the Go module proxy reachable).`,
+      `stripe-mock's fixtures are not at ${path}: \`go mod download ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}\` puts them there (Go 1.17+ on the PATH, and the Go module proxy reachable).`,
     );
   }
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
