@@ -6,7 +6,7 @@ import { readWebhookEnv } from '#shared/billing/webhooks/webhook.env.ts';
 import { EventNotYetApplicableError } from '#shared/billing/webhooks/webhook.errors.ts';
 import { createStripeWebhook } from '#shared/billing/webhooks/webhook.service.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
-import { BadRequestError } from '#shared/http/errors.ts';
+import { BadRequestError, HttpError } from '#shared/http/errors.ts';
 import { toProblemResponse } from '#shared/http/problem.ts';
 import { newId, systemClock } from '#shared/ids.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -48,7 +48,8 @@ function header(event: LambdaFunctionURLEvent, name: string): string | undefined
  * 200 once the event is applied, was already applied, is of a type Plinth ignores, or concerns
  * nothing Plinth knows; 400 (nothing stored) for a missing, bad or stale signature; 500 for any
  * other failure, a correctly signed event that does not parse or has another API version included,
- * so Stripe retries the delivery. Failures are counted in EMF metrics (`StripeEventsFailed`, and
+ * so Stripe retries the delivery; 503 for a refund or charge event whose invoice has not arrived
+ * yet (Stripe retries it; nothing stored). Failures are counted in EMF metrics (`StripeEventsFailed`, and
  * `StripeEventsDeferred` for a refund waiting for its invoice), flushed at the end of each call.
  */
 export async function handler(
@@ -77,10 +78,10 @@ export async function handler(
     if (error instanceof EventNotYetApplicableError) {
       logger.warn('stripe event not applicable yet; Stripe will retry it', { detail: error.message });
       metrics.addMetric(webhookMetricNames.deferred, MetricUnit.Count, 1);
-    } else {
-      logger.error('stripe event failed; Stripe will retry it', { error });
-      metrics.addMetric(webhookMetricNames.failed, MetricUnit.Count, 1);
+      return toProblemResponse(new HttpError(503, 'Service Unavailable', error.message), requestId);
     }
+    logger.error('stripe event failed; Stripe will retry it', { error });
+    metrics.addMetric(webhookMetricNames.failed, MetricUnit.Count, 1);
     // Whatever it was (a 409 after too many concurrent changes included), Stripe must retry: 500.
     return toProblemResponse(new Error('stripe event failed'), requestId);
   } finally {
