@@ -25,7 +25,10 @@ export interface InvoiceRecord extends Omit<Invoice, 'refunds'> {
   readonly refundsUpdatedAt: number;
   /** The charge's refunded total from `charge.refunded`, and that event's time. */
   readonly chargeRefunded: { readonly amount: number; readonly at: number } | null;
-  /** Set by `charge.dispute.created`. */
+  /**
+   * Kept from items written before disputes moved to the billing state (`disputes`, with the
+   * charge id); nothing sets it now.
+   */
   readonly disputedAt?: string | null;
 }
 
