@@ -25,10 +25,7 @@ export interface InvoiceRecord extends Omit<Invoice, 'refunds'> {
   readonly refundsUpdatedAt: number;
   /** The charge's refunded total from `charge.refunded`, and that event's time. */
   readonly chargeRefunded: { readonly amount: number; readonly at: number } | null;
-  /**
-   * Kept from items written before disputes moved to the billing state (`disputes`, with the
-   * charge id); nothing sets it now.
-   */
+  /** Never set: disputes are recorded on the billing state (`disputes`, by charge id). */
   readonly disputedAt?: string | null;
 }
 
