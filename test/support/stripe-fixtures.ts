@@ -1,8 +1,8 @@
 /**
  * Stripe's own object fixtures, as stripe-mock ships them: `embedded/openapi/fixtures3.json` in the
  * stripe-mock Go module that `npm run emulators:install` builds (pinned in
- * scripts/emulators/install.ts), read from the Go module cache (`go mod download` puts it there from
- * the Go module proxy when a clean cache lacks it, so `npm run test:unit` works on a fresh clone). The webhook test payloads
+ * scripts/emulators/install.ts), read from the Go module cache, where its `go install` left the
+ * module's source (found with `go mod download -json`, offline). The webhook test payloads
  * (test/support/stripe-events.ts) start from these objects and override only what a test
  * controls, so they carry every field Stripe's OpenAPI spec gives each object.
  */
@@ -32,8 +32,8 @@ let openApiDir: string | undefined;
 
 /**
  * Where the pinned stripe-mock's embedded OpenAPI files are: the module's directory as
- * `go mod download -json` reports it (fetching the module from the Go module proxy, as the
- * installer does, if the cache lacks it), or Go's default cache location when Go is not on the PATH.
+ * `go mod download -json` reports it from the cache (`GOPROXY=off`: no download), or Go's default
+ * cache location when Go is not on the PATH.
  */
 export function stripeMockOpenApiDir(): string {
   if (openApiDir) return openApiDir;
@@ -44,10 +44,12 @@ export function stripeMockOpenApiDir(): string {
       encoding: 'utf8',
       cwd: tmpdir(),
       stdio: ['ignore', 'pipe', 'ignore'],
+      // Tests make no network calls: only what the cache holds (the installer put it there).
+      env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod' },
     });
     dir = (JSON.parse(out) as { Dir?: string }).Dir;
   } catch {
-    // No Go, or no network and no cache: the default location below, and a clear error if absent.
+    // No Go, or not in the cache: the default location below, and a clear error if absent.
   }
   const cache = process.env.GOMODCACHE ?? join(process.env.GOPATH ?? join(homedir(), 'go'), 'pkg', 'mod');
   openApiDir = join(
@@ -65,7 +67,7 @@ function loadFixtures(): Readonly<Record<string, Record<string, unknown>>> {
   const path = join(stripeMockOpenApiDir(), 'fixtures3.json');
   if (!existsSync(path)) {
     throw new Error(
-      `stripe-mock's fixtures are not at ${path}: \`go mod download ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}\` puts them there (Go 1.17+ on the PATH, and the Go module proxy reachable).`,
+      `stripe-mock's fixtures are not at ${path}: run \`npm run emulators:install\` (or \`go mod download ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}\` after a \`go clean -modcache\`) to put them there.`,
     );
   }
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
