@@ -6,6 +6,7 @@ import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import {
   assertStageReady,
+  opsEmailFor,
   redirectOriginsFor,
   type StageConfig,
   stageConfigFor,
@@ -37,6 +38,8 @@ const contextSchema = z.object({
   billingGraceDays: z.coerce.number().int().min(0).max(60).default(7),
   /** Stage → origins that billing redirect URLs may point to besides `appUrl` (lib/stage.ts). */
   allowedRedirectOrigins: jsonObject.default({}),
+  /** The operators' address, per stage (`lib/stage.ts` `opsEmailFor` reads it). */
+  opsEmail: z.unknown(),
 });
 
 export type PlinthContext = z.infer<typeof contextSchema>;
@@ -50,6 +53,7 @@ export function readPlinthContext(app: App): PlinthContext {
     stripePriceIds: app.node.tryGetContext('stripePriceIds'),
     billingGraceDays: app.node.tryGetContext('billingGraceDays'),
     allowedRedirectOrigins: app.node.tryGetContext('allowedRedirectOrigins'),
+    opsEmail: app.node.tryGetContext('opsEmail'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -99,6 +103,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
     billingGraceDays: stripe.graceDays,
+    opsEmail: opsEmailFor(stage.name, context.opsEmail),
     ...functionEntry,
   });
   const api = new ApiStack(app, name('api'), {

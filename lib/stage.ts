@@ -126,3 +126,27 @@ export function assertStageReady(
     throw new Error(`The prod stage is not configured: ${problems.join('; ')}.`);
   }
 }
+
+/**
+ * The operators' address of a stage (disputes are mailed there) from the `opsEmail` context: one
+ * address for the stage being synthesised (`-c opsEmail=ops@acme.com`) or a map stage → address
+ * (cdk.json holds `dev`'s). Throws, naming the stage, when the stage has none or it is not an email.
+ */
+export function opsEmailFor(stage: StageName, context: unknown): string {
+  let value = context;
+  if (typeof value === 'string' && value.trim().startsWith('{')) {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      // Not JSON: taken as the address itself below.
+    }
+  }
+  const address =
+    typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[stage] : value;
+  if (typeof address !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
+    throw new Error(
+      `Invalid CDK context: opsEmail: stage ${stage} needs the operators' email address (cdk.json "opsEmail": { "${stage}": "ops@…" } or -c opsEmail=ops@…); got ${JSON.stringify(address ?? null)}`,
+    );
+  }
+  return address;
+}

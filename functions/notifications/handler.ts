@@ -19,6 +19,8 @@ const env = z
     MAIL_FROM: z.email().default('no-reply@plinth.local'),
     /** Where the emails link to. */
     APP_URL: z.url().default('http://localhost:3000'),
+    /** The operators' address (per-stage `opsEmail`): disputes are mailed there too. */
+    OPS_EMAIL: z.email().optional(),
   })
   .parse(process.env);
 
@@ -30,6 +32,7 @@ const service = createNotificationService({
   mailer: createSesBillingMailer(new SESv2Client({ region: env.AWS_REGION }), env.MAIL_FROM),
   clock: systemClock,
   appUrl: env.APP_URL,
+  opsEmail: env.OPS_EMAIL,
 });
 
 /**

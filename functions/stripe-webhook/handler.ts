@@ -1,13 +1,16 @@
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { resolveSecret, stripeClientFromEnv } from '#shared/billing/stripe-client.ts';
 import { createStripeLookups } from '#shared/billing/webhooks/stripe-lookups.ts';
+import { webhookMetricNames } from '#shared/billing/webhooks/webhook.deps.ts';
 import { readWebhookEnv } from '#shared/billing/webhooks/webhook.env.ts';
+import { EventNotYetApplicableError } from '#shared/billing/webhooks/webhook.errors.ts';
 import { createStripeWebhook } from '#shared/billing/webhooks/webhook.service.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
-import { BadRequestError } from '#shared/http/errors.ts';
+import { BadRequestError, HttpError } from '#shared/http/errors.ts';
 import { toProblemResponse } from '#shared/http/problem.ts';
 import { newId, systemClock } from '#shared/ids.ts';
 import { logger } from '#shared/observability/logger.ts';
+import { MetricUnit, metrics } from '#shared/observability/metrics.ts';
 
 /**
  * The Stripe webhook on a Lambda Function URL (auth NONE: Stripe signs its requests). Secrets are
@@ -32,6 +35,7 @@ const webhook = createStripeWebhook({
   newId: () => newId(),
   stripe: createStripeLookups(stripe),
   log: logger,
+  metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
   secret,
 });
 
@@ -42,8 +46,11 @@ function header(event: LambdaFunctionURLEvent, name: string): string | undefined
 
 /**
  * 200 once the event is applied, was already applied, is of a type Plinth ignores, or concerns
- * nothing Plinth knows; 400 (nothing stored) for a missing, bad or stale signature or a body that
- * is not a Stripe event; 500 for any other failure, so Stripe retries the delivery.
+ * nothing Plinth knows; 400 (nothing stored) for a missing, bad or stale signature; 500 for any
+ * other failure, a correctly signed event that does not parse or has another API version included,
+ * so Stripe retries the delivery; 503 for a refund or charge event whose invoice has not arrived
+ * yet (Stripe retries it; nothing stored). Failures are counted in EMF metrics (`StripeEventsFailed`, and
+ * `StripeEventsDeferred` for a refund waiting for its invoice), flushed at the end of each call.
  */
 export async function handler(
   event: LambdaFunctionURLEvent,
@@ -68,10 +75,17 @@ export async function handler(
       logger.warn('stripe webhook refused', { detail: error.message });
       return toProblemResponse(error, requestId);
     }
+    if (error instanceof EventNotYetApplicableError) {
+      logger.warn('stripe event not applicable yet; Stripe will retry it', { detail: error.message });
+      metrics.addMetric(webhookMetricNames.deferred, MetricUnit.Count, 1);
+      return toProblemResponse(new HttpError(503, 'Service Unavailable', error.message), requestId);
+    }
     logger.error('stripe event failed; Stripe will retry it', { error });
+    metrics.addMetric(webhookMetricNames.failed, MetricUnit.Count, 1);
     // Whatever it was (a 409 after too many concurrent changes included), Stripe must retry: 500.
     return toProblemResponse(new Error('stripe event failed'), requestId);
   } finally {
     logger.removeKeys(['requestId']);
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }

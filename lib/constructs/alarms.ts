@@ -4,6 +4,7 @@ import {
   ComparisonOperator,
   type IMetric,
   MathExpression,
+  Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -45,6 +46,46 @@ export function failureAlarm(
     threshold: 1,
     comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/**
+ * A count a function emits in Embedded Metric Format through shared/observability/metrics.ts
+ * (Powertools): namespace `POWERTOOLS_METRICS_NAMESPACE`, dimension `service` =
+ * `POWERTOOLS_SERVICE_NAME` of that function. Summed per `period`.
+ */
+export function emfCount(
+  emitter: { readonly namespace: string; readonly service: string },
+  metricName: string,
+  period: Duration = Duration.minutes(5),
+): Metric {
+  return new Metric({
+    namespace: emitter.namespace,
+    metricName,
+    dimensionsMap: { service: emitter.service },
+    statistic: 'Sum',
+    period,
+  });
+}
+
+/**
+ * In alarm when `metric` counts at least one in `evaluationPeriods` periods in a row (default one):
+ * for what must be seen every time it happens (a dispute, a duplicate subscription).
+ */
+export function countAlarm(
+  scope: Construct,
+  id: string,
+  description: string,
+  metric: IMetric,
+  evaluationPeriods = 1,
+): Alarm {
+  return new Alarm(scope, id, {
+    alarmDescription: description,
+    metric,
+    threshold: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods,
     treatMissingData: TreatMissingData.NOT_BREACHING,
   });
 }

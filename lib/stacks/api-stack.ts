@@ -18,10 +18,11 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
 import { STRIPE_FUNCTION_TIMEOUT_SECONDS } from '../../shared/billing/stripe-budget.ts';
+import { webhookMetricNames } from '../../shared/billing/webhooks/webhook.deps.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
-import { failureAlarm } from '../constructs/alarms.ts';
+import { countAlarm, emfCount, failureAlarm } from '../constructs/alarms.ts';
 import {
   AppFunction,
   defaultFunctionEntry,
@@ -68,6 +69,9 @@ export const areaAccess = {
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   admin: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
 } as const satisfies Record<FunctionArea, AreaAccess>;
+
+/** Where the Stripe webhook's EMF metrics go (its Powertools namespace and service name). */
+export const STRIPE_WEBHOOK_METRICS = { namespace: 'Plinth', service: 'stripe-webhook' } as const;
 
 /**
  * The routes reviewed as public. Any other route with `auth: 'none'` keeps its AwsSolutions-APIG4
@@ -172,6 +176,9 @@ export class ApiStack extends Stack {
         ...environment,
         ...stripeEnvironment,
         STRIPE_WEBHOOK_SECRET_PARAMETER: props.stripe.webhookSecretParameter,
+        // The EMF metrics the alarms below watch: this namespace, dimension service=stripe-webhook.
+        POWERTOOLS_METRICS_NAMESPACE: STRIPE_WEBHOOK_METRICS.namespace,
+        POWERTOOLS_SERVICE_NAME: STRIPE_WEBHOOK_METRICS.service,
       },
       // Room for re-fetching objects from Stripe (worst case per call in stripe-budget.ts) before answering.
       timeout: Duration.seconds(20),
@@ -185,15 +192,35 @@ export class ApiStack extends Stack {
       value: this.stripeWebhookUrl.url,
       description: 'Register this URL as the endpoint of the Stripe webhook (Developers → Webhooks).',
     });
+    const webhookMetric = (name: string, period?: Duration) => emfCount(STRIPE_WEBHOOK_METRICS, name, period);
     this.alarms = [
       failureAlarm(
         this,
         'StripeWebhookFailuresAlarm',
-        'The Stripe webhook failed (errors or 5xx answers); Stripe retries, but look before its retries run out.',
+        'The Stripe webhook failed (a crash, or an event it could not apply: bad payload, other API version, Stripe or AWS error); Stripe retries, but look before its retries run out.',
         {
           errors: this.stripeWebhook.function.metricErrors({ statistic: 'Sum' }),
-          answers5xx: this.stripeWebhook.function.metric('Url5xxCount', { statistic: 'Sum' }),
+          failedEvents: webhookMetric(webhookMetricNames.failed),
         },
+      ),
+      countAlarm(
+        this,
+        'StripeWebhookDeferredAlarm',
+        'Refund or charge events have waited three hours for their invoice (answered 503, Stripe retries for three days): check that invoice.paid reaches the webhook.',
+        webhookMetric(webhookMetricNames.deferred, Duration.hours(1)),
+        3,
+      ),
+      countAlarm(
+        this,
+        'StripeDuplicateSubscriptionsAlarm',
+        'A tenant has a second live subscription (see duplicateSubscriptions in its billing state and the error log): cancel and refund the second in Stripe.',
+        webhookMetric(webhookMetricNames.duplicateSubscriptions),
+      ),
+      countAlarm(
+        this,
+        'StripeDisputesOpenedAlarm',
+        "A customer disputed a payment: submit evidence in the Stripe dashboard before its deadline (the error log and the operators' email name the dispute).",
+        webhookMetric(webhookMetricNames.disputesOpened),
       ),
     ];
 

@@ -53,6 +53,8 @@ export interface EventsStackProps extends StackProps {
   readonly mailFrom: string;
   /** Days of full access after a failed payment (`BILLING_GRACE_DAYS`). */
   readonly billingGraceDays: number;
+  /** The operators' address (`OPS_EMAIL`): the notifications consumer mails disputes there. */
+  readonly opsEmail: string;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
 }
@@ -106,7 +108,8 @@ export class EventsStack extends Stack {
         entry: functionEntry(name),
         stage,
         description: `Plinth ${stage.name}: ${name}`,
-        environment,
+        // Only the workers that mail need the operators' address.
+        environment: settings.sendsEmail ? { ...environment, OPS_EMAIL: props.opsEmail } : environment,
         timeout: Duration.seconds(settings.timeoutSeconds),
         ...(settings.table === 'none'
           ? {}

@@ -6,6 +6,9 @@ import { LOCAL_CREDENTIALS } from './aws.ts';
 import type { LocalResources } from './resources.ts';
 import { type LocalStripe, stripeEnvironment } from './stripe.ts';
 
+/** Where the local stack mails what goes to the operators (disputes); read it back from moto's SES. */
+export const LOCAL_OPS_EMAIL = 'ops@plinth.local';
+
 /**
  * The environment the Lambda handlers read (shared/config/env.ts) for a local stack, plus what makes
  * every AWS SDK v3 client talk to the emulator (`AWS_ENDPOINT_URL`) with dummy credentials.
@@ -32,6 +35,7 @@ export function handlerEnvironment(
     MAIL_FROM: resources.mailFrom,
     // The dev stage's list (lib/stage.ts): a front-end served locally may be a redirect target.
     ALLOWED_REDIRECT_ORIGINS: LOCAL_REDIRECT_ORIGINS.join(','),
+    OPS_EMAIL: LOCAL_OPS_EMAIL,
   };
 }
 

@@ -21,6 +21,38 @@ export const moneySchema = z.object({ amount: z.number().int(), currency: z.stri
 export type Money = z.infer<typeof moneySchema>;
 
 /**
+ * A second live subscription Stripe reported for a tenant that already had one (two checkouts that
+ * both completed). The first one stays the tenant's plan; this one is shown until it ends, so an
+ * operator cancels and refunds it.
+ */
+export const duplicateSubscriptionSchema = z.object({
+  subscriptionId: z.string(),
+  status: subscriptionStatusSchema,
+  plan: planIdSchema,
+  interval: billingIntervalSchema.nullable(),
+  /** When the webhook first saw it (the Stripe event's time). */
+  detectedAt: z.iso.datetime(),
+});
+export type DuplicateSubscription = z.infer<typeof duplicateSubscriptionSchema>;
+
+/** A dispute (chargeback or inquiry) of one of the tenant's payments, as Stripe last described it. */
+export const billingDisputeSchema = z.object({
+  disputeId: z.string(),
+  chargeId: z.string(),
+  amount: moneySchema,
+  /** Stripe's reason code (`fraudulent`, `product_not_received`, …). */
+  reason: z.string().nullable(),
+  /** Stripe's status: `needs_response`, `under_review`, `won`, `lost`, … */
+  status: z.string(),
+  /** Evidence must reach Stripe by then, or the dispute is lost. */
+  evidenceDueBy: z.iso.datetime().nullable(),
+  openedAt: z.iso.datetime(),
+  /** Set by `charge.dispute.closed`. */
+  closedAt: z.iso.datetime().nullable(),
+});
+export type BillingDispute = z.infer<typeof billingDisputeSchema>;
+
+/**
  * The tenant's billing state as mirrored from Stripe (item `keys.billing`). Stripe is the source
  * of truth; this holds what the product needs to decide access, updated only by webhooks (and by the
  * dunning sweep, which sets `restricted`). Absent item = free plan, status `none`.
@@ -52,6 +84,10 @@ export const billingStateSchema = z.object({
    */
   checkoutSessionId: z.string().nullable().optional(),
   checkoutExpiresAt: z.iso.datetime().nullable().optional(),
+  /** Live subscriptions besides the one above (should be none; each is an error to resolve). */
+  duplicateSubscriptions: z.array(duplicateSubscriptionSchema),
+  /** The tenant's disputed payments, newest first. */
+  disputes: z.array(billingDisputeSchema),
 });
 export type BillingState = z.infer<typeof billingStateSchema>;
 
@@ -73,6 +109,8 @@ export function freeBillingState(tenantId: string, now: string): BillingState {
     monthlyAmount: { amount: 0, currency: 'usd' },
     stripeUpdatedAt: 0,
     updatedAt: now,
+    duplicateSubscriptions: [],
+    disputes: [],
   };
 }
 
@@ -105,6 +143,13 @@ export const billingResponse = z.object({
   pastDueSince: z.iso.datetime().nullable(),
   graceEndsAt: z.iso.datetime().nullable(),
   restricted: z.boolean(),
+  /**
+   * Live subscriptions Stripe reported besides the one this state follows (two checkouts that both
+   * completed). The plan above stays the first one's; an operator cancels and refunds these.
+   */
+  duplicateSubscriptions: z.array(duplicateSubscriptionSchema),
+  /** Disputed payments (chargebacks, inquiries), newest first; open ones need evidence by `evidenceDueBy`. */
+  disputes: z.array(billingDisputeSchema),
   entitlements: entitlementsSchema,
   usage: z.object({ seats: z.number().int(), projects: z.number().int() }),
 });

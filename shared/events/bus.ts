@@ -37,6 +37,8 @@ const billingNotificationTypes = [
   'Payment Failed v1',
   'Subscription Restricted v1',
   'Renewal Upcoming v1',
+  'Dispute Opened v1',
+  'Dispute Closed v1',
 ] as const;
 
 export const busDefinition = {

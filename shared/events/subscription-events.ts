@@ -50,6 +50,20 @@ export const renewalDetail = subscriptionDetail.extend({
 });
 export type RenewalDetail = z.infer<typeof renewalDetail>;
 
+/** A customer disputed a payment (`charge.dispute.created`), or the dispute ended (`.closed`). */
+export const disputeDetail = subscriptionDetail.extend({
+  disputeId: z.string(),
+  chargeId: z.string(),
+  disputeAmount: moneySchema,
+  /** Stripe's reason code (`fraudulent`, `product_not_received`, …). */
+  reason: z.string().nullable(),
+  /** Stripe's dispute status (`needs_response`, `won`, `lost`, …). */
+  disputeStatus: z.string(),
+  /** When evidence is due at Stripe; null once closed or when Stripe names none. */
+  evidenceDueBy: z.iso.datetime().nullable(),
+});
+export type DisputeDetail = z.infer<typeof disputeDetail>;
+
 /** detail-type → schema. */
 export const subscriptionEvents = {
   'Subscription Started v1': subscriptionDetail,
@@ -62,6 +76,8 @@ export const subscriptionEvents = {
   'Payment Failed v1': invoiceDetail,
   'Refund Issued v1': refundDetail,
   'Renewal Upcoming v1': renewalDetail,
+  'Dispute Opened v1': disputeDetail,
+  'Dispute Closed v1': disputeDetail,
 } as const;
 
 export type SubscriptionEventType = keyof typeof subscriptionEvents;

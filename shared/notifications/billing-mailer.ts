@@ -141,3 +141,74 @@ export function renderRenewalMail(input: {
     { url: billingPageUrl(input.appUrl), label: 'Open billing' },
   );
 }
+
+const disputeStatusText = (status: string): string => status.replaceAll('_', ' ');
+
+/**
+ * A dispute opened or closed, to the tenant's billing contacts: what was disputed and, while it is
+ * open, that the team is answering it (the evidence is submitted by the operators in Stripe).
+ */
+export function renderDisputeMail(input: {
+  readonly to: readonly string[];
+  readonly tenantName: string;
+  readonly closed: boolean;
+  readonly amount: Money;
+  readonly reason: string | null;
+  readonly status: string;
+  readonly appUrl: string;
+}): BillingMail {
+  const what = `a payment of ${formatMoney(input.amount)} for ${input.tenantName}`;
+  return mail(
+    input.to,
+    input.closed
+      ? `The dispute of a payment for ${input.tenantName} is closed (${disputeStatusText(input.status)})`
+      : `A payment for ${input.tenantName} on Plinth was disputed`,
+    input.closed
+      ? [
+          `The dispute of ${what} is closed: ${disputeStatusText(input.status)}.`,
+          'Nothing more is needed from you.',
+        ]
+      : [
+          `Your bank or card issuer told us that ${what} is disputed${input.reason ? ` (reason: ${disputeStatusText(input.reason)})` : ''}.`,
+          'If you did not mean to dispute it, please contact your bank to withdraw the dispute, and reply to this email so we can help. Access stays as it is while the dispute is reviewed.',
+        ],
+    { url: billingPageUrl(input.appUrl), label: 'Open billing' },
+  );
+}
+
+/**
+ * The same dispute for the operators (`opsEmail`): which tenant, which charge, and the evidence
+ * deadline, with a link to the dispute in the Stripe dashboard.
+ */
+export function renderDisputeOpsMail(input: {
+  readonly to: readonly string[];
+  readonly tenantName: string;
+  readonly tenantId: string;
+  readonly closed: boolean;
+  readonly disputeId: string;
+  readonly chargeId: string;
+  readonly amount: Money;
+  readonly reason: string | null;
+  readonly status: string;
+  readonly evidenceDueBy: string | null;
+}): BillingMail {
+  const subject = input.closed
+    ? `[Plinth ops] Dispute ${input.disputeId} closed: ${disputeStatusText(input.status)} (${input.tenantName})`
+    : `[Plinth ops] Dispute ${input.disputeId}: evidence due ${input.evidenceDueBy ? formatTime(input.evidenceDueBy) : 'soon'} (${input.tenantName})`;
+  return mail(
+    input.to,
+    subject,
+    [
+      `Tenant ${input.tenantName} (${input.tenantId}) disputed charge ${input.chargeId}: ${formatMoney(input.amount)}, reason ${input.reason ?? 'not given'}, status ${disputeStatusText(input.status)}.`,
+      input.closed
+        ? 'The dispute is closed; check the outcome in Stripe.'
+        : input.evidenceDueBy
+          ? `Submit evidence in the Stripe dashboard before ${formatTime(input.evidenceDueBy)}, or the dispute is lost.`
+          : 'Check in the Stripe dashboard whether evidence is needed.',
+    ],
+    {
+      url: `https://dashboard.stripe.com/disputes/${encodeURIComponent(input.disputeId)}`,
+      label: 'Open in Stripe',
+    },
+  );
+}

@@ -9,6 +9,8 @@ import type { Clock } from '../ids.ts';
 import {
   type BillingMail,
   type BillingMailer,
+  renderDisputeMail,
+  renderDisputeOpsMail,
   renderPaymentFailedMail,
   renderRenewalMail,
   renderRestrictedMail,
@@ -16,7 +18,7 @@ import {
 
 /**
  * The notifications consumer: billing events from the bus (through the rule's SQS queue) become
- * emails to the tenant's owners and admins. Each event is mailed once: a marker keyed by the
+ * emails to the tenant's owners and admins (disputes also to the operators, `opsEmail`). Each event is mailed once: a marker keyed by the
  * event's `detail.eventId` is claimed before sending and settled after, so a redelivery sends
  * nothing more; a failure releases the claim and the message is retried (then dead-lettered).
  */
@@ -26,7 +28,12 @@ export const notifiedEventTypes = [
   'Payment Failed v1',
   'Subscription Restricted v1',
   'Renewal Upcoming v1',
+  'Dispute Opened v1',
+  'Dispute Closed v1',
 ] as const;
+
+/** The detail-types also mailed to the operators. */
+const operatorEventTypes: ReadonlySet<string> = new Set(['Dispute Opened v1', 'Dispute Closed v1']);
 
 /** An EventBridge event as the rule's queue delivers it (the SQS message body). */
 const busEventSchema = z.object({
@@ -51,6 +58,8 @@ export interface NotificationDeps {
   readonly clock: Clock;
   /** Where the emails link to (the app's billing page). */
   readonly appUrl: string;
+  /** The operators' address (per-stage `opsEmail`): disputes are mailed there too. */
+  readonly opsEmail?: string | undefined;
 }
 
 export type NotifyOutcome = 'sent' | 'duplicate' | 'ignored' | 'no-recipients';
@@ -187,6 +196,17 @@ export function createNotificationService(deps: NotificationDeps) {
         const detail = parseSubscriptionEvent('Subscription Restricted v1', event.detail);
         return renderRestrictedMail({ ...common, plan: detail.plan });
       }
+      case 'Dispute Opened v1':
+      case 'Dispute Closed v1': {
+        const detail = parseSubscriptionEvent(event['detail-type'], event.detail);
+        return renderDisputeMail({
+          ...common,
+          closed: event['detail-type'] === 'Dispute Closed v1',
+          amount: detail.disputeAmount,
+          reason: detail.reason,
+          status: detail.disputeStatus,
+        });
+      }
       case 'Renewal Upcoming v1': {
         const detail = parseSubscriptionEvent('Renewal Upcoming v1', event.detail);
         return renderRenewalMail({
@@ -201,9 +221,28 @@ export function createNotificationService(deps: NotificationDeps) {
     }
   }
 
+  /** The operators' copy of an event, when it is one they get and `opsEmail` is set. */
+  function composeForOperators(event: BusEvent, tenantName: string): BillingMail | undefined {
+    const type = event['detail-type'];
+    if (!deps.opsEmail || !operatorEventTypes.has(type)) return undefined;
+    const detail = parseSubscriptionEvent(type as 'Dispute Opened v1' | 'Dispute Closed v1', event.detail);
+    return renderDisputeOpsMail({
+      to: [deps.opsEmail],
+      tenantName,
+      tenantId: detail.tenantId,
+      closed: type === 'Dispute Closed v1',
+      disputeId: detail.disputeId,
+      chargeId: detail.chargeId,
+      amount: detail.disputeAmount,
+      reason: detail.reason,
+      status: detail.disputeStatus,
+      evidenceDueBy: detail.evidenceDueBy,
+    });
+  }
+
   return {
     /**
-     * Mails one bus event to the tenant's owners and admins, once. Throws (so the message is
+     * Mails one bus event to the tenant's owners and admins (and a dispute to the operators), once. Throws (so the message is
      * retried) on a detail that breaks its schema, an SES or DynamoDB failure, or another
      * delivery of the same event in flight.
      */
@@ -221,17 +260,17 @@ export function createNotificationService(deps: NotificationDeps) {
           billingContacts(db, tenantId),
           readItem(keys.tenant(tenantId)),
         ]);
+        const tenantName = typeof tenant?.name === 'string' ? tenant.name : 'your workspace';
+        // Operators hear of a dispute even when the tenant has no one left to mail.
+        const forOperators = composeForOperators(event, tenantName);
+        if (forOperators) await deps.mailer.send(forOperators);
         if (to.length === 0 || !tenant || tenant.status === 'deleted') {
-          await settle(tenantId, eventId, 0);
-          return 'no-recipients';
+          await settle(tenantId, eventId, forOperators ? 1 : 0);
+          return forOperators ? 'sent' : 'no-recipients';
         }
-        const mail = await compose(
-          event,
-          to,
-          typeof tenant.name === 'string' ? tenant.name : 'your workspace',
-        );
+        const mail = await compose(event, to, tenantName);
         if (mail) await deps.mailer.send(mail);
-        await settle(tenantId, eventId, mail ? to.length : 0);
+        await settle(tenantId, eventId, (mail ? to.length : 0) + (forOperators ? 1 : 0));
         return 'sent';
       } catch (error) {
         await release(tenantId, eventId).catch(() => undefined);

@@ -155,6 +155,8 @@ describe('api stack (dev)', () => {
           ...commonVariables(),
           ...stripeVariables(),
           STRIPE_WEBHOOK_SECRET_PARAMETER: '/plinth/dev/stripe/webhook-secret',
+          POWERTOOLS_METRICS_NAMESPACE: 'Plinth',
+          POWERTOOLS_SERVICE_NAME: 'stripe-webhook',
         },
       });
     });
@@ -400,25 +402,66 @@ describe('api stack (dev)', () => {
       expect(actions.filter((action) => /^(cognito-idp|ses|events):/.test(action))).toEqual([]);
     });
 
-    it('alarms when the webhook fails or answers 5xx', () => {
+    /** The webhook's alarms: description, and the metrics each one reads (name → dimensions). */
+    function webhookAlarms() {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
-      const metricNames = alarms.flatMap((alarm) =>
-        (
+      return alarms.map((alarm) => {
+        const direct = alarm.Properties.MetricName
+          ? [
+              {
+                MetricName: alarm.Properties.MetricName,
+                Namespace: alarm.Properties.Namespace,
+                Dimensions: alarm.Properties.Dimensions,
+              },
+            ]
+          : [];
+        const fromMath = (
           (alarm.Properties.Metrics as {
-            MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } };
+            MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: unknown } };
           }[]) ?? []
-        ).flatMap((metric) => (metric.MetricStat ? [metric.MetricStat.Metric] : [])),
-      );
+        ).flatMap((metric) => (metric.MetricStat ? [metric.MetricStat.Metric] : []));
+        return {
+          description: String(alarm.Properties.AlarmDescription),
+          evaluationPeriods: alarm.Properties.EvaluationPeriods,
+          metrics: [...direct, ...fromMath] as {
+            MetricName: string;
+            Namespace: string;
+            Dimensions: unknown;
+          }[],
+        };
+      });
+    }
+    const emf = (name: string) => ({
+      MetricName: name,
+      Namespace: 'Plinth',
+      Dimensions: [{ Name: 'service', Value: 'stripe-webhook' }],
+    });
 
-      expect(metricNames).toEqual([
-        expect.objectContaining({ MetricName: 'Errors' }),
-        expect.objectContaining({ MetricName: 'Url5xxCount' }),
+    it('alarms when the webhook crashes or counts a failed event in its EMF metric, not on log lines', () => {
+      const failures = webhookAlarms().find((alarm) => alarm.description.includes('webhook failed'));
+      expect(failures?.metrics).toEqual([
+        expect.objectContaining({
+          MetricName: 'Errors',
+          Dimensions: [
+            {
+              Name: 'FunctionName',
+              Value: { Ref: logicalId(plinth.api, plinth.api.stripeWebhook.function) },
+            },
+          ],
+        }),
+        expect.objectContaining(emf('StripeEventsFailed')),
       ]);
-      for (const metric of metricNames) {
-        expect(metric.Dimensions).toEqual([
-          { Name: 'FunctionName', Value: { Ref: logicalId(plinth.api, plinth.api.stripeWebhook.function) } },
-        ]);
-      }
+      template.resourceCountIs('AWS::Logs::MetricFilter', 0);
+    });
+
+    it.each([
+      ['DisputesOpened', 1],
+      ['DuplicateSubscriptions', 1],
+      ['StripeEventsDeferred', 3],
+    ])("alarms on the webhook's %s metric", (name, periods) => {
+      const alarm = webhookAlarms().find((candidate) => candidate.metrics.some((m) => m.MetricName === name));
+      expect(alarm?.metrics).toEqual([expect.objectContaining(emf(name))]);
+      expect(alarm?.evaluationPeriods).toBe(periods);
     });
   });
 

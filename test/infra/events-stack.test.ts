@@ -212,6 +212,14 @@ describe('events stack', () => {
       expect(ses?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': testProdContext.mailFrom } });
     });
 
+    it("gives the notifications consumer the stage's opsEmail, and the other workers none", () => {
+      const variables = (name: string) =>
+        template.toJSON().Resources[logicalId(plinth.events, worker(name).function)].Properties.Environment
+          .Variables as Record<string, unknown>;
+      expect(variables('notifications').OPS_EMAIL).toBe('ops@plinth.test');
+      expect(variables('dunning-sweep')).not.toHaveProperty('OPS_EMAIL');
+    });
+
     it('routes to the notifications consumer exactly the event types it mails', () => {
       const rule = busDefinition.rules.find((candidate) => candidate.consumer === 'notifications');
 
@@ -308,5 +316,24 @@ describe('events stack', () => {
         LogGroupName: { Ref: logicalId(plinth.events, plinth.events.publisher.fn.logGroup) },
       });
     });
+  });
+});
+
+describe('opsEmail', () => {
+  it('fails the synth naming the stage when it has no operators address', () => {
+    expect(() => buildPlinth({ stage: 'prod', context: { opsEmail: { dev: 'ops@example.com' } } })).toThrow(
+      /opsEmail: stage prod needs the operators' email address/,
+    );
+  });
+
+  it('takes one address for the stage being synthesised from -c opsEmail=…', () => {
+    const plinth = buildPlinth({ stage: 'prod', context: { opsEmail: 'oncall@acme.test' } });
+    const template = Template.fromStack(plinth.events);
+    const notifications = plinth.events.workers.notifications;
+    if (!notifications) throw new Error('no notifications worker');
+    expect(
+      template.toJSON().Resources[logicalId(plinth.events, notifications.function)].Properties.Environment
+        .Variables.OPS_EMAIL,
+    ).toBe('oncall@acme.test');
   });
 });

@@ -56,6 +56,7 @@ export function buildPlinth(options: BuildOptions): BuiltPlinth {
       stripePriceIds: testStripePriceIds,
       // prod refuses the example defaults of appUrl and mailFrom (lib/stage.ts).
       ...(options.stage === 'prod' ? testProdContext : {}),
+      opsEmail: { ...(cdkJson.context.opsEmail as Record<string, unknown>), prod: 'ops@plinth.test' },
       ...options.context,
     },
   });

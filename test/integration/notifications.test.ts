@@ -25,6 +25,7 @@ import {
 } from '#shared/notifications/notifications.service.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { localClientConfig } from '../../scripts/local/aws.ts';
+import { LOCAL_OPS_EMAIL } from '../../scripts/local/env.ts';
 import { createTestStack, readSentEmails, TEST_APP_URL, type TestStack } from '../support/harness.ts';
 
 let stack: TestStack;
@@ -305,4 +306,78 @@ describe('billing emails', () => {
     expect(refused.sent).toEqual([]);
     expect(mailer.sent).toHaveLength(1);
   });
+});
+
+describe('dispute emails', () => {
+  const OPS = 'ops-team@plinth.test';
+  const disputeOpened = (tenantId: string): DetailOf<'Dispute Opened v1'> => ({
+    ...detail(tenantId),
+    status: 'active',
+    disputeId: 'du_1',
+    chargeId: 'ch_1',
+    disputeAmount: { amount: 2900, currency: 'usd' },
+    reason: 'fraudulent',
+    disputeStatus: 'needs_response',
+    evidenceDueBy: '2026-03-08T12:00:00.000Z',
+  });
+  const opsService = (mailer: BillingMailer) =>
+    createNotificationService({ db: db(), mailer, clock: systemClock, appUrl: TEST_APP_URL, opsEmail: OPS });
+
+  it('mails an opened dispute to the owners and admins and, separately, to the operators', async () => {
+    const tenant = await seedTenant();
+    const mailer = recordingMailer();
+    expect(
+      await opsService(mailer).notify(busEvent('Dispute Opened v1', disputeOpened(tenant.tenantId))),
+    ).toBe('sent');
+    const toTenant = mailer.sent.find((m) => m.to.includes(tenant.owner));
+    const toOps = mailer.sent.find((m) => m.to.includes(OPS));
+    expect([...(toTenant?.to ?? [])].sort()).toEqual([tenant.admin, tenant.owner].sort());
+    expect(toTenant?.subject).toBe(`A payment for ${tenant.name} on Plinth was disputed`);
+    expect(toOps?.to).toEqual([OPS]);
+    expect(toOps?.subject).toContain('evidence due 2026-03-08 12:00 UTC');
+    expect(toOps?.text).toContain(tenant.tenantId);
+    expect(toOps?.text).toContain('https://dashboard.stripe.com/disputes/du_1');
+  });
+
+  it('mails a closed dispute with its outcome', async () => {
+    const tenant = await seedTenant();
+    const mailer = recordingMailer();
+    await opsService(mailer).notify(
+      busEvent('Dispute Closed v1', {
+        ...disputeOpened(tenant.tenantId),
+        disputeStatus: 'lost',
+        evidenceDueBy: null,
+      }),
+    );
+    expect(mailer.sent.map((m) => m.subject)).toEqual(
+      expect.arrayContaining([
+        `The dispute of a payment for ${tenant.name} is closed (lost)`,
+        `[Plinth ops] Dispute du_1 closed: lost (${tenant.name})`,
+      ]),
+    );
+  });
+
+  it('still tells the operators of a dispute when the tenant has no one to mail', async () => {
+    const mailer = recordingMailer();
+    expect(await opsService(mailer).notify(busEvent('Dispute Opened v1', disputeOpened(newId())))).toBe(
+      'sent',
+    );
+    expect(mailer.sent.map((m) => m.to)).toEqual([[OPS]]);
+  });
+
+  it(
+    "mails a dispute to the operators through the consumer function at the stage's OPS_EMAIL",
+    READS_MOTO_STATE,
+    async () => {
+      const tenant = await seedTenant();
+      const result = await handler({
+        Records: [busRecord('Dispute Opened v1', disputeOpened(tenant.tenantId))],
+      });
+      expect(result.batchItemFailures).toEqual([]);
+      const sent = await readSentEmails(stack);
+      const toOps = sent.filter((m) => m.to.includes(LOCAL_OPS_EMAIL) && m.body.includes(tenant.tenantId));
+      expect(toOps).toHaveLength(1);
+      expect(sent.filter((m) => m.to.includes(tenant.owner))).toHaveLength(1);
+    },
+  );
 });

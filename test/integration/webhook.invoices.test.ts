@@ -1,8 +1,9 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { invoiceSchema } from '#shared/billing/billing.schema.ts';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
+import { metrics } from '#shared/observability/metrics.ts';
 import { localPriceIds } from '../../scripts/local/stripe.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 import {
@@ -306,12 +307,57 @@ describe('refunds', () => {
     expect((await paymentHistory(customer.tenantId))[0]).toMatchObject({ amountRefunded: 700, refunds: [] });
   });
 
-  it('acknowledges a refund of a charge it does not mirror and stores nothing', async () => {
+  it('answers 5xx to a refund that arrives before its invoice, stores nothing, and applies it on retry once the invoice lands', async () => {
     const customer = await subscribedCustomer(teamMonth);
+    const chargeId = stripeId('ch');
+    const refund = refundObject({
+      charge: chargeId,
+      customer: customer.customer,
+      amount: 500,
+      status: 'succeeded',
+      created: BASE_TIME + 2 * DAY,
+    });
+    const early = stripeEvent('refund.created', refund, { created: BASE_TIME + 2 * DAY });
+    const before = await countItems(stack.db, stack.tableName);
+
+    const counted = vi.spyOn(metrics, 'addMetric').mockReturnValue(metrics);
+    const first = await send(early);
+    expect(first.status).toBe(503);
+    expect(await countItems(stack.db, stack.tableName)).toBe(before);
+    // Counted as deferred (its own alarm, after hours), not as a failure.
+    expect(counted.mock.calls.map(([name]) => name)).toEqual(['StripeEventsDeferred']);
+    counted.mockRestore();
+
+    await paidInvoice(customer, chargeId);
+    // Stripe's retry of the same event.
+    expect((await send(early)).body.outcome).toBe('applied');
+    expect((await paymentHistory(customer.tenantId))[0]).toMatchObject({
+      chargeId,
+      amountRefunded: 500,
+      refunds: [{ refundId: refund.id, amount: 500, status: 'succeeded' }],
+    });
+    expect(await outboxTypes(customer.tenantId)).toContain('Refund Issued v1');
+  });
+
+  it('answers 5xx to charge.refunded before the invoice its charge paid, and applies it on retry', async () => {
+    const customer = await subscribedCustomer(teamMonth);
+    const chargeId = stripeId('ch');
+    const early = stripeEvent(
+      'charge.refunded',
+      chargeObject({ id: chargeId, customer: customer.customer, amount: 3190, amountRefunded: 3190 }),
+      { created: BASE_TIME + 2 * DAY },
+    );
+    expect((await send(early)).status).toBe(503);
+    await paidInvoice(customer, chargeId);
+    expect((await send(early)).body.outcome).toBe('applied');
+    expect((await paymentHistory(customer.tenantId))[0]).toMatchObject({ chargeId, amountRefunded: 3190 });
+  });
+
+  it('acknowledges a refund of a customer no tenant owns and stores nothing', async () => {
     const before = await countItems(stack.db, stack.tableName);
     const refund = refundObject({
       charge: stripeId('ch'),
-      customer: customer.customer,
+      customer: stripeId('cus'),
       amount: 100,
       status: 'succeeded',
     });

@@ -1,11 +1,13 @@
 /**
- * Stripe webhook events for tests, shaped as Stripe sends them for API version 2026-10-28.endive
- * (checked against stripe-mock's OpenAPI spec 2026-08-26.dahlia: every `required` property of each
- * object is present): subscription periods on the items, discounts as ids unless given expanded,
- * invoices with `parent.subscription_details` and `total_taxes` and without `payments` (webhooks
- * leave that includable list out), charges without their refunds. Sign them with
- * {@link signedDelivery} (stripe-node's `generateTestHeaderString`) and post them to the webhook
- * handler as a Function URL event with {@link functionUrlEvent}.
+ * Stripe webhook events for tests, built from Stripe's own object fixtures (stripe-mock's
+ * `fixtures3.json`, see {@link stripeFixture}): each builder takes the fixture of its object and
+ * overrides only what the test controls and the fixture's placeholder values that would describe
+ * another situation (a `cancel_at` in 2009, a paused collection, a price that divides quantities
+ * by 1.5 billion). Events carry `api_version` {@link WEBHOOK_API_VERSION}, the version the webhook
+ * is written for and the endpoint is created with; stripe-mock's fixtures are of its spec's version
+ * (2026-08-26.dahlia), whose objects have the fields the webhook reads in the same places. Sign
+ * them with {@link signedDelivery} (stripe-node's `generateTestHeaderString`) and post them to the
+ * webhook handler as a Function URL event with {@link functionUrlEvent}.
  *
  * ```ts
  * const sub = subscriptionObject({ customer, tenantId, status: 'active', price: prices.teamMonth });
@@ -16,10 +18,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import Stripe from 'stripe';
+import { WEBHOOK_API_VERSION } from '#shared/billing/webhooks/api-version.ts';
 import type { DocumentClient } from '#shared/db/client.ts';
 import { keys } from '#shared/db/keys.ts';
+import { stripeFixture } from './stripe-fixtures.ts';
 
-const API_VERSION = '2026-10-28.endive';
 const ACCOUNT_PRODUCT = 'prod_plinth';
 
 /** A random id with Stripe's prefix for the object type: `stripeId('sub')` → `sub_1Q…`. */
@@ -31,6 +34,14 @@ export function stripeId(prefix: string): string {
 export const BASE_TIME = Math.floor(Date.UTC(2026, 2, 1, 12, 0, 0) / 1000);
 export const DAY = 24 * 60 * 60;
 
+const listOf = (data: readonly unknown[], url: string) => ({
+  object: 'list',
+  data,
+  has_more: false,
+  total_count: data.length,
+  url,
+});
+
 /** A price as the webhook sees it inside a subscription item. */
 export interface TestPrice {
   readonly id: string;
@@ -41,29 +52,20 @@ export interface TestPrice {
 }
 
 export function priceObject(price: TestPrice) {
+  const fixture = stripeFixture('price');
   return {
+    ...fixture,
     id: price.id,
-    object: 'price',
-    active: true,
-    billing_scheme: 'per_unit',
     created: BASE_TIME - 90 * DAY,
     currency: price.currency ?? 'usd',
-    custom_unit_amount: null,
-    livemode: false,
-    lookup_key: null,
-    metadata: {},
-    nickname: null,
     product: ACCOUNT_PRODUCT,
     recurring: {
+      ...(fixture.recurring as Record<string, unknown>),
       interval: price.interval,
       interval_count: price.intervalCount ?? 1,
-      meter: null,
-      usage_type: 'licensed',
     },
     tax_behavior: 'exclusive',
-    tiers_mode: null,
     transform_quantity: null,
-    type: 'recurring',
     unit_amount: price.unitAmount,
     unit_amount_decimal: String(price.unitAmount),
   };
@@ -77,20 +79,15 @@ export function couponObject(input: {
   readonly duration?: 'forever' | 'once' | 'repeating';
 }) {
   return {
+    ...stripeFixture('coupon'),
     id: stripeId('coupon').slice(0, 20),
-    object: 'coupon',
     amount_off: input.amountOff ?? null,
     created: BASE_TIME - 30 * DAY,
     currency: input.amountOff === undefined ? null : (input.currency ?? 'usd'),
     duration: input.duration ?? 'forever',
     duration_in_months: input.duration === 'repeating' ? 3 : null,
-    livemode: false,
-    max_redemptions: null,
-    metadata: {},
-    name: null,
     percent_off: input.percentOff ?? null,
     redeem_by: null,
-    times_redeemed: 1,
     valid: true,
   };
 }
@@ -102,18 +99,13 @@ export function discountObject(input: {
   readonly end?: number | null;
 }) {
   return {
+    ...stripeFixture('discount'),
     id: stripeId('di'),
-    object: 'discount',
-    checkout_session: null,
     customer: null,
     end: input.end ?? null,
-    invoice: null,
-    invoice_item: null,
-    promotion_code: null,
     source: { coupon: input.coupon, type: 'coupon' },
     start: BASE_TIME - DAY,
     subscription: input.subscription ?? null,
-    subscription_item: null,
   };
 }
 
@@ -135,6 +127,8 @@ export interface SubscriptionInput {
 }
 
 export function subscriptionObject(input: SubscriptionInput) {
+  const fixture = stripeFixture('subscription');
+  const [fixtureItem] = (fixture.items as { data: Record<string, unknown>[] }).data;
   const id = input.id ?? stripeId('sub');
   const start = input.created ?? BASE_TIME - DAY;
   const periodEnd =
@@ -142,77 +136,63 @@ export function subscriptionObject(input: SubscriptionInput) {
     start + (input.price.interval === 'year' ? 365 : 30) * DAY * (input.price.intervalCount ?? 1);
   const currency = input.price.currency ?? 'usd';
   const ended = input.status === 'canceled' || input.status === 'incomplete_expired';
+  const price = priceObject(input.price);
   return {
+    ...fixture,
     id,
-    object: 'subscription',
-    application: null,
-    application_fee_percent: null,
-    automatic_tax: { disabled_reason: null, enabled: false, liability: null },
     billing_cycle_anchor: start,
     billing_cycle_anchor_config: null,
-    billing_mode: { flexible: null, type: 'classic' },
-    billing_schedules: [],
-    billing_thresholds: null,
     cancel_at: null,
     cancel_at_period_end: input.cancelAtPeriodEnd ?? false,
     canceled_at: ended ? periodEnd : null,
-    cancellation_details: { comment: null, feedback: null, reason: ended ? 'cancellation_requested' : null },
-    collection_method: 'charge_automatically',
+    cancellation_details: {
+      ...(fixture.cancellation_details as Record<string, unknown>),
+      reason: ended ? 'cancellation_requested' : null,
+    },
     created: start,
     currency,
     customer: input.customer,
-    customer_account: null,
-    days_until_due: null,
     default_payment_method: stripeId('pm'),
-    default_source: null,
-    default_tax_rates: [],
-    description: null,
     discounts: input.discounts ?? [],
     ended_at: ended ? periodEnd : null,
-    invoice_settings: { account_tax_ids: null, issuer: { type: 'self' } },
-    items: {
-      object: 'list',
-      data: [
+    items: listOf(
+      [
         {
+          ...fixtureItem,
           id: stripeId('si'),
-          object: 'subscription_item',
-          billing_thresholds: null,
           created: start,
           current_period_end: periodEnd,
           current_period_start: start,
           discounts: [],
-          metadata: {},
-          price: priceObject(input.price),
+          // The legacy `plan` mirrors the price.
+          plan: {
+            ...(fixtureItem?.plan as Record<string, unknown>),
+            id: price.id,
+            amount: price.unit_amount,
+            amount_decimal: price.unit_amount_decimal,
+            billing_scheme: 'per_unit',
+            currency,
+            interval: input.price.interval,
+            interval_count: input.price.intervalCount ?? 1,
+            livemode: false,
+            metadata: {},
+            product: ACCOUNT_PRODUCT,
+            transform_usage: null,
+          },
+          price,
           quantity: input.quantity ?? 1,
           subscription: id,
-          tax_rates: [],
         },
       ],
-      has_more: false,
-      total_count: 1,
-      url: `/v1/subscription_items?subscription=${id}`,
-    },
+      `/v1/subscription_items?subscription=${id}`,
+    ),
     latest_invoice: stripeId('in'),
-    livemode: false,
     metadata: input.tenantId ? { tenantId: input.tenantId } : {},
     next_pending_invoice_item_invoice: null,
-    on_behalf_of: null,
     pause_collection: null,
-    payment_settings: {
-      payment_method_options: null,
-      payment_method_types: null,
-      save_default_payment_method: 'off',
-    },
-    pending_invoice_item_interval: null,
-    pending_setup_intent: null,
-    pending_update: null,
-    schedule: null,
     start_date: start,
     status: input.status,
-    test_clock: null,
-    transfer_data: null,
     trial_end: input.trialEnd ?? null,
-    trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
     trial_start: input.trialEnd ? start : null,
   };
 }
@@ -237,6 +217,7 @@ export interface InvoiceInput {
 }
 
 export function invoiceObject(input: InvoiceInput) {
+  const fixture = stripeFixture('invoice');
   const id = input.id ?? stripeId('in');
   const tax = input.tax ?? 0;
   const total = input.subtotal + tax;
@@ -244,59 +225,35 @@ export function invoiceObject(input: InvoiceInput) {
   const created = input.created ?? BASE_TIME;
   const currency = input.currency ?? 'usd';
   const number = `PLN-${randomBytes(3).toString('hex').toUpperCase()}-0001`;
+  const [fixtureLine] = (fixture.lines as { data: Record<string, unknown>[] }).data;
   return {
+    ...fixture,
     id,
-    object: 'invoice',
-    account_country: 'US',
-    account_name: 'Plinth',
-    account_tax_ids: null,
     amount_due: total,
     amount_overpaid: 0,
     amount_paid: paid ? total : 0,
-    amount_paid_off_stripe: 0,
     amount_remaining: paid ? 0 : total,
-    amount_shipping: 0,
-    application: null,
     attempt_count: input.attemptCount ?? 1,
     attempted: true,
     auto_advance: !paid,
-    automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
-    automatically_finalizes_at: null,
     billing_reason: input.billingReason ?? 'subscription_cycle',
-    collection_method: 'charge_automatically',
     created,
     currency,
-    custom_fields: null,
     customer: input.customer,
-    customer_account: null,
-    customer_address: null,
     customer_email: 'billing@example.com',
-    customer_name: null,
-    customer_phone: null,
-    customer_shipping: null,
-    customer_tax_exempt: 'none',
-    customer_tax_ids: [],
-    default_payment_method: null,
-    default_source: null,
-    default_tax_rates: [],
-    description: null,
-    discounts: [],
     due_date: null,
     effective_at: created,
     ending_balance: 0,
-    footer: null,
     from_invoice: null,
     hosted_invoice_url: `https://invoice.stripe.com/i/acct_test/${id}`,
     invoice_pdf: `https://pay.stripe.com/invoice/acct_test/${id}/pdf`,
-    issuer: { type: 'self' },
     last_finalization_error: null,
-    latest_revision: null,
-    lines: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/invoices/${id}/lines` },
-    livemode: false,
-    metadata: {},
+    lines: listOf(
+      [{ ...fixtureLine, amount: input.subtotal, currency, invoice: id, subtotal: input.subtotal }],
+      `/v1/invoices/${id}/lines`,
+    ),
     next_payment_attempt: paid ? null : created + 3 * DAY,
     number,
-    on_behalf_of: null,
     parent: input.subscription
       ? {
           quote_details: null,
@@ -307,12 +264,10 @@ export function invoiceObject(input: InvoiceInput) {
           type: 'subscription_details',
         }
       : null,
-    payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
     ...(input.paidByCharge
       ? {
-          payments: {
-            object: 'list',
-            data: [
+          payments: listOf(
+            [
               {
                 id: stripeId('inpay'),
                 object: 'invoice_payment',
@@ -328,21 +283,12 @@ export function invoiceObject(input: InvoiceInput) {
                 status_transitions: { canceled_at: null, paid_at: input.paidAt ?? created },
               },
             ],
-            has_more: false,
-            url: `/v1/invoice_payments?invoice=${id}`,
-          },
+            `/v1/invoice_payments?invoice=${id}`,
+          ),
         }
       : {}),
     period_end: created,
     period_start: created - 30 * DAY,
-    post_payment_credit_notes_amount: 0,
-    pre_payment_credit_notes_amount: 0,
-    receipt_number: null,
-    rendering: null,
-    shipping_cost: null,
-    shipping_details: null,
-    starting_balance: 0,
-    statement_descriptor: null,
     status: input.status,
     status_transitions: {
       finalized_at: input.status === 'draft' ? null : created,
@@ -350,13 +296,11 @@ export function invoiceObject(input: InvoiceInput) {
       paid_at: paid ? (input.paidAt ?? created) : null,
       voided_at: null,
     },
+    subscription: input.subscription,
     subtotal: input.subtotal,
     subtotal_excluding_tax: input.subtotal,
-    test_clock: null,
     total,
-    total_discount_amounts: [],
     total_excluding_tax: input.subtotal,
-    total_pretax_credit_amounts: [],
     total_taxes:
       tax > 0
         ? [
@@ -400,47 +344,22 @@ export function chargeObject(input: {
   readonly created?: number;
 }) {
   return {
+    ...stripeFixture('charge'),
     id: input.id,
-    object: 'charge',
     amount: input.amount,
     amount_captured: input.amount,
     amount_refunded: input.amountRefunded,
-    application: null,
-    application_fee: null,
-    application_fee_amount: null,
     balance_transaction: stripeId('txn'),
-    billing_details: { address: null, email: null, name: null, phone: null, tax_id: null },
-    calculated_statement_descriptor: 'PLINTH',
     captured: true,
     created: input.created ?? BASE_TIME,
     currency: input.currency ?? 'usd',
     customer: input.customer,
     description: 'Subscription update',
-    disputed: false,
-    failure_balance_transaction: null,
-    failure_code: null,
-    failure_message: null,
-    fraud_details: {},
-    livemode: false,
-    metadata: {},
-    on_behalf_of: null,
-    outcome: null,
-    paid: true,
     payment_intent: stripeId('pi'),
     payment_method: stripeId('pm'),
-    payment_method_details: null,
-    receipt_email: null,
-    receipt_number: null,
-    receipt_url: null,
     refunded: input.amountRefunded >= input.amount,
-    review: null,
-    shipping: null,
-    source_transfer: null,
-    statement_descriptor: null,
-    statement_descriptor_suffix: null,
-    status: 'succeeded',
-    transfer_data: null,
-    transfer_group: null,
+    // Since 2022-11-15 a charge's refunds are only included when expanded.
+    refunds: undefined,
   };
 }
 
@@ -457,28 +376,20 @@ export function refundObject(input: {
   readonly reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer' | null;
 }) {
   return {
+    ...stripeFixture('refund'),
     id: input.id ?? stripeId('re'),
-    object: 'refund',
     amount: input.amount,
     balance_transaction: stripeId('txn'),
     charge: input.charge,
     created: input.created ?? BASE_TIME,
     currency: input.currency ?? 'usd',
     customer: input.customer,
-    description: null,
-    destination_details: {
-      card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' },
-      type: 'card',
-    },
     failure_balance_transaction: input.status === 'failed' ? stripeId('txn') : null,
     failure_reason: input.status === 'failed' ? 'lost_or_stolen_card' : null,
     metadata: input.metadata ?? {},
     payment_intent: stripeId('pi'),
     reason: input.reason ?? null,
-    receipt_number: null,
-    source_transfer_reversal: null,
     status: input.status,
-    transfer_reversal: null,
   };
 }
 
@@ -490,61 +401,24 @@ export function checkoutSessionObject(input: {
 }) {
   const created = input.created ?? BASE_TIME;
   return {
+    ...stripeFixture('checkout.session'),
     id: stripeId('cs_test'),
-    object: 'checkout.session',
-    adaptive_pricing: null,
-    after_expiration: null,
-    allow_promotion_codes: null,
     amount_subtotal: 2900,
     amount_total: 2900,
-    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
-    billing_address_collection: null,
     cancel_url: 'https://app.plinth.test/billing?checkout=canceled',
     client_reference_id: input.tenantId,
-    client_secret: null,
-    collected_information: null,
-    consent: null,
-    consent_collection: null,
     created,
     currency: 'usd',
-    custom_fields: [],
-    custom_text: {
-      after_submit: null,
-      shipping_address: null,
-      submit: null,
-      terms_of_service_acceptance: null,
-    },
     customer: input.customer,
-    customer_creation: null,
-    customer_details: {
-      address: null,
-      email: 'billing@example.com',
-      name: null,
-      phone: null,
-      tax_exempt: 'none',
-      tax_ids: [],
-    },
-    customer_email: null,
-    discounts: [],
     expires_at: created + DAY,
     invoice: stripeId('in'),
-    invoice_creation: null,
-    livemode: false,
-    locale: null,
     metadata: { tenantId: input.tenantId },
     mode: 'subscription',
     payment_intent: null,
-    payment_link: null,
     payment_method_collection: 'always',
-    payment_method_types: ['card'],
     payment_status: 'paid',
-    recovered_from: null,
-    setup_intent: null,
-    shipping_address_collection: null,
     shipping_cost: null,
-    shipping_options: [],
     status: 'complete',
-    submit_type: null,
     subscription: input.subscription,
     success_url: 'https://app.plinth.test/billing?checkout=success',
     total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
@@ -553,29 +427,31 @@ export function checkoutSessionObject(input: {
   };
 }
 
-export function disputeObject(input: { readonly charge: string; readonly amount: number }) {
+export function disputeObject(input: {
+  readonly id?: string;
+  readonly charge: string;
+  readonly amount: number;
+  readonly status?: string;
+  readonly reason?: string;
+  readonly created?: number;
+  /** Epoch seconds; default: seven days after {@link BASE_TIME}. */
+  readonly dueBy?: number | null;
+}) {
+  const fixture = stripeFixture('dispute');
   return {
-    id: stripeId('du'),
-    object: 'dispute',
+    ...fixture,
+    id: input.id ?? stripeId('du'),
     amount: input.amount,
-    balance_transactions: [],
     charge: input.charge,
-    created: BASE_TIME,
+    created: input.created ?? BASE_TIME,
     currency: 'usd',
-    enhanced_eligibility_types: [],
-    evidence: {},
     evidence_details: {
-      due_by: BASE_TIME + 7 * DAY,
-      has_evidence: false,
-      past_due: false,
-      submission_count: 0,
+      ...(fixture.evidence_details as Record<string, unknown>),
+      due_by: input.dueBy === undefined ? BASE_TIME + 7 * DAY : input.dueBy,
     },
-    is_charge_refundable: false,
-    livemode: false,
-    metadata: {},
     payment_intent: stripeId('pi'),
-    reason: 'fraudulent',
-    status: 'needs_response',
+    reason: input.reason ?? 'fraudulent',
+    status: input.status ?? 'needs_response',
   };
 }
 
@@ -587,20 +463,20 @@ export function stripeEvent(
     readonly id?: string;
     readonly created?: number;
     readonly previousAttributes?: Record<string, unknown>;
+    /** Default: {@link WEBHOOK_API_VERSION}, the version the endpoint is created with. */
+    readonly apiVersion?: string | null;
   } = {},
 ) {
   return {
+    ...stripeFixture('event'),
     id: options.id ?? stripeId('evt'),
-    object: 'event',
-    api_version: API_VERSION,
+    api_version: options.apiVersion === undefined ? WEBHOOK_API_VERSION : options.apiVersion,
     created: options.created ?? BASE_TIME,
     data: {
       object,
       ...(options.previousAttributes ? { previous_attributes: options.previousAttributes } : {}),
     },
-    livemode: false,
     pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
     type,
   };
 }

@@ -1,5 +1,11 @@
+import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
+import { WEBHOOK_API_VERSION } from '#shared/billing/webhooks/api-version.ts';
 import { verifyStripeEvent, WebhookSignatureError } from '#shared/billing/webhooks/verify-signature.ts';
+import {
+  MalformedStripeEventError,
+  UnexpectedApiVersionError,
+} from '#shared/billing/webhooks/webhook.errors.ts';
 import { BadRequestError } from '#shared/http/errors.ts';
 import { signedDelivery, stripeEvent, subscriptionObject } from '../support/stripe-events.ts';
 
@@ -56,25 +62,46 @@ describe('verifyStripeEvent', () => {
     expect(() => verify(body, 'not-a-stripe-signature')).toThrow(WebhookSignatureError);
   });
 
-  it('refuses a correctly signed body that is not JSON as malformed', () => {
+  it('treats a correctly signed body that is not JSON as our bug (500), not a bad request', () => {
     const { body, signature } = signedDelivery('{"id": "evt_1", ', SECRET, { timestamp: NOW_S });
     const attempt = () => verify(body, signature);
-    expect(attempt).toThrow(BadRequestError);
-    expect(attempt).not.toThrow(WebhookSignatureError);
+    expect(attempt).toThrow(MalformedStripeEventError);
+    expect(attempt).not.toThrow(BadRequestError);
   });
 
-  it('refuses a correctly signed JSON body that is not an event, naming the fields', () => {
+  it('treats a correctly signed JSON body that is not an event as our bug (500), naming the fields', () => {
     const { body, signature } = signedDelivery({ hello: 'world' }, SECRET, { timestamp: NOW_S });
     try {
       verify(body, signature);
       expect.unreachable('verify should throw');
     } catch (error) {
-      expect(error).toBeInstanceOf(BadRequestError);
-      expect((error as BadRequestError).errors?.map((e) => e.field)).toContain('body.id');
+      expect(error).toBeInstanceOf(MalformedStripeEventError);
+      expect((error as MalformedStripeEventError).status).toBe(500);
+      expect((error as MalformedStripeEventError).issues.map((e) => e.field)).toContain('body.id');
     }
+  });
+
+  it('refuses a correctly signed event of another API version with a 500 naming both versions', () => {
+    const older = { ...event, api_version: '2025-03-31.basil' };
+    const { body, signature } = signedDelivery(older, SECRET, { timestamp: NOW_S });
+    const attempt = () => verify(body, signature);
+    expect(attempt).toThrow(UnexpectedApiVersionError);
+    expect(attempt).toThrow(/2025-03-31\.basil.*2026-10-28\.endive/);
+  });
+
+  it('refuses a correctly signed event without an API version with a 500', () => {
+    const { body, signature } = signedDelivery({ ...event, api_version: null }, SECRET, { timestamp: NOW_S });
+    expect(() => verify(body, signature)).toThrow(UnexpectedApiVersionError);
   });
 
   it('refuses an empty body', () => {
     expect(() => verify('', 't=1,v1=abc')).toThrow(BadRequestError);
+  });
+});
+
+describe('WEBHOOK_API_VERSION', () => {
+  it('is the API version stripe-node pins, which the Stripe client also sends', () => {
+    expect(WEBHOOK_API_VERSION).toBe(Stripe.API_VERSION);
+    expect(WEBHOOK_API_VERSION).toBe('2026-10-28.endive');
   });
 });

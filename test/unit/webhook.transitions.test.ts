@@ -8,6 +8,7 @@ import {
   applySubscriptionSnapshot,
   type BillingRecord,
   emptyBillingRecord,
+  isAmbiguousSnapshot,
   recurringAmountOf,
   restrictForNonPayment,
   type TransitionMeta,
@@ -46,6 +47,86 @@ function applied(previous: BillingRecord, snap: SubscriptionSnapshot, created: n
 /** A tenant with a live subscription applied at T0. */
 const activeRecord = (overrides: Partial<SubscriptionSnapshot> = {}) =>
   applied(empty(), snapshot(overrides), T0).next;
+
+describe('a second live subscription', () => {
+  it("keeps the first subscription's plan and records the second as a duplicate", () => {
+    const previous = activeRecord();
+    const outcome = applySubscriptionSnapshot(
+      previous,
+      snapshot({ subscriptionId: 'sub_2', plan: 'business', interval: 'year' }),
+      meta(T0 + 5),
+    );
+    expect(outcome).toMatchObject({ kind: 'applied', duplicate: 'detected', emits: [] });
+    if (outcome.kind !== 'applied') return;
+    expect(outcome.next).toMatchObject({ subscriptionId: 'sub_1', plan: 'team', interval: 'month' });
+    expect(outcome.next.duplicateSubscriptions).toEqual([
+      {
+        subscriptionId: 'sub_2',
+        status: 'active',
+        plan: 'business',
+        interval: 'year',
+        detectedAt: '2026-03-01T12:00:05.000Z',
+        stripeUpdatedAt: T0 + 5,
+      },
+    ]);
+  });
+
+  it('does not flip the plan back and forth as both subscriptions send updates', () => {
+    let record = activeRecord();
+    for (const [n, id] of [
+      [1, 'sub_2'],
+      [2, 'sub_1'],
+      [3, 'sub_2'],
+    ] as const) {
+      const plan = id === 'sub_2' ? 'business' : 'team';
+      record = applied(record, snapshot({ subscriptionId: id, plan }), T0 + n).next;
+      expect(record).toMatchObject({ subscriptionId: 'sub_1', plan: 'team' });
+    }
+    expect(record.duplicateSubscriptions.map((d) => d.subscriptionId)).toEqual(['sub_2']);
+  });
+
+  it('drops the duplicate when it ends', () => {
+    const withDuplicate = applied(activeRecord(), snapshot({ subscriptionId: 'sub_2' }), T0 + 5).next;
+    const outcome = applySubscriptionSnapshot(
+      withDuplicate,
+      snapshot({ subscriptionId: 'sub_2', status: 'canceled' }),
+      meta(T0 + 6),
+    );
+    expect(outcome).toMatchObject({ kind: 'applied', duplicate: 'ended', emits: [] });
+    if (outcome.kind === 'applied') expect(outcome.next.duplicateSubscriptions).toEqual([]);
+  });
+
+  it('asks for verification of a live other subscription older than the held state', () => {
+    const previous = applied(activeRecord(), snapshot({ cancelAtPeriodEnd: true }), T0 + 20).next;
+    const outcome = applySubscriptionSnapshot(previous, snapshot({ subscriptionId: 'sub_0' }), meta(T0 + 10));
+    expect(outcome.kind).toBe('verify');
+  });
+
+  it('lets the duplicate take over once the first has ended, and no longer lists it', () => {
+    const withDuplicate = applied(activeRecord(), snapshot({ subscriptionId: 'sub_2' }), T0 + 5).next;
+    const ended = applied(withDuplicate, snapshot({ status: 'canceled' }), T0 + 6).next;
+    const move = applied(ended, snapshot({ subscriptionId: 'sub_2', plan: 'business' }), T0 + 6);
+    expect(move.next).toMatchObject({
+      subscriptionId: 'sub_2',
+      plan: 'business',
+      duplicateSubscriptions: [],
+    });
+  });
+});
+
+describe('same-second snapshots', () => {
+  it('calls a differing snapshot of the held subscription in the same second ambiguous', () => {
+    expect(isAmbiguousSnapshot(activeRecord(), snapshot({ status: 'incomplete' }), T0)).toBe(true);
+  });
+
+  it('does not call an identical snapshot in the same second ambiguous', () => {
+    expect(isAmbiguousSnapshot(activeRecord(), snapshot(), T0)).toBe(false);
+  });
+
+  it('does not call a snapshot of a later second ambiguous', () => {
+    expect(isAmbiguousSnapshot(activeRecord(), snapshot({ status: 'incomplete' }), T0 + 1)).toBe(false);
+  });
+});
 
 describe('subscription snapshots', () => {
   it('starts the first live subscription with Subscription Started', () => {

@@ -25,7 +25,7 @@ export interface InvoiceRecord extends Omit<Invoice, 'refunds'> {
   readonly refundsUpdatedAt: number;
   /** The charge's refunded total from `charge.refunded`, and that event's time. */
   readonly chargeRefunded: { readonly amount: number; readonly at: number } | null;
-  /** Set by `charge.dispute.created`. */
+  /** Never set: disputes are recorded on the billing state (`disputes`, by charge id). */
   readonly disputedAt?: string | null;
 }
 

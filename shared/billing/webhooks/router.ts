@@ -1,9 +1,8 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Db } from '../../db/client.ts';
-import { keys } from '../../db/keys.ts';
-import { type TransactStep, transactWrite } from '../../db/transact.ts';
+import { transactWrite } from '../../db/transact.ts';
 import { ConflictError } from '../../http/errors.ts';
-import { handleChargeDisputeCreated } from './handlers/charge-dispute-created.ts';
+import { alreadyProcessed, eventRecordStep } from './event-record.ts';
+import type { EventHandler, HandlerOutcome } from './handler-outcome.ts';
+import { handleChargeDispute } from './handlers/charge-dispute.ts';
 import { handleChargeRefunded } from './handlers/charge-refunded.ts';
 import { handleCheckoutSessionCompleted } from './handlers/checkout-session-completed.ts';
 import { handleSubscriptionEvent } from './handlers/customer-subscription.ts';
@@ -12,7 +11,7 @@ import { handleInvoicePaymentActionRequired } from './handlers/invoice-payment-a
 import { handleInvoiceUpcoming } from './handlers/invoice-upcoming.ts';
 import { handleRefundChanged } from './handlers/refund-changed.ts';
 import type { StripeEvent } from './stripe-objects.ts';
-import type { EventHandler, WebhookDeps } from './webhook.context.ts';
+import type { WebhookDeps } from './webhook.deps.ts';
 import { ConcurrentChangeError, DuplicateEventError } from './webhook.errors.ts';
 
 /** The event types Plinth acts on, each with its handler. Anything else is acknowledged and ignored. */
@@ -33,14 +32,13 @@ export const eventHandlers: Readonly<Record<string, EventHandler>> = {
   'refund.created': handleRefundChanged,
   'refund.updated': handleRefundChanged,
   'refund.failed': handleRefundChanged,
-  'charge.dispute.created': handleChargeDisputeCreated,
+  'charge.dispute.created': handleChargeDispute,
+  'charge.dispute.closed': handleChargeDispute,
 };
 
 /** The event types to enable on the Stripe webhook endpoint. */
 export const handledEventTypes = Object.keys(eventHandlers);
 
-/** How long a processed event id is remembered: past Stripe's 3 days of retries and 30 days of resends. */
-const EVENT_RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
 /** Attempts when another writer changes the same items between our read and our write. */
 const MAX_ATTEMPTS = 8;
 
@@ -60,49 +58,15 @@ export interface ProcessResult {
   readonly detail?: string;
 }
 
-/** The processed-event record: written with the event's changes, on condition that it is new. */
-function eventRecordStep(
-  db: Db,
-  event: StripeEvent,
-  tenantId: string | null,
-  summary: string,
-  now: Date,
-): TransactStep {
-  return {
-    item: {
-      Put: {
-        TableName: db.tableName,
-        Item: {
-          ...keys.stripeEvent(event.id),
-          type: 'stripe-event',
-          eventId: event.id,
-          eventType: event.type,
-          created: event.created,
-          tenantId,
-          summary,
-          processedAt: now.toISOString(),
-          ttl: Math.floor(now.getTime() / 1000) + EVENT_RECORD_TTL_SECONDS,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
-    onConditionFailed: () => new DuplicateEventError(event.id),
-  };
-}
-
-async function alreadyProcessed(db: Db, eventId: string): Promise<boolean> {
-  const { Item } = await db.client.send(
-    new GetCommand({
-      TableName: db.tableName,
-      Key: keys.stripeEvent(eventId),
-      ConsistentRead: true,
-      ProjectionExpression: 'pk',
-    }),
-  );
-  return Item !== undefined;
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Logs and counts what the event raised for operators, once its changes are written. */
+function raiseAlerts(deps: WebhookDeps, event: StripeEvent, outcome: HandlerOutcome): void {
+  for (const alert of outcome.alerts ?? []) {
+    deps.log.error(alert.message, { ...alert.details, stripeEventId: event.id, eventType: event.type });
+    deps.metrics.addMetric(alert.metric, 'Count', 1);
+  }
+}
 
 /**
  * Applies one verified Stripe event exactly once. Its handler reads what it needs and returns the
@@ -118,13 +82,24 @@ export async function processStripeEvent(event: StripeEvent, deps: WebhookDeps):
   if (await alreadyProcessed(deps.db, event.id)) return { outcome: 'duplicate' };
 
   for (let attempt = 1; ; attempt++) {
-    const result = await handler(event, deps);
-    if (result.kind === 'skip') return { outcome: 'skipped', detail: result.reason };
+    let result: HandlerOutcome;
+    try {
+      result = await handler(event, deps);
+    } catch (error) {
+      // A handler that found the event applied meanwhile (before asking Stripe) stops here.
+      if (error instanceof DuplicateEventError) return { outcome: 'duplicate' };
+      throw error;
+    }
+    if (result.kind === 'skip') {
+      raiseAlerts(deps, event, result);
+      return { outcome: 'skipped', detail: result.reason };
+    }
     try {
       await transactWrite(deps.db, [
         eventRecordStep(deps.db, event, result.tenantId, result.summary, deps.clock()),
         ...result.steps,
       ]);
+      raiseAlerts(deps, event, result);
       return { outcome: 'applied', tenantId: result.tenantId, detail: result.summary };
     } catch (error) {
       if (error instanceof DuplicateEventError) return { outcome: 'duplicate', tenantId: result.tenantId };

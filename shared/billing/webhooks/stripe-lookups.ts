@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
-import { couponSchema } from './stripe-objects.ts';
+import { couponSchema, subscriptionSchema } from './stripe-objects.ts';
 import type { ResolvedDiscount } from './subscription-snapshot.ts';
-import type { StripeLookups } from './webhook.context.ts';
+import type { StripeLookups } from './webhook.deps.ts';
 
 const idOf = (value: string | { id: string } | null | undefined): string | undefined =>
   typeof value === 'string' ? value : value?.id;
@@ -41,6 +41,24 @@ export function createStripeLookups(stripe: Stripe): StripeLookups {
       });
       const all = [...subscription.discounts, ...subscription.items.data.flatMap((item) => item.discounts)];
       return all.map(resolvedDiscount).filter((d): d is ResolvedDiscount => d !== undefined);
+    },
+
+    async currentSubscription(subscriptionId) {
+      const subscription = await stripe.subscriptions.retrieve(subscriptionId, {
+        expand: ['discounts.source.coupon', 'items.data.discounts.source.coupon'],
+      });
+      const parsed = subscriptionSchema.safeParse(subscription);
+      if (!parsed.success) {
+        throw new Error(`Stripe answered subscription ${subscriptionId} in a shape Plinth does not read`, {
+          cause: parsed.error,
+        });
+      }
+      return parsed.data;
+    },
+
+    async chargeOwner(chargeId) {
+      const charge = await stripe.charges.retrieve(chargeId);
+      return { customerId: idOf(charge.customer) ?? null, metadata: charge.metadata ?? {} };
     },
   };
 }

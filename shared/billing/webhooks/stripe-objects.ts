@@ -186,6 +186,9 @@ export const disputeSchema = z.object({
   currency,
   reason: z.string().nullish(),
   status: z.string().nullish(),
+  created: z.number().int(),
+  /** `due_by`: evidence must reach Stripe by then (epoch seconds). */
+  evidence_details: z.object({ due_by: z.number().int().nullish() }).nullish(),
 });
 export type StripeDispute = z.infer<typeof disputeSchema>;
 

@@ -1,6 +1,8 @@
 import type { SubscriptionEventType } from '../../events/subscription-events.ts';
 import {
+  type BillingDispute,
   type BillingState,
+  type DuplicateSubscription,
   freeBillingState,
   type Money,
   type SubscriptionStatus,
@@ -19,11 +21,25 @@ import { isoFromEpoch, type SubscriptionSnapshot } from './subscription-snapshot
  *   from an event at least as new as the one they hold (`stripeUpdatedAt`);
  * - `status` is moved by snapshots and by payment outcomes (`invoice.paid`/`payment_failed`), so it
  *   keeps the time of whichever set it last (`statusUpdatedAt`) and an older one leaves it alone;
- * - `canceled` and `incomplete_expired` are final for a subscription: nothing moves it back.
+ * - `canceled` and `incomplete_expired` are final for a subscription: nothing moves it back;
+ * - a tenant follows one subscription: a second live one is recorded as a duplicate (the first
+ *   keeps deciding the plan) until it ends, or until the first ends and it takes over.
  */
 
+/** A duplicate subscription with the time of the event that last described it. */
+export interface DuplicateSubscriptionRecord extends DuplicateSubscription {
+  readonly stripeUpdatedAt: number;
+}
+
+/** A dispute with the time of the event that last described it. */
+export interface DisputeRecord extends BillingDispute {
+  readonly stripeUpdatedAt: number;
+}
+
 /** The billing item as stored: the mirrored state plus the bookkeeping that keeps it in order. */
-export interface BillingRecord extends BillingState {
+export interface BillingRecord extends Omit<BillingState, 'duplicateSubscriptions' | 'disputes'> {
+  readonly duplicateSubscriptions: readonly DuplicateSubscriptionRecord[];
+  readonly disputes: readonly DisputeRecord[];
   /** Optimistic lock: each write adds one and expects what it read (null: never written by us). */
   readonly version: number | null;
   /** `created` of the event that last set `status` (a snapshot or a payment outcome). */
@@ -67,7 +83,14 @@ export interface TransitionMeta {
 
 /** The record of a tenant that has no billing item yet. */
 export function emptyBillingRecord(tenantId: string, now: string): BillingRecord {
-  return { ...freeBillingState(tenantId, now), version: null, statusUpdatedAt: 0, startedAt: null };
+  return {
+    ...freeBillingState(tenantId, now),
+    duplicateSubscriptions: [],
+    disputes: [],
+    version: null,
+    statusUpdatedAt: 0,
+    startedAt: null,
+  };
 }
 
 const addDays = (iso: string, days: number): string =>
@@ -134,25 +157,91 @@ function settle(previous: BillingRecord, next: BillingRecord, created: number): 
 
 export type SnapshotOutcome =
   | { readonly kind: 'stale'; readonly reason: string }
-  | ({ readonly kind: 'applied' } & Transition);
+  /**
+   * A live snapshot of another subscription, older than the held state: a late event of a
+   * subscription that has ended since, or a second live subscription. Ask Stripe for its state now
+   * and apply that with `current`.
+   */
+  | { readonly kind: 'verify'; readonly reason: string }
+  | ({
+      readonly kind: 'applied';
+      /** How the snapshot touched the duplicate list, when it was of another subscription. */
+      readonly duplicate?: 'detected' | 'updated' | 'ended';
+    } & Transition);
+
+export interface SnapshotOptions {
+  /**
+   * The snapshot was fetched from Stripe just now (the event's own was ambiguous): it is the
+   * subscription's present state, dated by the event that caused the fetch.
+   */
+  readonly current?: boolean;
+}
+
+const withoutDuplicate = (previous: BillingRecord, subscriptionId: string) =>
+  previous.duplicateSubscriptions.filter((d) => d.subscriptionId !== subscriptionId);
+
+/**
+ * A snapshot of another subscription while the held one is live. The held one keeps deciding the
+ * plan (never flip between two); a live other one is recorded (or updated) as a duplicate, and
+ * one that ended is dropped from the duplicates (or, never recorded, is a late event: stale).
+ */
+function applyOtherSubscription(
+  previous: BillingRecord,
+  snapshot: SubscriptionSnapshot,
+  meta: TransitionMeta,
+  options: SnapshotOptions,
+): SnapshotOutcome {
+  const existing = previous.duplicateSubscriptions.find((d) => d.subscriptionId === snapshot.subscriptionId);
+  if (existing && meta.created < existing.stripeUpdatedAt && !options.current) {
+    return { kind: 'stale', reason: 'older than the duplicate subscription state already applied' };
+  }
+  if (!isLive(snapshot.status)) {
+    if (!existing)
+      return { kind: 'stale', reason: `another subscription (${previous.subscriptionId}) is live` };
+    const next: BillingRecord = {
+      ...previous,
+      duplicateSubscriptions: withoutDuplicate(previous, snapshot.subscriptionId),
+      updatedAt: meta.now,
+    };
+    return { kind: 'applied', duplicate: 'ended', previous, next, emits: [] };
+  }
+  if (!existing && !options.current && meta.created < previous.stripeUpdatedAt) {
+    return { kind: 'verify', reason: `a live ${snapshot.subscriptionId} older than the held state` };
+  }
+  const entry: DuplicateSubscriptionRecord = {
+    subscriptionId: snapshot.subscriptionId,
+    status: snapshot.status,
+    plan: snapshot.plan,
+    interval: snapshot.interval,
+    detectedAt: existing?.detectedAt ?? isoFromEpoch(meta.created),
+    stripeUpdatedAt: meta.created,
+  };
+  const next: BillingRecord = {
+    ...previous,
+    duplicateSubscriptions: [...withoutDuplicate(previous, snapshot.subscriptionId), entry],
+    updatedAt: meta.now,
+  };
+  return { kind: 'applied', duplicate: existing ? 'updated' : 'detected', previous, next, emits: [] };
+}
 
 /**
  * Applies a subscription snapshot (any `customer.subscription.*` event). Stale, and so ignored:
- * a snapshot older than the one held; a snapshot of another subscription while the held one is
- * live (a tenant never holds two live subscriptions, so it is a late event of an old one) unless
- * this one is live and newer; a snapshot reviving a subscription already held as final.
+ * a snapshot older than the one held; a snapshot reviving a subscription already held as final.
+ * A snapshot of another subscription while the held one is live goes to the duplicates (see
+ * {@link applyOtherSubscription}); otherwise it takes over (the held one has ended).
  */
 export function applySubscriptionSnapshot(
   previous: BillingRecord,
   snapshot: SubscriptionSnapshot,
   meta: TransitionMeta,
+  options: SnapshotOptions = {},
 ): SnapshotOutcome {
   const sameSubscription = previous.subscriptionId === snapshot.subscriptionId;
+  if (!sameSubscription && previous.subscriptionId && isLive(previous.status)) {
+    return applyOtherSubscription(previous, snapshot, meta, options);
+  }
   if (meta.created < previous.stripeUpdatedAt) {
     return { kind: 'stale', reason: 'older than the subscription state already applied' };
-  }
-  if (!sameSubscription && previous.subscriptionId && isLive(previous.status) && !isLive(snapshot.status)) {
-    return { kind: 'stale', reason: `another subscription (${previous.subscriptionId}) is live` };
   }
   if (sameSubscription && FINAL.has(previous.status) && !FINAL.has(snapshot.status)) {
     return { kind: 'stale', reason: `the subscription has already ended (${previous.status})` };
@@ -176,8 +265,39 @@ export function applySubscriptionSnapshot(
     stripeUpdatedAt: meta.created,
     statusUpdatedAt: statusWins ? meta.created : previous.statusUpdatedAt,
     updatedAt: meta.now,
+    // A duplicate that takes over (the held one ended) is a duplicate no more.
+    duplicateSubscriptions: withoutDuplicate(previous, snapshot.subscriptionId),
   };
   return { kind: 'applied', ...settle(previous, next, meta.created) };
+}
+
+/**
+ * Whether an event's snapshot of the held subscription has the same `created` second as the state
+ * held and says something else: the two events' order cannot be told from them, so the
+ * subscription's present state must be asked of Stripe.
+ */
+export function isAmbiguousSnapshot(
+  previous: BillingRecord,
+  snapshot: SubscriptionSnapshot,
+  created: number,
+): boolean {
+  if (previous.subscriptionId !== snapshot.subscriptionId) return false;
+  if (created !== previous.stripeUpdatedAt && created !== previous.statusUpdatedAt) return false;
+  return (
+    previous.status !== snapshot.status ||
+    previous.plan !== snapshot.plan ||
+    previous.interval !== snapshot.interval ||
+    previous.monthlyAmount.amount !== snapshot.monthlyAmount.amount ||
+    previous.monthlyAmount.currency !== snapshot.monthlyAmount.currency ||
+    previous.currentPeriodEnd !== snapshot.currentPeriodEnd ||
+    previous.cancelAtPeriodEnd !== snapshot.cancelAtPeriodEnd ||
+    previous.trialEnd !== snapshot.trialEnd
+  );
+}
+
+/** Completes a move built in several steps: the events between the first and the last record. */
+export function combineTransitions(first: Transition, last: Transition): Transition {
+  return { previous: first.previous, next: last.next, emits: lifecycleEvents(first.previous, last.next) };
 }
 
 /** Whether a payment outcome for `subscriptionId` speaks about the held subscription's status now. */

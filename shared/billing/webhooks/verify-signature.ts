@@ -1,6 +1,8 @@
 import Stripe from 'stripe';
 import { BadRequestError } from '../../http/errors.ts';
+import { WEBHOOK_API_VERSION } from './api-version.ts';
 import { type StripeEvent, stripeEventSchema } from './stripe-objects.ts';
+import { MalformedStripeEventError, UnexpectedApiVersionError } from './webhook.errors.ts';
 
 /** Stripe's default: a signature older than five minutes is refused (replay protection). */
 export const SIGNATURE_TOLERANCE_SECONDS = Stripe.webhooks.DEFAULT_TOLERANCE;
@@ -16,9 +18,11 @@ export class WebhookSignatureError extends BadRequestError {
 
 /**
  * Verifies the `Stripe-Signature` header over the raw body (the exact bytes Stripe sent) with the
- * endpoint's signing secret and the default tolerance, then parses the event envelope. Throws
- * {@link WebhookSignatureError} (400) for a missing, bad or stale signature and a
- * {@link BadRequestError} (400) for a body that is not a Stripe event.
+ * endpoint's signing secret and the default tolerance, then parses the event envelope and checks
+ * its API version. Throws {@link WebhookSignatureError} (400, nothing stored) for a missing, bad or
+ * stale signature. Once the signature holds, Stripe sent the body, so a body that is not a Stripe
+ * event ({@link MalformedStripeEventError}) or an event of another API version
+ * ({@link UnexpectedApiVersionError}) is our bug: 500, so Stripe retries and the alarm fires.
  */
 export function verifyStripeEvent(input: {
   readonly rawBody: Buffer;
@@ -49,20 +53,26 @@ export function verifyStripeEvent(input: {
   let json: unknown;
   try {
     json = JSON.parse(input.rawBody.toString('utf8'));
-  } catch {
-    throw new BadRequestError('The request body is not valid JSON.', [
-      { field: 'body', message: 'malformed JSON' },
-    ]);
+  } catch (error) {
+    throw new MalformedStripeEventError(
+      'A correctly signed body is not valid JSON.',
+      [{ field: 'body', message: 'malformed JSON' }],
+      { cause: error },
+    );
   }
   const parsed = stripeEventSchema.safeParse(json);
   if (!parsed.success) {
-    throw new BadRequestError(
-      'The request body is not a Stripe event.',
+    throw new MalformedStripeEventError(
+      'A correctly signed body is not a Stripe event.',
       parsed.error.issues.map((issue) => ({
         field: ['body', ...issue.path.map(String)].join('.'),
         message: issue.message,
       })),
     );
   }
-  return parsed.data;
+  const event = parsed.data;
+  if (event.api_version !== WEBHOOK_API_VERSION) {
+    throw new UnexpectedApiVersionError(event.id, event.api_version, WEBHOOK_API_VERSION);
+  }
+  return event;
 }

@@ -1,6 +1,6 @@
 import { type ProcessResult, processStripeEvent } from './router.ts';
 import { verifyStripeEvent } from './verify-signature.ts';
-import type { WebhookDeps } from './webhook.context.ts';
+import type { WebhookDeps } from './webhook.deps.ts';
 
 /** One delivery as the Function URL received it. */
 export interface WebhookDelivery {

@@ -2,8 +2,10 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../db/keys.ts';
 import type { TransactStep } from '../../../db/transact.ts';
 import { ID_PATTERN } from '../../../ids.ts';
+import { parseObject } from '../event-parsing.ts';
+import { apply, type EventHandler, skip } from '../handler-outcome.ts';
 import { checkoutSessionSchema } from '../stripe-objects.ts';
-import { apply, type EventHandler, parseObject, skip, type WebhookDeps } from '../webhook.context.ts';
+import type { WebhookDeps } from '../webhook.deps.ts';
 import { ConcurrentChangeError } from '../webhook.errors.ts';
 
 /** Maps the customer to the tenant, unless it is mapped already (to this tenant: a no-op). */

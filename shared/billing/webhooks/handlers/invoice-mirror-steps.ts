@@ -8,7 +8,8 @@ import {
 } from '../../invoices.repository.ts';
 import { chargeIdsInPayload, type InvoiceRecord, mergeInvoiceSnapshot } from '../invoice-mirror.ts';
 import type { StripeEvent, StripeInvoice } from '../stripe-objects.ts';
-import { isoFromEpoch, type WebhookDeps } from '../webhook.context.ts';
+import { isoFromEpoch } from '../subscription-snapshot.ts';
+import type { WebhookDeps } from '../webhook.deps.ts';
 
 /** The steps that bring an invoice's mirror up to this event, and the mirror after them. */
 export interface InvoiceMirrorSteps {

@@ -1,20 +1,12 @@
 import type * as z from 'zod';
 import { billingCheckStep, billingWriteStep, readBillingRecord } from '../billing-record.ts';
+import { parseObject, requireInvoiceId } from '../event-parsing.ts';
+import { apply, type EventHandler, skip } from '../handler-outcome.ts';
 import { subscriptionOfInvoice } from '../invoice-mirror.ts';
+import { detailOf, eventStep, lifecycleSteps, transitionMeta } from '../outbox-steps.ts';
 import { invoiceSchema } from '../stripe-objects.ts';
+import { resolveTenant } from '../tenant-lookup.ts';
 import { applyInvoicePaid, applyPaymentFailed } from '../transitions.ts';
-import {
-  apply,
-  detailOf,
-  type EventHandler,
-  eventStep,
-  lifecycleSteps,
-  parseObject,
-  requireInvoiceId,
-  resolveTenant,
-  skip,
-  transitionMeta,
-} from '../webhook.context.ts';
 import { invoiceMirrorSteps } from './invoice-mirror-steps.ts';
 
 type Invoice = z.output<typeof invoiceSchema>;

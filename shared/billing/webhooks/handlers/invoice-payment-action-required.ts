@@ -1,12 +1,7 @@
+import { parseObject, requireInvoiceId } from '../event-parsing.ts';
+import { apply, type EventHandler, skip } from '../handler-outcome.ts';
 import { invoiceSchema } from '../stripe-objects.ts';
-import {
-  apply,
-  type EventHandler,
-  parseObject,
-  requireInvoiceId,
-  resolveTenant,
-  skip,
-} from '../webhook.context.ts';
+import { resolveTenant } from '../tenant-lookup.ts';
 import { invoiceMirrorSteps } from './invoice-mirror-steps.ts';
 
 /**

@@ -1,17 +1,12 @@
 import { readBillingRecord } from '../billing-record.ts';
+import { parseObject } from '../event-parsing.ts';
+import { apply, type EventHandler, skip } from '../handler-outcome.ts';
 import { subscriptionOfInvoice } from '../invoice-mirror.ts';
+import { detailOf, eventStep } from '../outbox-steps.ts';
 import { invoiceSchema } from '../stripe-objects.ts';
+import { isoFromEpoch } from '../subscription-snapshot.ts';
+import { resolveTenant } from '../tenant-lookup.ts';
 import { isLive } from '../transitions.ts';
-import {
-  apply,
-  detailOf,
-  type EventHandler,
-  eventStep,
-  isoFromEpoch,
-  parseObject,
-  resolveTenant,
-  skip,
-} from '../webhook.context.ts';
 
 /**
  * `invoice.upcoming` (sent days before a renewal, as set in Stripe's billing settings): for an

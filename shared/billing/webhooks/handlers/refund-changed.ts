@@ -1,8 +1,11 @@
 import { invoiceWriteStep } from '../../invoices.repository.ts';
 import { readBillingRecord } from '../billing-record.ts';
+import { parseObject } from '../event-parsing.ts';
+import { apply, type EventHandler, skip } from '../handler-outcome.ts';
 import { mergeRefund } from '../invoice-mirror.ts';
 import { refundSchema } from '../stripe-objects.ts';
-import { apply, type EventHandler, parseObject, resolveTenant, skip } from '../webhook.context.ts';
+import { resolveTenant } from '../tenant-lookup.ts';
+import { EventNotYetApplicableError } from '../webhook.errors.ts';
 import { invoiceOfCharge, refundIssuedStep } from './refund-steps.ts';
 
 /**
@@ -10,6 +13,7 @@ import { invoiceOfCharge, refundIssuedStep } from './refund-steps.ts';
  * 2024-10-28, the only events that describe a dashboard refund one by one): mirrors the refund on
  * the invoice its charge paid, including refunds that fail or are canceled later (they stop
  * counting towards the refunded total). Writes `Refund Issued` when the refund has just succeeded.
+ * Before the invoice its charge paid is mirrored, answers 503 (nothing stored): Stripe retries.
  */
 export const handleRefundChanged: EventHandler = async (event, deps) => {
   const refund = parseObject(refundSchema, event);
@@ -17,7 +21,10 @@ export const handleRefundChanged: EventHandler = async (event, deps) => {
   const tenantId = await resolveTenant(deps, { customerId: refund.customer, metadata: [refund.metadata] });
   if (!tenantId) return skip(`refund ${refund.id} belongs to no known customer`);
   const invoice = await invoiceOfCharge(deps, tenantId, refund.charge);
-  if (!invoice) return skip(`charge ${refund.charge} paid no invoice Plinth mirrors`);
+  // Known tenant, so the charge paid one of its invoices: that invoice event has not arrived yet.
+  if (!invoice) {
+    throw new EventNotYetApplicableError(`refund ${refund.id} of charge ${refund.charge} before its invoice`);
+  }
 
   const merged = mergeRefund(invoice, refund, event.created);
   if (!merged) return apply(tenantId, [], `stale: refund ${refund.id} already has a newer state`);

@@ -2,9 +2,10 @@ import { tenantPartition } from '../../../db/keys.ts';
 import type { TransactStep } from '../../../db/transact.ts';
 import { readChargeLocator, readInvoice } from '../../invoices.repository.ts';
 import type { InvoiceRecord } from '../invoice-mirror.ts';
+import { detailOf, eventStep } from '../outbox-steps.ts';
 import type { StripeEvent, StripeRefund } from '../stripe-objects.ts';
 import type { BillingRecord } from '../transitions.ts';
-import { detailOf, eventStep, type WebhookDeps } from '../webhook.context.ts';
+import type { WebhookDeps } from '../webhook.deps.ts';
 
 /** The mirrored invoice a charge paid, found through its charge locator; undefined if unknown. */
 export async function invoiceOfCharge(
