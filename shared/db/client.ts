@@ -1,9 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { traceClient } from '../observability/tracer.ts';
 
-/** Builds the document client; call once per container (module scope) and pass it down. */
+/**
+ * Builds the document client; call once per container (module scope) and pass it down. Its calls
+ * are X-Ray subsegments where tracing is active (shared/observability/tracer.ts).
+ */
 export function createDocumentClient(options: { region: string; endpoint?: string | undefined }) {
-  const client = new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
+  const client = traceClient(new DynamoDBClient({ region: options.region, endpoint: options.endpoint }));
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -9,6 +9,7 @@ import { PaymentRequiredError } from '#shared/http/errors.ts';
 import { newId } from '#shared/ids.ts';
 import { memberItem } from '#shared/members/members.records.ts';
 import { authorize, createTenancy } from '#shared/tenancy/tenant-context.ts';
+import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 import { localPriceIds } from '../../scripts/local/stripe.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 import {
@@ -34,7 +35,12 @@ beforeAll(async () => {
   db = { client: stack.db, tableName: stack.tableName };
   Object.assign(process.env, stack.env);
   ({ handler: webhook } = await import('#functions/stripe-webhook/handler.ts'));
-  ({ handler: sweep } = await import('#functions/dunning-sweep/handler.ts'));
+  const scheduled = await import('#functions/dunning-sweep/handler.ts');
+  sweep = (event) =>
+    scheduled.handler(
+      event,
+      createLambdaContext('dunning-sweep', { region: 'us-east-1', timeoutMs: 60_000, memoryMb: 256 }),
+    );
 });
 
 const teamMonth = { id: localPriceIds.team.month, unitAmount: 2900, interval: 'month' as const };

@@ -25,15 +25,18 @@ import {
 } from '#shared/notifications/notifications.service.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { localClientConfig } from '../../scripts/local/aws.ts';
+import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 import { createTestStack, readSentEmails, TEST_APP_URL, type TestStack } from '../support/harness.ts';
 
 let stack: TestStack;
 let handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+const lambdaLimits = { region: 'us-east-1', timeoutMs: 30_000, memoryMb: 256 };
 
 beforeAll(async () => {
   stack = await createTestStack();
   Object.assign(process.env, stack.env);
-  ({ handler } = await import('#functions/notifications/handler.ts'));
+  const consumer = await import('#functions/notifications/handler.ts');
+  handler = (event) => consumer.handler(event, createLambdaContext('notifications', lambdaLimits));
 });
 
 interface SeededTenant {
