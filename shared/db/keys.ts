@@ -114,12 +114,12 @@ export const keys = {
     gsi1pk: 'OUTBOX_UNPUBLISHED',
     gsi1sk: `${writtenAt}#${eventId}`,
   }),
-  /** The unpublished outbox items written at or after `from` and before `before` (ISO times). */
-  outboxUnpublishedBetween: (from: string, before: string) => ({
+  /** The unpublished outbox items written at or after `from` (or ever) and before `before` (ISO times). */
+  outboxUnpublishedBetween: (from: string | undefined, before: string) => ({
     gsi1pk: 'OUTBOX_UNPUBLISHED',
     gsi1skFrom: from,
     // An item written at `before` has the key `<before>#<eventId>`, which sorts after `before`.
-    gsi1skTo: before,
+    gsi1skBefore: before,
   }),
   /** Marks a bus event (by its `detail.eventId`) as mailed by the notifications consumer. */
   notified: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `NOTIFIED#${eventId}` }),

@@ -27,10 +27,10 @@ export interface ReplaySelectionOptions {
 /** Which unpublished outbox items a replay takes: the gsi1 key range it queries. */
 export interface ReplaySelection {
   readonly gsi1pk: string;
-  /** Inclusive lower bound of gsi1sk (`<writtenAt>#<eventId>`). */
-  readonly gsi1skFrom: string;
+  /** Inclusive lower bound of gsi1sk (`<writtenAt>#<eventId>`); none without `from`. */
+  readonly gsi1skFrom: string | undefined;
   /** Exclusive upper bound of gsi1sk: items written before `now - minAge`. */
-  readonly gsi1skTo: string;
+  readonly gsi1skBefore: string;
   /** The times the bounds stand for, for the report. */
   readonly writtenFrom: string | undefined;
   readonly writtenBefore: string;
@@ -55,14 +55,31 @@ export function replaySelection({
       `--from ${fromIso} is not before ${before} (now minus the minimum age): nothing to replay.`,
     );
   }
-  const range = keys.outboxUnpublishedBetween(fromIso ?? '', before);
+  const range = keys.outboxUnpublishedBetween(fromIso, before);
   return {
     gsi1pk: range.gsi1pk,
     gsi1skFrom: range.gsi1skFrom,
-    gsi1skTo: range.gsi1skTo,
+    gsi1skBefore: range.gsi1skBefore,
     writtenFrom: fromIso,
     writtenBefore: before,
   };
+}
+
+/** The Query key condition of a selection (a key must be non-empty, so no lower bound without `from`). */
+export function replayKeyCondition(selection: ReplaySelection) {
+  return selection.gsi1skFrom === undefined
+    ? {
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+        ExpressionAttributeValues: { ':pk': selection.gsi1pk, ':before': selection.gsi1skBefore },
+      }
+    : {
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :before',
+        ExpressionAttributeValues: {
+          ':pk': selection.gsi1pk,
+          ':from': selection.gsi1skFrom,
+          ':before': selection.gsi1skBefore,
+        },
+      };
 }
 
 export interface ReplayDeps {
@@ -112,12 +129,7 @@ export async function replayUnpublishedOutbox(
       new QueryCommand({
         TableName: deps.db.tableName,
         IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': selection.gsi1pk,
-          ':from': selection.gsi1skFrom,
-          ':to': selection.gsi1skTo,
-        },
+        ...replayKeyCondition(selection),
         Limit: REPLAY_PAGE_SIZE,
         ExclusiveStartKey: exclusiveStartKey,
       }),
@@ -140,4 +152,12 @@ export async function replayUnpublishedOutbox(
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey);
   return { selection, found, published, failed };
+}
+
+/**
+ * The SSM parameter (String) the events stack writes with the stage's table name, so that
+ * `npm run outbox:replay -- --stage <stage>` finds the table CloudFormation named.
+ */
+export function tableNameParameterFor(stage: string): string {
+  return `/plinth/${stage}/table-name`;
 }
