@@ -48,6 +48,8 @@ export const handler = workerHandler(async (event: SQSEvent): Promise<SQSBatchRe
       logger.error('notification failed; the message will be retried', { messageId, error });
     });
   } finally {
+    // Per consumer, so each has its own alarm (lib/stacks/events-stack.ts).
+    metrics.addDimension('consumer', 'notifications');
     metrics.addMetric(eventMetricNames.consumerMessages, MetricUnit.Count, event.Records.length);
     metrics.addMetric(eventMetricNames.consumerFailures, MetricUnit.Count, failed);
   }

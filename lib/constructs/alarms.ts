@@ -4,6 +4,7 @@ import {
   ComparisonOperator,
   type IMetric,
   MathExpression,
+  Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -13,6 +14,36 @@ import type { Construct } from 'constructs';
  * Alarms on what must never happen silently. They carry no action: subscribe an SNS topic (or a
  * chat integration) to them in the console or with `alarm.addAlarmAction(...)`.
  */
+
+/**
+ * Where the functions' EMF metrics land: AppFunction sets `POWERTOOLS_METRICS_NAMESPACE` to this,
+ * one namespace per stage, so two stages in one account and region never share an alarm's data.
+ */
+export function metricsNamespace(stageName: string): string {
+  return `Plinth/${stageName}`;
+}
+
+/** The `service` dimension Powertools adds to every EMF metric (`POWERTOOLS_SERVICE_NAME`). */
+export const METRICS_SERVICE = 'plinth';
+
+/**
+ * A count the functions emit in Embedded Metric Format (shared/observability/metrics.ts), summed
+ * over five minutes: what an alarm on it watches. `dimensions` are those the emitter adds besides
+ * `service` (EMF metrics are told apart by their whole dimension set).
+ */
+export function appMetric(
+  stageName: string,
+  metricName: string,
+  dimensions: Readonly<Record<string, string>> = {},
+): Metric {
+  return new Metric({
+    namespace: metricsNamespace(stageName),
+    metricName,
+    dimensionsMap: { service: METRICS_SERVICE, ...dimensions },
+    statistic: 'Sum',
+    period: Duration.minutes(5),
+  });
+}
 
 /** In alarm while the dead-letter queue holds any message: something failed every retry. */
 export function deadLetterQueueAlarm(scope: Construct, id: string, queue: IQueue, what: string): Alarm {

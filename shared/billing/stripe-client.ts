@@ -1,5 +1,6 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import Stripe from 'stripe';
+import { traceStripeCalls } from '../observability/tracer.ts';
 import type { BillingEnv } from './billing.env.ts';
 
 /**
@@ -48,7 +49,7 @@ export interface StripeClientOptions {
  */
 export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): Stripe {
   const target = apiUrl ? new URL(apiUrl) : undefined;
-  return new Stripe(secretKey, {
+  const stripe = new Stripe(secretKey, {
     apiVersion: STRIPE_API_VERSION,
     maxNetworkRetries: 2,
     timeout: 8_000,
@@ -62,6 +63,8 @@ export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): 
         }
       : {}),
   });
+  // One X-Ray subsegment per Stripe call where tracing is active (shared/observability/tracer.ts).
+  return traceStripeCalls(stripe);
 }
 
 /**

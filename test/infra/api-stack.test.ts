@@ -97,6 +97,7 @@ describe('api stack (dev)', () => {
       APP_URL: 'https://app.example.com',
       MAIL_FROM: 'no-reply@example.com',
       POWERTOOLS_SERVICE_NAME: 'plinth',
+      POWERTOOLS_METRICS_NAMESPACE: 'Plinth/dev',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       NODE_OPTIONS: '--enable-source-maps',
     });
