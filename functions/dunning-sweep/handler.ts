@@ -28,15 +28,15 @@ const scheduledEvent = z.object({ time: z.iso.datetime({ offset: true }) });
  * the scheduler retries it, and the next run picks up what it left).
  */
 export const handler = workerHandler(async (event: { time: string }): Promise<DunningSweepResult> => {
-  const { time } = scheduledEvent.parse(event);
   try {
+    const { time } = scheduledEvent.parse(event);
     const result = await runDunningSweep({ db, newId: () => newId() }, new Date(time));
     logger.info('dunning sweep', { time, ...result });
     metrics.addMetric(eventMetricNames.tenantsRestricted, MetricUnit.Count, result.restricted);
     metrics.addMetric(eventMetricNames.dunningSweepFailures, MetricUnit.Count, 0);
     return result;
   } catch (error) {
-    logger.error('dunning sweep failed; the scheduler retries it', { time, error });
+    logger.error('dunning sweep failed; the scheduler retries it', { event, error });
     metrics.addMetric(eventMetricNames.dunningSweepFailures, MetricUnit.Count, 1);
     throw error;
   }

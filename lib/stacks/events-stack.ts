@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
-import { eventMetricNames } from '../../shared/observability/metrics.ts';
+import { eventMetricNames } from '../../shared/observability/metric-names.ts';
 import { appMetric, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
 import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';

@@ -9,7 +9,7 @@ import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
 import { notifiedEventTypes } from '../../shared/notifications/notifications.service.ts';
-import { eventMetricNames } from '../../shared/observability/metrics.ts';
+import { eventMetricNames } from '../../shared/observability/metric-names.ts';
 import { type BuiltPlinth, buildPlinth } from './plinth-app.ts';
 import { actionsOf, arnOf, asList, logicalId, type Resource, resourcesOf, statementsOf } from './template.ts';
 

@@ -20,7 +20,7 @@ import { outboxStep } from '../../shared/events/outbox.ts';
 import { publishOutboxRecords } from '../../shared/events/publisher.ts';
 import { type DomainEvent, subscriptionEvent } from '../../shared/events/subscription-events.ts';
 import { newId } from '../../shared/ids.ts';
-import { eventMetricNames, MetricUnit, metrics } from '../../shared/observability/metrics.ts';
+import { eventMetricNames } from '../../shared/observability/metric-names.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 
 // Everything the publisher puts on the bus lands in this rule's queue, read back with ReceiveMessage.
@@ -42,6 +42,7 @@ interface DeliveredEvent {
 }
 
 let stack: TestStack;
+let metrics: typeof import('#shared/observability/metrics.ts')['metrics'];
 let db: Db;
 let publisher: PublisherModule;
 let streams: DynamoDBStreamsClient;
@@ -53,6 +54,8 @@ beforeAll(async () => {
   db = { client: stack.db, tableName: stack.tableName };
   // The handler reads EVENT_BUS_NAME and the emulator endpoint once, at import.
   Object.assign(process.env, stack.env);
+  // After the environment: the emitter and its logger read it once, at import.
+  ({ metrics } = await import('#shared/observability/metrics.ts'));
   publisher = await import('../../functions/outbox-publisher/handler.ts');
   streams = new DynamoDBStreamsClient(localClientConfig(stack));
   sqs = new SQSClient(localClientConfig(stack));
@@ -312,8 +315,8 @@ describe('outbox publisher', () => {
 
     await publish(await newStreamRecords());
 
-    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.outboxPublishFailures, MetricUnit.Count, 1);
-    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.outboxEventsPublished, MetricUnit.Count, 1);
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.outboxPublishFailures, 'Count', 1);
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.outboxEventsPublished, 'Count', 1);
     addMetric.mockRestore();
     await delivered();
   });
