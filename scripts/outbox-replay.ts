@@ -160,6 +160,7 @@ export async function runOutboxReplay(
   const client = createDocumentClient({
     region: target.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     endpoint: target.endpoint,
+    credentials: target.endpoint ? LOCAL_CREDENTIALS : undefined,
   });
   const eventBridge = new EventBridgeClient(clientConfig);
   try {

@@ -30,6 +30,9 @@ export function handlerEnvironment(
     EVENT_BUS_NAME: resources.eventBusName,
     APP_URL: appUrl,
     MAIL_FROM: resources.mailFrom,
+    // EMF lines are for CloudWatch: locally the handlers still record metrics but print none
+    // (POWERTOOLS_METRICS_DISABLED=false npm run dev shows them).
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
 }
 

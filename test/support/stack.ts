@@ -68,8 +68,6 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
       }),
       // Handler logs would drown test output; POWERTOOLS_LOG_LEVEL=INFO npm test shows them.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
-      // Metrics are still recorded (tests spy on them); only their EMF lines are not printed.
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     },
   };
 }
