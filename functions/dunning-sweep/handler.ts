@@ -3,6 +3,8 @@ import { type DunningSweepResult, runDunningSweep } from '#shared/billing/dunnin
 import { createDocumentClient } from '#shared/db/client.ts';
 import { newId } from '#shared/ids.ts';
 import { logger } from '#shared/observability/logger.ts';
+import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
+import { workerHandler } from '#shared/observability/worker-handler.ts';
 
 const env = z
   .object({
@@ -21,11 +23,21 @@ const scheduledEvent = z.object({ time: z.iso.datetime({ offset: true }) });
 
 /**
  * The hourly dunning sweep: restricts the tenants whose grace period after a failed payment is
- * over, as of the scheduled time (so a delayed or replayed run judges the same moment).
+ * over, as of the scheduled time (so a delayed or replayed run judges the same moment). Counts the
+ * tenants restricted, and a run that failed (`DunningSweepFailures`, alarmed in the events stack;
+ * the scheduler retries it, and the next run picks up what it left).
  */
-export async function handler(event: { time: string }): Promise<DunningSweepResult> {
-  const { time } = scheduledEvent.parse(event);
-  const result = await runDunningSweep({ db, newId: () => newId() }, new Date(time));
-  logger.info('dunning sweep', { time, ...result });
-  return result;
-}
+export const handler = workerHandler(async (event: { time: string }): Promise<DunningSweepResult> => {
+  try {
+    const { time } = scheduledEvent.parse(event);
+    const result = await runDunningSweep({ db, newId: () => newId() }, new Date(time));
+    logger.info('dunning sweep', { time, ...result });
+    metrics.addMetric(eventMetricNames.tenantsRestricted, MetricUnit.Count, result.restricted);
+    metrics.addMetric(eventMetricNames.dunningSweepFailures, MetricUnit.Count, 0);
+    return result;
+  } catch (error) {
+    logger.error('dunning sweep failed; the scheduler retries it', { event, error });
+    metrics.addMetric(eventMetricNames.dunningSweepFailures, MetricUnit.Count, 1);
+    throw error;
+  }
+});

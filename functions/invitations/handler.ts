@@ -6,14 +6,15 @@ import { routes } from '#shared/http/routes.ts';
 import { createSesInvitationMailer } from '#shared/invitations/invitation-mailer.ts';
 import { createInvitationRepository } from '#shared/invitations/invitations.repository.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
+import { traceClient } from '#shared/observability/tracer.ts';
 import { rateLimitHeaders } from '#shared/ratelimit/rate-limit-headers.ts';
 import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
 // Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally.
-const cognito = new CognitoIdentityProviderClient({ region: env.AWS_REGION });
-const ses = new SESv2Client({ region: env.AWS_REGION });
+const cognito = traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION }));
+const ses = traceClient(new SESv2Client({ region: env.AWS_REGION }));
 const invitations = createInvitationService({
   invitations: createInvitationRepository(db, { clock, newId }),
   directory: createCognitoDirectory(cognito, env.USER_POOL_ID),

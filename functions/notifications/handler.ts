@@ -9,6 +9,9 @@ import {
   processNotificationRecords,
 } from '#shared/notifications/notifications.service.ts';
 import { logger } from '#shared/observability/logger.ts';
+import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
+import { traceClient } from '#shared/observability/tracer.ts';
+import { workerHandler } from '#shared/observability/worker-handler.ts';
 
 const env = z
   .object({
@@ -29,7 +32,7 @@ const service = createNotificationService({
     client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
     tableName: env.TABLE_NAME,
   },
-  mailer: createSesBillingMailer(new SESv2Client({ region: env.AWS_REGION }), env.MAIL_FROM),
+  mailer: createSesBillingMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM),
   clock: systemClock,
   appUrl: env.APP_URL,
   opsEmail: env.OPS_EMAIL,
@@ -37,10 +40,20 @@ const service = createNotificationService({
 
 /**
  * The notifications consumer: drains the `notifications` rule's queue (billing events) and mails
- * the tenants' owners and admins. Deployed with `ReportBatchItemFailures`.
+ * the tenants' owners and admins. Deployed with `ReportBatchItemFailures`; failed messages are
+ * counted in EMF (`ConsumerFailures`, alarmed in the events stack).
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  return processNotificationRecords(event.Records, service, ({ messageId, error }) =>
-    logger.error('notification failed; the message will be retried', { messageId, error }),
-  );
-}
+export const handler = workerHandler(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  let failed = 0;
+  try {
+    return await processNotificationRecords(event.Records, service, ({ messageId, error }) => {
+      failed += 1;
+      logger.error('notification failed; the message will be retried', { messageId, error });
+    });
+  } finally {
+    // Per consumer, so each has its own alarm (lib/stacks/events-stack.ts).
+    metrics.addDimension('consumer', 'notifications');
+    metrics.addMetric(eventMetricNames.consumerMessages, MetricUnit.Count, event.Records.length);
+    metrics.addMetric(eventMetricNames.consumerFailures, MetricUnit.Count, failed);
+  }
+});

@@ -2,13 +2,14 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { routes } from '#shared/http/routes.ts';
+import { traceClient } from '#shared/observability/tracer.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createTenantService } from '#shared/tenants/tenants.service.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
 const directory = createCognitoDirectory(
-  new CognitoIdentityProviderClient({ region: env.AWS_REGION }),
+  traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
   env.USER_POOL_ID,
 );
 const tenants = createTenantService({

@@ -15,6 +15,36 @@ import type { Construct } from 'constructs';
  * chat integration) to them in the console or with `alarm.addAlarmAction(...)`.
  */
 
+/**
+ * Where the functions' EMF metrics land: AppFunction sets `POWERTOOLS_METRICS_NAMESPACE` to this,
+ * one namespace per stage, so two stages in one account and region never share an alarm's data.
+ */
+export function metricsNamespace(stageName: string): string {
+  return `Plinth/${stageName}`;
+}
+
+/** The `service` dimension Powertools adds to every EMF metric (`POWERTOOLS_SERVICE_NAME`). */
+export const METRICS_SERVICE = 'plinth';
+
+/**
+ * A count the functions emit in Embedded Metric Format (shared/observability/metrics.ts), summed
+ * over five minutes: what an alarm on it watches. `dimensions` are those the emitter adds besides
+ * `service` (EMF metrics are told apart by their whole dimension set).
+ */
+export function appMetric(
+  stageName: string,
+  metricName: string,
+  dimensions: Readonly<Record<string, string>> = {},
+): Metric {
+  return new Metric({
+    namespace: metricsNamespace(stageName),
+    metricName,
+    dimensionsMap: { service: METRICS_SERVICE, ...dimensions },
+    statistic: 'Sum',
+    period: Duration.minutes(5),
+  });
+}
+
 /** In alarm while the dead-letter queue holds any message: something failed every retry. */
 export function deadLetterQueueAlarm(scope: Construct, id: string, queue: IQueue, what: string): Alarm {
   return new Alarm(scope, id, {
@@ -47,25 +77,6 @@ export function failureAlarm(
     comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 1,
     treatMissingData: TreatMissingData.NOT_BREACHING,
-  });
-}
-
-/**
- * A count a function emits in Embedded Metric Format through shared/observability/metrics.ts
- * (Powertools): namespace `POWERTOOLS_METRICS_NAMESPACE`, dimension `service` =
- * `POWERTOOLS_SERVICE_NAME` of that function. Summed per `period`.
- */
-export function emfCount(
-  emitter: { readonly namespace: string; readonly service: string },
-  metricName: string,
-  period: Duration = Duration.minutes(5),
-): Metric {
-  return new Metric({
-    namespace: emitter.namespace,
-    metricName,
-    dimensionsMap: { service: emitter.service },
-    statistic: 'Sum',
-    period,
   });
 }
 

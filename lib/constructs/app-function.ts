@@ -1,13 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type ILayerVersion, LayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../stage.ts';
+import { METRICS_SERVICE, metricsNamespace } from './alarms.ts';
 import { nodejsFunctionBundling, projectRoot } from './bundling.ts';
 
 const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
@@ -15,6 +18,36 @@ const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url))
 /** Where a function's Lambda entry lives: `functions/<name>/handler.ts`, exporting `handler`. */
 export function defaultFunctionEntry(name: string): string {
   return `${functionsDir}${name}/handler.ts`;
+}
+
+/** The version of @aws-lambda-powertools/tracer that package-lock.json installs (and the tests ran). */
+export const powertoolsTracerVersion: string = (
+  JSON.parse(
+    readFileSync(`${projectRoot}node_modules/@aws-lambda-powertools/tracer/package.json`, 'utf8'),
+  ) as { version: string }
+).version;
+
+/**
+ * The public SSM parameter AWS keeps with the ARN of the Powertools for AWS Lambda (TypeScript)
+ * layer of one version, in every region: resolved at deploy time, so no account or region is
+ * written into the template.
+ */
+export function powertoolsLayerParameter(version: string = powertoolsTracerVersion): string {
+  return `/aws/service/powertools/typescript/generic/all/${version}`;
+}
+
+/** The Powertools layer of the pinned version, once per stack. */
+function powertoolsLayer(scope: Construct): ILayerVersion {
+  const stack = Stack.of(scope);
+  const id = 'PowertoolsLayer';
+  return (
+    (stack.node.tryFindChild(id) as ILayerVersion | undefined) ??
+    LayerVersion.fromLayerVersionArn(
+      stack,
+      id,
+      StringParameter.valueForStringParameter(stack, powertoolsLayerParameter()),
+    )
+  );
 }
 
 /** Which Cognito admin actions a function may call on the pool. */
@@ -86,7 +119,8 @@ export interface AppFunctionProps {
 /**
  * A Lambda function with the project's defaults: Node.js 24 on arm64, an ESM bundle with source
  * maps (the shared settings of lib/constructs/bundling.ts), its own log group with retention, active
- * tracing, Powertools settings, and a role that holds only what the props grant (no AWS managed
+ * tracing (the Powertools tracer from its layer), Powertools settings (EMF metrics in the stage's
+ * namespace), and a role that holds only what the props grant (no AWS managed
  * policies, no wildcard except X-Ray's).
  */
 export class AppFunction extends Construct {
@@ -125,13 +159,17 @@ export class AppFunction extends Construct {
       projectRoot,
       depsLockFilePath: `${projectRoot}package-lock.json`,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'plinth',
+        POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stage.name),
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
       // The one set of esbuild settings, shared with the bench (lib/constructs/bundling.ts).
       bundling: nodejsFunctionBundling(),
+      // The Powertools tracer is not bundled (it would cost ~125 KB per bundle): with tracing
+      // active, shared/observability/tracer.ts loads it from this layer, of the pinned version.
+      layers: [powertoolsLayer(this)],
     });
 
     if (props.tableAccess) this.grantTableAccess(props.tableAccess);

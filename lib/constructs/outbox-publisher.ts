@@ -1,6 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -20,10 +21,11 @@ export interface OutboxPublisherProps {
 
 /**
  * The outbox publisher: the table's stream, filtered to outbox INSERTs, feeds a function that puts
- * each event on the bus. It reports the records it could not publish (`ReportBatchItemFailures`), so
+ * each event on the bus and clears the item's unpublished mark. It reports the records it could not publish (`ReportBatchItemFailures`), so
  * Lambda retries from the first of them; a batch that fails as a whole is split to isolate a bad
  * record; after `publisherStreamSettings.retryAttempts` the batch's position (shard and sequence
- * numbers, not the records) goes to an SQS queue, and the outbox items are still in the table.
+ * numbers, not the records) goes to an SQS queue, and the outbox items are still in the table, marked
+ * unpublished, for `npm run outbox:replay`.
  */
 export class OutboxPublisher extends Construct {
   readonly fn: AppFunction;
@@ -37,10 +39,14 @@ export class OutboxPublisher extends Construct {
       entry: props.entry,
       stage: props.stage,
       description: `Plinth ${props.stage.name}: outbox stream → EventBridge`,
-      environment: { EVENT_BUS_NAME: props.eventBus.eventBusName },
+      environment: { EVENT_BUS_NAME: props.eventBus.eventBusName, TABLE_NAME: props.table.tableName },
       timeout: Duration.seconds(30),
     });
     props.eventBus.grantPutEventsTo(this.fn.role);
+    // Clearing an outbox item's unpublished mark is one conditional UpdateItem; nothing else.
+    this.fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.table.tableArn] }),
+    );
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,

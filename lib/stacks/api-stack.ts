@@ -22,7 +22,7 @@ import { webhookMetricNames } from '../../shared/billing/webhooks/webhook.deps.t
 import { tableDefinition } from '../../shared/db/table.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
-import { countAlarm, emfCount, failureAlarm } from '../constructs/alarms.ts';
+import { appMetric, countAlarm, failureAlarm } from '../constructs/alarms.ts';
 import {
   AppFunction,
   defaultFunctionEntry,
@@ -69,9 +69,6 @@ export const areaAccess = {
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   admin: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
 } as const satisfies Record<FunctionArea, AreaAccess>;
-
-/** Where the Stripe webhook's EMF metrics go (its Powertools namespace and service name). */
-export const STRIPE_WEBHOOK_METRICS = { namespace: 'Plinth', service: 'stripe-webhook' } as const;
 
 /**
  * The routes reviewed as public. Any other route with `auth: 'none'` keeps its AwsSolutions-APIG4
@@ -176,9 +173,6 @@ export class ApiStack extends Stack {
         ...environment,
         ...stripeEnvironment,
         STRIPE_WEBHOOK_SECRET_PARAMETER: props.stripe.webhookSecretParameter,
-        // The EMF metrics the alarms below watch: this namespace, dimension service=stripe-webhook.
-        POWERTOOLS_METRICS_NAMESPACE: STRIPE_WEBHOOK_METRICS.namespace,
-        POWERTOOLS_SERVICE_NAME: STRIPE_WEBHOOK_METRICS.service,
       },
       // Room for re-fetching objects from Stripe (worst case per call in stripe-budget.ts) before answering.
       timeout: Duration.seconds(20),
@@ -192,7 +186,9 @@ export class ApiStack extends Stack {
       value: this.stripeWebhookUrl.url,
       description: 'Register this URL as the endpoint of the Stripe webhook (Developers → Webhooks).',
     });
-    const webhookMetric = (name: string, period?: Duration) => emfCount(STRIPE_WEBHOOK_METRICS, name, period);
+    // The webhook's EMF counts, in the stage's namespace like every function's (AppFunction sets it).
+    const webhookMetric = (name: string, period = Duration.minutes(5)) =>
+      appMetric(stage.name, name).with({ period });
     this.alarms = [
       failureAlarm(
         this,

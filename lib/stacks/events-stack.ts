@@ -3,11 +3,13 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
-import { deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
+import { tableNameParameterFor } from '../../shared/events/replay.ts';
+import { eventMetricNames } from '../../shared/observability/metric-names.ts';
+import { appMetric, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
 import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
@@ -72,10 +74,14 @@ export class EventsStack extends Stack {
   /** Consumers and schedule targets by name. */
   readonly workers: Readonly<Record<string, AppFunction>>;
   readonly alarms: readonly Alarm[];
+  /** `/plinth/<stage>/table-name`: where `npm run outbox:replay` reads the table's name. */
+  readonly tableNameParameter: StringParameter;
+  private readonly stageName: string;
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    this.stageName = stage.name;
     const functionEntry = props.functionEntry ?? defaultFunctionEntry;
 
     this.eventBus = new EventBus(this, 'Bus', { eventBusName: busNameFor(stage.name) });
@@ -145,6 +151,7 @@ export class EventsStack extends Stack {
 
     this.alarms = [
       ...this.alarmsOnPublishing(),
+      ...this.alarmsOnWorkers(),
       ...this.rules.map((rule, index) =>
         deadLetterQueueAlarm(
           this,
@@ -164,22 +171,59 @@ export class EventsStack extends Stack {
     ];
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+    // `npm run outbox:replay -- --stage <stage>` finds the table CloudFormation named here.
+    this.tableNameParameter = new StringParameter(this, 'TableNameParameter', {
+      parameterName: tableNameParameterFor(stage.name),
+      stringValue: props.table.tableName,
+      description: `Plinth ${stage.name}: the table whose unpublished outbox items npm run outbox:replay republishes`,
+    });
+  }
+
+  /**
+   * Consumers report failed messages instead of throwing, so their Errors metric misses them: they
+   * count them in EMF (`ConsumerFailures`), and so does the dunning sweep a failed run
+   * (`DunningSweepFailures`). Alarms on those metrics (dead-letter queues are alarmed separately).
+   */
+  private alarmsOnWorkers(): Alarm[] {
+    const stageName = this.stageName;
+    const consumers = [...new Set(busDefinition.rules.map((rule) => rule.consumer))];
+    return [
+      ...consumers.map((name) =>
+        failureAlarm(
+          this,
+          `${pascalCase(name)}ConsumerFailuresAlarm`,
+          `Consumer ${name} failed messages or crashed (they are retried, then dead-lettered).`,
+          {
+            failedMessages: appMetric(stageName, eventMetricNames.consumerFailures, { consumer: name }),
+            errors: this.workerFunction(name).metricErrors({ statistic: 'Sum' }),
+          },
+        ),
+      ),
+      failureAlarm(
+        this,
+        'DunningSweepFailuresAlarm',
+        'The dunning sweep failed a run (the scheduler retries it; tenants past their grace period stay unrestricted meanwhile).',
+        {
+          failedRuns: appMetric(stageName, eventMetricNames.dunningSweepFailures),
+          errors: this.workerFunction('dunning-sweep').metricErrors({ statistic: 'Sum' }),
+        },
+      ),
+    ];
+  }
+
+  private workerFunction(name: string) {
+    const fn = this.workers[name];
+    if (!fn) throw new Error(`No worker function ${name}`);
+    return fn.function;
   }
 
   /**
    * The publisher returns normally when it reports failed records, so its Errors metric misses
-   * them: its failure log lines (Powertools level ERROR) are counted too, and the stream's age tells
-   * when retries hold everything up.
+   * them: it counts them in EMF (`OutboxPublishFailures`: refused entries, failed calls, marks not
+   * cleared), and the stream's age tells when retries hold everything up.
    */
   private alarmsOnPublishing(): Alarm[] {
     const { fn, deadLetterQueue } = this.publisher;
-    const failures = new MetricFilter(this, 'OutboxPublishFailures', {
-      logGroup: fn.logGroup,
-      filterPattern: FilterPattern.stringValue('$.level', '=', 'ERROR'),
-      metricNamespace: `Plinth/${this.stackName}`,
-      metricName: 'OutboxPublishFailures',
-      metricValue: '1',
-    });
     return [
       failureAlarm(
         this,
@@ -187,7 +231,7 @@ export class EventsStack extends Stack {
         'The outbox publisher failed or could not put events on the bus (they are retried).',
         {
           errors: fn.function.metricErrors({ statistic: 'Sum' }),
-          failedPuts: failures.metric({ statistic: 'Sum' }),
+          failedPuts: appMetric(this.stageName, eventMetricNames.outboxPublishFailures),
         },
       ),
       new Alarm(this, 'OutboxPublisherLagAlarm', {
@@ -203,7 +247,7 @@ export class EventsStack extends Stack {
         this,
         'OutboxDeadLettersAlarm',
         deadLetterQueue,
-        'Outbox stream batches the publisher gave up on: each message names the shard and sequence numbers; the outbox items stay in the table for seven days',
+        'Outbox stream batches the publisher gave up on: each message names the shard and sequence numbers only; their outbox items stay in the table marked unpublished. Fix the cause, then run npm run outbox:replay -- --stage <stage>',
       ),
     ];
   }

@@ -36,6 +36,9 @@ export function handlerEnvironment(
     // The dev stage's list (lib/stage.ts): a front-end served locally may be a redirect target.
     ALLOWED_REDIRECT_ORIGINS: LOCAL_REDIRECT_ORIGINS.join(','),
     OPS_EMAIL: LOCAL_OPS_EMAIL,
+    // EMF lines are for CloudWatch: locally the handlers still record metrics but print none
+    // (POWERTOOLS_METRICS_DISABLED=false npm run dev shows them).
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
 }
 

@@ -1,5 +1,6 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import Stripe from 'stripe';
+import { traceStripeCalls } from '../observability/tracer.ts';
 import type { BillingEnv } from './billing.env.ts';
 import { STRIPE_MAX_NETWORK_RETRIES, STRIPE_TIMEOUT_MS } from './stripe-budget.ts';
 
@@ -49,7 +50,7 @@ export interface StripeClientOptions {
  */
 export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): Stripe {
   const target = apiUrl ? new URL(apiUrl) : undefined;
-  return new Stripe(secretKey, {
+  const stripe = new Stripe(secretKey, {
     apiVersion: STRIPE_API_VERSION,
     // Sized so the longest sequence of calls fits the function's timeout (stripe-budget.ts).
     maxNetworkRetries: STRIPE_MAX_NETWORK_RETRIES,
@@ -64,6 +65,8 @@ export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): 
         }
       : {}),
   });
+  // One X-Ray subsegment per Stripe call where tracing is active (shared/observability/tracer.ts).
+  return traceStripeCalls(stripe);
 }
 
 /**

@@ -1,9 +1,24 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { traceClient } from '../observability/tracer.ts';
 
-/** Builds the document client; call once per container (module scope) and pass it down. */
-export function createDocumentClient(options: { region: string; endpoint?: string | undefined }) {
-  const client = new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
+/**
+ * Builds the document client; call once per container (module scope) and pass it down. Its calls
+ * are X-Ray subsegments where tracing is active (shared/observability/tracer.ts).
+ */
+export function createDocumentClient(options: {
+  region: string;
+  endpoint?: string | undefined;
+  /** Only for scripts pointed at the emulator; functions use the runtime's credentials. */
+  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+}) {
+  const client = traceClient(
+    new DynamoDBClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    }),
+  );
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

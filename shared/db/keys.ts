@@ -21,7 +21,7 @@
  * | invoice           | TENANT#<tenantId>   | INVOICE#<createdIso>#<in_id>|                   |                      | GET billing/invoices (Query pk + begins_with INVOICE#, newest first) |
  * | invoice locator   | TENANT#<tenantId>   | INVOICE_ID#<in_id>          |                   |                      | webhook: invoice id -> invoice sort key |
  * | charge locator    | TENANT#<tenantId>   | CHARGE#<ch_id>              |                   |                      | webhook: charge id -> invoice sort key (refunds) |
- * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            |                   |                      | written in the state change's transaction; the stream publisher puts it on the bus |
+ * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            | OUTBOX_UNPUBLISHED (only until EventBridge accepted the event) | <writtenAt>#<eventId> | written in the state change's transaction; the stream publisher puts it on the bus and clears gsi1 (conditional UpdateItem REMOVE); `npm run outbox:replay` (Query gsi1 OUTBOX_UNPUBLISHED, gsi1sk between from and now - min age) republishes what is still marked |
  * | notification mark | TENANT#<tenantId>   | NOTIFIED#<eventId>          |                   |                      | notifications consumer: each bus event mailed once (conditional put; expires by TTL) |
  * | rate-limit window | RATE#<policy>#<subject> | WINDOW#<windowStartMs>  |                   |                      | shared/ratelimit: one conditional UpdateItem per check (ADD hits if hits + cost <= limit); one item per window, never read back; expires by TTL after its window |
  *
@@ -105,6 +105,23 @@ export const keys = {
     sk: `CHARGE#${chargeId}`,
   }),
   outbox: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `OUTBOX#${eventId}` }),
+  /**
+   * gsi1 attributes an outbox item carries from its write until EventBridge accepted its event: a
+   * sparse index of the events that have not reached the bus, oldest first. One partition: every
+   * outbox write and clear is one write to it (fine to about 500 events a second; shard the key
+   * beyond that).
+   */
+  outboxUnpublished: (writtenAt: string, eventId: string) => ({
+    gsi1pk: 'OUTBOX_UNPUBLISHED',
+    gsi1sk: `${writtenAt}#${eventId}`,
+  }),
+  /** The unpublished outbox items written at or after `from` (or ever) and before `before` (ISO times). */
+  outboxUnpublishedBetween: (from: string | undefined, before: string) => ({
+    gsi1pk: 'OUTBOX_UNPUBLISHED',
+    gsi1skFrom: from,
+    // An item written at `before` has the key `<before>#<eventId>`, which sorts after `before`.
+    gsi1skBefore: before,
+  }),
   /** Marks a bus event (by its `detail.eventId`) as mailed by the notifications consumer. */
   notified: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `NOTIFIED#${eventId}` }),
   /**

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
+import { type BusEvent, type ConsumerFailure, processBusMessages } from '../events/consumer.ts';
 import { parseSubscriptionEvent } from '../events/subscription-events.ts';
 import type { Clock } from '../ids.ts';
 import {
@@ -35,16 +35,6 @@ export const notifiedEventTypes = [
 /** The detail-types also mailed to the operators. */
 const operatorEventTypes: ReadonlySet<string> = new Set(['Dispute Opened v1', 'Dispute Closed v1']);
 
-/** An EventBridge event as the rule's queue delivers it (the SQS message body). */
-const busEventSchema = z.object({
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  time: z.string().optional(),
-  detail: z.unknown(),
-});
-export type BusEvent = z.infer<typeof busEventSchema>;
-
 /** Roles that receive billing email. */
 const BILLING_ROLES = ['owner', 'admin'] as const;
 /** A claim older than this is taken to be from a sender that crashed; the email is sent again. */
@@ -61,6 +51,8 @@ export interface NotificationDeps {
   /** The operators' address (per-stage `opsEmail`): disputes are mailed there too. */
   readonly opsEmail?: string | undefined;
 }
+
+export type { BusEvent };
 
 export type NotifyOutcome = 'sent' | 'duplicate' | 'ignored' | 'no-recipients';
 
@@ -283,31 +275,18 @@ export function createNotificationService(deps: NotificationDeps) {
 export type NotificationService = ReturnType<typeof createNotificationService>;
 
 /** What a failed record was, for the log. */
-export interface NotificationFailure {
-  readonly messageId: string;
-  readonly error: unknown;
-}
+export type NotificationFailure = ConsumerFailure;
 
 /**
- * Handles a batch of the rule's queue: each record's body is an EventBridge event. Records that
- * fail are returned as batch item failures (`ReportBatchItemFailures`): only they are retried, and
- * after the queue's max receive count they move to its dead-letter queue.
+ * Handles a batch of the rule's queue (Powertools batch processing, shared/events/consumer.ts): each
+ * record's body is an EventBridge event mailed by the service. Records that fail are returned as
+ * batch item failures (`ReportBatchItemFailures`): only they are retried, and after the queue's max
+ * receive count they move to its dead-letter queue.
  */
 export async function processNotificationRecords(
   records: readonly SQSRecord[],
   service: NotificationService,
   onFailure: (failure: NotificationFailure) => void = () => undefined,
 ): Promise<SQSBatchResponse> {
-  const results = await Promise.all(
-    records.map(async (record) => {
-      try {
-        await service.notify(busEventSchema.parse(JSON.parse(record.body)));
-        return undefined;
-      } catch (error) {
-        onFailure({ messageId: record.messageId, error });
-        return { itemIdentifier: record.messageId };
-      }
-    }),
-  );
-  return { batchItemFailures: results.filter((failure) => failure !== undefined) };
+  return processBusMessages(records, (event) => service.notify(event), onFailure);
 }

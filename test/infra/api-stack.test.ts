@@ -113,6 +113,7 @@ describe('api stack (dev)', () => {
       APP_URL: 'https://app.example.com',
       MAIL_FROM: 'no-reply@example.com',
       POWERTOOLS_SERVICE_NAME: 'plinth',
+      POWERTOOLS_METRICS_NAMESPACE: 'Plinth/dev',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       NODE_OPTIONS: '--enable-source-maps',
     });
@@ -155,8 +156,6 @@ describe('api stack (dev)', () => {
           ...commonVariables(),
           ...stripeVariables(),
           STRIPE_WEBHOOK_SECRET_PARAMETER: '/plinth/dev/stripe/webhook-secret',
-          POWERTOOLS_METRICS_NAMESPACE: 'Plinth',
-          POWERTOOLS_SERVICE_NAME: 'stripe-webhook',
         },
       });
     });
@@ -433,8 +432,9 @@ describe('api stack (dev)', () => {
     }
     const emf = (name: string) => ({
       MetricName: name,
-      Namespace: 'Plinth',
-      Dimensions: [{ Name: 'service', Value: 'stripe-webhook' }],
+      // The stage's namespace, like every function's EMF metrics (lib/constructs/alarms.ts).
+      Namespace: 'Plinth/dev',
+      Dimensions: [{ Name: 'service', Value: 'plinth' }],
     });
 
     it('alarms when the webhook crashes or counts a failed event in its EMF metric, not on log lines', () => {

@@ -1,9 +1,15 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AppFunction } from '../../lib/constructs/app-function.ts';
+import {
+  type AppFunction,
+  powertoolsLayerParameter,
+  powertoolsTracerVersion,
+} from '../../lib/constructs/app-function.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
+import { tableNameParameterFor } from '../../shared/events/replay.ts';
 import { notifiedEventTypes } from '../../shared/notifications/notifications.service.ts';
+import { eventMetricNames } from '../../shared/observability/metric-names.ts';
 import { type BuiltPlinth, buildPlinth, testProdContext } from './plinth-app.ts';
 import { actionsOf, arnOf, asList, logicalId, type Resource, resourcesOf, statementsOf } from './template.ts';
 
@@ -139,7 +145,7 @@ describe('events stack', () => {
       });
     });
 
-    it('may put events on the bus, read the table stream and report to its dead-letter queue, nothing else', () => {
+    it('may put events on the bus, read the table stream, clear outbox marks (UpdateItem) and report to its dead-letter queue, nothing else', () => {
       const { publisher } = plinth.events;
       const statements = statementsOf(template, plinth.events, publisher.fn.role);
       const byAction = (prefix: string) =>
@@ -153,6 +159,13 @@ describe('events stack', () => {
         },
       ]);
       expect(byAction('dynamodb:')).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: expect.objectContaining({
+            'Fn::GetStackOutput': expect.objectContaining({ StackName: plinth.data.stackName }),
+          }),
+        },
         {
           Effect: 'Allow',
           Action: [
@@ -305,15 +318,87 @@ describe('events stack', () => {
       );
     });
 
-    it('alarms on publisher errors and logged publish failures, and on stream lag', () => {
-      const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')) as Resource[];
-      const errors = alarms.find((alarm) => JSON.stringify(alarm).includes('OutboxPublishFailures'));
+    const alarmWatching = (metricName: string) =>
+      (Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')) as Resource[]).find((alarm) =>
+        (alarm.Properties.Metrics as { MetricStat?: { Metric: { MetricName: string } } }[] | undefined)?.some(
+          (query) => query.MetricStat?.Metric.MetricName === metricName,
+        ),
+      );
+    const emfMetricOf = (alarm: Resource | undefined, metricName: string) =>
+      ((alarm?.Properties.Metrics ?? []) as { MetricStat?: { Metric: Record<string, unknown> } }[]).find(
+        (query) => query.MetricStat?.Metric.MetricName === metricName,
+      )?.MetricStat?.Metric;
 
-      expect(JSON.stringify(errors)).toContain('"MetricName":"Errors"');
+    it('alarms on publisher errors and on the publish failures it counts in EMF, and on stream lag', () => {
+      const alarm = alarmWatching(eventMetricNames.outboxPublishFailures);
+
+      expect(JSON.stringify(alarm)).toContain('"MetricName":"Errors"');
+      expect(emfMetricOf(alarm, eventMetricNames.outboxPublishFailures)).toEqual({
+        Namespace: 'Plinth/prod',
+        MetricName: 'OutboxPublishFailures',
+        Dimensions: [{ Name: 'service', Value: 'plinth' }],
+      });
       expect(alarmsOn('IteratorAge')).toHaveLength(1);
-      template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        FilterPattern: '{ $.level = "ERROR" }',
-        LogGroupName: { Ref: logicalId(plinth.events, plinth.events.publisher.fn.logGroup) },
+    });
+
+    it('counts no log lines: no alarm of this stack rests on a metric filter', () => {
+      template.resourceCountIs('AWS::Logs::MetricFilter', 0);
+    });
+
+    it.each([...new Set(busDefinition.rules.map((rule) => rule.consumer))])(
+      'alarms on the messages consumer %s fails, counted in EMF under its own dimension',
+      (consumer) => {
+        const alarm = (Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')) as Resource[]).find(
+          (candidate) =>
+            JSON.stringify(candidate).includes(eventMetricNames.consumerFailures) &&
+            JSON.stringify(candidate).includes(`"Value":"${consumer}"`),
+        );
+
+        expect(emfMetricOf(alarm, eventMetricNames.consumerFailures)).toEqual({
+          Namespace: 'Plinth/prod',
+          MetricName: 'ConsumerFailures',
+          Dimensions: [
+            { Name: 'consumer', Value: consumer },
+            { Name: 'service', Value: 'plinth' },
+          ],
+        });
+      },
+    );
+
+    it('alarms on dunning sweep runs that failed, counted in EMF', () => {
+      const alarm = alarmWatching(eventMetricNames.dunningSweepFailures);
+
+      expect(emfMetricOf(alarm, eventMetricNames.dunningSweepFailures)).toMatchObject({
+        Namespace: 'Plinth/prod',
+      });
+    });
+  });
+
+  describe('observability and replay', () => {
+    it('gives every function the stage’s EMF namespace, active tracing and the Powertools layer of the pinned version', () => {
+      const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+      const parameters = Object.values(template.toJSON().Parameters ?? {}) as { Default?: string }[];
+
+      expect(functions.length).toBeGreaterThan(0);
+      for (const fn of functions) {
+        expect(fn.Properties).toMatchObject({
+          TracingConfig: { Mode: 'Active' },
+          Environment: {
+            Variables: expect.objectContaining({ POWERTOOLS_METRICS_NAMESPACE: 'Plinth/prod' }),
+          },
+          Layers: [expect.objectContaining({ Ref: expect.any(String) })],
+        });
+      }
+      expect(parameters.map((parameter) => parameter.Default)).toContain(
+        powertoolsLayerParameter(powertoolsTracerVersion),
+      );
+      expect(powertoolsTracerVersion).toMatch(/^2\.\d+\.\d+$/);
+    });
+
+    it('writes the table name where npm run outbox:replay looks for it', () => {
+      template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: tableNameParameterFor('prod'),
+        Type: 'String',
       });
     });
   });

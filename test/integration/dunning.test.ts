@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runDunningSweep } from '#shared/billing/dunning.ts';
 import { plans } from '#shared/billing/plans.ts';
 import type { Db } from '#shared/db/client.ts';
@@ -8,7 +8,9 @@ import { keys } from '#shared/db/keys.ts';
 import { PaymentRequiredError } from '#shared/http/errors.ts';
 import { newId } from '#shared/ids.ts';
 import { memberItem } from '#shared/members/members.records.ts';
+import { eventMetricNames } from '#shared/observability/metric-names.ts';
 import { authorize, createTenancy } from '#shared/tenancy/tenant-context.ts';
+import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 import { localPriceIds } from '../../scripts/local/stripe.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 import {
@@ -25,6 +27,7 @@ import {
 } from '../support/stripe-events.ts';
 
 let stack: TestStack;
+let metrics: typeof import('#shared/observability/metrics.ts')['metrics'];
 let db: Db;
 let webhook: StripeWebhookHandler;
 let sweep: (event: { time: string }) => Promise<{ due: number; restricted: number; skipped: number }>;
@@ -33,8 +36,15 @@ beforeAll(async () => {
   stack = await createTestStack();
   db = { client: stack.db, tableName: stack.tableName };
   Object.assign(process.env, stack.env);
+  // After the environment: the emitter and its logger read it once, at import.
+  ({ metrics } = await import('#shared/observability/metrics.ts'));
   ({ handler: webhook } = await import('#functions/stripe-webhook/handler.ts'));
-  ({ handler: sweep } = await import('#functions/dunning-sweep/handler.ts'));
+  const scheduled = await import('#functions/dunning-sweep/handler.ts');
+  sweep = (event) =>
+    scheduled.handler(
+      event,
+      createLambdaContext('dunning-sweep', { region: 'us-east-1', timeoutMs: 60_000, memoryMb: 256 }),
+    );
 });
 
 const teamMonth = { id: localPriceIds.team.month, unitAmount: 2900, interval: 'month' as const };
@@ -304,5 +314,26 @@ describe('final failure', () => {
     const ctx = await contextOf(tenant);
     expect(ctx.billing.status).toBe('canceled');
     expect(ctx.entitlements).toEqual(plans.free.entitlements);
+  });
+});
+
+describe('dunning sweep metrics', () => {
+  it('counts a failed run in DunningSweepFailures and rethrows, so the scheduler retries it', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    await expect(sweep({ time: 'not a time' })).rejects.toThrow();
+
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.dunningSweepFailures, 'Count', 1);
+    addMetric.mockRestore();
+  });
+
+  it('counts the tenants a run restricted', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    await sweep({ time: iso(BASE_TIME + 400 * DAY) });
+
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.tenantsRestricted, 'Count', expect.any(Number));
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.dunningSweepFailures, 'Count', 0);
+    addMetric.mockRestore();
   });
 });

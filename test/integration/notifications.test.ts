@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { busDefinition } from '#shared/events/bus.ts';
 import {
@@ -23,18 +23,25 @@ import {
   notifiedEventTypes,
   processNotificationRecords,
 } from '#shared/notifications/notifications.service.ts';
+import { eventMetricNames } from '#shared/observability/metric-names.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { localClientConfig } from '../../scripts/local/aws.ts';
 import { LOCAL_OPS_EMAIL } from '../../scripts/local/env.ts';
+import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 import { createTestStack, readSentEmails, TEST_APP_URL, type TestStack } from '../support/harness.ts';
 
 let stack: TestStack;
+let metrics: typeof import('#shared/observability/metrics.ts')['metrics'];
 let handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+const lambdaLimits = { region: 'us-east-1', timeoutMs: 30_000, memoryMb: 256 };
 
 beforeAll(async () => {
   stack = await createTestStack();
   Object.assign(process.env, stack.env);
-  ({ handler } = await import('#functions/notifications/handler.ts'));
+  // After the environment: the emitter and its logger read it once, at import.
+  ({ metrics } = await import('#shared/observability/metrics.ts'));
+  const consumer = await import('#functions/notifications/handler.ts');
+  handler = (event) => consumer.handler(event, createLambdaContext('notifications', lambdaLimits));
 });
 
 interface SeededTenant {
@@ -380,4 +387,25 @@ describe('dispute emails', () => {
       expect(sent.filter((m) => m.to.includes(tenant.owner))).toHaveLength(1);
     },
   );
+});
+
+describe('consumer metrics', () => {
+  it('counts the messages it failed in ConsumerFailures, under its own consumer dimension', async () => {
+    const { tenantId } = await seedTenant();
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const addDimension = vi.spyOn(metrics, 'addDimension');
+
+    await handler({
+      Records: [
+        record('Payment Failed v1', { tenantId }),
+        record('Payment Failed v1', paymentFailed(tenantId)),
+      ],
+    });
+
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.consumerFailures, 'Count', 1);
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.consumerMessages, 'Count', 2);
+    expect(addDimension).toHaveBeenCalledWith('consumer', 'notifications');
+    addMetric.mockRestore();
+    addDimension.mockRestore();
+  });
 });

@@ -6,10 +6,11 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localClientConfig } from '../../scripts/local/aws.ts';
+import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 import { toLambdaStreamRecord } from '../../scripts/local/runner.ts';
 import type { Db } from '../../shared/db/client.ts';
 import { keys } from '../../shared/db/keys.ts';
@@ -19,6 +20,7 @@ import { outboxStep } from '../../shared/events/outbox.ts';
 import { publishOutboxRecords } from '../../shared/events/publisher.ts';
 import { type DomainEvent, subscriptionEvent } from '../../shared/events/subscription-events.ts';
 import { newId } from '../../shared/ids.ts';
+import { eventMetricNames } from '../../shared/observability/metric-names.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 
 // Everything the publisher puts on the bus lands in this rule's queue, read back with ReceiveMessage.
@@ -30,7 +32,7 @@ const testRule: RuleDefinition = {
 };
 
 interface PublisherModule {
-  handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse>;
+  handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse>;
 }
 
 interface DeliveredEvent {
@@ -40,6 +42,7 @@ interface DeliveredEvent {
 }
 
 let stack: TestStack;
+let metrics: typeof import('#shared/observability/metrics.ts')['metrics'];
 let db: Db;
 let publisher: PublisherModule;
 let streams: DynamoDBStreamsClient;
@@ -51,6 +54,8 @@ beforeAll(async () => {
   db = { client: stack.db, tableName: stack.tableName };
   // The handler reads EVENT_BUS_NAME and the emulator endpoint once, at import.
   Object.assign(process.env, stack.env);
+  // After the environment: the emitter and its logger read it once, at import.
+  ({ metrics } = await import('#shared/observability/metrics.ts'));
   publisher = await import('../../functions/outbox-publisher/handler.ts');
   streams = new DynamoDBStreamsClient(localClientConfig(stack));
   sqs = new SQSClient(localClientConfig(stack));
@@ -122,12 +127,32 @@ function pastDueEvent(tenantId = newId()): DomainEvent<'Subscription Past Due v1
 
 const now = new Date('2026-11-20T10:00:01.000Z');
 
+/** Calls the deployed handler as Lambda would, with a batch of stream records. */
+function publish(records: DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
+  return publisher.handler(
+    { Records: records },
+    createLambdaContext('outbox-publisher', { region: 'us-east-1', timeoutMs: 30_000, memoryMb: 256 }),
+  );
+}
+
+/** The outbox item as stored now. */
+async function outboxItem(event: DomainEvent) {
+  const { Item } = await db.client.send(
+    new GetCommand({
+      TableName: db.tableName,
+      Key: keys.outbox(event.detail.tenantId, event.detail.eventId),
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
 describe('outbox publisher', () => {
   it('puts an outbox event written by transactWrite on the bus with its source, detail-type and detail', async () => {
     const event = pastDueEvent();
     await transactWrite(db, [outboxStep(db, event, now)]);
 
-    const result = await publisher.handler({ Records: await newStreamRecords() });
+    const result = await publish(await newStreamRecords());
 
     expect(result).toEqual({ batchItemFailures: [] });
     expect(await delivered()).toEqual([
@@ -148,7 +173,7 @@ describe('outbox publisher', () => {
       events.map((event) => outboxStep(db, event, now)),
     );
 
-    const result = await publisher.handler({ Records: await newStreamRecords() });
+    const result = await publish(await newStreamRecords());
 
     expect(result.batchItemFailures).toEqual([]);
     const ids = (await delivered()).map((event) => event.detail.eventId);
@@ -176,7 +201,7 @@ describe('outbox publisher', () => {
     await db.client.send(new DeleteCommand({ TableName: db.tableName, Key: outboxKey }));
     const records = await newStreamRecords();
 
-    const result = await publisher.handler({ Records: records });
+    const result = await publish(records);
 
     // The batch really held the other kinds of record; only the outbox INSERT was published.
     expect(records.map((record) => record.eventName)).toEqual(
@@ -200,7 +225,7 @@ describe('outbox publisher', () => {
       (record) => record.dynamodb?.NewImage?.eventId?.S === broken.detail.eventId,
     )?.dynamodb?.SequenceNumber;
 
-    const result = await publisher.handler({ Records: records });
+    const result = await publish(records);
 
     expect(brokenSequence).toBeDefined();
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: brokenSequence }]);
@@ -221,14 +246,78 @@ describe('outbox publisher', () => {
     const result = await publishOutboxRecords(records, {
       eventBridge,
       eventBusName: `${stack.eventBusName}-missing`,
+      db,
+      clock: () => now,
       onFailure: (failure) => failures.push(failure.errorCode ?? ''),
     });
 
+    // The batch may also hold MODIFY records (marks cleared by earlier tests): those succeed untouched.
     expect(result.batchItemFailures).toEqual(
-      records.map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber })),
+      records
+        .filter((record) => record.eventName === 'INSERT')
+        .map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber })),
     );
     expect(failures).toEqual(['ResourceNotFoundException', 'ResourceNotFoundException']);
     expect(await delivered()).toEqual([]);
     eventBridge.destroy();
+  });
+
+  it('writes an outbox item marked unpublished in the sparse index, with no TTL', async () => {
+    const event = pastDueEvent();
+
+    await transactWrite(db, [outboxStep(db, event, now)]);
+
+    expect(await outboxItem(event)).toMatchObject({
+      ...keys.outboxUnpublished(now.toISOString(), event.detail.eventId),
+      writtenAt: now.toISOString(),
+    });
+    expect((await outboxItem(event))?.ttl).toBeUndefined();
+    await newStreamRecords();
+  });
+
+  it('clears the unpublished mark and starts the TTL once EventBridge accepted the event', async () => {
+    const event = pastDueEvent();
+    await transactWrite(db, [outboxStep(db, event, now)]);
+
+    await publish(await newStreamRecords());
+
+    const item = await outboxItem(event);
+    expect(item?.gsi1pk).toBeUndefined();
+    expect(item?.gsi1sk).toBeUndefined();
+    expect(item?.ttl).toBeGreaterThan(Math.floor(Date.now() / 1000));
+    await delivered();
+  });
+
+  it('leaves the item marked unpublished when EventBridge refuses its event', async () => {
+    const broken = pastDueEvent();
+    const brokenItem = outboxStep(db, broken, now).item.Put?.Item;
+    await db.client.send(
+      new PutCommand({ TableName: db.tableName, Item: { ...brokenItem, detail: '{not json' } }),
+    );
+
+    const result = await publish(await newStreamRecords());
+
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(await outboxItem(broken)).toMatchObject(
+      keys.outboxUnpublished(now.toISOString(), broken.detail.eventId),
+    );
+  });
+
+  it('counts the records it could not publish in the OutboxPublishFailures metric', async () => {
+    const good = pastDueEvent();
+    const broken = pastDueEvent();
+    const brokenItem = outboxStep(db, broken, now).item.Put?.Item;
+    await db.client.send(
+      new PutCommand({ TableName: db.tableName, Item: { ...brokenItem, detail: '{not json' } }),
+    );
+    await transactWrite(db, [outboxStep(db, good, now)]);
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    await publish(await newStreamRecords());
+
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.outboxPublishFailures, 'Count', 1);
+    expect(addMetric).toHaveBeenCalledWith(eventMetricNames.outboxEventsPublished, 'Count', 1);
+    addMetric.mockRestore();
+    await delivered();
   });
 });

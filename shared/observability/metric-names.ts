@@ -1,0 +1,20 @@
+// Names only, no emitter: the CDK app and tests import them without starting Powertools.
+
+/**
+ * The metrics the event path emits and its alarms watch (lib/stacks/events-stack.ts): one name each,
+ * shared by the handlers that emit them and the stack that alarms on them. All are counts.
+ */
+export const eventMetricNames = {
+  /** Outbox events EventBridge accepted (stream publisher and replay). */
+  outboxEventsPublished: 'OutboxEventsPublished',
+  /** Outbox records not published (refused entry, failed call) or whose mark was not cleared. */
+  outboxPublishFailures: 'OutboxPublishFailures',
+  /** Bus messages a consumer failed (each is retried, then dead-lettered). */
+  consumerFailures: 'ConsumerFailures',
+  /** Bus messages a consumer handled. */
+  consumerMessages: 'ConsumerMessages',
+  /** Tenants the dunning sweep restricted. */
+  tenantsRestricted: 'TenantsRestricted',
+  /** Tenants the dunning sweep could not restrict (retried on the next run). */
+  dunningSweepFailures: 'DunningSweepFailures',
+} as const;
