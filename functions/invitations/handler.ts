@@ -1,21 +1,29 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { deferred } from '#shared/app/deferred.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { routes } from '#shared/http/routes.ts';
-import { createSesInvitationMailer } from '#shared/invitations/invitation-mailer.ts';
+import type { InvitationMailer } from '#shared/invitations/invitation-mailer.ts';
 import { createInvitationRepository } from '#shared/invitations/invitations.repository.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
-// Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally.
+// Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally. The SES client
+// (~60 KB with its REST protocol code) is loaded on the first invitation sent, not at cold start:
+// listing, revoking and accepting never send mail.
 const cognito = new CognitoIdentityProviderClient({ region: env.AWS_REGION });
-const ses = new SESv2Client({ region: env.AWS_REGION });
+const mailer = deferred<InvitationMailer>(async () => {
+  const [{ SESv2Client }, { createSesInvitationMailer }] = await Promise.all([
+    import('@aws-sdk/client-sesv2'),
+    import('#shared/invitations/invitation-mailer.ts'),
+  ]);
+  return createSesInvitationMailer(new SESv2Client({ region: env.AWS_REGION }), env.MAIL_FROM);
+});
 const invitations = createInvitationService({
   invitations: createInvitationRepository(db, { clock, newId }),
   directory: createCognitoDirectory(cognito, env.USER_POOL_ID),
-  mailer: createSesInvitationMailer(ses, env.MAIL_FROM),
+  mailer,
   clock,
   newId,
   appUrl: env.APP_URL,

@@ -3,12 +3,11 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../stage.ts';
-import { nodejsFunctionBundling, projectRoot } from './bundling.ts';
+import { lambdaCode } from './bundling.ts';
 
 const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
 
@@ -90,7 +89,7 @@ export interface AppFunctionProps {
  * policies, no wildcard except X-Ray's).
  */
 export class AppFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -111,9 +110,10 @@ export class AppFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      // The one set of esbuild settings, shared with the bench (lib/constructs/bundling.ts).
+      code: lambdaCode(props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -122,16 +122,12 @@ export class AppFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'plinth',
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      // The one set of esbuild settings, shared with the bench (lib/constructs/bundling.ts).
-      bundling: nodejsFunctionBundling(),
     });
 
     if (props.tableAccess) this.grantTableAccess(props.tableAccess);
