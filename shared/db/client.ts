@@ -1,12 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { addCapacityAccounting } from './capacity.ts';
 
-/** Builds the document client; call once per container (module scope) and pass it down. */
+/**
+ * Builds the document client; call once per container (module scope) and pass it down. Every call
+ * asks DynamoDB for the capacity it consumed, for whoever observes it (shared/db/capacity.ts).
+ */
 export function createDocumentClient(options: { region: string; endpoint?: string | undefined }) {
   const client = new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
-  return DynamoDBDocumentClient.from(client, {
+  const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
+  addCapacityAccounting(documents.middlewareStack);
+  return documents;
 }
 
 export type DocumentClient = ReturnType<typeof createDocumentClient>;
