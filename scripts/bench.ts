@@ -14,8 +14,12 @@
  *    and for a burst of one event delivered again and again (scripts/bench/webhooks.ts, run in a
  *    process of its own because the handlers read their environment once per process).
  *
+ * 4. What each API route and webhook type consumes (DynamoDB request units, Lambda invocations, bus
+ *    events, queue messages, its asynchronous fan-out included) and the cost model built on it
+ *    (scripts/bench/costs.ts and cost-model.ts, a process of its own for the same reason as 3).
+ *
  * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency
- * (skips 2 and 3).
+ * (skips 2, 3 and 4: bundles only, no emulator needed).
  * Output is Markdown, ready for BENCHMARKS.md.
  */
 
@@ -121,6 +125,10 @@ if (!flags['skip-latency']) {
     stdio: 'inherit',
   });
   if (webhooks.status !== 0) throw new Error(`the webhook bench failed (exit ${webhooks.status})`);
+  const costs = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bench', 'costs.ts')], {
+    stdio: 'inherit',
+  });
+  if (costs.status !== 0) throw new Error(`the cost bench failed (exit ${costs.status})`);
 }
 
 console.log(
