@@ -1,4 +1,3 @@
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { deferred } from '#shared/app/deferred.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
@@ -6,13 +5,23 @@ import { routes } from '#shared/http/routes.ts';
 import type { InvitationMailer } from '#shared/invitations/invitation-mailer.ts';
 import { createInvitationRepository } from '#shared/invitations/invitations.repository.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
-import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
+import type { IdentityDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
-// Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally. The SES client
-// (~60 KB with its REST protocol code) is loaded on the first invitation sent, not at cold start:
-// listing, revoking and accepting never send mail.
-const cognito = new CognitoIdentityProviderClient({ region: env.AWS_REGION });
+// Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally. Each is loaded on
+// the first request that needs it, not at cold start: Cognito when an invitation is sent or accepted
+// (to learn the caller's email), SES (~80 KB with its REST protocol code) when one is sent. Listing
+// and revoking need neither.
+const directory = deferred<IdentityDirectory>(async () => {
+  const [{ CognitoIdentityProviderClient }, { createCognitoDirectory }] = await Promise.all([
+    import('@aws-sdk/client-cognito-identity-provider'),
+    import('#shared/users/identity-directory.ts'),
+  ]);
+  return createCognitoDirectory(
+    new CognitoIdentityProviderClient({ region: env.AWS_REGION }),
+    env.USER_POOL_ID,
+  );
+});
 const mailer = deferred<InvitationMailer>(async () => {
   const [{ SESv2Client }, { createSesInvitationMailer }] = await Promise.all([
     import('@aws-sdk/client-sesv2'),
@@ -22,7 +31,7 @@ const mailer = deferred<InvitationMailer>(async () => {
 });
 const invitations = createInvitationService({
   invitations: createInvitationRepository(db, { clock, newId }),
-  directory: createCognitoDirectory(cognito, env.USER_POOL_ID),
+  directory,
   mailer,
   clock,
   newId,

@@ -10,6 +10,7 @@ import { esbuildBuildOptions } from '../../lib/constructs/bundling.ts';
 const stripeNode = /node_modules\/stripe\//;
 const ssmClient = /node_modules\/@aws-sdk\/client-ssm\//;
 const sesClient = /node_modules\/@aws-sdk\/client-sesv2\//;
+const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\//;
 
 /** What a function's cold start reads, and what it reads only on first use. */
 interface Split {
@@ -85,5 +86,10 @@ describe('what Lambda functions load at cold start', () => {
   it('invitations does not load the SES client at init, only when it sends mail', () => {
     expect(matching(of('invitations').init, sesClient)).toEqual([]);
     expect(matching(of('invitations').deferred, sesClient)).not.toEqual([]);
+  });
+
+  it('invitations loads the Cognito client on the paths that look a user up, not at init', () => {
+    expect(matching(of('invitations').init, cognitoClient)).toEqual([]);
+    expect(matching(of('invitations').deferred, cognitoClient)).not.toEqual([]);
   });
 });
