@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
@@ -84,6 +85,10 @@ export function lambdaCode(entry: string): Code {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       image: DockerImage.fromRegistry('unused-local-bundling'),
+      // Never run (local bundling always succeeds), but CDK keys its cache of bundled assets on the
+      // source path and these serializable options, not on `local`: without the entry here, every
+      // function of an app would get the first function's bundle.
+      command: ['esbuild', relative(projectRoot, entry)],
       local: {
         tryBundle(outputDir) {
           buildSync({

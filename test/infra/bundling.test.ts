@@ -153,4 +153,19 @@ process.stdout.write(JSON.stringify(await handler()));`;
     expect(digests(assetDir)).toEqual(digests(outDir));
     expect(fn.Properties.Handler).toBe('index.handler');
   });
+
+  it('gives each AppFunction of an app the bundle of its own entry', () => {
+    const app = new App({ builtinCloudFormationValidation: false, outdir: join(root, 'cdk.out.two') });
+    const stack = new Stack(app, 'TwoFunctions', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const other = new URL('./fixtures/bundled-handler.ts', import.meta.url).pathname;
+    new AppFunction(stack, 'First', { entry, stage: stageConfigFor('dev') });
+    new AppFunction(stack, 'Second', { entry: other, stage: stageConfigFor('dev') });
+
+    const keys = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+      (fn) => (fn as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key,
+    );
+
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(2);
+  });
 });
