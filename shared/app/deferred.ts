@@ -10,6 +10,8 @@ export type AsyncMethods<T> = { [K in keyof T]: (...args: never[]) => Promise<un
  *
  * A failed `load()` is not cached: the next call tries again (a transient SSM error must not
  * poison the container). The stand-in is not a thenable, so it can be returned from async code.
+ * It has no own keys (what the methods are is known only once loaded): to decorate the dependency
+ * (tracing, metrics), wrap the built object inside `load`, not the stand-in by enumerating it.
  */
 export function deferred<T extends AsyncMethods<T>>(load: () => Promise<T>): T {
   const target = once(load);
