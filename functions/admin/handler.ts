@@ -1,15 +1,21 @@
 import { createAdminRepository } from '#shared/admin/admin.repository.ts';
 import { createRefundService } from '#shared/admin/refunds.service.ts';
+import { deferred } from '#shared/app/deferred.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { readBillingEnv } from '#shared/billing/billing.env.ts';
-import { stripeClientFromEnv } from '#shared/billing/stripe-client.ts';
-import { createStripeGateway } from '#shared/billing/stripe-gateway.ts';
+import { lazyStripeClient } from '#shared/billing/stripe-client.ts';
+import type { StripeGateway } from '#shared/billing/stripe-gateway.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { routes } from '#shared/http/routes.ts';
 
 const { db, clock, newId } = createRuntime();
-// The secret key comes from SSM at cold start, before the first request is taken.
-const stripe = createStripeGateway(await stripeClientFromEnv(readBillingEnv()));
+// stripe-node and the secret key (SSM) are loaded on the first request that calls Stripe (a refund
+// that passed its checks), not at cold start.
+const stripeClient = lazyStripeClient(readBillingEnv());
+const stripe = deferred<StripeGateway>(async () => {
+  const { createStripeGateway } = await import('#shared/billing/stripe-gateway.ts');
+  return createStripeGateway(await stripeClient());
+});
 const refunds = createRefundService({ admin: createAdminRepository(db, { clock, newId }), stripe });
 
 export const handler = createApiHandler('admin', [

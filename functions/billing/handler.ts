@@ -1,16 +1,22 @@
+import { deferred } from '#shared/app/deferred.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { readBillingEnv } from '#shared/billing/billing.env.ts';
 import { createBillingRepository } from '#shared/billing/billing.repository.ts';
 import { createBillingService } from '#shared/billing/billing.service.ts';
-import { stripeClientFromEnv } from '#shared/billing/stripe-client.ts';
-import { createStripeGateway } from '#shared/billing/stripe-gateway.ts';
+import { lazyStripeClient } from '#shared/billing/stripe-client.ts';
+import type { StripeGateway } from '#shared/billing/stripe-gateway.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { routes } from '#shared/http/routes.ts';
 
 const { db, clock, newId, tenancy } = createRuntime();
 const billingEnv = readBillingEnv();
-// The secret key comes from SSM at cold start, before the first request is taken.
-const stripe = createStripeGateway(await stripeClientFromEnv(billingEnv));
+// stripe-node and the secret key (SSM) are loaded on the first request that calls Stripe, not at
+// cold start: the read-only routes (plans, billing state, invoices) never load them.
+const stripeClient = lazyStripeClient(billingEnv);
+const stripe = deferred<StripeGateway>(async () => {
+  const { createStripeGateway } = await import('#shared/billing/stripe-gateway.ts');
+  return createStripeGateway(await stripeClient());
+});
 const billing = createBillingService({
   billing: createBillingRepository(db, { clock, newId }),
   stripe,

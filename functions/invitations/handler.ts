@@ -1,24 +1,41 @@
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { deferred } from '#shared/app/deferred.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
 import { routes } from '#shared/http/routes.ts';
-import { createSesInvitationMailer } from '#shared/invitations/invitation-mailer.ts';
+import type { InvitationMailer } from '#shared/invitations/invitation-mailer.ts';
 import { createInvitationRepository } from '#shared/invitations/invitations.repository.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
 import { rateLimitHeaders } from '#shared/ratelimit/rate-limit-headers.ts';
 import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
-import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
+import type { IdentityDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
-// Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally.
-const cognito = traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION }));
-const ses = traceClient(new SESv2Client({ region: env.AWS_REGION }));
+// Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally. Each is loaded on
+// the first request that needs it, not at cold start: Cognito when an invitation is sent or accepted
+// (to learn the caller's email), SES (~80 KB with its REST protocol code) when one is sent. Listing
+// and revoking need neither.
+const directory = deferred<IdentityDirectory>(async () => {
+  const [{ CognitoIdentityProviderClient }, { createCognitoDirectory }] = await Promise.all([
+    import('@aws-sdk/client-cognito-identity-provider'),
+    import('#shared/users/identity-directory.ts'),
+  ]);
+  return createCognitoDirectory(
+    traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
+    env.USER_POOL_ID,
+  );
+});
+const mailer = deferred<InvitationMailer>(async () => {
+  const [{ SESv2Client }, { createSesInvitationMailer }] = await Promise.all([
+    import('@aws-sdk/client-sesv2'),
+    import('#shared/invitations/invitation-mailer.ts'),
+  ]);
+  return createSesInvitationMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM);
+});
 const invitations = createInvitationService({
   invitations: createInvitationRepository(db, { clock, newId }),
-  directory: createCognitoDirectory(cognito, env.USER_POOL_ID),
-  mailer: createSesInvitationMailer(ses, env.MAIL_FROM),
+  directory,
+  mailer,
   rateLimiter: createTableRateLimiter(db, clock),
   clock,
   newId,

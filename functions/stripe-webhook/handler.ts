@@ -1,10 +1,9 @@
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { resolveSecret, stripeClientFromEnv } from '#shared/billing/stripe-client.ts';
-import { createStripeLookups } from '#shared/billing/webhooks/stripe-lookups.ts';
-import { webhookMetricNames } from '#shared/billing/webhooks/webhook.deps.ts';
+import { deferred, once } from '#shared/app/deferred.ts';
+import { lazyStripeClient, resolveSecret } from '#shared/billing/stripe-client.ts';
+import { type StripeLookups, webhookMetricNames } from '#shared/billing/webhooks/webhook.deps.ts';
 import { readWebhookEnv } from '#shared/billing/webhooks/webhook.env.ts';
 import { EventNotYetApplicableError } from '#shared/billing/webhooks/webhook.errors.ts';
-import { createStripeWebhook } from '#shared/billing/webhooks/webhook.service.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
 import { BadRequestError, HttpError } from '#shared/http/errors.ts';
 import { toProblemResponse } from '#shared/http/problem.ts';
@@ -13,30 +12,42 @@ import { logger } from '#shared/observability/logger.ts';
 import { MetricUnit, metrics } from '#shared/observability/metrics.ts';
 
 /**
- * The Stripe webhook on a Lambda Function URL (auth NONE: Stripe signs its requests). Secrets are
- * resolved once, at cold start (top-level await), from plain env values locally or SSM deployed.
+ * The Stripe webhook on a Lambda Function URL (auth NONE: Stripe signs its requests). Cold start
+ * reads the environment and builds the table client only. The webhook use case (with stripe-node,
+ * whose helper checks every signature) and the signing secret (a plain env value locally, SSM
+ * deployed) are loaded on the first delivery; the Stripe client for the few reads some events need,
+ * and its secret key, on the first such read. Stripe waits seconds for an answer, so the first
+ * delivery of a container paying for them costs nothing that matters, while init stays small.
  */
 const env = readWebhookEnv();
-const [secret, stripe] = await Promise.all([
-  resolveSecret(
-    { value: env.billing.STRIPE_WEBHOOK_SECRET, parameter: env.billing.STRIPE_WEBHOOK_SECRET_PARAMETER },
-    'Stripe webhook signing secret',
-  ),
-  stripeClientFromEnv(env.billing),
-]);
-const webhook = createStripeWebhook({
-  db: {
-    client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
-    tableName: env.TABLE_NAME,
-  },
-  priceIds: env.billing.STRIPE_PRICE_IDS,
-  graceDays: env.billing.BILLING_GRACE_DAYS,
-  clock: systemClock,
-  newId: () => newId(),
-  stripe: createStripeLookups(stripe),
-  log: logger,
-  metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
-  secret,
+const db = {
+  client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
+  tableName: env.TABLE_NAME,
+};
+const stripeClient = lazyStripeClient(env.billing);
+const stripe = deferred<StripeLookups>(async () => {
+  const { createStripeLookups } = await import('#shared/billing/webhooks/stripe-lookups.ts');
+  return createStripeLookups(await stripeClient());
+});
+const webhook = once(async () => {
+  const [{ createStripeWebhook }, secret] = await Promise.all([
+    import('#shared/billing/webhooks/webhook.service.ts'),
+    resolveSecret(
+      { value: env.billing.STRIPE_WEBHOOK_SECRET, parameter: env.billing.STRIPE_WEBHOOK_SECRET_PARAMETER },
+      'Stripe webhook signing secret',
+    ),
+  ]);
+  return createStripeWebhook({
+    db,
+    priceIds: env.billing.STRIPE_PRICE_IDS,
+    graceDays: env.billing.BILLING_GRACE_DAYS,
+    clock: systemClock,
+    newId: () => newId(),
+    stripe,
+    log: logger,
+    metrics: { addMetric: (name, _unit, value) => metrics.addMetric(name, MetricUnit.Count, value) },
+    secret,
+  });
 });
 
 function header(event: LambdaFunctionURLEvent, name: string): string | undefined {
@@ -61,7 +72,10 @@ export async function handler(
   logger.appendKeys({ requestId });
   try {
     const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-    const receipt = await webhook.receive({ rawBody, signature: header(event, 'stripe-signature') });
+    const receipt = await (await webhook()).receive({
+      rawBody,
+      signature: header(event, 'stripe-signature'),
+    });
     // A skipped event concerns nothing Plinth knows (a customer or charge of another product).
     if (receipt.outcome === 'skipped') logger.warn('stripe event skipped', { ...receipt });
     else logger.info('stripe event', { ...receipt });

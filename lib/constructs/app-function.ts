@@ -4,14 +4,20 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type ILayerVersion, LayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type ILayerVersion,
+  Function as LambdaFunction,
+  LayerVersion,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../stage.ts';
 import { METRICS_SERVICE, metricsNamespace } from './alarms.ts';
-import { nodejsFunctionBundling, projectRoot } from './bundling.ts';
+import { lambdaCode, projectRoot } from './bundling.ts';
 
 const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
 
@@ -124,7 +130,7 @@ export interface AppFunctionProps {
  * policies, no wildcard except X-Ray's).
  */
 export class AppFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -145,9 +151,10 @@ export class AppFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      // The one set of esbuild settings, shared with the bench (lib/constructs/bundling.ts).
+      code: lambdaCode(props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -156,8 +163,6 @@ export class AppFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
       environment: {
         POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stage.name),
@@ -165,8 +170,6 @@ export class AppFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      // The one set of esbuild settings, shared with the bench (lib/constructs/bundling.ts).
-      bundling: nodejsFunctionBundling(),
       // The Powertools tracer is not bundled (it would cost ~125 KB per bundle): with tracing
       // active, shared/observability/tracer.ts loads it from this layer, of the pinned version.
       layers: [powertoolsLayer(this)],

@@ -1,5 +1,5 @@
-import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { once } from '../app/deferred.ts';
 import { traceStripeCalls } from '../observability/tracer.ts';
 import type { BillingEnv } from './billing.env.ts';
 import { STRIPE_MAX_NETWORK_RETRIES, STRIPE_TIMEOUT_MS } from './stripe-budget.ts';
@@ -14,14 +14,20 @@ export const STRIPE_API_VERSION: Stripe.LatestApiVersion = '2026-10-28.endive';
 /** Reads an SSM SecureString, decrypted (Powertools caches it for the container's life). */
 export type ParameterReader = (name: string) => Promise<string | undefined>;
 
-const readSecureParameter: ParameterReader = (name) =>
-  getParameter(name, { decrypt: true, maxAge: Number.POSITIVE_INFINITY });
+/**
+ * Powertools' SSM reader, and with it the SSM client (~80 KB), is imported on the first read, not
+ * at cold start: a function reads its Stripe secrets on the first path that needs them.
+ */
+const readSecureParameter: ParameterReader = async (name) => {
+  const { getParameter } = await import('@aws-lambda-powertools/parameters/ssm');
+  return getParameter(name, { decrypt: true, maxAge: Number.POSITIVE_INFINITY });
+};
 
 /**
  * Resolves a secret given either as a plain value (local: stripe-mock's key, the dev webhook secret)
  * or as the name of an SSM SecureString (deployed: `/plinth/<stage>/stripe/...`). The parameter
- * wins when both are set, so a stray plain value never overrides the managed secret. Call it at
- * cold start; it throws when neither is set or the parameter is empty.
+ * wins when both are set, so a stray plain value never overrides the managed secret. Called on the
+ * first path that needs the secret; it throws when neither is set or the parameter is empty.
  */
 export async function resolveSecret(
   source: { readonly value?: string | undefined; readonly parameter?: string | undefined },
@@ -46,9 +52,11 @@ export interface StripeClientOptions {
 /**
  * Builds the Stripe client. Call once per container. Network retries are safe because every
  * POST the gateway makes carries an idempotency key; the timeout leaves room inside API Gateway's
- * 29 s limit for the few sequential calls a request makes.
+ * 29 s limit for the few sequential calls a request makes. stripe-node (~240 KB) is imported here,
+ * on first use: a bundle keeps it in a chunk of its own that cold start never reads.
  */
-export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): Stripe {
+export async function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): Promise<Stripe> {
+  const { default: Stripe } = await import('stripe');
   const target = apiUrl ? new URL(apiUrl) : undefined;
   const stripe = new Stripe(secretKey, {
     apiVersion: STRIPE_API_VERSION,
@@ -71,8 +79,8 @@ export function createStripeClient({ secretKey, apiUrl }: StripeClientOptions): 
 
 /**
  * The Stripe client of a billing function, from its validated environment: the secret key from
- * `STRIPE_SECRET_KEY_PARAMETER` (SSM SecureString, read once at cold start) or `STRIPE_SECRET_KEY`.
- * Handlers call it with top-level `await`, so the key is fetched before the first request.
+ * `STRIPE_SECRET_KEY_PARAMETER` (SSM SecureString) or `STRIPE_SECRET_KEY`. Handlers get it
+ * through {@link lazyStripeClient}, so neither the key nor stripe-node is loaded at cold start.
  */
 export async function stripeClientFromEnv(
   env: Pick<BillingEnv, 'STRIPE_SECRET_KEY' | 'STRIPE_SECRET_KEY_PARAMETER' | 'STRIPE_API_URL'>,
@@ -84,4 +92,16 @@ export async function stripeClientFromEnv(
     readParameter,
   );
   return createStripeClient({ secretKey, apiUrl: env.STRIPE_API_URL });
+}
+
+/**
+ * The container's Stripe client, built on the first call (secret read, stripe-node imported) and
+ * reused after; a failed build is retried by the next call. Handlers create this at module scope
+ * and hand it to the gateway factories, so read-only paths never load Stripe.
+ */
+export function lazyStripeClient(
+  env: Pick<BillingEnv, 'STRIPE_SECRET_KEY' | 'STRIPE_SECRET_KEY_PARAMETER' | 'STRIPE_API_URL'>,
+  readParameter?: ParameterReader,
+): () => Promise<Stripe> {
+  return once(() => stripeClientFromEnv(env, readParameter));
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { ConflictError, UpstreamError } from '../http/errors.ts';
 import { logger } from '../observability/logger.ts';
 import { type SubscriptionStatus, subscriptionStatusSchema } from './billing.schema.ts';
@@ -171,11 +171,11 @@ const CONFLICTS: Readonly<Record<string, string>> = {
  * passed on (not even as `cause`): some echo credentials. Its type, code and request id are enough
  * to find the request in Stripe's dashboard.
  */
-async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+async function callStripe<T>(errors: Stripe['errors'], operation: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (!(error instanceof Stripe.errors.StripeError)) throw error;
+    if (!(error instanceof errors.StripeError)) throw error;
     const facts = {
       operation,
       stripeErrorType: error.type,
@@ -252,6 +252,9 @@ function previewOf(invoice: Stripe.Invoice): InvoicePreview {
 
 /** The stripe-node implementation; `stripe` is built once per container (stripe-client.ts). */
 export function createStripeGateway(stripe: Stripe): StripeGateway {
+  // The error classes come from the client: this module imports stripe-node's types only, so the
+  // use cases that import it (for idempotencyKey) do not load stripe-node at cold start.
+  const call = <T>(operation: string, run: () => Promise<T>) => callStripe(stripe.errors, operation, run);
   return {
     async createCustomer({ tenantId, name }, key) {
       const customer = await call('customers.create', () =>

@@ -1,10 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { traceClient } from '../observability/tracer.ts';
+import { addCapacityAccounting } from './capacity.ts';
 
 /**
  * Builds the document client; call once per container (module scope) and pass it down. Its calls
- * are X-Ray subsegments where tracing is active (shared/observability/tracer.ts).
+ * are X-Ray subsegments where tracing is active (shared/observability/tracer.ts), and every call asks
+ * DynamoDB for the capacity it consumed, for whoever observes it (shared/db/capacity.ts).
  */
 export function createDocumentClient(options: {
   region: string;
@@ -19,9 +21,11 @@ export function createDocumentClient(options: {
       ...(options.credentials ? { credentials: options.credentials } : {}),
     }),
   );
-  return DynamoDBDocumentClient.from(client, {
+  const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
+  addCapacityAccounting(documents.middlewareStack);
+  return documents;
 }
 
 export type DocumentClient = ReturnType<typeof createDocumentClient>;

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
@@ -32,6 +32,7 @@ const chainOnlyPackage =
   /node_modules\/@aws-sdk\/(nested-clients|token-providers|credential-provider-(?!env\/))|node_modules\/@smithy\/credential-provider-imds/;
 
 describe('Lambda bundles', () => {
+  let root: string;
   let outDir: string;
   let outfile: string;
   let inputs: string[];
@@ -60,12 +61,16 @@ process.stdout.write(JSON.stringify(await handler()));`;
   };
 
   beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), 'plinth-bundling-'));
+    root = await mkdtemp(join(tmpdir(), 'plinth-bundling-'));
+    // As deep below `root` as CDK's bundling directory is below the app's outdir
+    // (`<outdir>/bundling-temp-<hash>`): source maps name their sources relative to their own
+    // place, and chunk names hash the maps, so both builds must sit at the same depth to match.
+    outDir = join(root, 'esbuild', 'out');
     outfile = join(outDir, 'index.mjs');
     const result = await build({
       ...esbuildBuildOptions(),
       entryPoints: [entry],
-      outfile,
+      outdir: outDir,
       metafile: true,
       logLevel: 'silent',
     });
@@ -86,7 +91,7 @@ process.stdout.write(JSON.stringify(await handler()));`;
 
   afterAll(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(outDir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   });
 
   it('replaces the default credential chain with the env-only provider', () => {
@@ -126,17 +131,41 @@ process.stdout.write(JSON.stringify(await handler()));`;
     expect(received).toHaveLength(0);
   });
 
-  it('is the bundle NodejsFunction builds for an AppFunction', () => {
-    const app = new App({ builtinCloudFormationValidation: false });
+  it('is the code an AppFunction deploys, file for file', () => {
+    const app = new App({ builtinCloudFormationValidation: false, outdir: join(root, 'cdk.out') });
     const stack = new Stack(app, 'SharedBundling', { env: { account: '123456789012', region: 'eu-west-1' } });
     new AppFunction(stack, 'Fixture', { entry, stage: stageConfigFor('dev') });
     const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as {
-      Properties: { Code: { S3Key: string } };
+      Properties: { Code: { S3Key: string }; Handler: string };
     };
     const assetDir = join(app.outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
 
-    const cdkBundle = sha256(join(assetDir, 'index.mjs'));
+    const digests = (dir: string) =>
+      Object.fromEntries(
+        readdirSync(dir, { recursive: true, withFileTypes: true })
+          .filter((file) => file.isFile())
+          .map((file) => {
+            const path = join(file.parentPath, file.name);
+            return [relative(dir, path), sha256(path)];
+          }),
+      );
 
-    expect(cdkBundle).toBe(sha256(outfile));
+    expect(digests(assetDir)).toEqual(digests(outDir));
+    expect(fn.Properties.Handler).toBe('index.handler');
+  });
+
+  it('gives each AppFunction of an app the bundle of its own entry', () => {
+    const app = new App({ builtinCloudFormationValidation: false, outdir: join(root, 'cdk.out.two') });
+    const stack = new Stack(app, 'TwoFunctions', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const other = new URL('./fixtures/bundled-handler.ts', import.meta.url).pathname;
+    new AppFunction(stack, 'First', { entry, stage: stageConfigFor('dev') });
+    new AppFunction(stack, 'Second', { entry: other, stage: stageConfigFor('dev') });
+
+    const keys = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+      (fn) => (fn as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key,
+    );
+
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(2);
   });
 });

@@ -35,8 +35,8 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** The billing service on the real gateway against stripe-mock, and the POSTs it sends. */
-function serviceRecordingKeys() {
-  const stripe = createStripeClient({ secretKey: 'sk_test_123', apiUrl: stack.stripeMockEndpoint });
+async function serviceRecordingKeys() {
+  const stripe = await createStripeClient({ secretKey: 'sk_test_123', apiUrl: stack.stripeMockEndpoint });
   const posts: { path: string; key: string | undefined }[] = [];
   stripe.on('request', (event: { method: string; path: string; idempotency_key?: string }) => {
     if (event.method === 'POST') posts.push({ path: event.path, key: event.idempotency_key });
@@ -77,8 +77,8 @@ async function businessTenant(plan: 'team' | 'business' = 'business') {
 describe('retrying a multi-call change', () => {
   it('sends a downgrade retried as a new request with the same idempotency keys', async () => {
     const contextFor = await businessTenant();
-    const first = serviceRecordingKeys();
-    const retry = serviceRecordingKeys();
+    const first = await serviceRecordingKeys();
+    const retry = await serviceRecordingKeys();
 
     await first.service.applyChange(await contextFor('req-first'), { plan: 'team', interval: 'month' });
     await retry.service.applyChange(await contextFor('req-retry'), { plan: 'team', interval: 'month' });
@@ -96,8 +96,8 @@ describe('retrying a multi-call change', () => {
 
   it('sends an upgrade retried as a new request with the same idempotency key', async () => {
     const contextFor = await businessTenant('team');
-    const first = serviceRecordingKeys();
-    const retry = serviceRecordingKeys();
+    const first = await serviceRecordingKeys();
+    const retry = await serviceRecordingKeys();
     const upgrade = {
       plan: 'business',
       interval: 'month',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSecret, STRIPE_API_VERSION, stripeClientFromEnv } from '#shared/billing/stripe-client.ts';
+import {
+  lazyStripeClient,
+  resolveSecret,
+  STRIPE_API_VERSION,
+  stripeClientFromEnv,
+} from '#shared/billing/stripe-client.ts';
 
 /** An SSM stand-in: the parameters it holds, and the names it was asked for. */
 function parameters(stored: Record<string, string>) {
@@ -54,5 +59,35 @@ describe('stripe client configuration', () => {
       '12111',
       'http',
     ]);
+  });
+
+  it('reads the secret key only when the lazy client is first used, then keeps the client', async () => {
+    const ssm = parameters({ '/plinth/dev/stripe/secret-key': 'sk_test_from_ssm' });
+    const client = lazyStripeClient(
+      { STRIPE_SECRET_KEY_PARAMETER: '/plinth/dev/stripe/secret-key' },
+      ssm.read,
+    );
+    expect(ssm.asked).toEqual([]);
+
+    const first = await client();
+    const second = await client();
+
+    expect(ssm.asked).toEqual(['/plinth/dev/stripe/secret-key']);
+    expect(second).toBe(first);
+  });
+
+  it('reads the secret key again after a failed read instead of keeping the failure', async () => {
+    const stored: Record<string, string> = {};
+    const ssm = parameters(stored);
+    const client = lazyStripeClient(
+      { STRIPE_SECRET_KEY_PARAMETER: '/plinth/dev/stripe/secret-key' },
+      ssm.read,
+    );
+    await expect(client()).rejects.toThrow('/plinth/dev/stripe/secret-key');
+
+    stored['/plinth/dev/stripe/secret-key'] = 'sk_test_later';
+
+    expect((await client()).getApiField('version')).toBe(STRIPE_API_VERSION);
+    expect(ssm.asked).toHaveLength(2);
   });
 });

@@ -29,8 +29,8 @@ describe('the time budget of a request that calls Stripe', () => {
     expect(3 * worstCaseStripeCallMs(8_000, 2)).toBeGreaterThan(API_GATEWAY_TIMEOUT_MS);
   });
 
-  it('is what the Stripe client is built with', () => {
-    const stripe = createStripeClient({ secretKey: 'sk_test_123' });
+  it('is what the Stripe client is built with', async () => {
+    const stripe = await createStripeClient({ secretKey: 'sk_test_123' });
     expect(stripe.getApiField('timeout')).toBe(STRIPE_TIMEOUT_MS);
     expect(stripe.getMaxNetworkRetries()).toBe(STRIPE_MAX_NETWORK_RETRIES);
   });

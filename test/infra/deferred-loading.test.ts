@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initFiles, inputsOf } from '../../lib/bundling/init-files.ts';
+import { defaultFunctionEntry } from '../../lib/constructs/app-function.ts';
+import { esbuildBuildOptions } from '../../lib/constructs/bundling.ts';
+
+const stripeNode = /node_modules\/stripe\//;
+const ssmClient = /node_modules\/@aws-sdk\/client-ssm\//;
+const sesClient = /node_modules\/@aws-sdk\/client-sesv2\//;
+const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\//;
+
+/** What a function's cold start reads, and what it reads only on first use. */
+interface Split {
+  readonly init: string[];
+  readonly deferred: string[];
+}
+
+async function split(root: string, name: string): Promise<Split> {
+  const result = await build({
+    ...esbuildBuildOptions(),
+    entryPoints: [defaultFunctionEntry(name)],
+    outdir: join(root, name),
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const metafile = result.metafile as Metafile;
+  const code = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs'));
+  const entry = code.find((file) => metafile.outputs[file]?.entryPoint !== undefined) as string;
+  const init = initFiles(metafile, entry);
+  return {
+    init: inputsOf(metafile, init),
+    deferred: inputsOf(
+      metafile,
+      code.filter((file) => !init.includes(file)),
+    ),
+  };
+}
+
+const matching = (inputs: readonly string[], pattern: RegExp) =>
+  inputs.filter((input) => pattern.test(input));
+
+describe('what Lambda functions load at cold start', () => {
+  let root: string;
+  const splits = new Map<string, Split>();
+  const of = (name: string) => splits.get(name) as Split;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'plinth-deferred-'));
+    for (const name of ['billing', 'admin', 'stripe-webhook', 'invitations']) {
+      splits.set(name, await split(root, name));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it.each(['billing', 'admin', 'stripe-webhook'])('%s does not load stripe-node at init', (name) => {
+    expect(matching(of(name).init, stripeNode)).toEqual([]);
+  });
+
+  it.each(['billing', 'admin', 'stripe-webhook'])(
+    '%s keeps stripe-node in a chunk it loads on first use',
+    (name) => {
+      expect(matching(of(name).deferred, stripeNode)).not.toEqual([]);
+    },
+  );
+
+  it.each(['billing', 'admin', 'stripe-webhook'])(
+    '%s does not load the SSM client at init (secrets are read on first use)',
+    (name) => {
+      expect(matching(of(name).init, ssmClient)).toEqual([]);
+      expect(matching(of(name).deferred, ssmClient)).not.toEqual([]);
+    },
+  );
+
+  it('billing serves its read-only routes from init code: the use cases and the repository', () => {
+    expect(of('billing').init).toEqual(
+      expect.arrayContaining(['shared/billing/billing.service.ts', 'shared/billing/billing.repository.ts']),
+    );
+  });
+
+  it('invitations does not load the SES client at init, only when it sends mail', () => {
+    expect(matching(of('invitations').init, sesClient)).toEqual([]);
+    expect(matching(of('invitations').deferred, sesClient)).not.toEqual([]);
+  });
+
+  it('invitations loads the Cognito client on the paths that look a user up, not at init', () => {
+    expect(matching(of('invitations').init, cognitoClient)).toEqual([]);
+    expect(matching(of('invitations').deferred, cognitoClient)).not.toEqual([]);
+  });
+});
