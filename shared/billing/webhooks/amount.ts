@@ -6,6 +6,8 @@
  * a price's unit amount (exclusive tax), so it is excluded by construction.
  */
 
+import type { BillingState, Money, SubscriptionStatus } from '../billing.schema.ts';
+
 export type RecurringInterval = 'day' | 'week' | 'month' | 'year';
 
 /** What a coupon takes off: a percentage, or a fixed amount per billing period in its currency. */
@@ -76,4 +78,27 @@ export function monthlyAmountOf(input: {
   }
   const discounted = applyDiscounts(periodTotal, input.discounts ?? [], input.currency);
   return Math.max(0, Math.round(discounted / monthsOf(first)));
+}
+
+/**
+ * Statuses whose subscription counts for MRR: `active` and `past_due` (also while restricted: the
+ * customer still owes and is still billed). `trialing`, `incomplete`, `incomplete_expired`,
+ * `unpaid`, `paused` and `canceled` count zero, and so does `none` (never subscribed).
+ */
+export const MRR_STATUSES: ReadonlySet<SubscriptionStatus> = new Set<SubscriptionStatus>([
+  'active',
+  'past_due',
+]);
+
+/** Whether a subscription in this status contributes its amount to MRR. */
+export const countsForMrr = (status: SubscriptionStatus): boolean => MRR_STATUSES.has(status);
+
+/**
+ * The MRR a billing state contributes (what the subscription events carry as `amount` and
+ * `previousAmount`): its monthly-normalised amount while its status counts for MRR and its plan is
+ * a paid one, zero otherwise, in the state's currency. `amount - previousAmount` is the MRR movement.
+ */
+export function recurringAmountOf(state: Pick<BillingState, 'status' | 'plan' | 'monthlyAmount'>): Money {
+  const counts = countsForMrr(state.status) && state.plan !== 'free';
+  return counts ? state.monthlyAmount : { amount: 0, currency: state.monthlyAmount.currency };
 }

@@ -1,10 +1,6 @@
 import type { SubscriptionEventType } from '../../events/subscription-events.ts';
-import {
-  type BillingState,
-  freeBillingState,
-  type Money,
-  type SubscriptionStatus,
-} from '../billing.schema.ts';
+import { type BillingState, freeBillingState, type SubscriptionStatus } from '../billing.schema.ts';
+import { recurringAmountOf } from './amount.ts';
 import { isoFromEpoch, type SubscriptionSnapshot } from './subscription-snapshot.ts';
 
 /**
@@ -31,7 +27,7 @@ export interface BillingRecord extends BillingState {
   readonly startedAt: string | null;
 }
 
-/** Statuses under which a subscription is live (counts for MRR, paid entitlements apply). */
+/** Statuses under which a subscription is live (paid entitlements apply; MRR counts fewer: amount.ts). */
 const LIVE: ReadonlySet<SubscriptionStatus> = new Set(['trialing', 'active', 'past_due']);
 /** Statuses a subscription never leaves. */
 const FINAL: ReadonlySet<SubscriptionStatus> = new Set(['canceled', 'incomplete_expired']);
@@ -118,7 +114,9 @@ export function lifecycleEvents(previous: BillingRecord, next: BillingRecord): L
     previous.plan !== next.plan ||
     previous.interval !== next.interval ||
     previous.monthlyAmount.amount !== next.monthlyAmount.amount ||
-    previous.monthlyAmount.currency !== next.monthlyAmount.currency
+    previous.monthlyAmount.currency !== next.monthlyAmount.currency ||
+    // A trial converting to active (or a trial whose payment fails) changes MRR at the same price.
+    recurringAmountOf(previous).amount !== recurringAmountOf(next).amount
   ) {
     events.push('Subscription Changed v1');
   }
@@ -246,10 +244,5 @@ export function restrictForNonPayment(previous: BillingRecord, now: string): Tra
   };
 }
 
-/**
- * The monthly recurring amount a state contributes, for event details: the subscription's
- * amount while it is live, zero otherwise. `amount - previousAmount` is the MRR movement.
- */
-export function recurringAmountOf(state: Pick<BillingState, 'status' | 'monthlyAmount'>): Money {
-  return isLive(state.status) ? state.monthlyAmount : { amount: 0, currency: state.monthlyAmount.currency };
-}
+/** The MRR a state contributes; defined beside the amount itself (see amount.ts). */
+export { recurringAmountOf } from './amount.ts';
