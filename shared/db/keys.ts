@@ -23,6 +23,11 @@
  * | charge locator    | TENANT#<tenantId>   | CHARGE#<ch_id>              |                   |                      | webhook: charge id -> invoice sort key (refunds) |
  * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            |                   |                      | written in the state change's transaction; the stream publisher puts it on the bus |
  * | notification mark | TENANT#<tenantId>   | NOTIFIED#<eventId>          |                   |                      | notifications consumer: each bus event mailed once (conditional put; expires by TTL) |
+ * | MRR state        | TENANT#<tenantId>   | MRR_STATE                   |                   |                      | movements consumer: the tenant's MRR, plan and last change time (optimistic `version`; read and written with each movement) |
+ * | MRR event mark   | TENANT#<tenantId>   | MRR_EVENT#<eventId>         |                   |                      | movements consumer: each subscription event applied once (conditional put in the movement's transaction; expires by TTL) |
+ * | MRR movement     | MRR_MOVEMENTS#<YYYY-MM> | <occurredAt>#<eventId>  | MRR_MOVEMENTS#<YYYY-MM>#<type> | <occurredAt>#<eventId> | metrics-rollup: one day's movements (Query pk, sk between <day> and <day>~); GET /admin/metrics/movements?month=&type= (Query pk, or gsi1 for one type) |
+ * | dirty day        | METRICS_DIRTY       | <YYYY-MM-DD>                |                   |                      | written with every movement; metrics-rollup recomputes from the earliest dirty day up to the day it rolls up (Query pk, sk <= day) |
+ * | metrics snapshot | METRICS_SNAPSHOTS   | <YYYY-MM-DD>                |                   |                      | metrics-rollup: the previous day's snapshot (GetItem); admin metrics API (Query pk, sk between from and to) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -106,6 +111,35 @@ export const keys = {
   outbox: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `OUTBOX#${eventId}` }),
   /** Marks a bus event (by its `detail.eventId`) as mailed by the notifications consumer. */
   notified: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `NOTIFIED#${eventId}` }),
+  /** The tenant's MRR as the movements consumer last applied it. */
+  mrrState: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'MRR_STATE' }),
+  /** Marks a subscription event (by its `detail.eventId`) as applied by the movements consumer. */
+  mrrEventMark: (tenantId: string, eventId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `MRR_EVENT#${eventId}`,
+  }),
+  /** One MRR movement, in its month's partition, sorted by time; gsi1 lists a month's movements of one type. */
+  mrrMovement: (month: string, type: string, occurredAt: string, eventId: string) => ({
+    pk: `MRR_MOVEMENTS#${month}`,
+    sk: `${occurredAt}#${eventId}`,
+    gsi1pk: `MRR_MOVEMENTS#${month}#${type}`,
+    gsi1sk: `${occurredAt}#${eventId}`,
+  }),
+  /** The movements of one UTC day (`YYYY-MM-DD`): sk between the bounds, inclusive. */
+  mrrMovementsOfDay: (day: string) => ({
+    pk: `MRR_MOVEMENTS#${day.slice(0, 7)}`,
+    skFrom: day,
+    skTo: `${day}~`,
+  }),
+  /** The movements of one UTC month (`YYYY-MM`), all types or one. */
+  mrrMovementsOfMonth: (month: string) => ({ pk: `MRR_MOVEMENTS#${month}` }),
+  mrrMovementsOfMonthByType: (month: string, type: string) => ({ gsi1pk: `MRR_MOVEMENTS#${month}#${type}` }),
+  /** A day whose snapshot must be (re)computed because a movement for it was recorded. */
+  metricsDirtyDay: (day: string) => ({ pk: 'METRICS_DIRTY', sk: day }),
+  metricsDirtyDays: () => ({ pk: 'METRICS_DIRTY' }),
+  /** The metrics snapshot of one UTC day. */
+  metricsSnapshot: (day: string) => ({ pk: 'METRICS_SNAPSHOTS', sk: day }),
+  metricsSnapshots: () => ({ pk: 'METRICS_SNAPSHOTS' }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -39,6 +39,18 @@ const billingNotificationTypes = [
   'Renewal Upcoming v1',
 ] as const;
 
+/**
+ * The subscription events that can move a tenant's MRR: exactly the types the movements consumer
+ * records (`mrrEventTypes` in shared/analytics; a test holds the two equal).
+ */
+const mrrEventTypes = [
+  'Subscription Started v1',
+  'Subscription Changed v1',
+  'Subscription Past Due v1',
+  'Subscription Canceled v1',
+  'Subscription Reactivated v1',
+] as const;
+
 export const busDefinition = {
   /** Suffixed with the stage: `plinth-dev`, `plinth-prod`, `plinth-local`. */
   namePrefix: 'plinth',
@@ -53,6 +65,12 @@ export const busDefinition = {
       description: "Billing events that email the tenant's owners and admins",
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': billingNotificationTypes },
       consumer: 'notifications',
+    },
+    {
+      name: 'analytics-movements',
+      description: 'Subscription changes that may move MRR, recorded as MRR movements',
+      eventPattern: { source: [EVENT_SOURCE], 'detail-type': mrrEventTypes },
+      consumer: 'analytics-movements',
     },
   ] as readonly RuleDefinition[],
   schedules: [
