@@ -80,6 +80,12 @@ export const busDefinition = {
       everyMinutes: 60,
       target: 'dunning-sweep',
     },
+    {
+      name: 'metrics-rollup',
+      description: 'Rolls the MRR movements up into daily metrics snapshots, through the last complete day',
+      everyMinutes: 24 * 60,
+      target: 'metrics-rollup',
+    },
   ] as readonly ScheduleDefinition[],
 } as const;
 
