@@ -66,6 +66,8 @@ export const areaAccess = {
   audit: { table: 'read', userPoolActions: [], sendsEmail: false, stripe: false },
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   admin: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
+  /** Reads the rollup's snapshots and the recorded MRR movements. */
+  metrics: { table: 'read', userPoolActions: [], sendsEmail: false, stripe: false },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**

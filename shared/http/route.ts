@@ -13,6 +13,7 @@ export const functionAreas = [
   'audit',
   'billing',
   'admin',
+  'metrics',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

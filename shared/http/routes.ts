@@ -1,4 +1,14 @@
 import * as z from 'zod';
+import {
+  churnQuery,
+  churnResponse,
+  movementsQuery,
+  movementsResponse,
+  mrrSeriesQuery,
+  mrrSeriesResponse,
+  summaryQuery,
+  summaryResponse,
+} from '../analytics/metrics-api.schema.ts';
 import { auditEntrySchema, auditQuery } from '../audit/audit.schema.ts';
 import {
   adminTenantParams,
@@ -435,6 +445,58 @@ export const routes = {
     response: refundResponse,
     status: 201,
     problems: [403, 404, 409, 502],
+  }),
+
+  metricsSummary: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/summary',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getMetricsSummary',
+    summary: "A day's MRR, customers and movements, and its month to date (platform admins).",
+    query: summaryQuery,
+    response: summaryResponse,
+    status: 200,
+    problems: [403, 404],
+  }),
+
+  metricsMrr: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/mrr',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getMrrSeries',
+    summary: 'MRR per day or month with its movement breakdown (platform admins).',
+    query: mrrSeriesQuery,
+    response: mrrSeriesResponse,
+    status: 200,
+    problems: [403],
+  }),
+
+  metricsMovements: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/movements',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'listMrrMovements',
+    summary: "A month's MRR movements per tenant, optionally of one type (platform admins).",
+    query: movementsQuery,
+    response: movementsResponse,
+    status: 200,
+    problems: [403],
+  }),
+
+  metricsChurn: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/churn',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getChurnMetrics',
+    summary: 'Monthly logo and revenue churn, NRR, GRR, quick ratio, LTV and CAC (platform admins).',
+    query: churnQuery,
+    response: churnResponse,
+    status: 200,
+    problems: [403],
   }),
 } as const satisfies Record<string, RouteDefinition>;
 

@@ -160,6 +160,7 @@ describe('api stack (dev)', () => {
       audit: readActions,
       billing: [...readActions, ...writeActions],
       admin: [...readActions, ...writeActions],
+      metrics: readActions,
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -253,6 +254,7 @@ describe('api stack (dev)', () => {
         audit: [],
         billing: [],
         admin: [],
+        metrics: [],
       });
     });
 

@@ -1,0 +1,14 @@
+import { createMetricsApi } from '#shared/analytics/metrics-api.service.ts';
+import { createRuntime } from '#shared/app/runtime.ts';
+import { createApiHandler, implement } from '#shared/http/api-handler.ts';
+import { routes } from '#shared/http/routes.ts';
+
+const { db } = createRuntime();
+const metrics = createMetricsApi({ db });
+
+export const handler = createApiHandler('metrics', [
+  implement(routes.metricsSummary, async ({ query, caller }) => metrics.summary(caller, query.date)),
+  implement(routes.metricsMrr, async ({ query, caller }) => metrics.mrrSeries(caller, query)),
+  implement(routes.metricsMovements, async ({ query, caller }) => metrics.movements(caller, query)),
+  implement(routes.metricsChurn, async ({ query, caller }) => metrics.churn(caller, query)),
+]);
