@@ -135,3 +135,31 @@ export const churnResponse = z.object({
     }),
   ),
 });
+
+/** A marketing channel's name: lower-case letters, digits, `-` and `_`. */
+const channelSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'lower-case letters, digits, - and _, up to 48 characters');
+
+export const spendParams = z.strictObject({ month: monthSchema });
+export const spendBody = z
+  .strictObject({
+    /** Must be the catalogue currency: the metrics are in it. */
+    currency: z.string().length(3),
+    channels: z
+      .array(z.strictObject({ channel: channelSchema, amount: z.number().int().min(0).max(1e12) }))
+      .max(50),
+  })
+  .refine((body) => new Set(body.channels.map((c) => c.channel)).size === body.channels.length, {
+    message: 'each channel at most once',
+    path: ['channels'],
+  });
+export const spendResponse = z.object({
+  month: monthSchema,
+  currency: z.string(),
+  /** The sum of the channels' amounts: the acquisition spend CAC divides. */
+  total: z.number().int(),
+  channels: z.array(z.object({ channel: z.string(), amount: z.number().int() })),
+  updatedAt: z.iso.datetime(),
+  updatedBy: z.string(),
+});

@@ -20,6 +20,7 @@ import type {
 import { movementFromItem } from './mrr-ledger.ts';
 import { readSnapshot, readSnapshots } from './rollup.ts';
 import { METRICS_CURRENCY, type MetricsSnapshot, snapshotMetrics } from './snapshot.ts';
+import { readSpend } from './spend.ts';
 
 /**
  * The admin metrics API: reads the rollup's snapshots and the recorded movements. Platform-wide
@@ -80,7 +81,7 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
     /** `GET /admin/metrics/summary?date=`: the day's figures and its month to date. */
     async summary(caller: Caller, date: string): Promise<z.infer<typeof summaryResponse>> {
       requireAdmin(caller);
-      const snapshot = await readSnapshot(db, date);
+      const [snapshot, spend] = await Promise.all([readSnapshot(db, date), readSpend(db, date.slice(0, 7))]);
       if (!snapshot) throw new NotFoundError(`The metrics of ${date} are not rolled up (yet).`);
       return {
         date,
@@ -93,7 +94,10 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
           netNewMrr: netNewMrrOf(snapshot.dayMovements),
           newCustomers: snapshot.dayNewCustomers,
         },
-        monthToDate: { month: date.slice(0, 7), ...periodView(snapshotMetrics(snapshot)) },
+        monthToDate: {
+          month: date.slice(0, 7),
+          ...periodView(snapshotMetrics(snapshot, { spend: spend?.total ?? null })),
+        },
       };
     },
 
@@ -175,13 +179,14 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
       const snapshots = await readSnapshots(db, `${query.from}-01`, lastDayOf(query.to));
       const lastOfMonth = new Map<string, MetricsSnapshot>();
       for (const snapshot of snapshots) lastOfMonth.set(snapshot.day.slice(0, 7), snapshot);
+      const spends = await Promise.all([...lastOfMonth.keys()].map((month) => readSpend(db, month)));
       return {
         currency: METRICS_CURRENCY,
-        months: [...lastOfMonth].map(([month, snapshot]) => ({
+        months: [...lastOfMonth].map(([month, snapshot], index) => ({
           month,
           complete: snapshot.day === lastDayOf(month),
           through: snapshot.day,
-          ...periodView(snapshotMetrics(snapshot)),
+          ...periodView(snapshotMetrics(snapshot, { spend: spends[index]?.total ?? null })),
         })),
       };
     },

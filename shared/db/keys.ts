@@ -28,6 +28,8 @@
  * | MRR movement     | MRR_MOVEMENTS#<YYYY-MM> | <occurredAt>#<eventId>  | MRR_MOVEMENTS#<YYYY-MM>#<type> | <occurredAt>#<eventId> | metrics-rollup: one day's movements (Query pk, sk between <day> and <day>~); GET /admin/metrics/movements?month=&type= (Query pk, or gsi1 for one type) |
  * | dirty day        | METRICS_DIRTY       | <YYYY-MM-DD>                |                   |                      | written with every movement; metrics-rollup recomputes from the earliest dirty day up to the day it rolls up (Query pk, sk <= day) |
  * | metrics snapshot | METRICS_SNAPSHOTS   | <YYYY-MM-DD>                |                   |                      | metrics-rollup: the previous day's snapshot (GetItem); admin metrics API (Query pk, sk between from and to) |
+ * | acquisition spend| METRICS_SPEND       | <YYYY-MM>                   |                   |                      | PUT /admin/metrics/spend/{month}; admin metrics API reads a month's spend (GetItem) for CAC |
+ * | platform audit   | PLATFORM_AUDIT      | AUDIT#<isoTime>#<entryId>   |                   |                      | operators' platform-wide actions (spend), written in the change's transaction |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -140,6 +142,13 @@ export const keys = {
   /** The metrics snapshot of one UTC day. */
   metricsSnapshot: (day: string) => ({ pk: 'METRICS_SNAPSHOTS', sk: day }),
   metricsSnapshots: () => ({ pk: 'METRICS_SNAPSHOTS' }),
+  /** A month's acquisition spend, by channel. */
+  metricsSpend: (month: string) => ({ pk: 'METRICS_SPEND', sk: month }),
+  /** An audit entry of a platform-wide operator action (not any tenant's). */
+  platformAuditEntry: (at: string, entryId: string) => ({
+    pk: 'PLATFORM_AUDIT',
+    sk: `AUDIT#${at}#${entryId}`,
+  }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

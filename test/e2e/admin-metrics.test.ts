@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
@@ -318,5 +318,105 @@ describe('GET /admin/metrics/churn', () => {
       '/admin/metrics/churn?from=2026-01&to=2026-03',
     );
     expect(response.status).toBe(403);
+  });
+});
+
+describe('PUT /admin/metrics/spend/{month}', () => {
+  const march = {
+    currency: 'usd',
+    channels: [
+      { channel: 'ads', amount: 450_000 },
+      { channel: 'events', amount: 150_000 },
+    ],
+  };
+
+  async function platformAudit() {
+    const { Items = [] } = await stack.db.send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.platformAuditEntry('', '').pk },
+        ConsistentRead: true,
+      }),
+    );
+    return Items;
+  }
+
+  it('answers 403 to a signed-in user who is not a platform admin and records nothing', async () => {
+    const response = await api(server, member.accessToken).request(
+      'PUT',
+      '/admin/metrics/spend/2026-03',
+      march,
+    );
+
+    expect(response.status).toBe(403);
+    expect(await platformAudit()).toEqual([]);
+  });
+
+  it("records a month's spend per channel with its total", async () => {
+    const response = await admin().request('PUT', '/admin/metrics/spend/2026-03', march);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      month: '2026-03',
+      currency: 'usd',
+      total: 600_000,
+      channels: march.channels,
+      updatedBy: operator.userId,
+    });
+  });
+
+  it('divides the spend by the new customers of the month for CAC', async () => {
+    const response = await admin().get('/admin/metrics/summary?date=2026-03-31');
+
+    // 600000 spent for one new customer (E); LTV is null, so LTV:CAC is too.
+    expect(response.body.monthToDate).toMatchObject({ cac: 600_000, ltvToCac: null });
+  });
+
+  it('replaces the spend and audits who changed it from what to what', async () => {
+    const response = await admin().request('PUT', '/admin/metrics/spend/2026-03', {
+      currency: 'usd',
+      channels: [{ channel: 'ads', amount: 300_000 }],
+    });
+
+    expect(response.body.total).toBe(300_000);
+    const entries = await platformAudit();
+    expect(entries.at(-1)).toMatchObject({
+      action: 'metrics.spend-set',
+      actor: { userId: operator.userId },
+      target: { type: 'spend-month', id: '2026-03' },
+      before: { total: 600_000 },
+      after: { total: 300_000, channels: [{ channel: 'ads', amount: 300_000 }] },
+    });
+  });
+
+  it('refuses a channel named twice with 400 and a field error, and changes nothing', async () => {
+    const response = await admin().request('PUT', '/admin/metrics/spend/2026-03', {
+      currency: 'usd',
+      channels: [
+        { channel: 'ads', amount: 1 },
+        { channel: 'ads', amount: 2 },
+      ],
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'body.channels' })]);
+    const summary = await admin().get('/admin/metrics/summary?date=2026-03-31');
+    expect(summary.body.monthToDate.cac).toBe(300_000);
+  });
+
+  it('refuses a spend in another currency than the catalogue with 400', async () => {
+    const response = await admin().request('PUT', '/admin/metrics/spend/2026-03', {
+      currency: 'eur',
+      channels: [],
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'body.currency' })]);
+  });
+
+  it('refuses a month that is not YYYY-MM with 400', async () => {
+    const response = await admin().request('PUT', '/admin/metrics/spend/2026-13', march);
+    expect(response.status).toBe(400);
   });
 });

@@ -160,7 +160,7 @@ describe('api stack (dev)', () => {
       audit: readActions,
       billing: [...readActions, ...writeActions],
       admin: [...readActions, ...writeActions],
-      metrics: readActions,
+      metrics: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
