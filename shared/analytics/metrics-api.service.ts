@@ -18,6 +18,7 @@ import type {
   summaryResponse,
 } from './metrics-api.schema.ts';
 import { movementFromItem } from './mrr-ledger.ts';
+import { npsCountsThrough } from './nps.ts';
 import { readSnapshot, readSnapshots } from './rollup.ts';
 import { METRICS_CURRENCY, type MetricsSnapshot, snapshotMetrics } from './snapshot.ts';
 import { readSpend } from './spend.ts';
@@ -81,7 +82,11 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
     /** `GET /admin/metrics/summary?date=`: the day's figures and its month to date. */
     async summary(caller: Caller, date: string): Promise<z.infer<typeof summaryResponse>> {
       requireAdmin(caller);
-      const [snapshot, spend] = await Promise.all([readSnapshot(db, date), readSpend(db, date.slice(0, 7))]);
+      const [snapshot, spend, nps] = await Promise.all([
+        readSnapshot(db, date),
+        readSpend(db, date.slice(0, 7)),
+        npsCountsThrough(db, date),
+      ]);
       if (!snapshot) throw new NotFoundError(`The metrics of ${date} are not rolled up (yet).`);
       return {
         date,
@@ -96,7 +101,7 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
         },
         monthToDate: {
           month: date.slice(0, 7),
-          ...periodView(snapshotMetrics(snapshot, { spend: spend?.total ?? null })),
+          ...periodView(snapshotMetrics(snapshot, { spend: spend?.total ?? null, nps })),
         },
       };
     },
@@ -179,14 +184,23 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
       const snapshots = await readSnapshots(db, `${query.from}-01`, lastDayOf(query.to));
       const lastOfMonth = new Map<string, MetricsSnapshot>();
       for (const snapshot of snapshots) lastOfMonth.set(snapshot.day.slice(0, 7), snapshot);
-      const spends = await Promise.all([...lastOfMonth.keys()].map((month) => readSpend(db, month)));
+      const lasts = [...lastOfMonth.values()];
+      const [spends, npsCounts] = await Promise.all([
+        Promise.all(lasts.map((snapshot) => readSpend(db, snapshot.day.slice(0, 7)))),
+        Promise.all(lasts.map((snapshot) => npsCountsThrough(db, snapshot.day))),
+      ]);
       return {
         currency: METRICS_CURRENCY,
         months: [...lastOfMonth].map(([month, snapshot], index) => ({
           month,
           complete: snapshot.day === lastDayOf(month),
           through: snapshot.day,
-          ...periodView(snapshotMetrics(snapshot, { spend: spends[index]?.total ?? null })),
+          ...periodView(
+            snapshotMetrics(snapshot, {
+              spend: spends[index]?.total ?? null,
+              ...(npsCounts[index] ? { nps: npsCounts[index] } : {}),
+            }),
+          ),
         })),
       };
     },

@@ -93,22 +93,40 @@ export const cacOf = (spend: number | null, newCustomers: number): number | null
 /** LTV:CAC. */
 export const ltvToCacOf = (ltv: number | null, cac: number | null): number | null => ratio(ltv, cac);
 
+/** NPS answers counted by kind: promoters (9-10), passives (7-8), detractors (0-6). */
+export interface NpsCounts {
+  readonly promoters: number;
+  readonly passives: number;
+  readonly detractors: number;
+}
+
+export const noNpsAnswers: NpsCounts = { promoters: 0, passives: 0, detractors: 0 };
+
+/** The kind of one answer. */
+export const npsKindOf = (score: number): keyof NpsCounts =>
+  score >= 9 ? 'promoters' : score >= 7 ? 'passives' : 'detractors';
+
+/** Counts answers by kind. */
+export function countNpsScores(scores: Iterable<number>): NpsCounts {
+  const counts = { ...noNpsAnswers };
+  for (const score of scores) counts[npsKindOf(score)] += 1;
+  return counts;
+}
+
 /**
  * NPS: percent promoters (9-10) minus percent detractors (0-6) of the answers given, on the usual
  * −100…100 scale (it is a score, not a rate); null without answers.
  */
-export function npsOf(scores: Iterable<number>): number | null {
-  let promoters = 0;
-  let detractors = 0;
-  let total = 0;
-  for (const score of scores) {
-    total += 1;
-    if (score >= 9) promoters += 1;
-    else if (score <= 6) detractors += 1;
-  }
-  const share = ratio(promoters - detractors, total);
+export function npsOfCounts(counts: NpsCounts): number | null {
+  const share = ratio(
+    counts.promoters - counts.detractors,
+    counts.promoters + counts.passives + counts.detractors,
+  );
   return share === null ? null : share * 100;
 }
+
+/** NPS of a list of scores. */
+export const npsOf = (scores: Iterable<number>): number | null => npsOfCounts(countNpsScores(scores));
 
 /**
  * What a period accumulates from its movements, starting from the MRR and customers at its start.
@@ -176,8 +194,8 @@ export interface PeriodInputs {
   readonly spend: number | null;
   /** Logo churn of the last 3 complete months before the period's month (fewer if unknown). */
   readonly lastCompleteMonths: readonly LogoChurnSample[];
-  /** NPS answers of the last 90 days. */
-  readonly npsScores: readonly number[];
+  /** NPS answers of the last 90 days, by kind. */
+  readonly nps: NpsCounts;
 }
 
 export interface PeriodMetrics {
@@ -229,6 +247,6 @@ export function periodMetrics(totals: PeriodTotals, inputs: PeriodInputs): Perio
     ltv,
     cac,
     ltvToCac: ltvToCacOf(ltv, cac),
-    nps: npsOf(inputs.npsScores),
+    nps: npsOfCounts(inputs.nps),
   };
 }

@@ -4,6 +4,8 @@ import {
   emptyMovementSums,
   type LogoChurnSample,
   type MovementSums,
+  type NpsCounts,
+  noNpsAnswers,
   type PeriodMetrics,
   type PeriodTotals,
   periodMetrics,
@@ -103,11 +105,11 @@ export function rollDay(
 /** The month-to-date metrics a snapshot stands for (spend and NPS answers when recorded). */
 export function snapshotMetrics(
   snapshot: MetricsSnapshot,
-  inputs: { readonly spend?: number | null; readonly npsScores?: readonly number[] } = {},
+  inputs: { readonly spend?: number | null; readonly nps?: NpsCounts } = {},
 ): PeriodMetrics {
   return periodMetrics(snapshot.month, {
     spend: inputs.spend ?? null,
     lastCompleteMonths: snapshot.previousMonths,
-    npsScores: inputs.npsScores ?? [],
+    nps: inputs.nps ?? noNpsAnswers,
   });
 }

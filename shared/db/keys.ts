@@ -30,6 +30,9 @@
  * | metrics snapshot | METRICS_SNAPSHOTS   | <YYYY-MM-DD>                |                   |                      | metrics-rollup: the previous day's snapshot (GetItem); admin metrics API (Query pk, sk between from and to) |
  * | acquisition spend| METRICS_SPEND       | <YYYY-MM>                   |                   |                      | PUT /admin/metrics/spend/{month}; admin metrics API reads a month's spend (GetItem) for CAC |
  * | platform audit   | PLATFORM_AUDIT      | AUDIT#<isoTime>#<entryId>   |                   |                      | operators' platform-wide actions (spend), written in the change's transaction |
+ * | NPS last answer  | USER#<userId>       | NPS_LAST                    |                   |                      | POST /v1/tenants/{id}/nps: one answer per user per 90 days (conditional put); GET /v1/me/nps |
+ * | NPS answer       | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId>   |                   |                      | every answer with its tenant, user, score and comment (written with the answer) |
+ * | NPS day          | NPS_DAYS            | <YYYY-MM-DD>                |                   |                      | promoters, passives, detractors answered that day (ADD in the answer's transaction); admin metrics read the 90 days before a date (Query pk, sk between) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -149,6 +152,15 @@ export const keys = {
     pk: 'PLATFORM_AUDIT',
     sk: `AUDIT#${at}#${entryId}`,
   }),
+  /** A user's latest NPS answer (any tenant). */
+  npsLastAnswer: (userId: string) => ({ pk: `USER#${userId}`, sk: 'NPS_LAST' }),
+  npsAnswer: (answeredAt: string, answerId: string) => ({
+    pk: `NPS_ANSWERS#${answeredAt.slice(0, 7)}`,
+    sk: `${answeredAt}#${answerId}`,
+  }),
+  /** The NPS answer counts of one UTC day. */
+  npsDay: (day: string) => ({ pk: 'NPS_DAYS', sk: day }),
+  npsDays: () => ({ pk: 'NPS_DAYS' }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -12,6 +12,7 @@ import {
   summaryQuery,
   summaryResponse,
 } from '../analytics/metrics-api.schema.ts';
+import { npsAnswerResponse, npsBody, npsStatusResponse } from '../analytics/nps.ts';
 import { auditEntrySchema, auditQuery } from '../audit/audit.schema.ts';
 import {
   adminTenantParams,
@@ -500,6 +501,31 @@ export const routes = {
     response: churnResponse,
     status: 200,
     problems: [403],
+  }),
+
+  submitNpsAnswer: defineRoute({
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/nps',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'submitNpsAnswer',
+    summary: 'Answer the NPS survey (0-10, optional comment) for yourself; once per 90 days (any member).',
+    params: tenantParams,
+    body: npsBody,
+    response: npsAnswerResponse,
+    status: 201,
+    problems: [403, 404, 409],
+  }),
+
+  getMyNpsStatus: defineRoute({
+    method: 'GET',
+    path: '/v1/me/nps',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getMyNpsStatus',
+    summary: 'Whether the NPS survey is due for the signed-in user.',
+    response: npsStatusResponse,
+    status: 200,
   }),
 
   setMetricsSpend: defineRoute({

@@ -3,12 +3,14 @@ import {
   addMovement,
   arpaOf,
   cacOf,
+  countNpsScores,
   grossMrrChurnRateOf,
   grrOf,
   logoChurnRateOf,
   ltvOf,
   ltvToCacOf,
   netMrrChurnRateOf,
+  noNpsAnswers,
   npsOf,
   nrrOf,
   type PeriodTotals,
@@ -69,7 +71,7 @@ const inputs = {
     { churnedOfS: 0, startCustomers: 4 },
     { churnedOfS: 1, startCustomers: 4 },
   ],
-  npsScores: [10, 10, 9, 8, 3],
+  nps: countNpsScores([10, 10, 9, 8, 3]),
 };
 
 describe('the worked example (March 2026)', () => {
@@ -173,7 +175,11 @@ describe('zero denominators', () => {
   });
 
   it('gives every rate of an empty month as null and every amount as zero', () => {
-    const metrics = periodMetrics(startPeriod(0, 0), { spend: null, lastCompleteMonths: [], npsScores: [] });
+    const metrics = periodMetrics(startPeriod(0, 0), {
+      spend: null,
+      lastCompleteMonths: [],
+      nps: noNpsAnswers,
+    });
     expect(metrics).toMatchObject({
       mrrEnd: 0,
       arpa: null,
