@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
+import { type Clock, systemClock } from '../ids.ts';
 import type { Movement } from './movements.ts';
 import { movementFromItem } from './mrr-ledger.ts';
 import { type MetricsSnapshot, nextDay, previousDay, rollDay } from './snapshot.ts';
@@ -20,6 +22,60 @@ import { type MetricsSnapshot, nextDay, previousDay, rollDay } from './snapshot.
 
 export interface RollupDeps {
   readonly db: Db;
+  /** @default systemClock (for the lease's expiry) */
+  readonly clock?: Clock;
+}
+
+/** Longer than the function may run (5 minutes), so a lease outlives its run unless it crashed. */
+const LEASE_SECONDS = 10 * 60;
+
+/** Another run holds the lease: this one does nothing (the scheduler retries it). */
+export class RollupBusyError extends Error {
+  constructor(until: string) {
+    super(`Another metrics rollup is running (its lease ends by ${until}); try again later.`);
+    this.name = 'RollupBusyError';
+  }
+}
+
+/**
+ * Runs `work` holding the rollup's lease. Two runs that interleaved could write an older snapshot
+ * over a newer one after the newer run had cleared the day's dirty marker, so runs never overlap.
+ */
+async function withLease<T>(deps: RollupDeps, work: () => Promise<T>): Promise<T> {
+  const { db } = deps;
+  const now = (deps.clock ?? systemClock)();
+  const holder = randomUUID();
+  const expiresAt = new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString();
+  try {
+    await db.client.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: { ...keys.metricsRollupLease(), type: 'rollup-lease', holder, expiresAt },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': now.toISOString() },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new RollupBusyError(expiresAt);
+    throw error;
+  }
+  try {
+    return await work();
+  } finally {
+    await db.client
+      .send(
+        new DeleteCommand({
+          TableName: db.tableName,
+          Key: keys.metricsRollupLease(),
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Expired and taken by another run: that run releases its own.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
 }
 
 export interface RollupResult {
@@ -137,12 +193,21 @@ async function writeSnapshot(db: Db, snapshot: MetricsSnapshot): Promise<void> {
 
 /**
  * Rolls up through `through` (a UTC day): recomputes from the earliest day that needs it, or from
- * `from` when given (a backfill), one day after the other, each from the one before.
+ * `from` when given (a backfill), one day after the other, each from the one before. One run at a
+ * time: a run that finds another holding the lease throws {@link RollupBusyError}.
  */
-export async function rollUpThrough(
+export function rollUpThrough(
   deps: RollupDeps,
   through: string,
   options: { readonly from?: string } = {},
+): Promise<RollupResult> {
+  return withLease(deps, () => rollUp(deps, through, options));
+}
+
+async function rollUp(
+  deps: RollupDeps,
+  through: string,
+  options: { readonly from?: string },
 ): Promise<RollupResult> {
   const { db } = deps;
   let itemsRead = 0;

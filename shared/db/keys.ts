@@ -33,6 +33,7 @@
  * | NPS last answer  | USER#<userId>       | NPS_LAST                    |                   |                      | POST /v1/tenants/{id}/nps: one answer per user per 90 days (conditional put); GET /v1/me/nps |
  * | NPS answer       | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId>   |                   |                      | every answer with its tenant, user, score and comment (written with the answer) |
  * | NPS day          | NPS_DAYS            | <YYYY-MM-DD>                |                   |                      | promoters, passives, detractors answered that day (ADD in the answer's transaction); admin metrics read the 90 days before a date (Query pk, sk between) |
+ * | rollup lease     | METRICS_ROLLUP      | LEASE                       |                   |                      | metrics-rollup: one run at a time (conditional put, expires; deleted by its holder) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -145,6 +146,8 @@ export const keys = {
   /** The metrics snapshot of one UTC day. */
   metricsSnapshot: (day: string) => ({ pk: 'METRICS_SNAPSHOTS', sk: day }),
   metricsSnapshots: () => ({ pk: 'METRICS_SNAPSHOTS' }),
+  /** Held by the metrics rollup while it runs, so two runs never interleave their snapshot writes. */
+  metricsRollupLease: () => ({ pk: 'METRICS_ROLLUP', sk: 'LEASE' }),
   /** A month's acquisition spend, by channel. */
   metricsSpend: (month: string) => ({ pk: 'METRICS_SPEND', sk: month }),
   /** An audit entry of a platform-wide operator action (not any tenant's). */

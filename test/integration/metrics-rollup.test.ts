@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processMovementRecords } from '#shared/analytics/movements.consumer.ts';
@@ -147,5 +147,36 @@ describe('metrics-rollup', () => {
     await expect(
       handler({ time: '2026-03-05T00:05:00.000Z', from: '2026-03-04', through: '2026-03-01' }),
     ).rejects.toThrow();
+  });
+
+  const putLease = (expiresAt: string) =>
+    stack.db.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { ...keys.metricsRollupLease(), type: 'rollup-lease', holder: 'another-run', expiresAt },
+      }),
+    );
+
+  it('releases its lease when a run ends', async () => {
+    await handler({ time: '2026-03-06T00:05:00.000Z', from: '2026-03-05', through: '2026-03-05' });
+    expect(await readStoredItem(stack.db, stack.tableName, keys.metricsRollupLease())).toBeUndefined();
+  });
+
+  it('refuses to run while another run holds the lease, and writes nothing', async () => {
+    await change(tenants.a, 2900, '2026-03-06T10:00:00.000Z');
+    await putLease(new Date(Date.now() + 5 * 60_000).toISOString());
+
+    await expect(handler({ time: '2026-03-07T00:05:00.000Z' })).rejects.toThrow(/Another metrics rollup/);
+
+    expect(await snapshot('2026-03-06')).toBeUndefined();
+    expect(await dirtyDays()).toEqual(['2026-03-06']);
+  });
+
+  it('takes over the lease of a run that crashed once it has expired', async () => {
+    await putLease(new Date(Date.now() - 1000).toISOString());
+
+    await handler({ time: '2026-03-07T00:05:00.000Z' });
+
+    expect(await snapshot('2026-03-06')).toMatchObject({ dayMovements: { contraction: -7000 } });
   });
 });
