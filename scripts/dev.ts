@@ -32,6 +32,7 @@ import {
 } from './emulators/stripe-mock.ts';
 import { localClientConfig } from './local/aws.ts';
 import { createConfirmedUser, signIn } from './local/cognito.ts';
+import { type ControlServer, startControlServer } from './local/control.ts';
 import {
   handlerEnvironment,
   type LocalStackFile,
@@ -75,10 +76,12 @@ async function main(): Promise<void> {
   let stripeMock: StripeMockServer | undefined;
   let server: LocalServer | undefined;
   let runner: EventRunner | undefined;
+  let control: ControlServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    await control?.close().catch(() => undefined);
     await runner?.stop().catch(() => undefined);
     await server?.close().catch(() => undefined);
     await Promise.all([moto?.stop(), stripeMock?.stop()].map((stopped) => stopped?.catch(() => undefined)));
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
       onError: (error, { source }) => console.error(`[events] ${source}:`, error),
     });
     runner.start({ schedules: true });
+    control = await startControlServer({ runner, log: (line) => console.log(`[events] ${line}`) });
 
     const tenantId = await seedDemo(resources, server.url);
     const file: LocalStackFile = {
@@ -143,6 +147,7 @@ async function main(): Promise<void> {
       cognito: { endpoint: moto.endpoint, userPoolId: resources.userPoolId, clientId: resources.clientId },
       webhookUrl: `${server.url}${STRIPE_WEBHOOK_PATH}`,
       stripe: { ...stripe, priceIds: localPriceIds },
+      controlUrl: control.url,
       demo: { tenantId, email: DEMO.email, password: DEMO.password },
     };
     await writeLocalStackFile(file);

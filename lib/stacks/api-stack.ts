@@ -68,6 +68,8 @@ export const areaAccess = {
   audit: { table: 'read', userPoolActions: [], sendsEmail: false, stripe: false },
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   admin: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
+  /** Reads the rollup's snapshots and the recorded MRR movements; writes the audited acquisition spend. */
+  metrics: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
@@ -229,6 +231,7 @@ export class ApiStack extends Stack {
         allowMethods: [
           CorsHttpMethod.GET,
           CorsHttpMethod.POST,
+          CorsHttpMethod.PUT,
           CorsHttpMethod.PATCH,
           CorsHttpMethod.DELETE,
           CorsHttpMethod.OPTIONS,

@@ -32,6 +32,10 @@ interface WorkerSettings {
 export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   notifications: { table: 'readWrite', sendsEmail: true, timeoutSeconds: 30 },
   'dunning-sweep': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 60 },
+  /** Reads a tenant's MRR state and writes it with the movement, the event's mark and the dirty day. */
+  'analytics-movements': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 30 },
+  /** Queries dirty days, snapshots and one day's movements at a time; writes snapshots. */
+  'metrics-rollup': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300 },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */

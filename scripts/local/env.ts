@@ -56,6 +56,8 @@ export interface LocalStackFile {
   readonly webhookUrl?: string;
   /** stripe-mock's address, the webhook signing secret and the price ids of this run. */
   readonly stripe?: { readonly apiUrl: string; readonly webhookSecret: string; readonly priceIds: PriceIds };
+  /** The dev process's control endpoint (`npm run schedule`), on 127.0.0.1. */
+  readonly controlUrl?: string;
   readonly demo?: {
     readonly tenantId?: string | undefined;
     readonly email: string;

@@ -1,8 +1,8 @@
 import type { BillingState, SubscriptionStatus } from './billing.schema.ts';
 
 /**
- * The one definition of which subscription statuses mean what. Two different questions are asked
- * of a status, so there are two named sets, and every decision uses one of them:
+ * The one definition of which subscription statuses mean what. Three different questions are asked
+ * of a status, so there are three named sets, and every decision uses one of them:
  *
  * - **Live** (`LIVE_STATUSES`, {@link isLiveStatus}): the subscription still exists at Stripe and
  *   still bills, or can still bill, the tenant: `trialing`, `active`, `past_due`, `unpaid` (an
@@ -15,9 +15,12 @@ import type { BillingState, SubscriptionStatus } from './billing.schema.ts';
  *   pays) nor a deletion, and it yields no revenue. `incomplete` is not live either: its first
  *   invoice was never paid and Stripe expires it after 23 hours.
  * - **Paid plan** (`PAID_PLAN_STATUSES`, {@link grantsPaidPlan}): the paid plan's entitlements
- *   apply and its amount counts as recurring revenue: `trialing`, `active`, `past_due` (during
- *   and after the grace period). An `unpaid` subscription is live but its tenant has fallen to the
- *   free plan's entitlements, and it counts as churned revenue.
+ *   apply: `trialing`, `active`, `past_due` (during and after the grace period). An `unpaid`
+ *   subscription is live but its tenant has fallen to the free plan's entitlements.
+ * - **MRR** (`MRR_STATUSES`, {@link countsForMrr}): the amount counts as monthly recurring revenue:
+ *   `active` and `past_due` (also while restricted: the customer still owes and is still billed).
+ *   `trialing` (nothing paid yet), `incomplete`, `incomplete_expired`, `unpaid`, `paused` and
+ *   `canceled` count zero, and so does `none` (never subscribed).
  */
 export const LIVE_STATUSES: ReadonlySet<SubscriptionStatus> = new Set<SubscriptionStatus>([
   'trialing',
@@ -26,7 +29,7 @@ export const LIVE_STATUSES: ReadonlySet<SubscriptionStatus> = new Set<Subscripti
   'unpaid',
 ]);
 
-/** Statuses under which the paid plan's entitlements apply and its amount is recurring revenue. */
+/** Statuses under which the paid plan's entitlements apply. */
 export const PAID_PLAN_STATUSES: ReadonlySet<SubscriptionStatus> = new Set<SubscriptionStatus>([
   'trialing',
   'active',
@@ -36,8 +39,17 @@ export const PAID_PLAN_STATUSES: ReadonlySet<SubscriptionStatus> = new Set<Subsc
 /** Whether a subscription in `status` still exists at Stripe and bills (or can bill) the tenant. */
 export const isLiveStatus = (status: SubscriptionStatus): boolean => LIVE_STATUSES.has(status);
 
-/** Whether a subscription in `status` grants its paid plan and counts as recurring revenue. */
+/** Whether a subscription in `status` grants its paid plan's entitlements. */
 export const grantsPaidPlan = (status: SubscriptionStatus): boolean => PAID_PLAN_STATUSES.has(status);
+
+/** Statuses whose subscription's amount counts for MRR (see above). */
+export const MRR_STATUSES: ReadonlySet<SubscriptionStatus> = new Set<SubscriptionStatus>([
+  'active',
+  'past_due',
+]);
+
+/** Whether a subscription in this status contributes its amount to MRR. */
+export const countsForMrr = (status: SubscriptionStatus): boolean => MRR_STATUSES.has(status);
 
 /**
  * Statuses in which a subscription set to cancel at the period end will never charge again: it

@@ -24,6 +24,17 @@
  * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            | OUTBOX_UNPUBLISHED (only until EventBridge accepted the event) | <writtenAt>#<eventId> | written in the state change's transaction; the stream publisher puts it on the bus and clears gsi1 (conditional UpdateItem REMOVE); `npm run outbox:replay` (Query gsi1 OUTBOX_UNPUBLISHED, gsi1sk between from and now - min age) republishes what is still marked |
  * | notification mark | TENANT#<tenantId>   | NOTIFIED#<eventId>          |                   |                      | notifications consumer: each bus event mailed once (conditional put; expires by TTL) |
  * | rate-limit window | RATE#<policy>#<subject> | WINDOW#<windowStartMs>  |                   |                      | shared/ratelimit: one conditional UpdateItem per check (ADD hits if hits + cost <= limit); one item per window, never read back; expires by TTL after its window |
+ * | MRR state        | TENANT#<tenantId>   | MRR_STATE                   |                   |                      | movements consumer: the tenant's MRR, plan and last change time (optimistic `version`; read and written with each movement) |
+ * | MRR event mark   | TENANT#<tenantId>   | MRR_EVENT#<eventId>         |                   |                      | movements consumer: each subscription event applied once (conditional put in the movement's transaction; expires by TTL) |
+ * | MRR movement     | MRR_MOVEMENTS#<YYYY-MM> | <occurredAt>#<eventId>  | MRR_MOVEMENTS#<YYYY-MM>#<type> | <occurredAt>#<eventId> | metrics-rollup: one day's movements (Query pk, sk between <day> and <day>~); GET /admin/metrics/movements?month=&type= (Query pk, or gsi1 for one type) |
+ * | dirty day        | METRICS_DIRTY       | <YYYY-MM-DD>                |                   |                      | written with every movement; metrics-rollup recomputes from the earliest dirty day up to the day it rolls up (Query pk, sk <= day) |
+ * | metrics snapshot | METRICS_SNAPSHOTS   | <YYYY-MM-DD>                |                   |                      | metrics-rollup: the previous day's snapshot (GetItem); admin metrics API (Query pk, sk between from and to) |
+ * | acquisition spend| METRICS_SPEND       | <YYYY-MM>                   |                   |                      | PUT /admin/metrics/spend/{month}; admin metrics API reads a month's spend (GetItem) for CAC |
+ * | platform audit   | PLATFORM_AUDIT      | AUDIT#<isoTime>#<entryId>   |                   |                      | operators' platform-wide actions (spend), written in the change's transaction |
+ * | NPS last answer  | USER#<userId>       | NPS_LAST                    |                   |                      | POST /v1/tenants/{id}/nps: one answer per user per 90 days (conditional put); GET /v1/me/nps |
+ * | NPS answer       | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId>   |                   |                      | every answer with its tenant, user, score and comment (written with the answer) |
+ * | NPS day          | NPS_DAYS            | <YYYY-MM-DD>                |                   |                      | promoters, passives, detractors answered that day (ADD in the answer's transaction); admin metrics read the 90 days before a date (Query pk, sk between) |
+ * | rollup lease     | METRICS_ROLLUP      | LEASE                       |                   |                      | metrics-rollup: one run at a time (conditional put, expires; deleted by its holder) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -132,6 +143,53 @@ export const keys = {
     pk: `RATE#${policy}#${subject}`,
     sk: `WINDOW#${windowStartMs}`,
   }),
+  /** The tenant's MRR as the movements consumer last applied it. */
+  mrrState: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'MRR_STATE' }),
+  /** Marks a subscription event (by its `detail.eventId`) as applied by the movements consumer. */
+  mrrEventMark: (tenantId: string, eventId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `MRR_EVENT#${eventId}`,
+  }),
+  /** One MRR movement, in its month's partition, sorted by time; gsi1 lists a month's movements of one type. */
+  mrrMovement: (month: string, type: string, occurredAt: string, eventId: string) => ({
+    pk: `MRR_MOVEMENTS#${month}`,
+    sk: `${occurredAt}#${eventId}`,
+    gsi1pk: `MRR_MOVEMENTS#${month}#${type}`,
+    gsi1sk: `${occurredAt}#${eventId}`,
+  }),
+  /** The movements of one UTC day (`YYYY-MM-DD`): sk between the bounds, inclusive. */
+  mrrMovementsOfDay: (day: string) => ({
+    pk: `MRR_MOVEMENTS#${day.slice(0, 7)}`,
+    skFrom: day,
+    skTo: `${day}~`,
+  }),
+  /** The movements of one UTC month (`YYYY-MM`), all types or one. */
+  mrrMovementsOfMonth: (month: string) => ({ pk: `MRR_MOVEMENTS#${month}` }),
+  mrrMovementsOfMonthByType: (month: string, type: string) => ({ gsi1pk: `MRR_MOVEMENTS#${month}#${type}` }),
+  /** A day whose snapshot must be (re)computed because a movement for it was recorded. */
+  metricsDirtyDay: (day: string) => ({ pk: 'METRICS_DIRTY', sk: day }),
+  metricsDirtyDays: () => ({ pk: 'METRICS_DIRTY' }),
+  /** The metrics snapshot of one UTC day. */
+  metricsSnapshot: (day: string) => ({ pk: 'METRICS_SNAPSHOTS', sk: day }),
+  metricsSnapshots: () => ({ pk: 'METRICS_SNAPSHOTS' }),
+  /** Held by the metrics rollup while it runs, so two runs never interleave their snapshot writes. */
+  metricsRollupLease: () => ({ pk: 'METRICS_ROLLUP', sk: 'LEASE' }),
+  /** A month's acquisition spend, by channel. */
+  metricsSpend: (month: string) => ({ pk: 'METRICS_SPEND', sk: month }),
+  /** An audit entry of a platform-wide operator action (not any tenant's). */
+  platformAuditEntry: (at: string, entryId: string) => ({
+    pk: 'PLATFORM_AUDIT',
+    sk: `AUDIT#${at}#${entryId}`,
+  }),
+  /** A user's latest NPS answer (any tenant). */
+  npsLastAnswer: (userId: string) => ({ pk: `USER#${userId}`, sk: 'NPS_LAST' }),
+  npsAnswer: (answeredAt: string, answerId: string) => ({
+    pk: `NPS_ANSWERS#${answeredAt.slice(0, 7)}`,
+    sk: `${answeredAt}#${answerId}`,
+  }),
+  /** The NPS answer counts of one UTC day. */
+  npsDay: (day: string) => ({ pk: 'NPS_DAYS', sk: day }),
+  npsDays: () => ({ pk: 'NPS_DAYS' }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -41,6 +41,18 @@ const billingNotificationTypes = [
   'Dispute Closed v1',
 ] as const;
 
+/**
+ * The subscription events that can move a tenant's MRR: exactly the types the movements consumer
+ * records (`mrrEventTypes` in shared/analytics; a test holds the two equal).
+ */
+const mrrEventTypes = [
+  'Subscription Started v1',
+  'Subscription Changed v1',
+  'Subscription Past Due v1',
+  'Subscription Canceled v1',
+  'Subscription Reactivated v1',
+] as const;
+
 export const busDefinition = {
   /** Suffixed with the stage: `plinth-dev`, `plinth-prod`, `plinth-local`. */
   namePrefix: 'plinth',
@@ -56,6 +68,12 @@ export const busDefinition = {
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': billingNotificationTypes },
       consumer: 'notifications',
     },
+    {
+      name: 'analytics-movements',
+      description: 'Subscription changes that may move MRR, recorded as MRR movements',
+      eventPattern: { source: [EVENT_SOURCE], 'detail-type': mrrEventTypes },
+      consumer: 'analytics-movements',
+    },
   ] as readonly RuleDefinition[],
   schedules: [
     {
@@ -63,6 +81,12 @@ export const busDefinition = {
       description: 'Restricts tenants whose grace period after a failed payment has ended',
       everyMinutes: 60,
       target: 'dunning-sweep',
+    },
+    {
+      name: 'metrics-rollup',
+      description: 'Rolls the MRR movements up into daily metrics snapshots, through the last complete day',
+      everyMinutes: 24 * 60,
+      target: 'metrics-rollup',
     },
   ] as readonly ScheduleDefinition[],
 } as const;

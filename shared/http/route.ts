@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A response header a route sends on success, for the OpenAPI document. */
 export interface ResponseHeaderDefinition {
@@ -20,6 +20,7 @@ export const functionAreas = [
   'audit',
   'billing',
   'admin',
+  'metrics',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

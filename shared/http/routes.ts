@@ -1,4 +1,18 @@
 import * as z from 'zod';
+import {
+  churnQuery,
+  churnResponse,
+  movementsQuery,
+  movementsResponse,
+  mrrSeriesQuery,
+  mrrSeriesResponse,
+  spendBody,
+  spendParams,
+  spendResponse,
+  summaryQuery,
+  summaryResponse,
+} from '../analytics/metrics-api.schema.ts';
+import { npsAnswerResponse, npsBody, npsStatusResponse } from '../analytics/nps.ts';
 import { auditEntrySchema, auditQuery } from '../audit/audit.schema.ts';
 import {
   adminTenantParams,
@@ -463,6 +477,97 @@ export const routes = {
     response: refundResponse,
     status: 201,
     problems: [403, 404, 409, 502],
+  }),
+
+  metricsSummary: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/summary',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getMetricsSummary',
+    summary: "A day's MRR, customers and movements, and its month to date (platform admins).",
+    query: summaryQuery,
+    response: summaryResponse,
+    status: 200,
+    problems: [403, 404],
+  }),
+
+  metricsMrr: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/mrr',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getMrrSeries',
+    summary: 'MRR per day or month with its movement breakdown (platform admins).',
+    query: mrrSeriesQuery,
+    response: mrrSeriesResponse,
+    status: 200,
+    problems: [403],
+  }),
+
+  metricsMovements: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/movements',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'listMrrMovements',
+    summary: "A month's MRR movements per tenant, optionally of one type (platform admins).",
+    query: movementsQuery,
+    response: movementsResponse,
+    status: 200,
+    problems: [403],
+  }),
+
+  metricsChurn: defineRoute({
+    method: 'GET',
+    path: '/admin/metrics/churn',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getChurnMetrics',
+    summary: 'Monthly logo and revenue churn, NRR, GRR, quick ratio, LTV and CAC (platform admins).',
+    query: churnQuery,
+    response: churnResponse,
+    status: 200,
+    problems: [403],
+  }),
+
+  submitNpsAnswer: defineRoute({
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/nps',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'submitNpsAnswer',
+    summary: 'Answer the NPS survey (0-10, optional comment) for yourself; once per 90 days (any member).',
+    params: tenantParams,
+    body: npsBody,
+    response: npsAnswerResponse,
+    status: 201,
+    problems: [403, 404, 409],
+  }),
+
+  getMyNpsStatus: defineRoute({
+    method: 'GET',
+    path: '/v1/me/nps',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'getMyNpsStatus',
+    summary: 'Whether the NPS survey is due for the signed-in user.',
+    response: npsStatusResponse,
+    status: 200,
+  }),
+
+  setMetricsSpend: defineRoute({
+    method: 'PUT',
+    path: '/admin/metrics/spend/{month}',
+    area: 'metrics',
+    auth: 'jwt',
+    operationId: 'setAcquisitionSpend',
+    summary: "Record a month's acquisition spend per channel, replacing it; audited (platform admins).",
+    params: spendParams,
+    body: spendBody,
+    response: spendResponse,
+    status: 200,
+    problems: [403],
   }),
 } as const satisfies Record<string, RouteDefinition>;
 

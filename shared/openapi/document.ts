@@ -23,6 +23,7 @@ const tags: Record<FunctionArea, string> = {
   audit: "A tenant's audit log.",
   billing: 'Plans, subscriptions, invoices: Stripe billing for a tenant.',
   admin: 'Operations for platform admins (the platform-admin group).',
+  metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
 };
 
 /** Every problem status the API answers with. */

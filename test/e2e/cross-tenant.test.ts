@@ -27,6 +27,7 @@ const validBodies: Record<string, unknown> = {
   createPortalSession: {},
   previewChange: { plan: 'business', interval: 'month' },
   applyChange: { plan: 'business', interval: 'month' },
+  submitNpsAnswer: { score: 9 },
 };
 
 // The admin API names a tenant but is not tenant-scoped: operators are not members, and everyone

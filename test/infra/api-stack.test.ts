@@ -184,6 +184,7 @@ describe('api stack (dev)', () => {
       audit: readActions,
       billing: [...readActions, ...writeActions],
       admin: [...readActions, ...writeActions],
+      metrics: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -277,6 +278,7 @@ describe('api stack (dev)', () => {
         audit: [],
         billing: [],
         admin: [],
+        metrics: [],
       });
     });
 

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyDiscounts, type DiscountTerms, monthlyAmountOf } from '#shared/billing/webhooks/amount.ts';
+import type { SubscriptionStatus } from '#shared/billing/billing.schema.ts';
+import type { PlanId } from '#shared/billing/plans.ts';
+import {
+  applyDiscounts,
+  type DiscountTerms,
+  monthlyAmountOf,
+  recurringAmountOf,
+} from '#shared/billing/webhooks/amount.ts';
 
 const monthly = (unitAmount: number, quantity = 1) => ({
   unitAmount,
@@ -141,5 +148,28 @@ describe('applyDiscounts', () => {
 
   it('takes everything with a 100 % coupon', () => {
     expect(applyDiscounts(1000, [{ percentOff: 100 }], 'usd')).toBe(0);
+  });
+});
+
+describe('recurringAmountOf (MRR by status)', () => {
+  const state = (status: SubscriptionStatus, plan: PlanId = 'team') => ({
+    status,
+    plan,
+    monthlyAmount: { amount: 2900, currency: 'usd' },
+  });
+
+  it.each(['active', 'past_due'] as const)('counts a %s subscription at its monthly amount', (status) => {
+    expect(recurringAmountOf(state(status))).toEqual({ amount: 2900, currency: 'usd' });
+  });
+
+  it.each(['trialing', 'incomplete', 'incomplete_expired', 'unpaid', 'paused', 'canceled', 'none'] as const)(
+    'counts a %s subscription as zero, in its currency',
+    (status) => {
+      expect(recurringAmountOf(state(status))).toEqual({ amount: 0, currency: 'usd' });
+    },
+  );
+
+  it('counts the free plan as zero whatever its status', () => {
+    expect(recurringAmountOf(state('active', 'free')).amount).toBe(0);
   });
 });

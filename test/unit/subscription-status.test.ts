@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { subscriptionStatusSchema } from '#shared/billing/billing.schema.ts';
 import { effectivePlan } from '#shared/billing/entitlements.ts';
 import {
+  countsForMrr,
   grantsPaidPlan,
   isLiveStatus,
   LIVE_STATUSES,
+  MRR_STATUSES,
   PAID_PLAN_STATUSES,
 } from '#shared/billing/subscription-status.ts';
+import { recurringAmountOf } from '#shared/billing/webhooks/amount.ts';
 import { isLive as isLiveForLifecycle } from '#shared/billing/webhooks/transitions.ts';
 
 describe('live subscription statuses', () => {
@@ -38,9 +41,27 @@ describe('statuses that grant the paid plan', () => {
     }
   });
 
-  it('decide the lifecycle events and MRR of the webhook', () => {
+  it('decide the lifecycle events of the webhook', () => {
     for (const status of subscriptionStatusSchema.options) {
       expect(isLiveForLifecycle(status)).toBe(grantsPaidPlan(status));
+    }
+  });
+});
+
+describe('statuses that count for MRR', () => {
+  it('are active and past_due only: a trial has paid nothing yet', () => {
+    expect([...MRR_STATUSES].sort()).toEqual(['active', 'past_due']);
+    expect([...MRR_STATUSES].every((status) => PAID_PLAN_STATUSES.has(status))).toBe(true);
+  });
+
+  it('decide whether the recurring amount of a paid plan counts', () => {
+    for (const status of subscriptionStatusSchema.options) {
+      const amount = recurringAmountOf({
+        plan: 'team',
+        status,
+        monthlyAmount: { amount: 2900, currency: 'usd' },
+      });
+      expect(amount.amount > 0).toBe(countsForMrr(status));
     }
   });
 });

@@ -147,9 +147,16 @@ describe('subscription snapshots', () => {
     expect(move.next.startedAt).toBeNull();
   });
 
-  it('emits nothing when a trial converts to active at the same price', () => {
+  it('emits Subscription Changed when a trial converts to active, since its MRR goes from 0 to the price', () => {
     const trialing = activeRecord({ status: 'trialing' });
-    expect(applied(trialing, snapshot(), T0 + 10).emits).toEqual([]);
+    const move = applied(trialing, snapshot(), T0 + 10);
+    expect(move.emits).toEqual(['Subscription Changed v1']);
+    expect(recurringAmountOf(move.previous).amount).toBe(0);
+    expect(recurringAmountOf(move.next).amount).toBe(2900);
+  });
+
+  it('emits nothing when an active subscription is renewed at the same price', () => {
+    expect(applied(activeRecord(), snapshot(), T0 + 10).emits).toEqual([]);
   });
 
   it('emits Subscription Changed when the plan, interval or quantity changes', () => {

@@ -6,6 +6,9 @@
  * a price's unit amount (exclusive tax), so it is excluded by construction.
  */
 
+import type { BillingState, Money } from '../billing.schema.ts';
+import { countsForMrr } from '../subscription-status.ts';
+
 export type RecurringInterval = 'day' | 'week' | 'month' | 'year';
 
 /** What a coupon takes off: a percentage, or a fixed amount per billing period in its currency. */
@@ -76,4 +79,14 @@ export function monthlyAmountOf(input: {
   }
   const discounted = applyDiscounts(periodTotal, input.discounts ?? [], input.currency);
   return Math.max(0, Math.round(discounted / monthsOf(first)));
+}
+
+/**
+ * The MRR a billing state contributes (what the subscription events carry as `amount` and
+ * `previousAmount`): its monthly-normalised amount while its status counts for MRR and its plan is
+ * a paid one, zero otherwise, in the state's currency. `amount - previousAmount` is the MRR movement.
+ */
+export function recurringAmountOf(state: Pick<BillingState, 'status' | 'plan' | 'monthlyAmount'>): Money {
+  const counts = countsForMrr(state.status) && state.plan !== 'free';
+  return counts ? state.monthlyAmount : { amount: 0, currency: state.monthlyAmount.currency };
 }

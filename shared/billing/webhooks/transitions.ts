@@ -4,10 +4,10 @@ import {
   type BillingState,
   type DuplicateSubscription,
   freeBillingState,
-  type Money,
   type SubscriptionStatus,
 } from '../billing.schema.ts';
 import { grantsPaidPlan } from '../subscription-status.ts';
+import { recurringAmountOf } from './amount.ts';
 import { isoFromEpoch, type SubscriptionSnapshot } from './subscription-snapshot.ts';
 
 /**
@@ -141,7 +141,9 @@ export function lifecycleEvents(previous: BillingRecord, next: BillingRecord): L
     previous.plan !== next.plan ||
     previous.interval !== next.interval ||
     previous.monthlyAmount.amount !== next.monthlyAmount.amount ||
-    previous.monthlyAmount.currency !== next.monthlyAmount.currency
+    previous.monthlyAmount.currency !== next.monthlyAmount.currency ||
+    // A trial converting to active (or a trial whose payment fails) changes MRR at the same price.
+    recurringAmountOf(previous).amount !== recurringAmountOf(next).amount
   ) {
     events.push('Subscription Changed v1');
   }
@@ -366,10 +368,5 @@ export function restrictForNonPayment(previous: BillingRecord, now: string): Tra
   };
 }
 
-/**
- * The monthly recurring amount a state contributes, for event details: the subscription's
- * amount while it is live, zero otherwise. `amount - previousAmount` is the MRR movement.
- */
-export function recurringAmountOf(state: Pick<BillingState, 'status' | 'monthlyAmount'>): Money {
-  return isLive(state.status) ? state.monthlyAmount : { amount: 0, currency: state.monthlyAmount.currency };
-}
+/** The MRR a state contributes; defined beside the amount itself (see amount.ts). */
+export { recurringAmountOf } from './amount.ts';

@@ -1,0 +1,25 @@
+import { createMetricsApi } from '#shared/analytics/metrics-api.service.ts';
+import { createNpsService } from '#shared/analytics/nps.ts';
+import { createSpendService } from '#shared/analytics/spend.ts';
+import { createRuntime } from '#shared/app/runtime.ts';
+import { createApiHandler, implement } from '#shared/http/api-handler.ts';
+import { routes } from '#shared/http/routes.ts';
+
+const { db, clock, newId, tenancy } = createRuntime();
+const nps = createNpsService({ db, clock, newId });
+const metrics = createMetricsApi({ db });
+const spend = createSpendService({ db, clock, newId });
+
+export const handler = createApiHandler('metrics', [
+  implement(routes.metricsSummary, async ({ query, caller }) => metrics.summary(caller, query.date)),
+  implement(routes.metricsMrr, async ({ query, caller }) => metrics.mrrSeries(caller, query)),
+  implement(routes.metricsMovements, async ({ query, caller }) => metrics.movements(caller, query)),
+  implement(routes.metricsChurn, async ({ query, caller }) => metrics.churn(caller, query)),
+  implement(routes.submitNpsAnswer, async ({ params, body, caller, request }) =>
+    nps.answer(await tenancy.resolve(caller, params.tenantId, request), body),
+  ),
+  implement(routes.getMyNpsStatus, async ({ caller }) => nps.status(caller)),
+  implement(routes.setMetricsSpend, async ({ params, body, caller, request }) =>
+    spend.setSpend(caller, params.month, body, request),
+  ),
+]);

@@ -1,0 +1,165 @@
+import * as z from 'zod';
+import { planIdSchema } from '../billing/plans.ts';
+import { pageOf, paginationQuery } from '../http/common.schema.ts';
+import { movementTypes } from './movements.ts';
+
+/**
+ * The admin metrics API's schemas. Amounts are integers in minor units of `currency`; rates are
+ * fractions rounded to 4 decimals; a metric whose denominator is zero is `null`.
+ */
+
+/** A UTC day, `YYYY-MM-DD` (a calendar day: zod checks month lengths and leap years). */
+export const daySchema = z.iso.date();
+/** A UTC month, `YYYY-MM`. */
+export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM');
+export const movementTypeSchema = z.enum(movementTypes);
+
+/** Longest range a series may ask for, in days (three years). */
+export const MAX_SERIES_DAYS = 3 * 366;
+/** Longest range of the churn report, in months. */
+export const MAX_CHURN_MONTHS = 36;
+
+export const summaryQuery = z.strictObject({ date: daySchema });
+export const mrrSeriesQuery = z
+  .strictObject({ from: daySchema, to: daySchema, interval: z.enum(['day', 'month']).default('day') })
+  .refine((range) => range.from <= range.to, { message: '`from` must not be after `to`', path: ['from'] })
+  .refine((range) => (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 < MAX_SERIES_DAYS, {
+    message: `at most ${MAX_SERIES_DAYS} days`,
+    path: ['to'],
+  });
+export const movementsQuery = paginationQuery.extend({
+  month: monthSchema,
+  type: movementTypeSchema.optional(),
+});
+export const churnQuery = z
+  .strictObject({ from: monthSchema, to: monthSchema })
+  .refine((range) => range.from <= range.to, { message: '`from` must not be after `to`', path: ['from'] })
+  .refine(
+    (range) => {
+      const months = (value: string) => Number(value.slice(0, 4)) * 12 + Number(value.slice(5, 7));
+      return months(range.to) - months(range.from) < MAX_CHURN_MONTHS;
+    },
+    { message: `at most ${MAX_CHURN_MONTHS} months`, path: ['to'] },
+  );
+
+const amount = z.number().int();
+const nullableAmount = amount.nullable();
+const rate = z.number().nullable();
+
+export const movementSumsSchema = z.object({
+  new: amount,
+  expansion: amount,
+  contraction: amount,
+  churn: amount,
+  reactivation: amount,
+});
+
+/** The monthly metrics (a month, or a month to date). */
+export const periodMetricsSchema = z.object({
+  mrrStart: amount,
+  mrrEnd: amount,
+  arrStart: amount,
+  arrEnd: amount,
+  customersStart: z.number().int(),
+  customersEnd: z.number().int(),
+  arpa: nullableAmount,
+  movements: movementSumsSchema,
+  netNewMrr: amount,
+  newCustomers: z.number().int(),
+  logoChurnRate: rate,
+  nrr: rate,
+  grr: rate,
+  grossMrrChurnRate: rate,
+  netMrrChurnRate: rate,
+  quickRatio: rate,
+  ltv: nullableAmount,
+  cac: nullableAmount,
+  ltvToCac: rate,
+  nps: z.number().nullable(),
+});
+
+export const summaryResponse = z.object({
+  date: daySchema,
+  currency: z.string(),
+  /** As of the end of the day, and that day's movements. */
+  day: z.object({
+    mrr: amount,
+    arr: amount,
+    customers: z.number().int(),
+    movements: movementSumsSchema,
+    netNewMrr: amount,
+    newCustomers: z.number().int(),
+  }),
+  /** The month of `date`, from its first day through `date`. */
+  monthToDate: periodMetricsSchema.extend({ month: monthSchema }),
+});
+
+export const mrrSeriesResponse = z.object({
+  currency: z.string(),
+  interval: z.enum(['day', 'month']),
+  points: z.array(
+    z.object({
+      /** `YYYY-MM-DD` or `YYYY-MM`; a month's figures are as of its last day within the range. */
+      period: z.string(),
+      mrr: amount,
+      arr: amount,
+      customers: z.number().int(),
+      movements: movementSumsSchema,
+      netNewMrr: amount,
+    }),
+  ),
+});
+
+export const movementSchema = z.object({
+  tenantId: z.string(),
+  type: movementTypeSchema,
+  delta: amount,
+  mrrBefore: amount,
+  mrrAfter: amount,
+  planBefore: planIdSchema,
+  planAfter: planIdSchema,
+  currency: z.string(),
+  eventId: z.string(),
+  occurredAt: z.iso.datetime(),
+});
+export const movementsResponse = pageOf(movementSchema);
+
+export const churnResponse = z.object({
+  currency: z.string(),
+  months: z.array(
+    periodMetricsSchema.extend({
+      month: monthSchema,
+      /** Whether the month is rolled up through its last day (false: month to date). */
+      complete: z.boolean(),
+      through: daySchema,
+    }),
+  ),
+});
+
+/** A marketing channel's name: lower-case letters, digits, `-` and `_`. */
+const channelSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'lower-case letters, digits, - and _, up to 48 characters');
+
+export const spendParams = z.strictObject({ month: monthSchema });
+export const spendBody = z
+  .strictObject({
+    /** Must be the catalogue currency: the metrics are in it. */
+    currency: z.string().length(3),
+    channels: z
+      .array(z.strictObject({ channel: channelSchema, amount: z.number().int().min(0).max(1e12) }))
+      .max(50),
+  })
+  .refine((body) => new Set(body.channels.map((c) => c.channel)).size === body.channels.length, {
+    message: 'each channel at most once',
+    path: ['channels'],
+  });
+export const spendResponse = z.object({
+  month: monthSchema,
+  currency: z.string(),
+  /** The sum of the channels' amounts: the acquisition spend CAC divides. */
+  total: z.number().int(),
+  channels: z.array(z.object({ channel: z.string(), amount: z.number().int() })),
+  updatedAt: z.iso.datetime(),
+  updatedBy: z.string(),
+});

@@ -1,0 +1,158 @@
+import type { PlanId } from '../billing/plans.ts';
+
+/**
+ * MRR movements: one per change of a tenant's MRR, classified the way SaaS finance tools
+ * (ChartMogul, Baremetrics) do. Pure: the movements consumer reads the tenant's MRR state, calls
+ * {@link applyMrrChange}, and writes the new state with the movement in one transaction.
+ *
+ * - `new`: 0 → >0, the first time the tenant pays;
+ * - `reactivation`: 0 → >0 after an earlier churn;
+ * - `expansion`: up, from >0;
+ * - `contraction`: down, still >0;
+ * - `churn`: >0 → 0.
+ *
+ * Order safety. The tenant's MRR state remembers the time of the change it last applied; a change
+ * older than that is stale and ignored (the newer one already says what the MRR is). The amount
+ * before a movement is the MRR the state holds, never what the event says it was, so the movements
+ * of a tenant always add up to its current MRR, whatever order the events came in.
+ */
+
+export const movementTypes = ['new', 'expansion', 'contraction', 'churn', 'reactivation'] as const;
+export type MovementType = (typeof movementTypes)[number];
+
+/** What analytics keeps per tenant to classify its next change. */
+export interface TenantMrrState {
+  readonly tenantId: string;
+  /** Current MRR, minor units. */
+  readonly mrr: number;
+  readonly currency: string;
+  readonly plan: PlanId;
+  /** Whether the tenant ever paid: a later 0 → >0 is a reactivation, not new. */
+  readonly everPaid: boolean;
+  /** The tenant's MRR at the start of the (UTC) month of `occurredAt`. */
+  readonly monthStartMrr: number;
+  /** When the change this state reflects happened (ISO, the Stripe event's time). */
+  readonly occurredAt: string;
+  /** The subscription event that made this state. */
+  readonly eventId: string;
+}
+
+/** A change of a tenant's MRR as the subscription events tell it. */
+export interface MrrChange {
+  readonly eventId: string;
+  readonly tenantId: string;
+  /** The MRR after the change (the event's `amount`), minor units. */
+  readonly amount: number;
+  readonly currency: string;
+  readonly plan: PlanId;
+  /** When the change happened at Stripe (ISO). */
+  readonly occurredAt: string;
+}
+
+export interface Movement {
+  readonly tenantId: string;
+  readonly type: MovementType;
+  /** mrrAfter - mrrBefore: positive for new, expansion, reactivation; negative otherwise. */
+  readonly delta: number;
+  readonly mrrBefore: number;
+  readonly mrrAfter: number;
+  readonly planBefore: PlanId;
+  readonly planAfter: PlanId;
+  readonly currency: string;
+  /** The originating subscription event. */
+  readonly eventId: string;
+  /** When it happened (the Stripe event's time), and its UTC day and month. */
+  readonly occurredAt: string;
+  readonly day: string;
+  readonly month: string;
+  /**
+   * The tenant's MRR at the start of the movement's month: > 0 means the tenant is one of the
+   * month's starting customers (S), which the retention rates (NRR, GRR, logo churn) follow.
+   */
+  readonly monthStartMrr: number;
+}
+
+export type MrrOutcome =
+  | { readonly kind: 'stale' }
+  | { readonly kind: 'applied'; readonly state: TenantMrrState; readonly movement: Movement | null };
+
+/** The UTC day (`YYYY-MM-DD`) of an ISO time. */
+export const dayOf = (iso: string): string => new Date(iso).toISOString().slice(0, 10);
+/** The UTC month (`YYYY-MM`) of an ISO time. */
+export const monthOf = (iso: string): string => new Date(iso).toISOString().slice(0, 7);
+
+/** The movement type of an MRR change, or null when the MRR did not change. */
+export function classifyMovement(
+  mrrBefore: number,
+  mrrAfter: number,
+  everPaid: boolean,
+): MovementType | null {
+  if (mrrAfter === mrrBefore) return null;
+  if (mrrBefore === 0) return everPaid ? 'reactivation' : 'new';
+  if (mrrAfter === 0) return 'churn';
+  return mrrAfter > mrrBefore ? 'expansion' : 'contraction';
+}
+
+/**
+ * Applies one change to a tenant's MRR state (undefined: the tenant never had one, MRR 0). A change
+ * older than the state's is stale. A change at the same time is applied (one Stripe event may yield
+ * several subscription events; the consumer's per-event mark keeps each to one application).
+ */
+export function applyMrrChange(state: TenantMrrState | undefined, change: MrrChange): MrrOutcome {
+  const at = new Date(change.occurredAt).toISOString();
+  if (state && at < state.occurredAt) return { kind: 'stale' };
+  const mrrBefore = state?.mrr ?? 0;
+  const mrrAfter = Math.max(0, change.amount);
+  const everPaid = state?.everPaid ?? false;
+  const monthStartMrr = state && monthOf(state.occurredAt) === monthOf(at) ? state.monthStartMrr : mrrBefore;
+  const type = classifyMovement(mrrBefore, mrrAfter, everPaid);
+  const next: TenantMrrState = {
+    tenantId: change.tenantId,
+    mrr: mrrAfter,
+    currency: change.currency,
+    plan: change.plan,
+    everPaid: everPaid || mrrAfter > 0,
+    monthStartMrr,
+    occurredAt: at,
+    eventId: change.eventId,
+  };
+  const movement: Movement | null = type && {
+    tenantId: change.tenantId,
+    type,
+    delta: mrrAfter - mrrBefore,
+    mrrBefore,
+    mrrAfter,
+    planBefore: state?.plan ?? 'free',
+    planAfter: change.plan,
+    currency: change.currency,
+    eventId: change.eventId,
+    occurredAt: at,
+    day: dayOf(at),
+    month: monthOf(at),
+    monthStartMrr,
+  };
+  return { kind: 'applied', state: next, movement };
+}
+
+/**
+ * Replays changes in arrival order the way the consumer does (each event id at most once, stale
+ * ones ignored) and returns the movements and final states. The reference model for tests and for
+ * backfills computed in memory.
+ */
+export function replayMrrChanges(
+  changes: Iterable<MrrChange>,
+  initial: ReadonlyMap<string, TenantMrrState> = new Map(),
+): { movements: Movement[]; states: Map<string, TenantMrrState> } {
+  const states = new Map(initial);
+  const seen = new Set<string>();
+  const movements: Movement[] = [];
+  for (const change of changes) {
+    if (seen.has(change.eventId)) continue;
+    seen.add(change.eventId);
+    const outcome = applyMrrChange(states.get(change.tenantId), change);
+    if (outcome.kind === 'stale') continue;
+    states.set(change.tenantId, outcome.state);
+    if (outcome.movement) movements.push(outcome.movement);
+  }
+  return { movements, states };
+}
