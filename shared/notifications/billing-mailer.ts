@@ -1,6 +1,7 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Money } from '../billing/billing.schema.ts';
 import { type PlanId, plans } from '../billing/plans.ts';
+import { escapeHtml } from '../mail/mail-text.ts';
 
 /** One billing email, to all of a tenant's billing contacts at once. */
 export interface BillingMail {
@@ -42,8 +43,6 @@ export function createSesBillingMailer(client: SESv2Client, from: string): Billi
     },
   };
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** `$29.00`, `¥2,900`: minor units in the currency's own number of decimals. */
 export function formatMoney(money: Money): string {

@@ -6,6 +6,7 @@ import { keys } from '../db/keys.ts';
 import { type BusEvent, type ConsumerFailure, processBusMessages } from '../events/consumer.ts';
 import { parseSubscriptionEvent } from '../events/subscription-events.ts';
 import type { Clock } from '../ids.ts';
+import { mailedName } from '../mail/mail-text.ts';
 import {
   type BillingMail,
   type BillingMailer,
@@ -252,7 +253,8 @@ export function createNotificationService(deps: NotificationDeps) {
           billingContacts(db, tenantId),
           readItem(keys.tenant(tenantId)),
         ]);
-        const tenantName = typeof tenant?.name === 'string' ? tenant.name : 'your workspace';
+        // The name is the tenant creator's choice: flattened and cut before it reaches a subject.
+        const tenantName = typeof tenant?.name === 'string' ? mailedName(tenant.name) : 'your workspace';
         // Operators hear of a dispute even when the tenant has no one left to mail.
         const forOperators = composeForOperators(event, tenantName);
         if (forOperators) await deps.mailer.send(forOperators);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
@@ -242,6 +242,26 @@ describe('billing emails', () => {
     expect(mailer.sent[0]?.text).toContain('$31.90');
     expect(mailer.sent[0]?.text).toContain('(attempt 2)');
     expect(mailer.sent[0]?.html).toContain(`href="${TEST_APP_URL}/billing"`);
+  });
+
+  it('puts a tenant name with line breaks and 120 characters into the subject flattened and cut', async () => {
+    const tenant = await seedTenant();
+    await stack.db.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: keys.tenant(tenant.tenantId),
+        UpdateExpression: 'SET #name = :name',
+        ExpressionAttributeNames: { '#name': 'name' },
+        ExpressionAttributeValues: { ':name': `Evil\r\nBcc: x@example.com ${'n'.repeat(110)}` },
+      }),
+    );
+    const mailer = recordingMailer();
+    await serviceWith(mailer).notify(busEvent('Payment Failed v1', paymentFailed(tenant.tenantId)));
+    const subject = mailer.sent[0]?.subject ?? '';
+    expect(subject).not.toMatch(/[\r\n]/);
+    expect(subject).toContain('Evil Bcc: x@example.com');
+    expect(subject).toContain('…');
+    expect(subject.length).toBeLessThan(100);
   });
 
   it('says until when full access lasts while the tenant is past due', async () => {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type InvitationMail,
-  MAX_MAILED_NAME_LENGTH,
-  mailedName,
-  renderInvitationMail,
-} from '#shared/invitations/invitation-mailer.ts';
+import { type InvitationMail, renderInvitationMail } from '#shared/invitations/invitation-mailer.ts';
+import { MAX_MAILED_NAME_LENGTH, mailedName } from '#shared/mail/mail-text.ts';
 
 const mail = (tenantName: string): InvitationMail => ({
   to: 'ada@example.com',
