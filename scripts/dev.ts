@@ -11,7 +11,8 @@
  *    (default 3000);
  * 5. runs the event runner: the outbox publisher over the table's stream, each rule's consumer over
  *    its queue, and the schedules at their rate;
- * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`.
+ * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`;
+ * 7. prints how long the setup took, step by step (the first run installs the emulators).
  * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
  * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void stop(0);
   }, 1_000).unref();
 
+  const timings = createStepTimer();
   try {
     // Fail before starting anything when the API port is taken.
     await assertPortFree(
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
       `Is \`npm run dev\` already running? Choose another port with ${API_PORT_ENV}=<port>.`,
     );
     await ensureEmulators(['moto', 'stripe-mock']);
+    timings.step('emulator install');
     [moto, stripeMock] = await Promise.all([
       startMoto({ port: motoPort, logFile: join(repoRoot, '.plinth', 'moto.log') }),
       startStripeMock({ port: stripeMockPort }),
@@ -110,7 +113,9 @@ async function main(): Promise<void> {
       console.error(`moto ${reason}; stopping (see .plinth/moto.log).`);
       void stop(1);
     });
+    timings.step('emulator start');
     const resources = await createLocalResources({ endpoint: moto.endpoint, region, stage: 'local' });
+    timings.step('resources');
 
     // Invitation links point at the web app; locally there is none unless APP_URL names one.
     const appUrl = process.env.APP_URL || `http://localhost:${apiPort}`;
@@ -135,6 +140,7 @@ async function main(): Promise<void> {
     runner.start({ schedules: true });
 
     const tenantId = await seedDemo(resources, server.url);
+    timings.step('demo tenant');
     const file: LocalStackFile = {
       apiUrl: server.url,
       region,
@@ -147,10 +153,27 @@ async function main(): Promise<void> {
     };
     await writeLocalStackFile(file);
     console.log(instructions(file));
+    console.log(`Setup took ${timings.summary()}.`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     await stop(1);
   }
+}
+
+/** Wall-clock time per setup step, for the line `npm run dev` ends its setup with. */
+function createStepTimer() {
+  const started = performance.now();
+  let last = started;
+  const steps: string[] = [];
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return {
+    step(name: string) {
+      const now = performance.now();
+      steps.push(`${name} ${seconds(now - last)}`);
+      last = now;
+    },
+    summary: () => `${seconds(performance.now() - started)} (${steps.join(', ')})`,
+  };
 }
 
 /** The demo owner signs up and creates the tenant over HTTP, through the same path as any client. */

@@ -3,9 +3,10 @@
  * - moto (AWS) into `.venv/` with `python3 -m venv` + pip, from requirements.txt/constraints.txt;
  * - stripe-mock into `.tools/bin/` with `go install <module>@<version>`.
  *
- * Idempotent and fast when nothing changed: each tool writes a stamp (a hash of what it was installed
- * from) and is skipped while the stamp matches. Concurrent installers (two terminals, two vitest
- * projects) serialise on a lock directory.
+ * The two install side by side (pip mostly waits on downloads, go on compiling), which is most of a
+ * first run's setup time on empty caches. Idempotent and fast when nothing changed: each tool writes
+ * a stamp (a hash of what it was installed from) and is skipped while the stamp matches. Concurrent
+ * installers of one tool (two terminals, two vitest projects) serialise on that tool's lock directory.
  *
  * CLI: `npm run emulators:install [-- moto|stripe-mock ...] [--force]` (default: every tool).
  * Env: `PLINTH_PYTHON` (default `python3`), `PLINTH_GO` (default `go`).
@@ -68,12 +69,11 @@ const installers: Record<EmulatorName, Installer> = {
     async install(log) {
       const python = process.env.PLINTH_PYTHON || 'python3';
       await assertPythonVersion(python);
-      if (!(await succeeds(emulatorPaths.venvPython, ['-c', '']))) {
-        // Missing or broken (e.g. the interpreter it linked to was upgraded away): start over.
-        await rm(emulatorPaths.venv, { recursive: true, force: true });
-        log(`creating ${emulatorPaths.venv}`);
-        await run(python, ['-m', 'venv', emulatorPaths.venv], `${python} -m venv`);
-      }
+      // Always from scratch: pip never removes what an older requirements.txt installed (the venv
+      // would keep growing), and a venv whose interpreter was upgraded away is broken anyway.
+      await rm(emulatorPaths.venv, { recursive: true, force: true });
+      log(`creating ${emulatorPaths.venv}`);
+      await run(python, ['-m', 'venv', emulatorPaths.venv], `${python} -m venv`);
       log(`pip install -r ${emulatorPaths.requirements}`);
       await run(
         emulatorPaths.venvPython,
@@ -84,6 +84,9 @@ const installers: Record<EmulatorName, Installer> = {
           '--disable-pip-version-check',
           '--no-input',
           '--quiet',
+          // Byte-compiling all of moto (~1,000 service modules) costs seconds; Python compiles the
+          // few the server imports on first use instead.
+          '--no-compile',
           '-r',
           emulatorPaths.requirements,
         ],
@@ -122,14 +125,18 @@ export async function ensureEmulators(
   names: readonly EmulatorName[] = emulatorNames,
   options: EnsureOptions = {},
 ): Promise<void> {
-  for (const name of names) {
-    let pending = inFlight.get(name);
-    if (!pending) {
-      pending = ensureOne(name, options).finally(() => inFlight.delete(name));
-      inFlight.set(name, pending);
+  const pending = names.map((name) => {
+    let one = inFlight.get(name);
+    if (!one) {
+      one = ensureOne(name, options).finally(() => inFlight.delete(name));
+      inFlight.set(name, one);
     }
-    await pending;
-  }
+    return one;
+  });
+  // Wait for every install (a failed one must not leave the other running unobserved), then fail.
+  const results = await Promise.allSettled(pending);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function ensureOne(name: EmulatorName, options: EnsureOptions): Promise<void> {
@@ -140,7 +147,7 @@ async function ensureOne(name: EmulatorName, options: EnsureOptions): Promise<vo
     !options.force && (await readStamp(installer.stamp)) === fingerprint && (await installer.isUsable());
 
   if (await isCurrent()) return;
-  const release = await acquireLock(log);
+  const release = await acquireLock(name, log);
   try {
     if (await isCurrent()) return; // another process installed it while we waited
     log(`installing ${installer.label}…`);
@@ -229,9 +236,9 @@ async function assertPythonVersion(python: string): Promise<void> {
   }
 }
 
-/** A lock directory shared by every installer process; a lock left by a dead process is taken over. */
-async function acquireLock(log: (line: string) => void): Promise<() => Promise<void>> {
-  const dir = emulatorPaths.installLock;
+/** One lock directory per tool, shared by every installer process; a dead process's lock is taken over. */
+async function acquireLock(name: EmulatorName, log: (line: string) => void): Promise<() => Promise<void>> {
+  const dir = emulatorPaths.installLock(name);
   const ownerFile = join(dir, 'pid');
   await mkdir(emulatorPaths.tools, { recursive: true });
   const deadline = Date.now() + 15 * 60_000;
@@ -255,7 +262,7 @@ async function acquireLock(log: (line: string) => void): Promise<() => Promise<v
       );
     }
     if (!announced) {
-      log(`waiting for another emulator install to finish (${dir})…`);
+      log(`waiting for another install of ${name} to finish (${dir})…`);
       announced = true;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
