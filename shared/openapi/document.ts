@@ -1,4 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import * as z from 'zod';
 import { problemSchema } from '../http/common.schema.ts';
 import type { FunctionArea, RouteDefinition } from '../http/route.ts';
 import { routeList } from '../http/routes.ts';
@@ -23,7 +24,7 @@ const tags: Record<FunctionArea, string> = {
 /** Every problem status the API answers with. */
 const problemDescriptions: Record<number, string> = {
   400: 'The request is invalid; `errors` names each invalid field.',
-  401: 'The bearer token is missing or not valid.',
+  401: 'The token passed the authorizer but is not an access token, or its user is disabled or gone.',
   403: "The caller's role does not allow this, or the tenant or membership is suspended.",
   404: 'The resource does not exist or is not visible to the caller.',
   402: 'Payment is required: the tenant is restricted after failed payments, or a plan limit is reached.',
@@ -39,6 +40,32 @@ const problem = problemSchema.meta({
   id: 'Problem',
   description: 'RFC 9457 problem details.',
 });
+
+/**
+ * What API Gateway (HTTP API) answers by itself, before or instead of the function, on every route:
+ * its own `{"message": "..."}` as `application/json`, not a problem document. The local server
+ * (scripts/local/server.ts) answers the same.
+ */
+const gatewayDescriptions: Record<number, string> = {
+  401: 'The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header.',
+  429: 'API Gateway throttled the request (the stage\'s rate or burst limit): `{"message":"Too Many Requests"}`.',
+  500: 'API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`.',
+  503: 'API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`.',
+};
+
+/** Listed once under `components.schemas`, referenced by every gateway answer. */
+const gatewayMessage = z.object({ message: z.string() }).meta({
+  id: 'GatewayMessage',
+  description: "API Gateway's own answer (`application/json`), not the function's.",
+});
+
+/** The header API Gateway's JWT authorizer sends with its 401, e.g. `Bearer scope="" error="invalid_token" error_description="the token has expired"`. */
+const wwwAuthenticate = {
+  'WWW-Authenticate': {
+    description: 'The bearer challenge; names the reason when a token was sent but refused.',
+    schema: { type: 'string' as const },
+  },
+};
 
 const successDescriptions: Record<RouteDefinition['status'], string> = {
   200: 'OK',
@@ -62,25 +89,97 @@ export function problemStatuses(route: RouteDefinition): number[] {
   return [...statuses].sort((a, b) => a - b);
 }
 
-function toRouteConfig(route: RouteDefinition): RouteConfig {
+/**
+ * The statuses API Gateway may answer a route with by itself ({@link gatewayDescriptions}): 401 on
+ * `jwt` routes, and on every route 429 (stage throttling), 500 (function crash) and 503 (timeout).
+ */
+export function gatewayStatuses(route: RouteDefinition): number[] {
+  return [...(route.auth === 'jwt' ? [401] : []), 429, 500, 503];
+}
+
+/** The error responses of a route: each status's problem document, gateway message, or both. */
+function errorResponses(route: RouteDefinition): RouteConfig['responses'] {
+  const problems = new Set(problemStatuses(route));
+  const gateway = new Set(gatewayStatuses(route));
+  const responses: RouteConfig['responses'] = {};
+  for (const status of [...new Set([...problems, ...gateway])].sort((a, b) => a - b)) {
+    const fromFunction = problems.has(status) ? problemDescriptions[status] : undefined;
+    const fromGateway = gateway.has(status) ? gatewayDescriptions[status] : undefined;
+    if (problems.has(status) && !fromFunction) {
+      throw new Error(`${route.operationId}: no description for problem status ${status}`);
+    }
+    responses[status] = {
+      description: [fromFunction, fromGateway].filter(Boolean).join(' Or, '),
+      ...(status === 401 && fromGateway ? { headers: wwwAuthenticate } : {}),
+      content: {
+        ...(fromFunction ? { 'application/problem+json': { schema: problem } } : {}),
+        ...(fromGateway ? { 'application/json': { schema: gatewayMessage } } : {}),
+      },
+    };
+  }
+  return responses;
+}
+
+/** The top-level field names of a route's JSON response, if it is an object. */
+function responseFields(route: RouteDefinition): string[] {
+  return route.response instanceof z.ZodObject ? Object.keys(route.response.shape) : [];
+}
+
+const pathParams = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].flatMap((m) => (m[1] ? [m[1]] : []));
+
+/**
+ * OpenAPI links from a create (a POST answering 201) to every operation on the created resource and
+ * below it, derived from the route table: `createProject` answers `projectId`, so it links to each
+ * route under `/v1/tenants/{tenantId}/projects/{projectId}`, taking `projectId` from the response
+ * body and `tenantId` from the request path. Stateful fuzzers and client generators follow them.
+ */
+export function linksFrom(route: RouteDefinition, all: readonly RouteDefinition[]) {
+  if (route.method !== 'POST' || route.status !== 201) return undefined;
+  const known = new Set(pathParams(route.path));
+  const links: Record<
+    string,
+    { operationId: string; parameters: Record<string, string>; description: string }
+  > = {};
+  for (const field of responseFields(route)) {
+    if (known.has(field)) continue;
+    const base = `${route.path}/{${field}}`;
+    for (const target of all) {
+      if (target.path !== base && !target.path.startsWith(`${base}/`)) continue;
+      const needed = pathParams(target.path).filter((name) => name !== field);
+      // e.g. a member's `userId` below a new tenant: nothing in this request or response names it.
+      if (!needed.every((name) => known.has(name))) continue;
+      const parameters: Record<string, string> = {};
+      for (const name of pathParams(target.path)) {
+        parameters[name] = name === field ? `$response.body#/${field}` : `$request.path.${name}`;
+      }
+      links[target.operationId] = {
+        operationId: target.operationId,
+        parameters,
+        description: `\`${field}\` in the response is the \`${field}\` of ${target.method} ${target.path}.`,
+      };
+    }
+  }
+  return Object.keys(links).length > 0 ? links : undefined;
+}
+
+function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]): RouteConfig {
+  const links = linksFrom(route, all);
   const responses: RouteConfig['responses'] = {
     [route.status]: {
       description: successDescriptions[route.status],
       ...(route.response ? { content: { 'application/json': { schema: route.response } } } : {}),
+      ...(links ? { links } : {}),
     },
+    ...errorResponses(route),
   };
-  for (const status of problemStatuses(route)) {
-    const description = problemDescriptions[status];
-    if (!description) throw new Error(`${route.operationId}: no description for problem status ${status}`);
-    responses[status] = { description, content: { 'application/problem+json': { schema: problem } } };
-  }
   return {
     method: route.method.toLowerCase() as RouteConfig['method'],
     path: route.path,
     operationId: route.operationId,
     summary: route.summary,
     tags: [route.area],
-    ...(route.auth === 'jwt' ? { security: [{ [BEARER]: [] }] } : {}),
+    // Public operations say so (`[]`): no document-wide requirement to inherit, nothing to guess.
+    security: route.auth === 'jwt' ? [{ [BEARER]: [] }] : [],
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
@@ -106,7 +205,8 @@ export function createOpenApiDocument(
     bearerFormat: 'JWT',
     description: 'A Cognito access token of the Plinth user pool.',
   });
-  for (const route of options.routes ?? routeList) registry.registerPath(toRouteConfig(route));
+  const routes = options.routes ?? routeList;
+  for (const route of routes) registry.registerPath(toRouteConfig(route, routes));
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -114,9 +214,17 @@ export function createOpenApiDocument(
       title: 'Plinth API',
       version: '1.0.0',
       description:
-        'Multi-tenant SaaS backend. Errors are RFC 9457 problem details (`application/problem+json`).',
+        'Multi-tenant SaaS backend. The functions\' errors are RFC 9457 problem details (`application/problem+json`); API Gateway\'s own answers (401 from the JWT authorizer, throttling, crashes, timeouts) are `{"message": "..."}` as `application/json`.',
+      // No open-source licence: SPDX's form for one of the owner's own terms.
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
-    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    // Without a server, generated clients have no base URL. By default the API's own origin: the
+    // document is served by the API it describes (`GET /openapi.json`).
+    servers: [
+      options.serverUrl
+        ? { url: options.serverUrl }
+        : { url: '/', description: 'The API that serves this document.' },
+    ],
     tags: Object.entries(tags).map(([name, description]) => ({ name, description })),
   });
 }
