@@ -127,19 +127,30 @@ function responseFields(route: RouteDefinition): string[] {
 
 const pathParams = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].flatMap((m) => (m[1] ? [m[1]] : []));
 
+interface Link {
+  readonly operationId: string;
+  readonly parameters: Record<string, string>;
+  readonly description: string;
+}
+
 /**
- * OpenAPI links from a create (a POST answering 201) to every operation on the created resource and
- * below it, derived from the route table: `createProject` answers `projectId`, so it links to each
- * route under `/v1/tenants/{tenantId}/projects/{projectId}`, taking `projectId` from the response
- * body and `tenantId` from the request path. Stateful fuzzers and client generators follow them.
+ * The OpenAPI links of a route's success response, derived from the route table; stateful fuzzers
+ * and client generators follow them:
+ * - a create (a POST answering 201) links to every operation on the created resource and below it:
+ *   `createProject` answers `projectId`, so it links to each route under
+ *   `/v1/tenants/{tenantId}/projects/{projectId}`, taking `projectId` from the response body and
+ *   `tenantId` from the request path;
+ * - a list that answers `nextCursor` links to its own next page.
  */
 export function linksFrom(route: RouteDefinition, all: readonly RouteDefinition[]) {
-  if (route.method !== 'POST' || route.status !== 201) return undefined;
+  const links = { ...createdResourceLinks(route, all), ...nextPageLink(route) };
+  return Object.keys(links).length > 0 ? links : undefined;
+}
+
+function createdResourceLinks(route: RouteDefinition, all: readonly RouteDefinition[]) {
+  const links: Record<string, Link> = {};
+  if (route.method !== 'POST' || route.status !== 201) return links;
   const known = new Set(pathParams(route.path));
-  const links: Record<
-    string,
-    { operationId: string; parameters: Record<string, string>; description: string }
-  > = {};
   for (const field of responseFields(route)) {
     if (known.has(field)) continue;
     const base = `${route.path}/{${field}}`;
@@ -159,7 +170,28 @@ export function linksFrom(route: RouteDefinition, all: readonly RouteDefinition[
       };
     }
   }
-  return Object.keys(links).length > 0 ? links : undefined;
+  return links;
+}
+
+/**
+ * The next page of a list: the same path and query, with the cursor (which only the API can make:
+ * it is bound to the list and its query) from the response.
+ */
+function nextPageLink(route: RouteDefinition): Record<string, Link> {
+  const query = Object.keys(route.query?.shape ?? {});
+  if (!query.includes('cursor') || !responseFields(route).includes('nextCursor')) return {};
+  const parameters: Record<string, string> = {};
+  for (const name of pathParams(route.path)) parameters[name] = `$request.path.${name}`;
+  for (const name of query) {
+    parameters[name] = name === 'cursor' ? '$response.body#/nextCursor' : `$request.query.${name}`;
+  }
+  return {
+    nextPage: {
+      operationId: route.operationId,
+      parameters,
+      description: 'The next page: `nextCursor` as `cursor`, with the same path and query.',
+    },
+  };
 }
 
 function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]): RouteConfig {

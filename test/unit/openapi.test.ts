@@ -265,13 +265,61 @@ describe('links', () => {
     });
   });
 
-  it('links only from creates, to operations that exist', () => {
-    const ids = new Set(routeList.map((r) => r.operationId));
-    for (const route of routeList) {
-      const links = Object.values(linksOf(route));
-      if (route.method !== 'POST' || route.status !== 201) expect(links).toEqual([]);
-      for (const link of links) expect(ids).toContain(link.operationId);
+  it('links a page of projects to the next one by its cursor', () => {
+    expect(linksOf(routes.listProjects).nextPage).toEqual({
+      operationId: 'listProjects',
+      parameters: {
+        tenantId: '$request.path.tenantId',
+        limit: '$request.query.limit',
+        cursor: '$response.body#/nextCursor',
+      },
+      description: expect.any(String),
+    });
+  });
+
+  it('links only to operations that exist, giving every path parameter and only known query ones', () => {
+    const byId = new Map(routeList.map((r) => [r.operationId, r]));
+    const links = routeList.flatMap((route) => Object.values(linksOf(route)));
+
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) {
+      const target = byId.get(link.operationId);
+      const params = [...(target?.path.matchAll(/\{(\w+)\}/g) ?? [])].map((m) => m[1]);
+      const query = Object.keys(target?.query?.shape ?? {});
+      const given = Object.keys(link.parameters);
+      expect(given).toEqual(expect.arrayContaining(params));
+      expect(given.filter((name) => !params.includes(name)).every((name) => query.includes(name))).toBe(true);
     }
+  });
+});
+
+describe('request schemas as strict as the validators', () => {
+  const bodyOf = (route: RouteDefinition) =>
+    operationOf(route).requestBody?.content['application/json']?.schema as
+      | { minProperties?: number; properties?: Record<string, { pattern?: string }> }
+      | undefined;
+
+  it.each(named([routes.updateTenant, routes.updateProject]))(
+    'says %s needs at least one field',
+    (_id, route) => {
+      expect(bodyOf(route)?.minProperties).toBe(1);
+    },
+  );
+
+  it('says a cursor is base64url', () => {
+    const cursor = operationOf(routes.listProjects).parameters?.find((p) => p.name === 'cursor') as
+      | { schema?: { pattern?: string } }
+      | undefined;
+
+    expect(cursor?.schema?.pattern).toBe('^[A-Za-z0-9_-]+$');
+  });
+
+  it('gives email fields the pattern the validator applies', () => {
+    const pattern = bodyOf(routes.createInvitation)?.properties?.email?.pattern;
+
+    expect(pattern).toBeDefined();
+    expect(new RegExp(pattern ?? '').test('^e?@j.z8he4f.io')).toBe(false);
+    expect(new RegExp(pattern ?? '').test('new.member@example.com')).toBe(true);
   });
 });
 
