@@ -95,6 +95,7 @@ async function main(): Promise<void> {
   }, 1_000).unref();
 
   const timings = createStepTimer();
+  let starting: Promise<unknown> = Promise.resolve();
   try {
     // Fail before starting anything when the API port is taken.
     await assertPortFree(
@@ -102,20 +103,36 @@ async function main(): Promise<void> {
       apiPort,
       `Is \`npm run dev\` already running? Choose another port with ${API_PORT_ENV}=<port>.`,
     );
-    await ensureEmulators(['moto', 'stripe-mock']);
-    timings.step('emulator install');
-    [moto, stripeMock] = await Promise.all([
+    // Each emulator installs (first run only) and starts on its own, and the resources are created
+    // in moto while stripe-mock may still be compiling: on a first run that is most of the wait.
+    const motoStarted = ensureEmulators(['moto']).then(() =>
       startMoto({ port: motoPort, logFile: join(repoRoot, '.plinth', 'moto.log') }),
+    );
+    const stripeMockStarted = ensureEmulators(['stripe-mock']).then(() =>
       startStripeMock({ port: stripeMockPort }),
-    ]);
+    );
+    // Kept for stop() as soon as each is up, whichever fails first.
+    void motoStarted.then(
+      (started) => (moto = started),
+      () => undefined,
+    );
+    void stripeMockStarted.then(
+      (started) => (stripeMock = started),
+      () => undefined,
+    );
+    starting = Promise.allSettled([motoStarted, stripeMockStarted]);
+
+    moto = await motoStarted;
     void moto.exited.then((reason) => {
       if (stopping) return;
       console.error(`moto ${reason}; stopping (see .plinth/moto.log).`);
       void stop(1);
     });
-    timings.step('emulator start');
+    timings.step('moto');
     const resources = await createLocalResources({ endpoint: moto.endpoint, region, stage: 'local' });
     timings.step('resources');
+    stripeMock = await stripeMockStarted;
+    timings.step('stripe-mock');
 
     // Invitation links point at the web app; locally there is none unless APP_URL names one.
     const appUrl = process.env.APP_URL || `http://localhost:${apiPort}`;
@@ -156,6 +173,8 @@ async function main(): Promise<void> {
     console.log(`Setup took ${timings.summary()}.`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
+    // Let the other emulator's install or start finish, so stop() ends what it started.
+    await starting;
     await stop(1);
   }
 }
