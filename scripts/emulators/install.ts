@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { emulatorPaths } from './paths.ts';
 
 export const MOTO_VERSION = '5.2.1';
@@ -31,6 +31,8 @@ export interface EnsureOptions {
   readonly force?: boolean;
   /** Progress lines; default `console.log`. */
   readonly log?: (line: string) => void;
+  /** The tools to install; default the real ones (tests pass fakes). */
+  readonly installers?: Readonly<Record<EmulatorName, Installer>>;
 }
 
 /** An installer step failed; the message says what to install or change. */
@@ -41,9 +43,13 @@ export class EmulatorInstallError extends Error {
   }
 }
 
-interface Installer {
+/** How one tool is installed, checked and recorded. */
+export interface Installer {
   readonly label: string;
+  /** File holding the fingerprint of the current installation. */
   readonly stamp: string;
+  /** Directory held while installing, so two processes never install the tool at once. */
+  readonly lock: string;
   /** What the installation is made from; a change triggers a reinstall. */
   fingerprint(): Promise<string>;
   /** Cheap check that the installed tool is still usable. */
@@ -55,6 +61,7 @@ const installers: Record<EmulatorName, Installer> = {
   moto: {
     label: `moto ${MOTO_VERSION}`,
     stamp: emulatorPaths.motoStamp,
+    lock: emulatorPaths.installLock('moto'),
     async fingerprint() {
       const hash = createHash('sha256');
       hash.update(await readFile(emulatorPaths.requirements));
@@ -97,6 +104,7 @@ const installers: Record<EmulatorName, Installer> = {
   'stripe-mock': {
     label: `stripe-mock ${STRIPE_MOCK_VERSION}`,
     stamp: emulatorPaths.stripeMockStamp,
+    lock: emulatorPaths.installLock('stripe-mock'),
     async fingerprint() {
       return `${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`;
     },
@@ -140,14 +148,14 @@ export async function ensureEmulators(
 }
 
 async function ensureOne(name: EmulatorName, options: EnsureOptions): Promise<void> {
-  const installer = installers[name];
+  const installer = (options.installers ?? installers)[name];
   const log = options.log ?? ((line: string) => console.log(line));
   const fingerprint = await installer.fingerprint();
   const isCurrent = async () =>
     !options.force && (await readStamp(installer.stamp)) === fingerprint && (await installer.isUsable());
 
   if (await isCurrent()) return;
-  const release = await acquireLock(name, log);
+  const release = await acquireLock(installer.lock, name, log);
   try {
     if (await isCurrent()) return; // another process installed it while we waited
     log(`installing ${installer.label}…`);
@@ -237,10 +245,13 @@ async function assertPythonVersion(python: string): Promise<void> {
 }
 
 /** One lock directory per tool, shared by every installer process; a dead process's lock is taken over. */
-async function acquireLock(name: EmulatorName, log: (line: string) => void): Promise<() => Promise<void>> {
-  const dir = emulatorPaths.installLock(name);
+async function acquireLock(
+  dir: string,
+  name: EmulatorName,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
   const ownerFile = join(dir, 'pid');
-  await mkdir(emulatorPaths.tools, { recursive: true });
+  await mkdir(dirname(dir), { recursive: true });
   const deadline = Date.now() + 15 * 60_000;
   let announced = false;
   for (;;) {
