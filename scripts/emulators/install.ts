@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { emulatorPaths } from './paths.ts';
 
@@ -98,6 +99,7 @@ const installers: Record<EmulatorName, Installer> = {
           emulatorPaths.requirements,
         ],
         'pip install',
+        { yieldCpu: true },
       );
     },
   },
@@ -115,9 +117,7 @@ const installers: Record<EmulatorName, Installer> = {
       const go = process.env.PLINTH_GO || 'go';
       log(`go install ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION} (GOBIN=${emulatorPaths.toolsBin})`);
       await run(go, ['install', `${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`], 'go install', {
-        ...process.env,
-        GOBIN: emulatorPaths.toolsBin,
-        GOFLAGS: '-mod=mod',
+        env: { ...process.env, GOBIN: emulatorPaths.toolsBin, GOFLAGS: '-mod=mod' },
       });
     },
   },
@@ -195,9 +195,32 @@ function succeeds(command: string, args: readonly string[]): Promise<boolean> {
   });
 }
 
-function run(command: string, args: readonly string[], what: string, env?: NodeJS.ProcessEnv): Promise<void> {
+/** `nice` level of the venv's pip: see {@link run}'s `yieldCpu`. */
+const PIP_NICENESS = 10;
+
+/**
+ * Runs a command; `yieldCpu` lowers its priority. The Go build is a first run's critical path and
+ * needs both cores; pip mostly waits on downloads and has time to spare, as long as it does not
+ * take CPU from the compiler.
+ */
+function run(
+  command: string,
+  args: readonly string[],
+  what: string,
+  options: { env?: NodeJS.ProcessEnv; yieldCpu?: boolean } = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: env ?? process.env });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: options.env ?? process.env,
+    });
+    if (options.yieldCpu && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, PIP_NICENESS);
+      } catch {
+        // Not allowed here (some containers): it only costs time.
+      }
+    }
     child.on('error', (error: NodeJS.ErrnoException) => {
       const hint =
         error.code === 'ENOENT'
