@@ -11,7 +11,8 @@
  *    (default 3000);
  * 5. runs the event runner: the outbox publisher over the table's stream, each rule's consumer over
  *    its queue, and the schedules at their rate;
- * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`.
+ * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`;
+ * 7. prints how long the setup took, step by step (the first run installs the emulators).
  * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
  * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
@@ -96,6 +97,8 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void stop(0);
   }, 1_000).unref();
 
+  const timings = createStepTimer();
+  let starting: Promise<unknown> = Promise.resolve();
   try {
     // Fail before starting anything when the API port is taken.
     await assertPortFree(
@@ -103,17 +106,36 @@ async function main(): Promise<void> {
       apiPort,
       `Is \`npm run dev\` already running? Choose another port with ${API_PORT_ENV}=<port>.`,
     );
-    await ensureEmulators(['moto', 'stripe-mock']);
-    [moto, stripeMock] = await Promise.all([
+    // Each emulator installs (first run only) and starts on its own, and the resources are created
+    // in moto while stripe-mock may still be compiling: on a first run that is most of the wait.
+    const motoStarted = ensureEmulators(['moto']).then(() =>
       startMoto({ port: motoPort, logFile: join(repoRoot, '.plinth', 'moto.log') }),
+    );
+    const stripeMockStarted = ensureEmulators(['stripe-mock']).then(() =>
       startStripeMock({ port: stripeMockPort }),
-    ]);
+    );
+    // Kept for stop() as soon as each is up, whichever fails first.
+    void motoStarted.then(
+      (started) => (moto = started),
+      () => undefined,
+    );
+    void stripeMockStarted.then(
+      (started) => (stripeMock = started),
+      () => undefined,
+    );
+    starting = Promise.allSettled([motoStarted, stripeMockStarted]);
+
+    moto = await motoStarted;
     void moto.exited.then((reason) => {
       if (stopping) return;
       console.error(`moto ${reason}; stopping (see .plinth/moto.log).`);
       void stop(1);
     });
+    timings.step('moto');
     const resources = await createLocalResources({ endpoint: moto.endpoint, region, stage: 'local' });
+    timings.step('resources');
+    stripeMock = await stripeMockStarted;
+    timings.step('stripe-mock');
 
     // Invitation links point at the web app; locally there is none unless APP_URL names one.
     const appUrl = process.env.APP_URL || `http://localhost:${apiPort}`;
@@ -139,6 +161,7 @@ async function main(): Promise<void> {
     control = await startControlServer({ runner, log: (line) => console.log(`[events] ${line}`) });
 
     const tenantId = await seedDemo(resources, server.url);
+    timings.step('demo tenant');
     const file: LocalStackFile = {
       apiUrl: server.url,
       region,
@@ -152,10 +175,29 @@ async function main(): Promise<void> {
     };
     await writeLocalStackFile(file);
     console.log(instructions(file));
+    console.log(`Setup took ${timings.summary()}.`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
+    // Let the other emulator's install or start finish, so stop() ends what it started.
+    await starting;
     await stop(1);
   }
+}
+
+/** Wall-clock time per setup step, for the line `npm run dev` ends its setup with. */
+function createStepTimer() {
+  const started = performance.now();
+  let last = started;
+  const steps: string[] = [];
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return {
+    step(name: string) {
+      const now = performance.now();
+      steps.push(`${name} ${seconds(now - last)}`);
+      last = now;
+    },
+    summary: () => `${seconds(performance.now() - started)} (${steps.join(', ')})`,
+  };
 }
 
 /** The demo owner signs up and creates the tenant over HTTP, through the same path as any client. */

@@ -3,9 +3,10 @@
  * - moto (AWS) into `.venv/` with `python3 -m venv` + pip, from requirements.txt/constraints.txt;
  * - stripe-mock into `.tools/bin/` with `go install <module>@<version>`.
  *
- * Idempotent and fast when nothing changed: each tool writes a stamp (a hash of what it was installed
- * from) and is skipped while the stamp matches. Concurrent installers (two terminals, two vitest
- * projects) serialise on a lock directory.
+ * The two install side by side (pip mostly waits on downloads, go on compiling), which is most of a
+ * first run's setup time on empty caches. Idempotent and fast when nothing changed: each tool writes
+ * a stamp (a hash of what it was installed from) and is skipped while the stamp matches. Concurrent
+ * installers of one tool (two terminals, two vitest projects) serialise on that tool's lock directory.
  *
  * CLI: `npm run emulators:install [-- moto|stripe-mock ...] [--force]` (default: every tool).
  * Env: `PLINTH_PYTHON` (default `python3`), `PLINTH_GO` (default `go`).
@@ -13,7 +14,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { setPriority } from 'node:os';
+import { dirname, join } from 'node:path';
 import { emulatorPaths } from './paths.ts';
 
 export const MOTO_VERSION = '5.2.1';
@@ -30,6 +32,8 @@ export interface EnsureOptions {
   readonly force?: boolean;
   /** Progress lines; default `console.log`. */
   readonly log?: (line: string) => void;
+  /** The tools to install; default the real ones (tests pass fakes). */
+  readonly installers?: Readonly<Record<EmulatorName, Installer>>;
 }
 
 /** An installer step failed; the message says what to install or change. */
@@ -40,9 +44,13 @@ export class EmulatorInstallError extends Error {
   }
 }
 
-interface Installer {
+/** How one tool is installed, checked and recorded. */
+export interface Installer {
   readonly label: string;
+  /** File holding the fingerprint of the current installation. */
   readonly stamp: string;
+  /** Directory held while installing, so two processes never install the tool at once. */
+  readonly lock: string;
   /** What the installation is made from; a change triggers a reinstall. */
   fingerprint(): Promise<string>;
   /** Cheap check that the installed tool is still usable. */
@@ -54,6 +62,7 @@ const installers: Record<EmulatorName, Installer> = {
   moto: {
     label: `moto ${MOTO_VERSION}`,
     stamp: emulatorPaths.motoStamp,
+    lock: emulatorPaths.installLock('moto'),
     async fingerprint() {
       const hash = createHash('sha256');
       hash.update(await readFile(emulatorPaths.requirements));
@@ -68,12 +77,11 @@ const installers: Record<EmulatorName, Installer> = {
     async install(log) {
       const python = process.env.PLINTH_PYTHON || 'python3';
       await assertPythonVersion(python);
-      if (!(await succeeds(emulatorPaths.venvPython, ['-c', '']))) {
-        // Missing or broken (e.g. the interpreter it linked to was upgraded away): start over.
-        await rm(emulatorPaths.venv, { recursive: true, force: true });
-        log(`creating ${emulatorPaths.venv}`);
-        await run(python, ['-m', 'venv', emulatorPaths.venv], `${python} -m venv`);
-      }
+      // Always from scratch: pip never removes what an older requirements.txt installed (the venv
+      // would keep growing), and a venv whose interpreter was upgraded away is broken anyway.
+      await rm(emulatorPaths.venv, { recursive: true, force: true });
+      log(`creating ${emulatorPaths.venv}`);
+      await run(python, ['-m', 'venv', emulatorPaths.venv], `${python} -m venv`);
       log(`pip install -r ${emulatorPaths.requirements}`);
       await run(
         emulatorPaths.venvPython,
@@ -84,16 +92,21 @@ const installers: Record<EmulatorName, Installer> = {
           '--disable-pip-version-check',
           '--no-input',
           '--quiet',
+          // Byte-compiling all of moto (~1,000 service modules) costs seconds; Python compiles the
+          // few the server imports on first use instead.
+          '--no-compile',
           '-r',
           emulatorPaths.requirements,
         ],
         'pip install',
+        { yieldCpu: true },
       );
     },
   },
   'stripe-mock': {
     label: `stripe-mock ${STRIPE_MOCK_VERSION}`,
     stamp: emulatorPaths.stripeMockStamp,
+    lock: emulatorPaths.installLock('stripe-mock'),
     async fingerprint() {
       return `${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`;
     },
@@ -104,9 +117,7 @@ const installers: Record<EmulatorName, Installer> = {
       const go = process.env.PLINTH_GO || 'go';
       log(`go install ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION} (GOBIN=${emulatorPaths.toolsBin})`);
       await run(go, ['install', `${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`], 'go install', {
-        ...process.env,
-        GOBIN: emulatorPaths.toolsBin,
-        GOFLAGS: '-mod=mod',
+        env: { ...process.env, GOBIN: emulatorPaths.toolsBin, GOFLAGS: '-mod=mod' },
       });
     },
   },
@@ -122,25 +133,29 @@ export async function ensureEmulators(
   names: readonly EmulatorName[] = emulatorNames,
   options: EnsureOptions = {},
 ): Promise<void> {
-  for (const name of names) {
-    let pending = inFlight.get(name);
-    if (!pending) {
-      pending = ensureOne(name, options).finally(() => inFlight.delete(name));
-      inFlight.set(name, pending);
+  const pending = names.map((name) => {
+    let one = inFlight.get(name);
+    if (!one) {
+      one = ensureOne(name, options).finally(() => inFlight.delete(name));
+      inFlight.set(name, one);
     }
-    await pending;
-  }
+    return one;
+  });
+  // Wait for every install (a failed one must not leave the other running unobserved), then fail.
+  const results = await Promise.allSettled(pending);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function ensureOne(name: EmulatorName, options: EnsureOptions): Promise<void> {
-  const installer = installers[name];
+  const installer = (options.installers ?? installers)[name];
   const log = options.log ?? ((line: string) => console.log(line));
   const fingerprint = await installer.fingerprint();
   const isCurrent = async () =>
     !options.force && (await readStamp(installer.stamp)) === fingerprint && (await installer.isUsable());
 
   if (await isCurrent()) return;
-  const release = await acquireLock(log);
+  const release = await acquireLock(installer.lock, name, log);
   try {
     if (await isCurrent()) return; // another process installed it while we waited
     log(`installing ${installer.label}…`);
@@ -180,9 +195,32 @@ function succeeds(command: string, args: readonly string[]): Promise<boolean> {
   });
 }
 
-function run(command: string, args: readonly string[], what: string, env?: NodeJS.ProcessEnv): Promise<void> {
+/** `nice` level of the venv's pip: see {@link run}'s `yieldCpu`. */
+const PIP_NICENESS = 10;
+
+/**
+ * Runs a command; `yieldCpu` lowers its priority. The Go build is a first run's critical path and
+ * needs both cores; pip mostly waits on downloads and has time to spare, as long as it does not
+ * take CPU from the compiler.
+ */
+function run(
+  command: string,
+  args: readonly string[],
+  what: string,
+  options: { env?: NodeJS.ProcessEnv; yieldCpu?: boolean } = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: env ?? process.env });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: options.env ?? process.env,
+    });
+    if (options.yieldCpu && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, PIP_NICENESS);
+      } catch {
+        // Not allowed here (some containers): it only costs time.
+      }
+    }
     child.on('error', (error: NodeJS.ErrnoException) => {
       const hint =
         error.code === 'ENOENT'
@@ -229,11 +267,14 @@ async function assertPythonVersion(python: string): Promise<void> {
   }
 }
 
-/** A lock directory shared by every installer process; a lock left by a dead process is taken over. */
-async function acquireLock(log: (line: string) => void): Promise<() => Promise<void>> {
-  const dir = emulatorPaths.installLock;
+/** One lock directory per tool, shared by every installer process; a dead process's lock is taken over. */
+async function acquireLock(
+  dir: string,
+  name: EmulatorName,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
   const ownerFile = join(dir, 'pid');
-  await mkdir(emulatorPaths.tools, { recursive: true });
+  await mkdir(dirname(dir), { recursive: true });
   const deadline = Date.now() + 15 * 60_000;
   let announced = false;
   for (;;) {
@@ -255,7 +296,7 @@ async function acquireLock(log: (line: string) => void): Promise<() => Promise<v
       );
     }
     if (!announced) {
-      log(`waiting for another emulator install to finish (${dir})…`);
+      log(`waiting for another install of ${name} to finish (${dir})…`);
       announced = true;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -18,5 +18,6 @@ export const emulatorPaths = {
   toolsBin: join(repoRoot, '.tools', 'bin'),
   stripeMock: join(repoRoot, '.tools', 'bin', 'stripe-mock'),
   stripeMockStamp: join(repoRoot, '.tools', '.stripe-mock-stamp'),
-  installLock: join(repoRoot, '.tools', '.install-lock'),
+  /** Held while one tool installs; each tool has its own so the two can install at once. */
+  installLock: (name: string) => join(repoRoot, '.tools', `.install-lock-${name}`),
 } as const;

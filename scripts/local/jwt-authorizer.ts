@@ -5,7 +5,17 @@
  */
 import { JwtVerifier } from 'aws-jwt-verify';
 import { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
-import { FetchError } from 'aws-jwt-verify/error';
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  FetchError,
+  JwtExpiredError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  KidNotFoundInJwksError,
+} from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
@@ -22,8 +32,12 @@ export interface JwtAuthorizerOptions {
 
 export type AuthorizerResult =
   | { readonly authorized: true; readonly payload: JwtPayload }
-  /** `reason` is for logs only; clients get API Gateway's bare 401. */
-  | { readonly authorized: false; readonly reason: string };
+  /**
+   * `reason` is for logs only. `challenge` is the `WWW-Authenticate` value API Gateway sends with its
+   * 401: `Bearer` when no token came, else `Bearer scope="" error="invalid_token"
+   * error_description="…"`.
+   */
+  | { readonly authorized: false; readonly reason: string; readonly challenge: string };
 
 export interface JwtAuthorizer {
   /** Checks the `Authorization` header value (`Bearer <token>` or the bare token, as API Gateway allows). */
@@ -54,16 +68,40 @@ export function createJwtAuthorizer(options: JwtAuthorizerOptions): JwtAuthorize
   return {
     async authorize(header) {
       const token = header?.replace(/^Bearer\s+/i, '').trim();
-      if (!token) return { authorized: false, reason: 'no bearer token' };
+      if (!token) return { authorized: false, reason: 'no bearer token', challenge: 'Bearer' };
       try {
         return { authorized: true, payload: await verifier.verify(token) };
       } catch (error) {
         // Cannot reach the emulator's JWKS: a local fault, not the caller's; surface it.
         if (error instanceof FetchError) throw error;
-        return { authorized: false, reason: error instanceof Error ? error.message : String(error) };
+        return {
+          authorized: false,
+          reason: error instanceof Error ? error.message : String(error),
+          challenge: `Bearer scope="" error="invalid_token" error_description="${describeRefusal(error)}"`,
+        };
       }
     },
   };
+}
+
+/**
+ * Why a token was refused, in the words API Gateway's `error_description` uses (its documented
+ * example: "the token does not have a valid audience"); never the verifier's own message, which
+ * may quote the token.
+ */
+function describeRefusal(error: unknown): string {
+  if (error instanceof JwtExpiredError) return 'the token has expired';
+  if (error instanceof JwtNotBeforeError) return 'the token is not valid yet';
+  if (error instanceof JwtInvalidIssuerError) return 'the token does not have a valid issuer';
+  if (error instanceof CognitoJwtInvalidClientIdError || error instanceof CognitoJwtInvalidTokenUseError)
+    return 'the token does not have a valid audience';
+  if (
+    error instanceof JwtInvalidSignatureError ||
+    error instanceof JwtInvalidSignatureAlgorithmError ||
+    error instanceof KidNotFoundInJwksError
+  )
+    return 'the token does not have a valid signature';
+  return 'the token is not a valid JWT';
 }
 
 /**

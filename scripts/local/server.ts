@@ -218,8 +218,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     if (match.route.route.auth === 'jwt') {
       const result = await authorizer.authorize(headerValue(req, 'authorization'));
       if (!result.authorized) {
-        const challenge = headerValue(req, 'authorization') ? 'Bearer error="invalid_token"' : 'Bearer';
-        return jsonReply(401, { message: 'Unauthorized' }, { 'www-authenticate': challenge });
+        // API Gateway's own 401: `{"message":"Unauthorized"}` as application/json, never a problem
+        // document, with the challenge naming the reason (documented in the OpenAPI document).
+        return jsonReply(401, { message: 'Unauthorized' }, { 'www-authenticate': result.challenge });
       }
       claims = toApiGatewayClaims(result.payload);
       // No route declares authorization scopes, and then API Gateway passes null.

@@ -8,7 +8,14 @@ export const tenantParams = z.strictObject({ tenantId: idSchema });
 
 export const paginationQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
+  // Cursors are base64url (shared/db/cursor.ts); saying so keeps any URL that passes this schema
+  // small enough for the request line limits of API Gateway and Node.
+  cursor: z
+    .string()
+    .min(1)
+    .max(2048)
+    .regex(/^[A-Za-z0-9_-]+$/, 'an opaque cursor: pass back the nextCursor of the previous page')
+    .optional(),
 });
 
 /** Wraps an item schema into the shape of every list response. */
@@ -25,7 +32,21 @@ export const roleSchema = z.enum(['owner', 'admin', 'manager', 'member']);
 export const emailSchema = z
   .email()
   .max(254)
+  // The document names zod's own pattern: `format: email` alone admits addresses zod refuses.
+  .meta({ pattern: z.regexes.email.source })
+  // RFC 5321's limit, which `format: email` implies and zod's pattern does not check.
+  .refine((e) => (e.split('@')[0] ?? '').length <= 64, 'the part before @ may have at most 64 characters')
   .transform((e) => e.toLowerCase());
+
+/**
+ * A PATCH body: every field optional, at least one sent (`{}` is a 400), which the document states
+ * as `minProperties: 1`.
+ */
+export function partialUpdate<T extends z.ZodObject>(fields: T) {
+  return fields
+    .refine((b) => Object.keys(b).length > 0, { message: 'send at least one field to change' })
+    .meta({ minProperties: 1 });
+}
 
 export const slugSchema = z
   .string()

@@ -4,6 +4,7 @@ import {
   type ResponseConfig,
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
+import * as z from 'zod';
 import { problemSchema } from '../http/common.schema.ts';
 import type { FunctionArea, RouteDefinition } from '../http/route.ts';
 import { routeList } from '../http/routes.ts';
@@ -29,7 +30,7 @@ const tags: Record<FunctionArea, string> = {
 /** Every problem status the API answers with. */
 const problemDescriptions: Record<number, string> = {
   400: 'The request is invalid; `errors` names each invalid field.',
-  401: 'The bearer token is missing or not valid.',
+  401: 'The token passed the authorizer but is not an access token, or its user is disabled or gone.',
   403: "The caller's role does not allow this, or the tenant or membership is suspended.",
   404: 'The resource does not exist or is not visible to the caller.',
   402: 'Payment is required: the tenant is restricted after failed payments, or a plan limit is reached.',
@@ -83,6 +84,32 @@ function successHeaders(route: RouteDefinition): ResponseConfig['headers'] {
   );
 }
 
+/**
+ * What API Gateway (HTTP API) answers by itself, before or instead of the function, on every route:
+ * its own `{"message": "..."}` as `application/json`, not a problem document. The local server
+ * (scripts/local/server.ts) answers the same.
+ */
+const gatewayDescriptions: Record<number, string> = {
+  401: 'The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header.',
+  429: 'API Gateway throttled the request (the stage\'s rate or burst limit): `{"message":"Too Many Requests"}`.',
+  500: 'API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`.',
+  503: 'API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`.',
+};
+
+/** Listed once under `components.schemas`, referenced by every gateway answer. */
+const gatewayMessage = z.object({ message: z.string() }).meta({
+  id: 'GatewayMessage',
+  description: "API Gateway's own answer (`application/json`), not the function's.",
+});
+
+/** The header API Gateway's JWT authorizer sends with its 401, e.g. `Bearer scope="" error="invalid_token" error_description="the token has expired"`. */
+const wwwAuthenticate = {
+  'WWW-Authenticate': {
+    description: 'The bearer challenge; names the reason when a token was sent but refused.',
+    schema: { type: 'string' as const },
+  },
+};
+
 const successDescriptions: Record<RouteDefinition['status'], string> = {
   200: 'OK',
   201: 'Created',
@@ -105,30 +132,152 @@ export function problemStatuses(route: RouteDefinition): number[] {
   return [...statuses].sort((a, b) => a - b);
 }
 
-function toRouteConfig(route: RouteDefinition): RouteConfig {
+/**
+ * The statuses API Gateway may answer a route with by itself ({@link gatewayDescriptions}): 401 on
+ * `jwt` routes, and on every route 429 (stage throttling), 500 (function crash) and 503 (timeout).
+ */
+export function gatewayStatuses(route: RouteDefinition): number[] {
+  return [...(route.auth === 'jwt' ? [401] : []), 429, 500, 503];
+}
+
+/** The error responses of a route: each status's problem document, gateway message, or both. */
+/**
+ * The headers of an error answer: API Gateway's bearer challenge on its 401, and the function's own
+ * headers (`Retry-After` and the RateLimit fields on a 429, the current `ETag` on a 412). Where API
+ * Gateway may answer the same status without them, they are not required.
+ */
+function headersOf(
+  status: number,
+  fromFunction: boolean,
+  fromGateway: boolean,
+): { headers: NonNullable<ResponseConfig['headers']> } | undefined {
+  const own = fromFunction ? problemHeaders[status] : undefined;
+  const headers = {
+    ...(status === 401 && fromGateway ? wwwAuthenticate : {}),
+    ...(own && fromGateway
+      ? Object.fromEntries(
+          Object.entries(own).map(([name, header]) => [name, { ...header, required: false }]),
+        )
+      : own),
+  };
+  return Object.keys(headers).length > 0 ? { headers } : undefined;
+}
+
+function errorResponses(route: RouteDefinition): RouteConfig['responses'] {
+  const problems = new Set(problemStatuses(route));
+  const gateway = new Set(gatewayStatuses(route));
+  const responses: RouteConfig['responses'] = {};
+  for (const status of [...new Set([...problems, ...gateway])].sort((a, b) => a - b)) {
+    const fromFunction = problems.has(status) ? problemDescriptions[status] : undefined;
+    const fromGateway = gateway.has(status) ? gatewayDescriptions[status] : undefined;
+    if (problems.has(status) && !fromFunction) {
+      throw new Error(`${route.operationId}: no description for problem status ${status}`);
+    }
+    responses[status] = {
+      description: [fromFunction, fromGateway].filter(Boolean).join(' Or, '),
+      ...(headersOf(status, fromFunction !== undefined, fromGateway !== undefined) ?? {}),
+      content: {
+        ...(fromFunction ? { 'application/problem+json': { schema: problem } } : {}),
+        ...(fromGateway ? { 'application/json': { schema: gatewayMessage } } : {}),
+      },
+    };
+  }
+  return responses;
+}
+
+/** The top-level field names of a route's JSON response, if it is an object. */
+function responseFields(route: RouteDefinition): string[] {
+  return route.response instanceof z.ZodObject ? Object.keys(route.response.shape) : [];
+}
+
+const pathParams = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].flatMap((m) => (m[1] ? [m[1]] : []));
+
+interface Link {
+  readonly operationId: string;
+  readonly parameters: Record<string, string>;
+  readonly description: string;
+}
+
+/**
+ * The OpenAPI links of a route's success response, derived from the route table; stateful fuzzers
+ * and client generators follow them:
+ * - a create (a POST answering 201) links to every operation on the created resource and below it:
+ *   `createProject` answers `projectId`, so it links to each route under
+ *   `/v1/tenants/{tenantId}/projects/{projectId}`, taking `projectId` from the response body and
+ *   `tenantId` from the request path;
+ * - a list that answers `nextCursor` links to its own next page.
+ */
+export function linksFrom(route: RouteDefinition, all: readonly RouteDefinition[]) {
+  const links = { ...createdResourceLinks(route, all), ...nextPageLink(route) };
+  return Object.keys(links).length > 0 ? links : undefined;
+}
+
+function createdResourceLinks(route: RouteDefinition, all: readonly RouteDefinition[]) {
+  const links: Record<string, Link> = {};
+  if (route.method !== 'POST' || route.status !== 201) return links;
+  const known = new Set(pathParams(route.path));
+  for (const field of responseFields(route)) {
+    if (known.has(field)) continue;
+    const base = `${route.path}/{${field}}`;
+    for (const target of all) {
+      if (target.path !== base && !target.path.startsWith(`${base}/`)) continue;
+      const needed = pathParams(target.path).filter((name) => name !== field);
+      // e.g. a member's `userId` below a new tenant: nothing in this request or response names it.
+      if (!needed.every((name) => known.has(name))) continue;
+      const parameters: Record<string, string> = {};
+      for (const name of pathParams(target.path)) {
+        parameters[name] = name === field ? `$response.body#/${field}` : `$request.path.${name}`;
+      }
+      links[target.operationId] = {
+        operationId: target.operationId,
+        parameters,
+        description: `\`${field}\` in the response is the \`${field}\` of ${target.method} ${target.path}.`,
+      };
+    }
+  }
+  return links;
+}
+
+/**
+ * The next page of a list: the same path and query, with the cursor (which only the API can make:
+ * it is bound to the list and its query) from the response.
+ */
+function nextPageLink(route: RouteDefinition): Record<string, Link> {
+  const query = Object.keys(route.query?.shape ?? {});
+  if (!query.includes('cursor') || !responseFields(route).includes('nextCursor')) return {};
+  const parameters: Record<string, string> = {};
+  for (const name of pathParams(route.path)) parameters[name] = `$request.path.${name}`;
+  for (const name of query) {
+    parameters[name] = name === 'cursor' ? '$response.body#/nextCursor' : `$request.query.${name}`;
+  }
+  return {
+    nextPage: {
+      operationId: route.operationId,
+      parameters,
+      description: 'The next page: `nextCursor` as `cursor`, with the same path and query.',
+    },
+  };
+}
+
+function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]): RouteConfig {
+  const links = linksFrom(route, all);
   const responses: RouteConfig['responses'] = {
     [route.status]: {
       description: successDescriptions[route.status],
       ...(route.responseHeaders ? { headers: successHeaders(route) } : {}),
       ...(route.response ? { content: { 'application/json': { schema: route.response } } } : {}),
+      ...(links ? { links } : {}),
     },
+    ...errorResponses(route),
   };
-  for (const status of problemStatuses(route)) {
-    const description = problemDescriptions[status];
-    if (!description) throw new Error(`${route.operationId}: no description for problem status ${status}`);
-    responses[status] = {
-      description,
-      ...(problemHeaders[status] ? { headers: problemHeaders[status] } : {}),
-      content: { 'application/problem+json': { schema: problem } },
-    };
-  }
   return {
     method: route.method.toLowerCase() as RouteConfig['method'],
     path: route.path,
     operationId: route.operationId,
     summary: route.summary,
     tags: [route.area],
-    ...(route.auth === 'jwt' ? { security: [{ [BEARER]: [] }] } : {}),
+    // Public operations say so (`[]`): no document-wide requirement to inherit, nothing to guess.
+    security: route.auth === 'jwt' ? [{ [BEARER]: [] }] : [],
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
@@ -155,7 +304,8 @@ export function createOpenApiDocument(
     bearerFormat: 'JWT',
     description: 'A Cognito access token of the Plinth user pool.',
   });
-  for (const route of options.routes ?? routeList) registry.registerPath(toRouteConfig(route));
+  const routes = options.routes ?? routeList;
+  for (const route of routes) registry.registerPath(toRouteConfig(route, routes));
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -163,9 +313,17 @@ export function createOpenApiDocument(
       title: 'Plinth API',
       version: '1.0.0',
       description:
-        'Multi-tenant SaaS backend. Errors are RFC 9457 problem details (`application/problem+json`).',
+        'Multi-tenant SaaS backend. The functions\' errors are RFC 9457 problem details (`application/problem+json`); API Gateway\'s own answers (401 from the JWT authorizer, throttling, crashes, timeouts) are `{"message": "..."}` as `application/json`.',
+      // No open-source licence: SPDX's form for one of the owner's own terms.
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
-    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    // Without a server, generated clients have no base URL. By default the API's own origin: the
+    // document is served by the API it describes (`GET /openapi.json`).
+    servers: [
+      options.serverUrl
+        ? { url: options.serverUrl }
+        : { url: '/', description: 'The API that serves this document.' },
+    ],
     tags: Object.entries(tags).map(([name, description]) => ({ name, description })),
   });
 }

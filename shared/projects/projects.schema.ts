@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { idSchema, slugSchema, tenantParams } from '../http/common.schema.ts';
+import { idSchema, partialUpdate, slugSchema, tenantParams } from '../http/common.schema.ts';
 
 const nameSchema = z.string().trim().min(1).max(120);
 const descriptionSchema = z.string().max(2000);
@@ -28,9 +28,9 @@ export const createProjectBody = z.strictObject({
 });
 export type CreateProjectInput = z.infer<typeof createProjectBody>;
 
-export const updateProjectBody = z
-  .strictObject({ name: nameSchema.optional(), description: descriptionSchema.optional() })
-  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one field to change' });
+export const updateProjectBody = partialUpdate(
+  z.strictObject({ name: nameSchema.optional(), description: descriptionSchema.optional() }),
+);
 export type UpdateProjectInput = z.infer<typeof updateProjectBody>;
 
 export const projectParams = tenantParams.extend({ projectId: idSchema });

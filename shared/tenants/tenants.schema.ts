@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { roleSchema, slugSchema } from '../http/common.schema.ts';
+import { partialUpdate, roleSchema, slugSchema } from '../http/common.schema.ts';
 
 const nameSchema = z.string().trim().min(1).max(120);
 
@@ -21,9 +21,7 @@ export const tenantWithRoleSchema = tenantSchema.extend({ role: roleSchema });
 export const createTenantBody = z.strictObject({ name: nameSchema, slug: slugSchema });
 export type CreateTenantInput = z.infer<typeof createTenantBody>;
 
-export const updateTenantBody = z
-  .strictObject({ name: nameSchema.optional() })
-  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one field to change' });
+export const updateTenantBody = partialUpdate(z.strictObject({ name: nameSchema.optional() }));
 export type UpdateTenantInput = z.infer<typeof updateTenantBody>;
 
 export const tenantListResponse = z.object({ items: z.array(tenantWithRoleSchema) });

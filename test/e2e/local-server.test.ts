@@ -100,11 +100,27 @@ describe('JWT authorizer', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it("answers the 401 as API Gateway's JSON message with a bare Bearer challenge", async () => {
+    const res = await api(server).get('/v1/me');
+
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
   it('refuses a malformed token', async () => {
     const res = await api(server, 'not-a-jwt').get('/v1/me');
 
     expect(res.status).toBe(401);
     expect(calls).toHaveLength(0);
+  });
+
+  it("names the reason for a refused token in API Gateway's challenge format", async () => {
+    const res = await api(server, 'not-a-jwt').get('/v1/me');
+
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer scope="" error="invalid_token" error_description="the token is not a valid JWT"',
+    );
   });
 
   it('refuses an access token issued by another user pool', async () => {
@@ -153,6 +169,7 @@ describe('JWT authorizer', () => {
       const res = await api(server, user.accessToken).get('/v1/me');
 
       expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain('error_description="the token has expired"');
     });
   });
 

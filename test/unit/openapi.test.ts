@@ -1,3 +1,4 @@
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { handler as systemHandler } from '#functions/system/handler.ts';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import { functionAreas, type RouteDefinition, routeKey } from '#shared/http/route.ts';
 import { routeList, routes } from '#shared/http/routes.ts';
-import { createOpenApiDocument, problemStatuses } from '#shared/openapi/document.ts';
+import { createOpenApiDocument, gatewayStatuses, problemStatuses } from '#shared/openapi/document.ts';
 
 const document = createOpenApiDocument();
 
@@ -15,7 +16,14 @@ interface Operation {
   security?: Record<string, string[]>[];
   parameters?: { name: string; in: string; required?: boolean }[];
   requestBody?: { required?: boolean; content: Record<string, { schema: unknown }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
+  responses: Record<string, Response>;
+}
+
+interface Response {
+  description: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema: unknown }>;
+  links?: Record<string, { operationId: string; parameters: Record<string, string> }>;
 }
 
 function operationOf(route: RouteDefinition): Operation {
@@ -88,6 +96,28 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("passes Redocly's recommended lint rules without a problem", async () => {
+    const config = await createConfig({ extends: ['recommended'] });
+
+    const problems = await lintFromString({
+      source: JSON.stringify(document),
+      absoluteRef: 'openapi.json',
+      config,
+    });
+
+    expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message}`)).toEqual([]);
+  });
+
+  it('names a server, so generated clients have a base URL', () => {
+    expect(document.servers?.length).toBeGreaterThan(0);
+  });
+
+  it('names the server it is given', () => {
+    const served = createOpenApiDocument({ serverUrl: 'https://api.example.org' });
+
+    expect(served.servers).toEqual([{ url: 'https://api.example.org' }]);
+  });
+
   it('tags every operation with its function area, and declares every area', () => {
     expect(document.tags?.map((t) => t.name)).toEqual([...functionAreas]);
     for (const route of routeList) expect(operationOf(route).tags).toEqual([route.area]);
@@ -136,17 +166,32 @@ describe.each(named(routeList))('operation %s', (_id, route) => {
       ...(route.problems ?? []),
       500,
     ];
-    const documented = Object.keys(operation.responses)
-      .map(Number)
-      .filter((status) => status >= 400);
 
-    expect(documented).toEqual(expect.arrayContaining(expected));
-    expect(documented.sort()).toEqual(problemStatuses(route));
-    for (const status of documented) {
+    expect(problemStatuses(route)).toEqual(expect.arrayContaining(expected));
+    for (const status of problemStatuses(route)) {
       expect(operation.responses[String(status)]?.content?.['application/problem+json']?.schema).toEqual({
         $ref: '#/components/schemas/Problem',
       });
     }
+  });
+
+  it("documents API Gateway's own answers as its JSON message", () => {
+    expect(gatewayStatuses(route)).toEqual([...(route.auth === 'jwt' ? [401] : []), 429, 500, 503]);
+    for (const status of gatewayStatuses(route)) {
+      expect(operation.responses[String(status)]?.content?.['application/json']?.schema).toEqual({
+        $ref: '#/components/schemas/GatewayMessage',
+      });
+    }
+  });
+
+  it('documents no error status that neither the function nor API Gateway sends', () => {
+    const documented = Object.keys(operation.responses)
+      .map(Number)
+      .filter((status) => status >= 400);
+
+    expect(documented.sort((a, b) => a - b)).toEqual(
+      [...new Set([...problemStatuses(route), ...gatewayStatuses(route)])].sort((a, b) => a - b),
+    );
   });
 });
 
@@ -167,8 +212,114 @@ describe('security', () => {
     expect(operationOf(route).security).toEqual([{ bearerJwt: [] }]);
   });
 
-  it.each(named(publicRoutes))('requires nothing on %s', (_id, route) => {
-    expect(operationOf(route).security).toBeUndefined();
+  it.each(named(publicRoutes))('requires nothing on %s, and says so', (_id, route) => {
+    expect(operationOf(route).security).toEqual([]);
+  });
+
+  it.each(named(jwtRoutes))("documents the JWT authorizer's 401 on %s as sent", (_id, route) => {
+    const unauthorized = operationOf(route).responses['401'];
+
+    expect(unauthorized?.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/GatewayMessage',
+    });
+    expect(unauthorized?.headers).toHaveProperty('WWW-Authenticate');
+  });
+
+  it("describes API Gateway's message as an object with a string `message`", () => {
+    expect(document.components?.schemas?.GatewayMessage).toMatchObject({
+      type: 'object',
+      properties: { message: { type: 'string' } },
+      required: ['message'],
+    });
+  });
+});
+
+describe('links', () => {
+  const linksOf = (route: RouteDefinition) => operationOf(route).responses[String(route.status)]?.links ?? {};
+
+  it('links a new project to reading, updating and deleting it by the returned id', () => {
+    const links = linksOf(routes.createProject);
+
+    expect(Object.keys(links).sort()).toEqual(['deleteProject', 'getProject', 'updateProject']);
+    expect(links.getProject).toEqual({
+      operationId: 'getProject',
+      parameters: { tenantId: '$request.path.tenantId', projectId: '$response.body#/projectId' },
+      description: expect.any(String),
+    });
+  });
+
+  it('links a new tenant to the routes under it that need only its id', () => {
+    const links = linksOf(routes.createTenant);
+
+    expect(links.getTenant?.parameters).toEqual({ tenantId: '$response.body#/tenantId' });
+    expect(Object.keys(links)).toEqual(
+      expect.arrayContaining(['updateTenant', 'deleteTenant', 'createProject', 'listMembers']),
+    );
+    expect(Object.keys(links)).not.toContain('updateMember');
+  });
+
+  it('links a new invitation to revoking it', () => {
+    expect(linksOf(routes.createInvitation).revokeInvitation?.parameters).toEqual({
+      tenantId: '$request.path.tenantId',
+      invitationId: '$response.body#/invitationId',
+    });
+  });
+
+  it('links a page of projects to the next one by its cursor', () => {
+    expect(linksOf(routes.listProjects).nextPage).toEqual({
+      operationId: 'listProjects',
+      parameters: {
+        tenantId: '$request.path.tenantId',
+        limit: '$request.query.limit',
+        cursor: '$response.body#/nextCursor',
+      },
+      description: expect.any(String),
+    });
+  });
+
+  it('links only to operations that exist, giving every path parameter and only known query ones', () => {
+    const byId = new Map(routeList.map((r) => [r.operationId, r]));
+    const links = routeList.flatMap((route) => Object.values(linksOf(route)));
+
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) {
+      const target = byId.get(link.operationId);
+      const params = [...(target?.path.matchAll(/\{(\w+)\}/g) ?? [])].map((m) => m[1]);
+      const query = Object.keys(target?.query?.shape ?? {});
+      const given = Object.keys(link.parameters);
+      expect(given).toEqual(expect.arrayContaining(params));
+      expect(given.filter((name) => !params.includes(name)).every((name) => query.includes(name))).toBe(true);
+    }
+  });
+});
+
+describe('request schemas as strict as the validators', () => {
+  const bodyOf = (route: RouteDefinition) =>
+    operationOf(route).requestBody?.content['application/json']?.schema as
+      | { minProperties?: number; properties?: Record<string, { pattern?: string }> }
+      | undefined;
+
+  it.each(named([routes.updateTenant, routes.updateProject]))(
+    'says %s needs at least one field',
+    (_id, route) => {
+      expect(bodyOf(route)?.minProperties).toBe(1);
+    },
+  );
+
+  it('says a cursor is base64url', () => {
+    const cursor = operationOf(routes.listProjects).parameters?.find((p) => p.name === 'cursor') as
+      | { schema?: { pattern?: string } }
+      | undefined;
+
+    expect(cursor?.schema?.pattern).toBe('^[A-Za-z0-9_-]+$');
+  });
+
+  it('gives email fields the pattern the validator applies', () => {
+    const pattern = bodyOf(routes.createInvitation)?.properties?.email?.pattern;
+
+    expect(pattern).toBeDefined();
+    expect(new RegExp(pattern ?? '').test('^e?@j.z8he4f.io')).toBe(false);
+    expect(new RegExp(pattern ?? '').test('new.member@example.com')).toBe(true);
   });
 });
 
