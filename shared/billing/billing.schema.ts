@@ -176,7 +176,7 @@ export const changeBody = z.strictObject({
    * From the preview: applying with the same proration date charges exactly what was previewed.
    * Epoch seconds; absent = now.
    */
-  prorationDate: z.number().int().positive().optional(),
+  prorationDate: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export const changePreviewResponse = z.object({
   plan: paidPlanIdSchema,
