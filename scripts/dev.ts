@@ -12,7 +12,9 @@
  * 5. runs the event runner: the outbox publisher over the table's stream, each rule's consumer over
  *    its queue, and the schedules at their rate;
  * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`;
- * 7. prints how long the setup took, step by step (the first run installs the emulators).
+ * 7. prints how long the setup took, step by step (the first run installs the emulators). The API
+ *    does not wait for stripe-mock (on a first run a Go build): Stripe calls answer 502 until a
+ *    line says it is ready.
  * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
  * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
@@ -106,6 +108,11 @@ async function main(): Promise<void> {
       apiPort,
       `Is \`npm run dev\` already running? Choose another port with ${API_PORT_ENV}=<port>.`,
     );
+    await assertPortFree(
+      '127.0.0.1',
+      stripeMockPort,
+      `Is stripe-mock already running? Choose another port with ${STRIPE_MOCK_PORT_ENV}=<port>.`,
+    );
     // Each emulator installs (first run only) and starts on its own, and the resources are created
     // in moto while stripe-mock may still be compiling: on a first run that is most of the wait.
     const motoStarted = ensureEmulators(['moto']).then(() =>
@@ -134,12 +141,14 @@ async function main(): Promise<void> {
     timings.step('moto');
     const resources = await createLocalResources({ endpoint: moto.endpoint, region, stage: 'local' });
     timings.step('resources');
-    stripeMock = await stripeMockStarted;
-    timings.step('stripe-mock');
 
+    // The API serves as soon as moto is up. On a first run stripe-mock may still be compiling: the
+    // functions already point at the address it will listen on, and a Stripe call before it does
+    // fails like any Stripe outage (502, nothing changed) until the line below says it is ready.
+    const stripeMockEndpoint = `http://127.0.0.1:${stripeMockPort}`;
     // Invitation links point at the web app; locally there is none unless APP_URL names one.
     const appUrl = process.env.APP_URL || `http://localhost:${apiPort}`;
-    const stripe = { apiUrl: stripeMock.endpoint, webhookSecret: newWebhookSecret() };
+    const stripe = { apiUrl: stripeMockEndpoint, webhookSecret: newWebhookSecret() };
     Object.assign(process.env, handlerEnvironment(resources, appUrl, stripe));
     server = await startLocalServer({
       port: apiPort,
@@ -175,7 +184,14 @@ async function main(): Promise<void> {
     };
     await writeLocalStackFile(file);
     console.log(instructions(file));
-    console.log(`Setup took ${timings.summary()}.`);
+    console.log(`API ready: setup took ${timings.summary()}.`);
+    if (!stripeMock)
+      console.log('stripe-mock is still being installed; billing routes answer 502 until it is up.');
+    stripeMock = await stripeMockStarted;
+    if (stripeMock.endpoint !== stripeMockEndpoint) {
+      throw new Error(`stripe-mock listens on ${stripeMock.endpoint}, not ${stripeMockEndpoint}`);
+    }
+    console.log(`stripe-mock ready on ${stripeMock.endpoint} after ${timings.total()}.`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     // Let the other emulator's install or start finish, so stop() ends what it started.
@@ -197,6 +213,7 @@ function createStepTimer() {
       last = now;
     },
     summary: () => `${seconds(performance.now() - started)} (${steps.join(', ')})`,
+    total: () => seconds(performance.now() - started),
   };
 }
 
