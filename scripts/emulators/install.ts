@@ -99,7 +99,6 @@ const installers: Record<EmulatorName, Installer> = {
           emulatorPaths.requirements,
         ],
         'pip install',
-        { yieldCpu: true },
       );
     },
   },
@@ -118,6 +117,7 @@ const installers: Record<EmulatorName, Installer> = {
       log(`go install ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION} (GOBIN=${emulatorPaths.toolsBin})`);
       await run(go, ['install', `${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`], 'go install', {
         env: { ...process.env, GOBIN: emulatorPaths.toolsBin, GOFLAGS: '-mod=mod' },
+        yieldCpu: true,
       });
     },
   },
@@ -195,13 +195,13 @@ function succeeds(command: string, args: readonly string[]): Promise<boolean> {
   });
 }
 
-/** `nice` level of the venv's pip: see {@link run}'s `yieldCpu`. */
-const PIP_NICENESS = 10;
+/** `nice` level of the stripe-mock build: see {@link run}'s `yieldCpu`. */
+const BUILD_NICENESS = 10;
 
 /**
- * Runs a command; `yieldCpu` lowers its priority. The Go build is a first run's critical path and
- * needs both cores; pip mostly waits on downloads and has time to spare, as long as it does not
- * take CPU from the compiler.
+ * Runs a command; `yieldCpu` lowers its priority. On a first run the moto venv is the critical
+ * path (`npm run dev` serves the API once moto is up, without waiting for stripe-mock), so the Go
+ * build of stripe-mock (~37 CPU s) yields the CPU to pip and to the API's start.
  */
 function run(
   command: string,
@@ -216,7 +216,7 @@ function run(
     });
     if (options.yieldCpu && child.pid !== undefined) {
       try {
-        setPriority(child.pid, PIP_NICENESS);
+        setPriority(child.pid, BUILD_NICENESS);
       } catch {
         // Not allowed here (some containers): it only costs time.
       }
