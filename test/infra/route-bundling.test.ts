@@ -79,6 +79,13 @@ describe("what an API function's init code holds of the route table", () => {
     expect(of('billing').inputs).toContain('shared/billing/billing.schema.ts');
   });
 
+  it.each(functionAreas.filter((area) => area !== 'billing' && area !== 'admin'))(
+    "%s's tenancy check does not build billing's schemas at init",
+    (area) => {
+      expect(of(area).inputs).not.toContain('shared/billing/billing.schema.ts');
+    },
+  );
+
   it('system builds the OpenAPI document from code it loads on first use, not at init', () => {
     expect(of('system').inputs).not.toContain('shared/openapi/document.ts');
     expect(of('system').inputs.filter((input) => input.includes('zod-to-openapi'))).toEqual([]);
