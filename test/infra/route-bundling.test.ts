@@ -90,12 +90,4 @@ describe("what an API function's init code holds of the route table", () => {
     expect(of('system').inputs).not.toContain('shared/openapi/document.ts');
     expect(of('system').inputs.filter((input) => input.includes('zod-to-openapi'))).toEqual([]);
   });
-
-  it('tenants loads the Cognito client on the first tenant creation, not at init', () => {
-    const cognito = of('tenants').inputs.filter((input) =>
-      input.includes('node_modules/@aws-sdk/client-cognito-identity-provider/'),
-    );
-
-    expect(cognito).toEqual([]);
-  });
 });
