@@ -6,7 +6,7 @@ import { readBillingEnv } from '#shared/billing/billing.env.ts';
 import { lazyStripeClient } from '#shared/billing/stripe-client.ts';
 import type { StripeGateway } from '#shared/billing/stripe-gateway.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
-import { routes } from '#shared/http/routes.ts';
+import { adminRoutes as routes } from '#shared/http/routes/admin.ts';
 
 const { db, clock, newId } = createRuntime();
 // stripe-node and the secret key (SSM) are loaded on the first request that calls Stripe (a refund
@@ -18,7 +18,7 @@ const stripe = deferred<StripeGateway>(async () => {
 });
 const refunds = createRefundService({ admin: createAdminRepository(db, { clock, newId }), stripe });
 
-export const handler = createApiHandler('admin', [
+export const handler = createApiHandler('admin', routes, [
   implement(routes.createRefund, async ({ params, body, caller, request }) =>
     refunds.refund(caller, params.tenantId, body, request),
   ),

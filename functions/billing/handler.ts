@@ -6,7 +6,7 @@ import { createBillingService } from '#shared/billing/billing.service.ts';
 import { lazyStripeClient } from '#shared/billing/stripe-client.ts';
 import type { StripeGateway } from '#shared/billing/stripe-gateway.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
-import { routes } from '#shared/http/routes.ts';
+import { billingRoutes as routes } from '#shared/http/routes/billing.ts';
 
 const { db, clock, newId, tenancy } = createRuntime();
 const billingEnv = readBillingEnv();
@@ -26,7 +26,7 @@ const billing = createBillingService({
   allowedRedirectOrigins: billingEnv.ALLOWED_REDIRECT_ORIGINS,
 });
 
-export const handler = createApiHandler('billing', [
+export const handler = createApiHandler('billing', routes, [
   implement(routes.listPlans, async () => billing.listPlans()),
   implement(routes.getBilling, async ({ params, caller, request }) =>
     billing.get(await tenancy.resolve(caller, params.tenantId, request)),

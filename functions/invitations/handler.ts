@@ -1,7 +1,7 @@
 import { deferred } from '#shared/app/deferred.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
-import { routes } from '#shared/http/routes.ts';
+import { invitationsRoutes as routes } from '#shared/http/routes/invitations.ts';
 import type { InvitationMailer } from '#shared/invitations/invitation-mailer.ts';
 import { createInvitationRepository } from '#shared/invitations/invitations.repository.ts';
 import { createInvitationService } from '#shared/invitations/invitations.service.ts';
@@ -43,7 +43,7 @@ const invitations = createInvitationService({
   ttlDays: env.INVITATION_TTL_DAYS,
 });
 
-export const handler = createApiHandler('invitations', [
+export const handler = createApiHandler('invitations', routes, [
   implement(routes.listInvitations, async ({ params, query, caller, request }) =>
     invitations.list(await tenancy.resolve(caller, params.tenantId, request), query),
   ),

@@ -1,7 +1,7 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
-import { routes } from '#shared/http/routes.ts';
+import { meRoutes as routes } from '#shared/http/routes/me.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
@@ -14,6 +14,6 @@ const directory = createCognitoDirectory(
 );
 const me = createMeService({ tenants: createTenantRepository(db, { clock, newId }), directory });
 
-export const handler = createApiHandler('me', [
+export const handler = createApiHandler('me', routes, [
   implement(routes.getMe, async ({ caller }) => me.get(caller)),
 ]);

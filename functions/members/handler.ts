@@ -1,13 +1,13 @@
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
-import { routes } from '#shared/http/routes.ts';
+import { membersRoutes as routes } from '#shared/http/routes/members.ts';
 import { createMemberRepository } from '#shared/members/members.repository.ts';
 import { createMemberService } from '#shared/members/members.service.ts';
 
 const { db, clock, newId, tenancy } = createRuntime();
 const members = createMemberService({ members: createMemberRepository(db, { clock, newId }), clock });
 
-export const handler = createApiHandler('members', [
+export const handler = createApiHandler('members', routes, [
   implement(routes.listMembers, async ({ params, query, caller, request }) =>
     members.list(await tenancy.resolve(caller, params.tenantId, request), query),
   ),

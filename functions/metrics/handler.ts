@@ -3,14 +3,14 @@ import { createNpsService } from '#shared/analytics/nps.ts';
 import { createSpendService } from '#shared/analytics/spend.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
-import { routes } from '#shared/http/routes.ts';
+import { metricsRoutes as routes } from '#shared/http/routes/metrics.ts';
 
 const { db, clock, newId, tenancy } = createRuntime();
 const nps = createNpsService({ db, clock, newId });
 const metrics = createMetricsApi({ db });
 const spend = createSpendService({ db, clock, newId });
 
-export const handler = createApiHandler('metrics', [
+export const handler = createApiHandler('metrics', routes, [
   implement(routes.metricsSummary, async ({ query, caller }) => metrics.summary(caller, query.date)),
   implement(routes.metricsMrr, async ({ query, caller }) => metrics.mrrSeries(caller, query)),
   implement(routes.metricsMovements, async ({ query, caller }) => metrics.movements(caller, query)),

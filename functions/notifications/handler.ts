@@ -1,9 +1,9 @@
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
+import { deferred } from '#shared/app/deferred.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
 import { systemClock } from '#shared/ids.ts';
-import { createSesBillingMailer } from '#shared/notifications/billing-mailer.ts';
+import type { BillingMailer } from '#shared/notifications/billing-mailer.ts';
 import {
   createNotificationService,
   processNotificationRecords,
@@ -27,12 +27,21 @@ const env = z
   })
   .parse(process.env);
 
+// The SES client (~75 KB with its REST protocol code) is loaded on the first mail, not at cold start.
+const mailer = deferred<BillingMailer>(async () => {
+  const [{ SESv2Client }, { createSesBillingMailer }] = await Promise.all([
+    import('@aws-sdk/client-sesv2'),
+    import('#shared/notifications/ses-billing-mailer.ts'),
+  ]);
+  return createSesBillingMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM);
+});
+
 const service = createNotificationService({
   db: {
     client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
     tableName: env.TABLE_NAME,
   },
-  mailer: createSesBillingMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM),
+  mailer,
   clock: systemClock,
   appUrl: env.APP_URL,
   opsEmail: env.OPS_EMAIL,

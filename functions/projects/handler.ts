@@ -1,7 +1,7 @@
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
 import { etagOf, parseIfMatch } from '#shared/http/conditional.ts';
-import { routes } from '#shared/http/routes.ts';
+import { projectsRoutes as routes } from '#shared/http/routes/projects.ts';
 import { createProjectRepository } from '#shared/projects/projects.repository.ts';
 import type { Project } from '#shared/projects/projects.schema.ts';
 import { createProjectService } from '#shared/projects/projects.service.ts';
@@ -16,7 +16,7 @@ const projects = createProjectService({
 /** A project with its version as the ETag header. */
 const withEtag = (project: Project) => reply(project, { etag: etagOf(project.version) });
 
-export const handler = createApiHandler('projects', [
+export const handler = createApiHandler('projects', routes, [
   implement(routes.listProjects, async ({ params, query, caller, request }) =>
     projects.list(await tenancy.resolve(caller, params.tenantId, request), query),
   ),

@@ -1,17 +1,25 @@
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { deferred } from '#shared/app/deferred.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
-import { routes } from '#shared/http/routes.ts';
+import { tenantsRoutes as routes } from '#shared/http/routes/tenants.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createTenantService } from '#shared/tenants/tenants.service.ts';
-import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
+import type { IdentityDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
-const directory = createCognitoDirectory(
-  traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
-  env.USER_POOL_ID,
-);
+// The Cognito client is loaded on the first tenant creation (which needs the caller's verified
+// email), not at cold start: the other routes never call it.
+const directory = deferred<IdentityDirectory>(async () => {
+  const [{ CognitoIdentityProviderClient }, { createCognitoDirectory }] = await Promise.all([
+    import('@aws-sdk/client-cognito-identity-provider'),
+    import('#shared/users/identity-directory.ts'),
+  ]);
+  return createCognitoDirectory(
+    traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
+    env.USER_POOL_ID,
+  );
+});
 const tenants = createTenantService({
   tenants: createTenantRepository(db, { clock, newId }),
   directory,
@@ -19,7 +27,7 @@ const tenants = createTenantService({
   newId,
 });
 
-export const handler = createApiHandler('tenants', [
+export const handler = createApiHandler('tenants', routes, [
   implement(routes.listTenants, async ({ caller }) => tenants.listMine(caller)),
   implement(routes.createTenant, async ({ caller, body, request }) => tenants.create(caller, body, request)),
   implement(routes.getTenant, async ({ params, caller, request }) =>

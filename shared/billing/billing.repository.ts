@@ -7,7 +7,8 @@ import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
-import { freeBillingState, type Invoice } from './billing.schema.ts';
+import type { Invoice } from './billing.schema.ts';
+import { freeBillingState } from './free-billing-state.ts';
 import { ENDS_WITHOUT_CHARGE_WHEN_CANCELED, LIVE_STATUSES } from './subscription-status.ts';
 
 type Audit = Omit<AuditEvent, 'tenantId'>;

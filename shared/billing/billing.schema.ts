@@ -91,28 +91,8 @@ export const billingStateSchema = z.object({
 });
 export type BillingState = z.infer<typeof billingStateSchema>;
 
-/** The state of a tenant that has no billing item. */
-export function freeBillingState(tenantId: string, now: string): BillingState {
-  return {
-    tenantId,
-    plan: 'free',
-    interval: null,
-    status: 'none',
-    customerId: null,
-    subscriptionId: null,
-    currentPeriodEnd: null,
-    cancelAtPeriodEnd: false,
-    trialEnd: null,
-    pastDueSince: null,
-    graceEndsAt: null,
-    restricted: false,
-    monthlyAmount: { amount: 0, currency: 'usd' },
-    stripeUpdatedAt: 0,
-    updatedAt: now,
-    duplicateSubscriptions: [],
-    disputes: [],
-  };
-}
+// Defined where no schema is built: the tenancy check of every API function uses it at init.
+export { freeBillingState } from './free-billing-state.ts';
 
 const entitlementsSchema = z.object({
   seats: z.number().int(),

@@ -18,7 +18,6 @@ import {
 } from './errors.ts';
 import { toProblemResponse } from './problem.ts';
 import { type FunctionArea, type RouteDefinition, routeKey } from './route.ts';
-import { routeList } from './routes.ts';
 
 /** Bodies above this are refused with 413 before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -144,10 +143,24 @@ const problemDetails = (): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResu
 /**
  * The one middleware stack of every API function: logging context, route dispatch by API Gateway
  * route key, zod validation of path, query and body, response shaping and problem details.
- * Throws at cold start if the area's routes and the implementations disagree.
+ *
+ * `areaRoutes` is the area's own route table (`shared/http/routes/<area>.ts`), not the aggregate
+ * in shared/http/routes.ts: a function evaluates at cold start only the schemas it serves.
+ * Throws at cold start if the table holds another area's route, or if the table and the
+ * implementations disagree.
  */
-export function createApiHandler(area: FunctionArea, implementations: readonly Implementation[]) {
-  const expected = routeList.filter((r) => r.area === area).map(routeKey);
+export function createApiHandler(
+  area: FunctionArea,
+  areaRoutes: Readonly<Record<string, RouteDefinition>>,
+  implementations: readonly Implementation[],
+) {
+  const foreign = Object.values(areaRoutes).filter((r) => r.area !== area);
+  if (foreign.length > 0) {
+    throw new Error(
+      `Area ${area}: the route table holds ${foreign.map(routeKey).join(', ')} of another area`,
+    );
+  }
+  const expected = Object.values(areaRoutes).map(routeKey);
   const byKey = new Map(implementations.map((i) => [routeKey(i.route), i]));
   const missing = expected.filter((k) => !byKey.has(k));
   const extra = [...byKey.keys()].filter((k) => !expected.includes(k));

@@ -1,4 +1,3 @@
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Money } from '../billing/billing.schema.ts';
 import { type PlanId, plans } from '../billing/plans.ts';
 import { escapeHtml } from '../mail/mail-text.ts';
@@ -14,34 +13,6 @@ export interface BillingMail {
 /** Sends billing emails; the notification service depends on this, so tests and other providers can stand in. */
 export interface BillingMailer {
   send(mail: BillingMail): Promise<void>;
-}
-
-/** SES caps the recipients of one message at 50. */
-const MAX_RECIPIENTS = 50;
-
-/** SES v2 implementation; `from` must be a verified SES identity. */
-export function createSesBillingMailer(client: SESv2Client, from: string): BillingMailer {
-  return {
-    async send(mail) {
-      for (let i = 0; i < mail.to.length; i += MAX_RECIPIENTS) {
-        await client.send(
-          new SendEmailCommand({
-            FromEmailAddress: from,
-            Destination: { ToAddresses: mail.to.slice(i, i + MAX_RECIPIENTS) },
-            Content: {
-              Simple: {
-                Subject: { Data: mail.subject, Charset: 'UTF-8' },
-                Body: {
-                  Text: { Data: mail.text, Charset: 'UTF-8' },
-                  Html: { Data: mail.html, Charset: 'UTF-8' },
-                },
-              },
-            },
-          }),
-        );
-      }
-    },
-  };
 }
 
 /** `$29.00`, `¥2,900`: minor units in the currency's own number of decimals. */

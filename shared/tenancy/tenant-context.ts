@@ -1,7 +1,8 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Caller } from '../auth/caller.ts';
-import { type BillingState, freeBillingState } from '../billing/billing.schema.ts';
+import type { BillingState } from '../billing/billing.schema.ts';
 import { entitlementsOf } from '../billing/entitlements.ts';
+import { freeBillingState } from '../billing/free-billing-state.ts';
 import type { Entitlements } from '../billing/plans.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';

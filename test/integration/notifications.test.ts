@@ -12,17 +12,14 @@ import {
 } from '#shared/events/subscription-events.ts';
 import { newId, systemClock } from '#shared/ids.ts';
 import { memberItem } from '#shared/members/members.records.ts';
-import {
-  type BillingMail,
-  type BillingMailer,
-  createSesBillingMailer,
-} from '#shared/notifications/billing-mailer.ts';
+import type { BillingMail, BillingMailer } from '#shared/notifications/billing-mailer.ts';
 import {
   type BusEvent,
   createNotificationService,
   notifiedEventTypes,
   processNotificationRecords,
 } from '#shared/notifications/notifications.service.ts';
+import { createSesBillingMailer } from '#shared/notifications/ses-billing-mailer.ts';
 import { eventMetricNames } from '#shared/observability/metric-names.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { localClientConfig } from '../../scripts/local/aws.ts';

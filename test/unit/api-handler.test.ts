@@ -8,7 +8,8 @@ import {
   reply,
 } from '#shared/http/api-handler.ts';
 import { ConflictError, HttpError, TooManyRequestsError } from '#shared/http/errors.ts';
-import { routes } from '#shared/http/routes.ts';
+import { projectsRoutes as routes } from '#shared/http/routes/projects.ts';
+import { systemRoutes } from '#shared/http/routes/system.ts';
 import { logger } from '#shared/observability/logger.ts';
 
 // The projects area serves as the test bed: its routes have path, query and body schemas. The
@@ -30,6 +31,7 @@ const notCalled: Run = async () => {
 function projectsHandler(runs: Partial<Record<ProjectRoute, Run>> = {}) {
   return createApiHandler(
     'projects',
+    routes,
     projectRoutes.map((name) => ({ route: routes[name], run: runs[name] ?? notCalled })),
   );
 }
@@ -364,7 +366,7 @@ describe('createApiHandler: wiring', () => {
   it("refuses at cold start an area whose implementations miss one of the area's routes", () => {
     const some: Implementation[] = [{ route: routes.listProjects, run: notCalled }];
 
-    expect(() => createApiHandler('projects', some)).toThrow(
+    expect(() => createApiHandler('projects', routes, some)).toThrow(
       /missing .*POST \/v1\/tenants\/\{tenantId\}\/projects/,
     );
   });
@@ -372,10 +374,21 @@ describe('createApiHandler: wiring', () => {
   it("refuses at cold start an implementation of another area's route", () => {
     const implementations = [
       ...projectRoutes.map((name) => ({ route: routes[name], run: notCalled })),
-      { route: routes.health, run: notCalled },
+      { route: systemRoutes.health, run: notCalled },
     ];
 
-    expect(() => createApiHandler('projects', implementations)).toThrow(/not in route table: GET \/health/);
+    expect(() => createApiHandler('projects', routes, implementations)).toThrow(
+      /not in route table: GET \/health/,
+    );
+  });
+
+  it("refuses at cold start an area's route table that holds another area's route", () => {
+    const table = { ...routes, health: systemRoutes.health };
+    const implementations = Object.values(table).map((route) => ({ route, run: notCalled }));
+
+    expect(() => createApiHandler('projects', table, implementations)).toThrow(
+      /route table holds GET \/health of another area/,
+    );
   });
 });
 

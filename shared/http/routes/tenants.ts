@@ -1,0 +1,71 @@
+import {
+  createTenantBody,
+  tenantListResponse,
+  tenantSchema,
+  tenantWithRoleSchema,
+  updateTenantBody,
+} from '../../tenants/tenants.schema.ts';
+import { tenantParams } from '../common.schema.ts';
+import { defineRoute, type RouteDefinition } from '../route.ts';
+
+/** The `tenants` function's routes: organisations. */
+export const tenantsRoutes = {
+  listTenants: defineRoute({
+    method: 'GET',
+    path: '/v1/tenants',
+    area: 'tenants',
+    auth: 'jwt',
+    operationId: 'listTenants',
+    summary: "The caller's tenants, each with the caller's role.",
+    response: tenantListResponse,
+    status: 200,
+  }),
+  createTenant: defineRoute({
+    method: 'POST',
+    path: '/v1/tenants',
+    area: 'tenants',
+    auth: 'jwt',
+    operationId: 'createTenant',
+    summary: 'Create an organisation; the caller becomes its owner.',
+    body: createTenantBody,
+    response: tenantWithRoleSchema,
+    status: 201,
+    problems: [409],
+  }),
+  getTenant: defineRoute({
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}',
+    area: 'tenants',
+    auth: 'jwt',
+    operationId: 'getTenant',
+    summary: 'Read a tenant the caller belongs to.',
+    params: tenantParams,
+    response: tenantWithRoleSchema,
+    status: 200,
+    problems: [403, 404],
+  }),
+  updateTenant: defineRoute({
+    method: 'PATCH',
+    path: '/v1/tenants/{tenantId}',
+    area: 'tenants',
+    auth: 'jwt',
+    operationId: 'updateTenant',
+    summary: 'Rename a tenant (owner).',
+    params: tenantParams,
+    body: updateTenantBody,
+    response: tenantSchema,
+    status: 200,
+    problems: [402, 403, 404],
+  }),
+  deleteTenant: defineRoute({
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}',
+    area: 'tenants',
+    auth: 'jwt',
+    operationId: 'deleteTenant',
+    summary: 'Delete a tenant (owner; soft delete: data kept, access ends).',
+    params: tenantParams,
+    status: 204,
+    problems: [402, 403, 404],
+  }),
+} as const satisfies Record<string, RouteDefinition>;
