@@ -195,6 +195,16 @@ describe.each(named(routeList))('operation %s', (_id, route) => {
   });
 });
 
+describe('statuses found by fuzzing the API', () => {
+  it.each([
+    ['deleteTenant', 409, 'a live subscription or an open checkout blocks the deletion'],
+    ['listAuditLog', 402, 'the plan does not include the audit log'],
+  ] as const)('%s documents %i (%s)', (operationId, status) => {
+    const route = routeList.find((candidate) => candidate.operationId === operationId);
+    expect(route && problemStatuses(route)).toContain(status);
+  });
+});
+
 describe('security', () => {
   it('declares the bearer JWT scheme', () => {
     expect(document.components?.securitySchemes?.bearerJwt).toMatchObject({

@@ -15,6 +15,6 @@ export const auditRoutes = {
     query: auditQuery,
     response: pageOf(auditEntrySchema),
     status: 200,
-    problems: [403, 404],
+    problems: [402, 403, 404],
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -66,6 +66,6 @@ export const tenantsRoutes = {
     summary: 'Delete a tenant (owner; soft delete: data kept, access ends).',
     params: tenantParams,
     status: 204,
-    problems: [402, 403, 404],
+    problems: [402, 403, 404, 409],
   }),
 } as const satisfies Record<string, RouteDefinition>;
