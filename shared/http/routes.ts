@@ -53,6 +53,7 @@ import { meResponse } from '../users/users.schema.ts';
 import { pageOf, paginationQuery, tenantParams } from './common.schema.ts';
 import { ifMatchHeaders } from './conditional.ts';
 import { defineRoute, type ResponseHeaderDefinition, type RouteDefinition } from './route.ts';
+import { metricsCsv, metricsExtraRoutes } from './routes.metrics-extra.ts';
 
 /** The response headers of a route that answers with a versioned project. */
 const projectEtag: Record<string, ResponseHeaderDefinition> = {
@@ -501,6 +502,7 @@ export const routes = {
     summary: 'MRR per day or month with its movement breakdown (platform admins).',
     query: mrrSeriesQuery,
     response: mrrSeriesResponse,
+    representations: metricsCsv.mrr,
     status: 200,
     problems: [403],
   }),
@@ -514,6 +516,7 @@ export const routes = {
     summary: "A month's MRR movements per tenant, optionally of one type (platform admins).",
     query: movementsQuery,
     response: movementsResponse,
+    representations: metricsCsv.movements,
     status: 200,
     problems: [403],
   }),
@@ -527,6 +530,7 @@ export const routes = {
     summary: 'Monthly logo and revenue churn, NRR, GRR, quick ratio, LTV and CAC (platform admins).',
     query: churnQuery,
     response: churnResponse,
+    representations: metricsCsv.churn,
     status: 200,
     problems: [403],
   }),
@@ -569,6 +573,7 @@ export const routes = {
     status: 200,
     problems: [403],
   }),
+  ...metricsExtraRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof routes;
