@@ -109,9 +109,12 @@ describe('compareTenant', () => {
 
 describe('OpenAPI: the series routes document both media types', () => {
   const document = createOpenApiDocument();
-  const operation = (path: string) =>
-    (document.paths?.[path] as { get: { responses: Record<string, { content?: Record<string, unknown> }> } })
-      .get;
+  type Operation = { responses: Record<string, { content?: Record<string, unknown> }> };
+  const operation = (path: string): Operation => {
+    const item = document.paths?.[path] as { get?: Operation } | undefined;
+    if (!item?.get) throw new Error(`GET ${path} is not in the document`);
+    return item.get;
+  };
 
   it.each([
     routes.metricsMrr.path,
