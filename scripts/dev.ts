@@ -11,7 +11,9 @@
  *    (default 3000);
  * 5. runs the event runner: the outbox publisher over the table's stream, each rule's consumer over
  *    its queue, and the schedules at their rate;
- * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`.
+ * 6. seeds a demo owner and tenant through the real API; writes `.plinth/local.json`;
+ * 7. with `--demo-history`, seeds a year of subscription history and rolls it up
+ *    (scripts/local/demo-history.ts, as `npm run demo:history`).
  * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
  * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
@@ -33,6 +35,7 @@ import {
 import { localClientConfig } from './local/aws.ts';
 import { createConfirmedUser, signIn } from './local/cognito.ts';
 import { type ControlServer, startControlServer } from './local/control.ts';
+import { runDemoHistory } from './local/demo-history.ts';
 import {
   handlerEnvironment,
   type LocalStackFile,
@@ -151,6 +154,7 @@ async function main(): Promise<void> {
       demo: { tenantId, email: DEMO.email, password: DEMO.password },
     };
     await writeLocalStackFile(file);
+    if (process.argv.includes('--demo-history')) await runDemoHistory(file);
     console.log(instructions(file));
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);

@@ -1,5 +1,5 @@
 /**
- * `npm run demo:history [-- --tenants <n>] [--seed <n>]`: seeds a year of plausible subscription
+ * `npm run demo:history [-- --tenants <n>] [--seed <n>]` (or `npm run dev -- --demo-history`): seeds a year of plausible subscription
  * history for a few dozen demo tenants into the running `npm run dev` stack, through the real path:
  * signed Stripe webhook events (dated in the past by their `created`) posted to the local webhook
  * endpoint, carried by the event runner to the movements consumer; then it runs the metrics-rollup
@@ -23,7 +23,7 @@ import {
   type TestPrice,
 } from '../../test/support/stripe-events.ts';
 import { runScheduleAt } from './control.ts';
-import { readLocalStackFile } from './env.ts';
+import { type LocalStackFile, readLocalStackFile } from './env.ts';
 
 const DAY = 24 * 60 * 60;
 const TRIAL_DAYS = 14;
@@ -249,16 +249,20 @@ export async function postHistory(
   return { tenants: byTenant.size, events };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { tenants: { type: 'string', default: '36' }, seed: { type: 'string', default: '7' } },
-  });
-  const tenants = Number(values.tenants);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(tenants) || tenants < 1 || tenants > 500)
-    throw new Error('--tenants must be 1 to 500');
-  if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
-  const local = await readLocalStackFile();
+/** The default size: a few dozen tenants (about 30 s on a busy 2-core machine). */
+export const DEMO_TENANTS = 36;
+
+/**
+ * Seeds the history into the running stack `local` describes, then rolls it up and reconciles it
+ * (the dev process's control endpoint runs the schedules after draining the event path): what
+ * `npm run demo:history` and `npm run dev -- --demo-history` do.
+ */
+export async function runDemoHistory(
+  local: LocalStackFile,
+  options: { readonly tenants?: number; readonly seed?: number } = {},
+): Promise<void> {
+  const tenants = options.tenants ?? DEMO_TENANTS;
+  const seed = options.seed ?? 7;
   if (!local.webhookUrl || !local.stripe || !local.controlUrl) {
     throw new Error('The running stack has no webhook or control endpoint: restart `npm run dev`.');
   }
@@ -277,6 +281,22 @@ async function main(): Promise<void> {
   await runScheduleAt(local.controlUrl, 'metrics-reconcile', `${tomorrow}T00:10:00Z`);
   const today = new Date(started).toISOString().slice(0, 10);
   console.log(`rolled up and reconciled through ${today} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      tenants: { type: 'string', default: String(DEMO_TENANTS) },
+      seed: { type: 'string', default: '7' },
+    },
+  });
+  const tenants = Number(values.tenants);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(tenants) || tenants < 1 || tenants > 500) {
+    throw new Error('--tenants must be 1 to 500');
+  }
+  if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
+  await runDemoHistory(await readLocalStackFile(), { tenants, seed });
 }
 
 if (import.meta.main) {
