@@ -18,8 +18,11 @@
  *    events, queue messages, its asynchronous fan-out included) and the cost model built on it
  *    (scripts/bench/costs.ts and cost-model.ts, a process of its own for the same reason as 3).
  *
+ * 5. The metrics rollup: items read, DynamoDB calls and time for one day's rollup with 1,000 and
+ *    10,000 paying tenants and the same number of changes that day (scripts/bench/rollup.ts).
+ *
  * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency
- * (skips 2, 3 and 4: bundles only, no emulator needed).
+ * (skips 2, 3, 4 and 5: bundles only, no emulator needed).
  * Output is Markdown, ready for BENCHMARKS.md.
  */
 
@@ -129,6 +132,11 @@ if (!flags['skip-latency']) {
     stdio: 'inherit',
   });
   if (costs.status !== 0) throw new Error(`the cost bench failed (exit ${costs.status})`);
+  // The metrics rollup's reads with 1,000 and 10,000 paying tenants (scripts/bench/rollup.ts).
+  const rollup = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bench', 'rollup.ts')], {
+    stdio: 'inherit',
+  });
+  if (rollup.status !== 0) throw new Error(`the rollup bench failed (exit ${rollup.status})`);
 }
 
 console.log(

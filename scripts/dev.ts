@@ -15,6 +15,8 @@
  * 7. prints how long the setup took, step by step (the first run installs the emulators). The API
  *    does not wait for stripe-mock (on a first run a Go build): Stripe calls answer 502 until a
  *    line says it is ready.
+ * 8. with `--demo-history`, seeds a year of subscription history and rolls it up
+ *    (scripts/local/demo-history.ts, as `npm run demo:history`).
  * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
  * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
@@ -36,6 +38,7 @@ import {
 import { localClientConfig } from './local/aws.ts';
 import { createConfirmedUser, signIn } from './local/cognito.ts';
 import { type ControlServer, startControlServer } from './local/control.ts';
+import { runDemoHistory } from './local/demo-history.ts';
 import {
   handlerEnvironment,
   type LocalStackFile,
@@ -192,6 +195,8 @@ async function main(): Promise<void> {
       throw new Error(`stripe-mock listens on ${stripeMock.endpoint}, not ${stripeMockEndpoint}`);
     }
     console.log(`stripe-mock ready on ${stripeMock.endpoint} after ${timings.total()}.`);
+    // The history's webhooks may ask Stripe for an object: seeded once stripe-mock is up.
+    if (process.argv.includes('--demo-history')) await runDemoHistory(file);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     // Let the other emulator's install or start finish, so stop() ends what it started.

@@ -1,4 +1,5 @@
 import { createMetricsApi } from '#shared/analytics/metrics-api.service.ts';
+import { createMetricsExtraApi } from '#shared/analytics/metrics-extra.service.ts';
 import { createNpsService } from '#shared/analytics/nps.ts';
 import { createSpendService } from '#shared/analytics/spend.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
@@ -9,12 +10,17 @@ const { db, clock, newId, tenancy } = createRuntime();
 const nps = createNpsService({ db, clock, newId });
 const metrics = createMetricsApi({ db });
 const spend = createSpendService({ db, clock, newId });
+const extra = createMetricsExtraApi({ db });
 
 export const handler = createApiHandler('metrics', routes, [
   implement(routes.metricsSummary, async ({ query, caller }) => metrics.summary(caller, query.date)),
   implement(routes.metricsMrr, async ({ query, caller }) => metrics.mrrSeries(caller, query)),
   implement(routes.metricsMovements, async ({ query, caller }) => metrics.movements(caller, query)),
   implement(routes.metricsChurn, async ({ query, caller }) => metrics.churn(caller, query)),
+  implement(routes.metricsNps, async ({ query, caller }) => extra.nps(caller, query)),
+  implement(routes.metricsReconciliation, async ({ query, caller }) =>
+    extra.reconciliation(caller, query.date),
+  ),
   implement(routes.submitNpsAnswer, async ({ params, body, caller, request }) =>
     nps.answer(await tenancy.resolve(caller, params.tenantId, request), body),
   ),

@@ -9,7 +9,7 @@ import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
 import { eventMetricNames } from '../../shared/observability/metric-names.ts';
-import { appMetric, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
+import { appMetric, countAlarm, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
 import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
@@ -36,6 +36,8 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   'analytics-movements': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 30 },
   /** Queries dirty days, snapshots and one day's movements at a time; writes snapshots. */
   'metrics-rollup': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300 },
+  /** Queries the MRR_SUBSCRIBED index, batch-reads billing items; writes drifts and the day's summary. */
+  'metrics-reconcile': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300 },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
@@ -211,6 +213,18 @@ export class EventsStack extends Stack {
           failedRuns: appMetric(stageName, eventMetricNames.dunningSweepFailures),
           errors: this.workerFunction('dunning-sweep').metricErrors({ statistic: 'Sum' }),
         },
+      ),
+      countAlarm(
+        this,
+        'MrrReconciliationDriftAlarm',
+        'metrics-reconcile found tenants whose MRR from the movements disagrees with their billing state: GET /admin/metrics/reconciliation?date= lists them (a lost subscription event, or a billing item changed by hand).',
+        appMetric(stageName, eventMetricNames.mrrDrifts),
+      ),
+      failureAlarm(
+        this,
+        'MetricsReconcileFailuresAlarm',
+        'metrics-reconcile failed a run (the scheduler retries it).',
+        { errors: this.workerFunction('metrics-reconcile').metricErrors({ statistic: 'Sum' }) },
       ),
     ];
   }

@@ -17,7 +17,12 @@
  *   invoice.payment_failed       [--attempt <n>]  an open renewal invoice whose charge failed
  *   invoice.paid                 the renewal invoice, paid
  *   invoice.upcoming             the renewal that Stripe announces before charging
- * Options: --tenant <id> (default: the demo tenant), --plan team|business, --interval month|year.
+ * Options: --tenant <id> (default: the demo tenant), --plan team|business, --interval month|year,
+ * --at <ISO> (the event's `created`: Stripe's time of the change, default now).
+ *
+ * `--at` replays a history: the webhook applies events by their `created` (an event older than what
+ * the tenant's billing state holds changes nothing), and the movements consumer dates MRR movements
+ * by it, so the metrics come out as if it had happened then. Send a tenant's events oldest first.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -26,6 +31,7 @@ import { parseArgs } from 'node:util';
 import {
   type BillingInterval,
   type PaidPlanId,
+  type PriceIds,
   paidPlanIdSchema,
   plans,
 } from '../../shared/billing/plans.ts';
@@ -85,9 +91,9 @@ interface State {
 }
 
 /** The state of this run: a state file left by an earlier run is ignored. */
-async function readState(run: string): Promise<State> {
+async function readState(run: string, path: string): Promise<State> {
   try {
-    const state = JSON.parse(await readFile(statePath, 'utf8')) as State;
+    const state = JSON.parse(await readFile(path, 'utf8')) as State;
     if (state.run === run) return state;
   } catch {
     // No state yet.
@@ -95,22 +101,37 @@ async function readState(run: string): Promise<State> {
   return { run, tenants: {} };
 }
 
-async function writeState(state: State): Promise<void> {
-  await mkdir(dirname(statePath), { recursive: true });
-  await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
+async function writeState(state: State, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** A command line this script cannot run: the message and the usage go to stderr, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
 }
 
 function usage(message: string): never {
-  console.error(`${message}
+  throw new UsageError(`${message}
 
 Usage: npm run stripe:event -- <type> [--tenant <id>] [--plan team|business] [--interval month|year]
                                       [--status <status>] [--cancel-at-period-end] [--attempt <n>]
+                                      [--at <ISO time>]
 Types: ${eventTypes.join(', ')}`);
-  process.exit(2);
 }
 
-function parseCli() {
+/** The `created` (epoch seconds) of the next event: `--at`, or now but after the tenant's last. */
+export function createdFor(at: string | undefined, now: number, lastCreated: number | undefined): number {
+  if (at !== undefined) return Math.floor(Date.parse(at) / 1000);
+  return Math.max(now, (lastCreated ?? 0) + 1);
+}
+
+function parseCli(args: readonly string[]) {
   const { values, positionals } = parseArgs({
+    args: [...args],
     allowPositionals: true,
     options: {
       tenant: { type: 'string' },
@@ -119,6 +140,7 @@ function parseCli() {
       status: { type: 'string' },
       'cancel-at-period-end': { type: 'boolean', default: false },
       attempt: { type: 'string' },
+      at: { type: 'string' },
     },
   });
   const type = positionals[0];
@@ -136,7 +158,12 @@ function parseCli() {
   }
   const attempt = values.attempt === undefined ? 1 : Number(values.attempt);
   if (!Number.isInteger(attempt) || attempt < 1) usage(`--attempt must be a positive integer`);
+  const at = values.at;
+  if (at !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(Date.parse(at)))) {
+    usage(`--at must be an ISO 8601 time (e.g. 2026-03-01T09:00:00Z), got ${at}`);
+  }
   return {
+    at,
     type: type as EventType,
     tenant: values.tenant,
     plan,
@@ -147,21 +174,44 @@ function parseCli() {
   };
 }
 
-async function main(): Promise<void> {
-  const cli = parseCli();
-  const local = await readLocalStackFile();
-  if (!local.webhookUrl || !local.stripe) {
-    throw new Error('The running stack has no webhook endpoint: restart `npm run dev`.');
-  }
-  const tenantId = cli.tenant ?? local.demo?.tenantId;
+/** Where the events go: the running stack's webhook endpoint, its signing secret and price ids. */
+export interface StripeEventTarget {
+  readonly webhookUrl: string;
+  readonly stripe: { readonly webhookSecret: string; readonly priceIds: PriceIds };
+  readonly demoTenantId?: string | undefined;
+  /** @default .plinth/stripe-events.json */
+  readonly statePath?: string;
+}
+
+/** What one event posted got back. */
+export interface SentEvent {
+  readonly type: string;
+  readonly id: string;
+  readonly created: number;
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * Builds, signs and posts the event(s) one command line asks for (`args` as after `--`), and
+ * returns what the endpoint answered.
+ */
+export async function sendStripeEvent(
+  args: readonly string[],
+  target: StripeEventTarget,
+): Promise<SentEvent[]> {
+  const cli = parseCli(args);
+  const local = target;
+  const path = target.statePath ?? statePath;
+  const tenantId = cli.tenant ?? target.demoTenantId;
   if (!tenantId) usage('No tenant: pass --tenant <id> (the demo tenant was not created).');
 
   // Each run has its own signing secret, so its digest names the run.
   const run = createHash('sha256').update(local.stripe.webhookSecret).digest('hex').slice(0, 16);
-  const state = await readState(run);
+  const state = await readState(run, path);
   const now = Math.floor(Date.now() / 1000);
   const previous = state.tenants[tenantId];
-  const created = Math.max(now, (previous?.lastCreated ?? 0) + 1);
+  const created = createdFor(cli.at, now, previous?.lastCreated);
 
   let subscription: TenantSubscription;
   if (cli.type === 'checkout.session.completed') {
@@ -180,7 +230,7 @@ async function main(): Promise<void> {
       ...previous,
       plan: cli.plan ?? previous.plan,
       interval: cli.interval ?? previous.interval,
-      lastCreated: created,
+      lastCreated: Math.max(created, previous.lastCreated),
     };
   }
 
@@ -262,7 +312,8 @@ async function main(): Promise<void> {
       break;
   }
 
-  await writeState({ run, tenants: { ...state.tenants, [tenantId]: subscription } });
+  await writeState({ run, tenants: { ...state.tenants, [tenantId]: subscription } }, path);
+  const sent: SentEvent[] = [];
   for (const event of events) {
     const { body, signature } = signedDelivery(event, local.stripe.webhookSecret);
     const response = await fetch(local.webhookUrl, {
@@ -270,17 +321,41 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature },
       body,
     });
-    console.log(`${event.type} ${event.id} → ${response.status} ${await response.text()}`);
-    if (!response.ok) process.exitCode = 1;
+    sent.push({
+      type: event.type,
+      id: event.id,
+      created: event.created,
+      status: response.status,
+      body: await response.text(),
+    });
   }
   console.log(
     `tenant ${tenantId}: customer ${subscription.customerId}, subscription ${subscription.subscriptionId} (${subscription.plan}, ${subscription.interval})`,
   );
+  return sent;
+}
+
+async function main(): Promise<void> {
+  const local = await readLocalStackFile();
+  if (!local.webhookUrl || !local.stripe) {
+    throw new Error('The running stack has no webhook endpoint: restart `npm run dev`.');
+  }
+  const sent = await sendStripeEvent(process.argv.slice(2), {
+    webhookUrl: local.webhookUrl,
+    stripe: local.stripe,
+    demoTenantId: local.demo?.tenantId,
+  });
+  for (const event of sent) {
+    console.log(
+      `${event.type} ${event.id} (created ${new Date(event.created * 1000).toISOString()}) → ${event.status} ${event.body}`,
+    );
+    if (event.status < 200 || event.status >= 300) process.exitCode = 1;
+  }
 }
 
 if (import.meta.main) {
   await main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
+    process.exit(error instanceof UsageError ? 2 : 1);
   });
 }

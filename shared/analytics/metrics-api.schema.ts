@@ -163,3 +163,63 @@ export const spendResponse = z.object({
   updatedAt: z.iso.datetime(),
   updatedBy: z.string(),
 });
+
+export const npsSeriesQuery = z
+  .strictObject({ from: daySchema, to: daySchema })
+  .refine((range) => range.from <= range.to, { message: '`from` must not be after `to`', path: ['from'] })
+  .refine((range) => (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 < MAX_SERIES_DAYS, {
+    message: `at most ${MAX_SERIES_DAYS} days`,
+    path: ['to'],
+  });
+
+const npsCountsSchema = z.object({
+  promoters: z.number().int(),
+  passives: z.number().int(),
+  detractors: z.number().int(),
+});
+
+export const npsSeriesResponse = z.object({
+  /** Days of answers each point's `nps` counts (the day and the days before it). */
+  windowDays: z.number().int(),
+  points: z.array(
+    z.object({
+      day: daySchema,
+      /** The answers given that day. */
+      answers: npsCountsSchema,
+      /** The answers of the window ending that day, and their NPS (−100…100; null without answers). */
+      window: npsCountsSchema,
+      nps: z.number().nullable(),
+    }),
+  ),
+  /** The answers given within `from`…`to`, and their NPS. */
+  range: npsCountsSchema.extend({ nps: z.number().nullable() }),
+});
+
+export const reconciliationQuery = z.strictObject({ date: daySchema });
+
+export const reconciliationResponse = z.object({
+  date: daySchema,
+  reconciledAt: z.iso.datetime(),
+  tenantsChecked: z.number().int(),
+  /** Tenants whose billing or ledger state changed after the day, so not compared. */
+  tenantsSkipped: z.number().int(),
+  drifts: z.number().int(),
+  /** Sum of the drifts (ledger - billing) and of their absolute values, minor units. */
+  netDrift: amount,
+  absoluteDrift: amount,
+  tenants: z.array(
+    z.object({
+      tenantId: z.string(),
+      /** The MRR the movements add up to. */
+      ledgerMrr: amount,
+      /** The MRR the billing state (Stripe's, as mirrored) counts. */
+      billingMrr: amount,
+      drift: amount,
+      currency: z.string(),
+      billingStatus: z.string(),
+      billingPlan: planIdSchema,
+      billingAsOf: z.iso.datetime().nullable(),
+      ledgerAsOf: z.iso.datetime(),
+    }),
+  ),
+});

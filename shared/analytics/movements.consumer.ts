@@ -40,6 +40,7 @@ export function mrrChangeOf(body: unknown): MrrChange | undefined {
     currency: detail.amount.currency,
     plan: detail.plan,
     occurredAt: detail.occurredAt,
+    status: detail.status,
   };
 }
 

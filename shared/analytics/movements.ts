@@ -1,3 +1,4 @@
+import type { SubscriptionStatus } from '../billing/billing.schema.ts';
 import type { PlanId } from '../billing/plans.ts';
 
 /**
@@ -47,6 +48,12 @@ export interface MrrChange {
   readonly plan: PlanId;
   /** When the change happened at Stripe (ISO). */
   readonly occurredAt: string;
+  /**
+   * The subscription's status after the change, when the event says (the ledger keeps a tenant in
+   * the reconciliation's index while its status is live, even at MRR 0: a trial whose conversion
+   * was lost is found).
+   */
+  readonly status?: SubscriptionStatus;
 }
 
 export interface Movement {

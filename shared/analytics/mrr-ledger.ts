@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { isLiveStatus } from '../billing/subscription-status.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { type TransactStep, transactWrite } from '../db/transact.ts';
@@ -107,6 +108,16 @@ export function movementFromItem(item: Record<string, unknown>): Movement {
   };
 }
 
+/**
+ * Whether the tenant's MRR state carries the reconciliation's index entry: while it pays, or while
+ * its subscription is live at MRR 0 (trialing, unpaid), so a lost conversion still gets compared.
+ * A churned tenant (canceled, incomplete_expired, free) leaves the index: the reconciliation reads
+ * what may pay, not every tenant that ever subscribed.
+ */
+export function isSubscribed(state: TenantMrrState, change: Pick<MrrChange, 'status'>): boolean {
+  return state.mrr > 0 || (change.status !== undefined && isLiveStatus(change.status));
+}
+
 function stepsFor(
   db: Db,
   change: MrrChange,
@@ -140,6 +151,7 @@ function stepsFor(
           TableName: db.tableName,
           Item: {
             ...keys.mrrState(change.tenantId),
+            ...(isSubscribed(next, change) ? keys.mrrSubscribed(change.tenantId) : {}),
             type: 'mrr-state',
             ...next,
             version: (stored.version ?? 0) + 1,

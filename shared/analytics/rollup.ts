@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { type Clock, systemClock } from '../ids.ts';
@@ -11,7 +17,8 @@ import { type MetricsSnapshot, nextDay, previousDay, rollDay } from './snapshot.
 /**
  * The metrics rollup: turns days of movements into daily snapshots. It reads only what changed:
  * the dirty-day markers (one query), the latest snapshot before the first day to compute (one
- * query), and per computed day that day's movements (one query); never tenants or subscriptions.
+ * query), and per month of the computed days those days' movements (one query); never tenants or
+ * subscriptions.
  *
  * Which days: from the earliest of (a) the day after the latest snapshot and (b) the earliest dirty
  * day, through the day asked for. Every movement marks its day dirty in its own transaction, so a
@@ -120,6 +127,19 @@ export async function movementsOfDay(db: Db, day: string): Promise<Movement[]> {
   return items.map(movementFromItem);
 }
 
+/** The movements dated `from` through `to` (inclusive days of one month), in time order. */
+async function movementsBetween(db: Db, from: string, to: string): Promise<Movement[]> {
+  const first = keys.mrrMovementsOfDay(from);
+  const last = keys.mrrMovementsOfDay(to);
+  if (first.pk !== last.pk) throw new Error(`movementsBetween: ${from} and ${to} are in different months`);
+  const items = await queryAll(db, {
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': first.pk, ':from': first.skFrom, ':to': last.skTo },
+    ConsistentRead: true,
+  });
+  return items.map(movementFromItem);
+}
+
 function snapshotFromItem(item: Record<string, unknown>): MetricsSnapshot {
   const { pk: _pk, sk: _sk, type: _type, ...snapshot } = item;
   return snapshot as unknown as MetricsSnapshot;
@@ -182,13 +202,30 @@ async function clearDirty(db: Db, dirty: DirtyDay): Promise<void> {
   }
 }
 
-async function writeSnapshot(db: Db, snapshot: MetricsSnapshot): Promise<void> {
-  await db.client.send(
-    new PutCommand({
-      TableName: db.tableName,
-      Item: { ...keys.metricsSnapshot(snapshot.day), type: 'metrics-snapshot', ...snapshot },
-    }),
-  );
+/** BatchWriteItem takes at most 25 items per call. */
+const WRITE_BATCH = 25;
+
+/** Writes the snapshots (plain puts: a re-run writes the same), 25 per call, retrying what is left. */
+async function writeSnapshots(db: Db, snapshots: readonly MetricsSnapshot[]): Promise<void> {
+  for (let i = 0; i < snapshots.length; i += WRITE_BATCH) {
+    let request: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> | undefined = {
+      [db.tableName]: snapshots.slice(i, i + WRITE_BATCH).map((snapshot) => ({
+        PutRequest: {
+          Item: { ...keys.metricsSnapshot(snapshot.day), type: 'metrics-snapshot', ...snapshot },
+        },
+      })),
+    };
+    while (request && Object.keys(request).length > 0) {
+      const result = await db.client.send(new BatchWriteCommand({ RequestItems: request }));
+      request = result.UnprocessedItems as typeof request;
+    }
+  }
+}
+
+/** The last day of the month of `day`. */
+function lastDayOfMonth(day: string): string {
+  const date = new Date(`${day}T00:00:00.000Z`);
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
 }
 
 /**
@@ -230,14 +267,23 @@ async function rollUp(
   if (!(latest && latest.day === previousDay(from))) itemsRead += 1;
   let days = 0;
   let movementCount = 0;
-  for (let day = from; day <= through; day = nextDay(day)) {
-    const movements = await movementsOfDay(db, day);
+  // A month at a time: one query for the month's movements in the range, its days rolled one after
+  // the other, their snapshots written in batches. A backfill of a year is a few dozen calls.
+  for (let monthStart = from; monthStart <= through; ) {
+    const monthEnd = [lastDayOfMonth(monthStart), through].sort()[0] ?? through;
+    const movements = await movementsBetween(db, monthStart, monthEnd);
     itemsRead += Math.max(1, movements.length);
     movementCount += movements.length;
-    const snapshot = rollDay(previous, day, movements);
-    await writeSnapshot(db, snapshot);
-    previous = snapshot;
-    days += 1;
+    const byDay = Map.groupBy(movements, (movement) => movement.day);
+    const snapshots: MetricsSnapshot[] = [];
+    for (let day = monthStart; day <= monthEnd; day = nextDay(day)) {
+      const snapshot = rollDay(previous, day, byDay.get(day) ?? []);
+      snapshots.push(snapshot);
+      previous = snapshot;
+      days += 1;
+    }
+    await writeSnapshots(db, snapshots);
+    monthStart = nextDay(monthEnd);
   }
   for (const marker of dirty) if (marker.day >= from) await clearDirty(db, marker);
   return { from, through, days, movements: movementCount, itemsRead };

@@ -24,7 +24,9 @@
  * | outbox event      | TENANT#<tenantId>   | OUTBOX#<eventId>            | OUTBOX_UNPUBLISHED (only until EventBridge accepted the event) | <writtenAt>#<eventId> | written in the state change's transaction; the stream publisher puts it on the bus and clears gsi1 (conditional UpdateItem REMOVE); `npm run outbox:replay` (Query gsi1 OUTBOX_UNPUBLISHED, gsi1sk between from and now - min age) republishes what is still marked |
  * | notification mark | TENANT#<tenantId>   | NOTIFIED#<eventId>          |                   |                      | notifications consumer: each bus event mailed once (conditional put; expires by TTL) |
  * | rate-limit window | RATE#<policy>#<subject> | WINDOW#<windowStartMs>  |                   |                      | shared/ratelimit: one conditional UpdateItem per check (ADD hits if hits + cost <= limit); one item per window, never read back; expires by TTL after its window |
- * | MRR state        | TENANT#<tenantId>   | MRR_STATE                   |                   |                      | movements consumer: the tenant's MRR, plan and last change time (optimistic `version`; read and written with each movement) |
+ * | MRR state        | TENANT#<tenantId>   | MRR_STATE                   | MRR_SUBSCRIBED (only while its MRR > 0 or its last subscription event had a live status) | <tenantId> | movements consumer: the tenant's MRR, plan and last change time (optimistic `version`; read and written with each movement); metrics-reconcile lists every paying (or trialing, past due, unpaid) tenant by the sparse gsi1 entry (Query gsi1 MRR_SUBSCRIBED); the rollup never reads it |
+ * | reconciliation   | METRICS_RECONCILIATIONS | <YYYY-MM-DD>            |                   |                      | metrics-reconcile: the run's summary of one day (Put, replaced by a re-run); GET /admin/metrics/reconciliation?date= (GetItem) |
+ * | drift            | METRICS_RECONCILIATION#<YYYY-MM-DD> | <runId>#<tenantId> |          |                      | metrics-reconcile: one item per tenant whose ledger MRR and billing MRR disagree (expires by TTL); GET /admin/metrics/reconciliation (Query pk, begins_with the summary's runId) |
  * | MRR event mark   | TENANT#<tenantId>   | MRR_EVENT#<eventId>         |                   |                      | movements consumer: each subscription event applied once (conditional put in the movement's transaction; expires by TTL) |
  * | MRR movement     | MRR_MOVEMENTS#<YYYY-MM> | <occurredAt>#<eventId>  | MRR_MOVEMENTS#<YYYY-MM>#<type> | <occurredAt>#<eventId> | metrics-rollup: one day's movements (Query pk, sk between <day> and <day>~); GET /admin/metrics/movements?month=&type= (Query pk, or gsi1 for one type) |
  * | dirty day        | METRICS_DIRTY       | <YYYY-MM-DD>                |                   |                      | written with every movement; metrics-rollup recomputes from the earliest dirty day up to the day it rolls up (Query pk, sk <= day) |
@@ -145,6 +147,12 @@ export const keys = {
   }),
   /** The tenant's MRR as the movements consumer last applied it. */
   mrrState: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'MRR_STATE' }),
+  /**
+   * gsi1 attributes the MRR state carries while the tenant pays or holds a live subscription: the
+   * sparse index metrics-reconcile lists tenants by (tenant-id order, no hot sort key).
+   */
+  mrrSubscribed: (tenantId: string) => ({ gsi1pk: 'MRR_SUBSCRIBED', gsi1sk: tenantId }),
+  mrrSubscribedIndex: () => ({ gsi1pk: 'MRR_SUBSCRIBED' }),
   /** Marks a subscription event (by its `detail.eventId`) as applied by the movements consumer. */
   mrrEventMark: (tenantId: string, eventId: string) => ({
     pk: tenantPk(tenantId),
@@ -174,6 +182,17 @@ export const keys = {
   metricsSnapshots: () => ({ pk: 'METRICS_SNAPSHOTS' }),
   /** Held by the metrics rollup while it runs, so two runs never interleave their snapshot writes. */
   metricsRollupLease: () => ({ pk: 'METRICS_ROLLUP', sk: 'LEASE' }),
+  /** The summary of the reconciliation of one UTC day (the latest run's). */
+  metricsReconciliation: (day: string) => ({ pk: 'METRICS_RECONCILIATIONS', sk: day }),
+  /** One tenant's drift found by a reconciliation run of a day. */
+  metricsDrift: (day: string, runId: string, tenantId: string) => ({
+    pk: `METRICS_RECONCILIATION#${day}`,
+    sk: `${runId}#${tenantId}`,
+  }),
+  metricsDriftsOfRun: (day: string, runId: string) => ({
+    pk: `METRICS_RECONCILIATION#${day}`,
+    skPrefix: `${runId}#`,
+  }),
   /** A month's acquisition spend, by channel. */
   metricsSpend: (month: string) => ({ pk: 'METRICS_SPEND', sk: month }),
   /** An audit entry of a platform-wide operator action (not any tenant's). */

@@ -88,6 +88,13 @@ export const busDefinition = {
       everyMinutes: 24 * 60,
       target: 'metrics-rollup',
     },
+    {
+      name: 'metrics-reconcile',
+      description:
+        "Compares each subscribed tenant's MRR from the movements with its billing state, for the last complete day",
+      everyMinutes: 24 * 60,
+      target: 'metrics-reconcile',
+    },
   ] as readonly ScheduleDefinition[],
 } as const;
 

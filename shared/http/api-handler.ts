@@ -11,11 +11,13 @@ import { logger } from '../observability/logger.ts';
 import {
   BadRequestError,
   type FieldError,
+  NotAcceptableError,
   NotFoundError,
   PayloadTooLargeError,
   type ResponseHeaders,
   UnsupportedMediaTypeError,
 } from './errors.ts';
+import { negotiateMediaType } from './negotiate.ts';
 import { toProblemResponse } from './problem.ts';
 import { type FunctionArea, type RouteDefinition, routeKey } from './route.ts';
 
@@ -130,6 +132,22 @@ function json(
   };
 }
 
+const JSON_MEDIA_TYPE = 'application/json';
+
+/**
+ * The media type a route answers this request with: JSON unless the route offers other
+ * representations and `Accept` prefers one (406 when it accepts none). Decided before the use case
+ * runs, so an unacceptable request changes nothing.
+ */
+function chooseMediaType(route: RouteDefinition, event: ApiEvent): string {
+  if (!route.representations) return JSON_MEDIA_TYPE;
+  const offered = [JSON_MEDIA_TYPE, ...Object.keys(route.representations)];
+  const accept = lowerCaseKeys(event.headers ?? {}).accept;
+  const chosen = negotiateMediaType(accept, offered);
+  if (!chosen) throw new NotAcceptableError(offered);
+  return chosen;
+}
+
 /** Maps every error to a problem response, logging faults in full and client errors briefly. */
 const problemDetails = (): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2> => ({
   onError: async (request) => {
@@ -191,6 +209,7 @@ export function createApiHandler(
     const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
     const headers = parsePart(route.headers, lowerCaseKeys(event.headers ?? {}), 'header');
     const body = route.body ? parsePart(route.body, readJsonBody(event), 'body') : undefined;
+    const mediaType = chooseMediaType(route, event);
 
     const result = await implementation.run({
       params,
@@ -204,7 +223,23 @@ export function createApiHandler(
       ? { value: result.body, responseHeaders: result.headers }
       : { value: result, responseHeaders: {} };
     // Parsing the result strips anything the schema does not name (keys, internal fields).
-    return json(route.status, route.response ? route.response.parse(value) : undefined, responseHeaders);
+    const parsed = route.response ? route.response.parse(value) : undefined;
+    const representation = route.representations?.[mediaType];
+    // A route with several representations varies by Accept: caches must key on it.
+    const vary: ResponseHeaders = route.representations ? { vary: 'accept' } : {};
+    if (representation) {
+      return {
+        statusCode: route.status,
+        headers: {
+          ...responseHeaders,
+          ...representation.headers?.(parsed),
+          ...vary,
+          'content-type': `${mediaType}; charset=utf-8`,
+        },
+        body: representation.render(parsed),
+      };
+    }
+    return json(route.status, parsed, { ...responseHeaders, ...vary });
   };
 
   return middy<ApiEvent, APIGatewayProxyStructuredResultV2>()

@@ -82,6 +82,18 @@ export class UnsupportedMediaTypeError extends HttpError {
   }
 }
 
+/** 406: the route has no representation the request's `Accept` header accepts. */
+export class NotAcceptableError extends HttpError {
+  constructor(available: readonly string[]) {
+    super(
+      406,
+      'Not Acceptable',
+      `This resource is available as ${available.join(' or ')}; send a matching Accept header.`,
+    );
+    this.name = 'NotAcceptableError';
+  }
+}
+
 /** 402: the tenant must pay (restricted after failed payments) or upgrade (a plan limit is reached). */
 export class PaymentRequiredError extends HttpError {
   constructor(detail: string) {

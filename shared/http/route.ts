@@ -9,6 +9,20 @@ export interface ResponseHeaderDefinition {
   readonly required?: boolean;
 }
 
+/**
+ * Another representation of a route's success response (besides `application/json`), chosen by the
+ * request's `Accept` header: rendered from the response after it passed the route's schema.
+ */
+export interface AlternateRepresentation {
+  /** What the representation holds, for the OpenAPI document. */
+  readonly description: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the route's parsed response, typed by its schema at the route
+  readonly render: (response: any) => string;
+  /** Response headers this representation adds (e.g. the next page's cursor, which CSV cannot hold). */
+  // biome-ignore lint/suspicious/noExplicitAny: as `render`
+  readonly headers?: (response: any) => Readonly<Record<string, string>>;
+}
+
 /** The Lambda functions the API is split into: one per feature area. */
 export const functionAreas = [
   'system',
@@ -51,6 +65,11 @@ export interface RouteDefinition {
   readonly status: 200 | 201 | 204;
   /** Headers the success response carries, by lower-case name (e.g. `etag`); documented in OpenAPI. */
   readonly responseHeaders?: Readonly<Record<string, ResponseHeaderDefinition>>;
+  /**
+   * Other media types the success response comes in (e.g. `text/csv`), by media type; the client
+   * picks one with `Accept` (JSON stays the default; 406 when it accepts none). Documented in OpenAPI.
+   */
+  readonly representations?: Readonly<Record<string, AlternateRepresentation>>;
   /** Problem statuses this route may answer with, besides 400/401/500; documented in OpenAPI. */
   readonly problems?: readonly number[];
 }

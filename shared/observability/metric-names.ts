@@ -17,4 +17,6 @@ export const eventMetricNames = {
   tenantsRestricted: 'TenantsRestricted',
   /** Tenants the dunning sweep could not restrict (retried on the next run). */
   dunningSweepFailures: 'DunningSweepFailures',
+  /** Tenants whose ledger MRR and billing MRR disagree, per metrics-reconcile run. */
+  mrrDrifts: 'MrrReconciliationDrifts',
 } as const;

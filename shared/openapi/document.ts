@@ -40,6 +40,7 @@ const problemDescriptions: Record<number, string> = {
   429: 'A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds.',
   413: 'The request body is too large.',
   415: 'The request body is not JSON.',
+  406: 'The `Accept` header accepts none of the media types this route answers with.',
   500: 'An unexpected error; quote the request id (`instance`) when reporting it.',
   502: 'A payment provider or mail service failed; the request changed nothing and can be retried.',
 };
@@ -124,6 +125,7 @@ export function problemStatuses(route: RouteDefinition): number[] {
   const statuses = new Set<number>(route.problems ?? []);
   if (route.params || route.query || route.body) statuses.add(400);
   if (route.auth === 'jwt') statuses.add(401);
+  if (route.representations) statuses.add(406);
   if (route.body) {
     statuses.add(413);
     statuses.add(415);
@@ -265,7 +267,19 @@ function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]):
     [route.status]: {
       description: successDescriptions[route.status],
       ...(route.responseHeaders ? { headers: successHeaders(route) } : {}),
-      ...(route.response ? { content: { 'application/json': { schema: route.response } } } : {}),
+      ...(route.response
+        ? {
+            content: {
+              'application/json': { schema: route.response },
+              ...Object.fromEntries(
+                Object.entries(route.representations ?? {}).map(([media, representation]) => [
+                  media,
+                  { schema: { type: 'string', description: representation.description } },
+                ]),
+              ),
+            },
+          }
+        : {}),
       ...(links ? { links } : {}),
     },
     ...errorResponses(route),

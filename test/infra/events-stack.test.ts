@@ -267,6 +267,21 @@ describe('events stack', () => {
       });
     });
 
+    it('runs metrics-reconcile every day with the scheduled time, and lets it query gsi1', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 day)',
+        Target: Match.objectLike({
+          Arn: functionArn(worker('metrics-reconcile')),
+          Input: JSON.stringify({ time: '<aws.scheduler.scheduled-time>' }),
+        }),
+      });
+      const statements = statementsOf(template, plinth.events, worker('metrics-reconcile').role);
+      expect(actionsOf(statements)).toEqual(
+        expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem']),
+      );
+      expect(JSON.stringify(statements)).toContain('/index/gsi1');
+    });
+
     it('lets the scheduler invoke the sweep and nothing else', () => {
       const [schedule] = plinth.events.schedules;
       if (!schedule) throw new Error('no schedule');
@@ -364,6 +379,19 @@ describe('events stack', () => {
         });
       },
     );
+
+    it('alarms on any tenant metrics-reconcile finds drifting, counted in EMF', () => {
+      const alarm = (Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')) as Resource[]).find(
+        (candidate) => candidate.Properties.MetricName === eventMetricNames.mrrDrifts,
+      );
+
+      expect(alarm?.Properties).toMatchObject({
+        Namespace: 'Plinth/prod',
+        Dimensions: [{ Name: 'service', Value: 'plinth' }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
 
     it('alarms on dunning sweep runs that failed, counted in EMF', () => {
       const alarm = alarmWatching(eventMetricNames.dunningSweepFailures);

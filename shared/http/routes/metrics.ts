@@ -14,6 +14,7 @@ import {
 import { npsAnswerResponse, npsBody, npsStatusResponse } from '../../analytics/nps.ts';
 import { tenantParams } from '../common.schema.ts';
 import { defineRoute, type RouteDefinition } from '../route.ts';
+import { metricsCsv, metricsExtraRoutes } from '../routes.metrics-extra.ts';
 
 /** The `metrics` function's routes: business metrics and NPS. */
 export const metricsRoutes = {
@@ -38,6 +39,7 @@ export const metricsRoutes = {
     summary: 'MRR per day or month with its movement breakdown (platform admins).',
     query: mrrSeriesQuery,
     response: mrrSeriesResponse,
+    representations: metricsCsv.mrr,
     status: 200,
     problems: [403],
   }),
@@ -50,6 +52,7 @@ export const metricsRoutes = {
     summary: "A month's MRR movements per tenant, optionally of one type (platform admins).",
     query: movementsQuery,
     response: movementsResponse,
+    representations: metricsCsv.movements,
     status: 200,
     problems: [403],
   }),
@@ -62,6 +65,7 @@ export const metricsRoutes = {
     summary: 'Monthly logo and revenue churn, NRR, GRR, quick ratio, LTV and CAC (platform admins).',
     query: churnQuery,
     response: churnResponse,
+    representations: metricsCsv.churn,
     status: 200,
     problems: [403],
   }),
@@ -101,4 +105,5 @@ export const metricsRoutes = {
     status: 200,
     problems: [403],
   }),
+  ...metricsExtraRoutes,
 } as const satisfies Record<string, RouteDefinition>;
