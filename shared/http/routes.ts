@@ -53,6 +53,7 @@ import { meResponse } from '../users/users.schema.ts';
 import { pageOf, paginationQuery, tenantParams } from './common.schema.ts';
 import { ifMatchHeaders } from './conditional.ts';
 import { defineRoute, type ResponseHeaderDefinition, type RouteDefinition } from './route.ts';
+import { productAnalyticsRoutes } from './routes.product-analytics.ts';
 
 /** The response headers of a route that answers with a versioned project. */
 const projectEtag: Record<string, ResponseHeaderDefinition> = {
@@ -569,6 +570,8 @@ export const routes = {
     status: 200,
     problems: [403],
   }),
+
+  ...productAnalyticsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof routes;

@@ -24,6 +24,8 @@ const tags: Record<FunctionArea, string> = {
   billing: 'Plans, subscriptions, invoices: Stripe billing for a tenant.',
   admin: 'Operations for platform admins (the platform-admin group).',
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
+  'product-analytics':
+    'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
 };
 
 /** Every problem status the API answers with. */
@@ -86,6 +88,7 @@ function successHeaders(route: RouteDefinition): ResponseConfig['headers'] {
 const successDescriptions: Record<RouteDefinition['status'], string> = {
   200: 'OK',
   201: 'Created',
+  202: 'Accepted',
   204: 'No Content',
 };
 
