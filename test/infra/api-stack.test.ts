@@ -280,6 +280,7 @@ describe('api stack (dev)', () => {
         billing: [],
         admin: [],
         metrics: [],
+        'product-analytics': [],
       });
     });
 
