@@ -218,7 +218,8 @@ export function createProductAnalyticsService(deps: ProductAnalyticsDeps) {
   return {
     /**
      * Validates each event on its own, counts the valid ones against the tenant's rate limit (a
-     * refusal records nothing), records them for the caller, and copies the new ones to the sink.
+     * refusal records nothing), records them for the caller, then copies them to the sink (if any):
+     * a sink failure fails the request, and the client's retry records nothing twice.
      * A batch without one valid event is a 400 naming every event's errors.
      */
     async track(
@@ -250,9 +251,12 @@ export function createProductAnalyticsService(deps: ProductAnalyticsDeps) {
         },
       ]);
       const outcome = await deps.recorder.record(ctx.tenantId, ctx.caller.userId, valid, 'client');
-      if (deps.sink && outcome.accepted.length > 0) {
+      // Duplicates too: a batch retried after the sink failed must still reach the warehouse, so
+      // delivery there is at least once (queries dedupe by tenantId, userId and eventId).
+      if (deps.sink) {
+        const unique = new Map(valid.map((event) => [event.eventId, event]));
         await deps.sink.send(
-          outcome.accepted.map((event) => ({
+          [...unique.values()].map((event) => ({
             tenantId: ctx.tenantId,
             userId: ctx.caller.userId,
             eventId: event.eventId,
