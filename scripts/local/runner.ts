@@ -145,14 +145,18 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
   };
 
   // --- stream → its consumers (the publisher, product activity) -------------------------------
+  // The emulator's table stream has one shard for its whole life.
+  let shardId: string | undefined;
   const iteratorAt = async (
-    type: 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER',
+    type: 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER',
     sequenceNumber?: string,
   ): Promise<string | undefined> => {
-    const { StreamDescription } = await streams.send(
-      new DescribeStreamCommand({ StreamArn: options.tableStreamArn }),
-    );
-    const shardId = StreamDescription?.Shards?.[0]?.ShardId;
+    if (!shardId) {
+      const { StreamDescription } = await streams.send(
+        new DescribeStreamCommand({ StreamArn: options.tableStreamArn }),
+      );
+      shardId = StreamDescription?.Shards?.[0]?.ShardId;
+    }
     if (!shardId) return undefined;
     const { ShardIterator } = await streams.send(
       new GetShardIteratorCommand({
@@ -171,9 +175,20 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
    */
   const streamPoller = (name: string, load: () => Promise<StreamHandlerModule>) => {
     let shardIterator: string | undefined;
+    /**
+     * Where to read next, once a record was seen: moto replaces the table (and its stream) with a
+     * copy whenever a TransactWriteItems is cancelled, so an iterator taken before then never sees a
+     * later record. A fresh iterator per poll, by sequence number, always reads the live stream.
+     */
+    let position:
+      | { type: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER'; sequenceNumber: string }
+      | undefined;
     let failedAttempts = 0;
     return async (): Promise<number> => {
-      shardIterator ??= await iteratorAt(options.startingPosition ?? 'TRIM_HORIZON');
+      if (position) shardIterator = await iteratorAt(position.type, position.sequenceNumber);
+      else if (!shardIterator || (options.startingPosition ?? 'TRIM_HORIZON') === 'TRIM_HORIZON') {
+        shardIterator = await iteratorAt(options.startingPosition ?? 'TRIM_HORIZON');
+      }
       if (!shardIterator) return 0;
       const { Records = [], NextShardIterator } = await streams.send(
         new GetRecordsCommand({ ShardIterator: shardIterator, Limit: publisherStreamSettings.batchSize }),
@@ -184,6 +199,7 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
       }
       const records = Records.map((record) => toLambdaStreamRecord(record, options.tableStreamArn));
       const sequenceNumbers = records.map((record) => record.dynamodb?.SequenceNumber ?? '');
+      const after = { type: 'AFTER_SEQUENCE_NUMBER' as const, sequenceNumber: sequenceNumbers.at(-1) ?? '' };
 
       // An import that fails (bad env, syntax) fails the poll and skips nothing.
       const { handler } = await load();
@@ -198,7 +214,7 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
 
       if (failed.length === 0) {
         failedAttempts = 0;
-        shardIterator = NextShardIterator;
+        position = after;
         log(`stream: ${records.length} record(s) → ${name}`);
         return records.length;
       }
@@ -211,12 +227,12 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
           { source: name },
         );
         failedAttempts = 0;
-        shardIterator = NextShardIterator;
+        position = after;
         return records.length;
       }
       // As Lambda with ReportBatchItemFailures: the next batch starts at the lowest failed record.
       const lowest = failed.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b));
-      shardIterator = await iteratorAt('AT_SEQUENCE_NUMBER', lowest);
+      position = { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: lowest };
       log(
         `stream: ${failed.length} of ${records.length} record(s) failed in ${name}; retrying from ${lowest}`,
       );

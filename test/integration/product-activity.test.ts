@@ -1,4 +1,5 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,31 @@ describe('product activity from the audit stream', () => {
     expect(await countAt(keys.productEventCount(tenantId, today(), 'project_created'))).toBe(1);
     expect(await countAt(keys.productActiveUsers(tenantId, 'day', today()))).toBe(1);
     expect(runner.errors).toEqual([]);
+  });
+
+  it('keeps reading the stream after a cancelled transaction (moto replaces the table then)', async () => {
+    const tenantId = newId();
+    await audit({ tenantId, actor: { userId: 'person-3' }, action: 'project.created' });
+    await runner.drain();
+    const cancelled = db.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: db.tableName,
+              Item: { ...keys.tenant(tenantId), type: 'probe' },
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+    await expect(cancelled).rejects.toBeInstanceOf(TransactionCanceledException);
+
+    await audit({ tenantId, actor: { userId: 'person-3' }, action: 'project.updated' });
+    await runner.drain();
+
+    expect(await countAt(keys.productEventCount(tenantId, today(), 'project_updated'))).toBe(1);
   });
 
   it("does not count Stripe's actions", async () => {

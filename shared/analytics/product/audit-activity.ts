@@ -77,7 +77,7 @@ export function activityOfRecord(record: DynamoDBRecord): AuditActivity | undefi
 }
 
 /**
- * Records the product events of a batch of stream records, each on its own (Powertools'
+ * Records the product events of a batch of stream records, one by one (Powertools'
  * BatchProcessor reports the failed ones, so Lambda retries from the first). Redelivery is safe:
  * the recorder dedupes by event id (`audit-<entryId>`).
  */
@@ -94,6 +94,8 @@ export async function recordAuditActivity(
       deps.onRecorded?.(activity);
     },
     new BatchProcessor(EventType.DynamoDBStreams),
-    { throwOnFullBatchFailure: false },
+    // One at a time: a person's actions often come in a row (tenant created, customer created), and
+    // in parallel their first-activity markers would race each other (cancelled transactions).
+    { throwOnFullBatchFailure: false, processInParallel: false },
   );
 }
