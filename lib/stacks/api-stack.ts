@@ -70,6 +70,8 @@ export const areaAccess = {
   admin: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   /** Reads the rollup's snapshots and the recorded MRR movements; writes the audited acquisition spend. */
   metrics: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
+  /** Records tracked events and their aggregates (conditional puts, transactions); reads the aggregates. */
+  'product-analytics': { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**

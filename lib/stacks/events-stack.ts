@@ -5,6 +5,10 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import {
+  auditActivityStreamSettings,
+  auditStreamFilter,
+} from '../../shared/analytics/product/audit-activity.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
@@ -14,6 +18,7 @@ import { AppFunction, defaultFunctionEntry, type TableAccess } from '../construc
 import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
+import { TableStreamConsumer } from '../constructs/table-stream-consumer.ts';
 import type { StageConfig } from '../stage.ts';
 
 /** What a worker (a rule's consumer or a schedule's target) may touch, and how long it may run. */
@@ -75,6 +80,8 @@ export interface EventsStackProps extends StackProps {
 export class EventsStack extends Stack {
   readonly eventBus: EventBus;
   readonly publisher: OutboxPublisher;
+  /** Audit items on the table's stream → server-side product events (shared/analytics/product). */
+  readonly productActivity: TableStreamConsumer;
   readonly rules: readonly BusRule[];
   readonly schedules: readonly ScheduledFunction[];
   /** Consumers and schedule targets by name. */
@@ -131,6 +138,17 @@ export class EventsStack extends Stack {
     }
     this.workers = workers;
 
+    this.productActivity = new TableStreamConsumer(this, 'ProductActivity', {
+      stage,
+      table: props.table,
+      indexNames,
+      entry: functionEntry('product-activity'),
+      description: `Plinth ${stage.name}: audit stream → product events`,
+      environment: { TABLE_NAME: props.table.tableName },
+      filter: auditStreamFilter,
+      settings: auditActivityStreamSettings,
+    });
+
     this.rules = busDefinition.rules.map((definition) => {
       const consumer = workers[definition.consumer];
       const settings = workerSettings[definition.consumer];
@@ -157,6 +175,18 @@ export class EventsStack extends Stack {
 
     this.alarms = [
       ...this.alarmsOnPublishing(),
+      failureAlarm(
+        this,
+        'ProductActivityErrorsAlarm',
+        'The product-activity consumer failed on audit records (they are retried).',
+        { errors: this.productActivity.fn.function.metricErrors({ statistic: 'Sum' }) },
+      ),
+      deadLetterQueueAlarm(
+        this,
+        'ProductActivityDeadLettersAlarm',
+        this.productActivity.deadLetterQueue,
+        'Audit stream batches the product-activity consumer gave up on: those actions are missing from the product analytics.',
+      ),
       ...this.alarmsOnWorkers(),
       ...this.rules.map((rule, index) =>
         deadLetterQueueAlarm(

@@ -51,6 +51,8 @@ export interface ScheduledHandlerModule {
 
 export const loadPublisherHandler = (): Promise<StreamHandlerModule> =>
   import('../../functions/outbox-publisher/handler.ts');
+export const loadProductActivityHandler = (): Promise<StreamHandlerModule> =>
+  import('../../functions/product-activity/handler.ts');
 export const loadConsumerHandler = (name: string): Promise<QueueConsumerModule> =>
   import(`../../functions/${name}/handler.ts`);
 export const loadScheduledHandler = (target: string): Promise<ScheduledHandlerModule> =>
@@ -64,6 +66,12 @@ export interface EventRunnerOptions extends LocalAwsTarget {
   readonly schedules?: readonly ScheduleDefinition[];
   /** @default loadPublisherHandler */
   readonly loadPublisher?: () => Promise<StreamHandlerModule>;
+  /**
+   * The second consumer of the table's stream (audit items → product events), with its own shard
+   * iterator and retries, as its own event source mapping in AWS; `false` leaves it out.
+   * @default loadProductActivityHandler
+   */
+  readonly loadProductActivity?: (() => Promise<StreamHandlerModule>) | false;
   /** @default loadConsumerHandler (functions/<name>/handler.ts); tests pass their own consumers. */
   readonly loadConsumer?: (name: string) => Promise<QueueConsumerModule>;
   /** @default loadScheduledHandler (functions/<target>/handler.ts) */
@@ -79,7 +87,7 @@ export interface EventRunnerOptions extends LocalAwsTarget {
 }
 
 export interface EventRunner {
-  /** One pass: a stream batch to the publisher, then one batch of every rule's queue to its consumer. */
+  /** One pass: a stream batch to each stream consumer, then one batch of every rule's queue to its consumer. */
   poll(): Promise<number>;
   /** Polls until a pass finds nothing to do: every pending record and message has been handled. */
   drain(): Promise<void>;
@@ -136,18 +144,19 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
     return result;
   };
 
-  // --- stream → publisher -------------------------------------------------------------------
-  let shardIterator: string | undefined;
-  let failedAttempts = 0;
-
+  // --- stream → its consumers (the publisher, product activity) -------------------------------
+  // The emulator's table stream has one shard for its whole life.
+  let shardId: string | undefined;
   const iteratorAt = async (
-    type: 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER',
+    type: 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER',
     sequenceNumber?: string,
   ): Promise<string | undefined> => {
-    const { StreamDescription } = await streams.send(
-      new DescribeStreamCommand({ StreamArn: options.tableStreamArn }),
-    );
-    const shardId = StreamDescription?.Shards?.[0]?.ShardId;
+    if (!shardId) {
+      const { StreamDescription } = await streams.send(
+        new DescribeStreamCommand({ StreamArn: options.tableStreamArn }),
+      );
+      shardId = StreamDescription?.Shards?.[0]?.ShardId;
+    }
     if (!shardId) return undefined;
     const { ShardIterator } = await streams.send(
       new GetShardIteratorCommand({
@@ -160,54 +169,83 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
     return ShardIterator;
   };
 
-  const pollStream = async (): Promise<number> => {
-    shardIterator ??= await iteratorAt(options.startingPosition ?? 'TRIM_HORIZON');
-    if (!shardIterator) return 0;
-    const { Records = [], NextShardIterator } = await streams.send(
-      new GetRecordsCommand({ ShardIterator: shardIterator, Limit: publisherStreamSettings.batchSize }),
-    );
-    if (Records.length === 0) {
-      shardIterator = NextShardIterator ?? shardIterator;
-      return 0;
-    }
-    const records = Records.map((record) => toLambdaStreamRecord(record, options.tableStreamArn));
-    const sequenceNumbers = records.map((record) => record.dynamodb?.SequenceNumber ?? '');
-
-    // An import that fails (bad env, syntax) fails the poll and skips nothing.
-    const { handler } = await publisher();
-    let failed: string[];
-    try {
-      const result = await handler({ Records: records }, lambdaContext('outbox-publisher', options.region));
-      failed = (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
-    } catch (error) {
-      onError(error, { source: 'outbox-publisher' });
-      failed = sequenceNumbers;
-    }
-
-    if (failed.length === 0) {
-      failedAttempts = 0;
-      shardIterator = NextShardIterator;
-      log(`stream: ${records.length} record(s) → outbox-publisher`);
-      return records.length;
-    }
-    failedAttempts += 1;
-    if (failedAttempts > retryAttempts) {
-      onError(
-        new Error(
-          `stream records ${sequenceNumbers[0]}…${sequenceNumbers.at(-1)} failed ${failedAttempts} times; skipped (in AWS they would go to the publisher's on-failure queue)`,
-        ),
-        { source: 'outbox-publisher' },
+  /**
+   * One consumer of the stream, reading it at its own position, as each event source mapping does
+   * in AWS. Every record is handed over; the consumers check their own filter again.
+   */
+  const streamPoller = (name: string, load: () => Promise<StreamHandlerModule>) => {
+    let shardIterator: string | undefined;
+    /**
+     * Where to read next, once a record was seen: moto replaces the table (and its stream) with a
+     * copy whenever a TransactWriteItems is cancelled, so an iterator taken before then never sees a
+     * later record. A fresh iterator per poll, by sequence number, always reads the live stream.
+     */
+    let position:
+      | { type: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER'; sequenceNumber: string }
+      | undefined;
+    let failedAttempts = 0;
+    return async (): Promise<number> => {
+      if (position) shardIterator = await iteratorAt(position.type, position.sequenceNumber);
+      else if (!shardIterator || (options.startingPosition ?? 'TRIM_HORIZON') === 'TRIM_HORIZON') {
+        shardIterator = await iteratorAt(options.startingPosition ?? 'TRIM_HORIZON');
+      }
+      if (!shardIterator) return 0;
+      const { Records = [], NextShardIterator } = await streams.send(
+        new GetRecordsCommand({ ShardIterator: shardIterator, Limit: publisherStreamSettings.batchSize }),
       );
-      failedAttempts = 0;
-      shardIterator = NextShardIterator;
+      if (Records.length === 0) {
+        shardIterator = NextShardIterator ?? shardIterator;
+        return 0;
+      }
+      const records = Records.map((record) => toLambdaStreamRecord(record, options.tableStreamArn));
+      const sequenceNumbers = records.map((record) => record.dynamodb?.SequenceNumber ?? '');
+      const after = { type: 'AFTER_SEQUENCE_NUMBER' as const, sequenceNumber: sequenceNumbers.at(-1) ?? '' };
+
+      // An import that fails (bad env, syntax) fails the poll and skips nothing.
+      const { handler } = await load();
+      let failed: string[];
+      try {
+        const result = await handler({ Records: records }, lambdaContext(name, options.region));
+        failed = (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
+      } catch (error) {
+        onError(error, { source: name });
+        failed = sequenceNumbers;
+      }
+
+      if (failed.length === 0) {
+        failedAttempts = 0;
+        position = after;
+        log(`stream: ${records.length} record(s) → ${name}`);
+        return records.length;
+      }
+      failedAttempts += 1;
+      if (failedAttempts > retryAttempts) {
+        onError(
+          new Error(
+            `stream records ${sequenceNumbers[0]}…${sequenceNumbers.at(-1)} failed ${failedAttempts} times; skipped (in AWS they would go to the ${name}'s on-failure queue)`,
+          ),
+          { source: name },
+        );
+        failedAttempts = 0;
+        position = after;
+        return records.length;
+      }
+      // As Lambda with ReportBatchItemFailures: the next batch starts at the lowest failed record.
+      const lowest = failed.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b));
+      position = { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: lowest };
+      log(
+        `stream: ${failed.length} of ${records.length} record(s) failed in ${name}; retrying from ${lowest}`,
+      );
       return records.length;
-    }
-    // As Lambda with ReportBatchItemFailures: the next batch starts at the lowest failed record.
-    const lowest = failed.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b));
-    shardIterator = await iteratorAt('AT_SEQUENCE_NUMBER', lowest);
-    log(`stream: ${failed.length} of ${records.length} record(s) failed; retrying from ${lowest}`);
-    return records.length;
+    };
   };
+
+  const streamPollers = [
+    streamPoller('outbox-publisher', publisher),
+    ...(options.loadProductActivity === false
+      ? []
+      : [streamPoller('product-activity', once(options.loadProductActivity ?? loadProductActivityHandler))]),
+  ];
 
   // --- queues → consumers -------------------------------------------------------------------
   const pollQueue = async (rule: LocalRule): Promise<number> => {
@@ -264,7 +302,8 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
   };
 
   const pass = async (): Promise<number> => {
-    let handled = await pollStream();
+    let handled = 0;
+    for (const pollStream of streamPollers) handled += await pollStream();
     for (const rule of options.rules) handled += await pollQueue(rule);
     return handled;
   };

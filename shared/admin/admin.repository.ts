@@ -17,7 +17,7 @@ export interface AdminRepository {
    * One strongly consistent read.
    */
   findTenantCharge(tenantId: string, chargeId: string): Promise<{ tenant: boolean; charge: boolean }>;
-  /** Writes an entry in the tenant's audit log. */
+  /** Writes an entry in the tenant's audit log, marked as an operator's action. */
   audit(event: AuditEvent): Promise<void>;
 }
 
@@ -48,7 +48,7 @@ export function createAdminRepository(db: Db, deps: { clock: Clock; newId: IdGen
     },
 
     async audit(event) {
-      await transactWrite(db, [auditStep(db, event, deps)]);
+      await transactWrite(db, [auditStep(db, { ...event, actorKind: 'operator' }, deps)]);
     },
   };
 }

@@ -11,6 +11,11 @@ const RETENTION_SECONDS = 7 * 366 * 24 * 60 * 60;
 export interface AuditEvent {
   readonly tenantId: string;
   readonly actor: { readonly userId: string; readonly email?: string | undefined };
+  /**
+   * Set when the actor is not a member acting for themselves (an operator through the admin API):
+   * stored on the item, so the product-activity consumer does not count it as the person's activity.
+   */
+  readonly actorKind?: 'operator';
   readonly request: RequestMeta;
   /** `<noun>.<past-tense verb>`, e.g. `project.created`, `member.role-changed`. */
   readonly action: string;
@@ -52,6 +57,7 @@ export function auditStep(
         Item: {
           ...keys.auditEntry(event.tenantId, at, entryId, event.actor.userId),
           type: 'audit',
+          ...(event.actorKind ? { actorKind: event.actorKind } : {}),
           ttl: Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
           ...entry,
         },

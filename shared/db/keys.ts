@@ -37,6 +37,12 @@
  * | NPS answer       | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId>   |                   |                      | every answer with its tenant, user, score and comment (written with the answer) |
  * | NPS day          | NPS_DAYS            | <YYYY-MM-DD>                |                   |                      | promoters, passives, detractors answered that day (ADD in the answer's transaction); admin metrics read the 90 days before a date (Query pk, sk between) |
  * | rollup lease     | METRICS_ROLLUP      | LEASE                       |                   |                      | metrics-rollup: one run at a time (conditional put, expires; deleted by its holder) |
+ * | product event    | TENANT#<tenantId>   | PEVENT#<userId>#<eventId>   |                   |                      | POST /v1/tenants/{id}/events: the raw event; its conditional put dedupes a retried id per tenant and user, in one transaction with its counts; expires by TTL (PRODUCT_EVENT_TTL_DAYS) |
+ * | event count      | TENANT#<tenantId> or PA_PLATFORM | PA_DAY#<day>#EVENT#<name> |            |                      | ADD per accepted event (same transaction as the raw event); GET analytics/usage, GET /admin/metrics/features (Query pk, sk between PA_DAY#<from> and PA_DAY#<to>~) |
+ * | active users     | TENANT#<tenantId> or PA_PLATFORM | PA_DAY#<day>#USERS, PA_WEEK#<isoWeek>#USERS, PA_MONTH#<YYYY-MM>#USERS | | | DAU/WAU/MAU: ADD 1 with the user's first-activity marker of the period (one transaction); read by the usage and features routes (Query pk, sk between) |
+ * | activity marker  | TENANT#<tenantId> / USER#<userId> | PA_SEEN#<period>#<userId> / PA_SEEN#<period> |  |             | one per user and day, week, month (tenant and platform): conditional put, so each user counts once per period; never queried (GetItem), expires by TTL 8 days after its period |
+ * | first activity   | TENANT#<tenantId> / USER#<userId> | PA_FIRST#<userId> / PA_FIRST |            |                      | the user's retention cohort (ISO week of first activity), conditional put |
+ * | retention cell   | TENANT#<tenantId> or PA_PLATFORM | PA_COHORT#<cohortWeek>#<week> |          |                      | cohort users active in that week: ADD 1 with the weekly marker; GET analytics/retention, GET /admin/metrics/retention (Query pk, sk between PA_COHORT#<from> and PA_COHORT#<to>~) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -209,6 +215,59 @@ export const keys = {
   /** The NPS answer counts of one UTC day. */
   npsDay: (day: string) => ({ pk: 'NPS_DAYS', sk: day }),
   npsDays: () => ({ pk: 'NPS_DAYS' }),
+  /** A tracked product event of one user, deduplicated by the client's event id. */
+  productEvent: (tenantId: string, userId: string, eventId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `PEVENT#${userId}#${eventId}`,
+  }),
+  /**
+   * The partition that holds a scope's product-analytics aggregates: a tenant's, or the platform's
+   * (one partition: every new (day, name) group and first activity adds a write to it; fine to
+   * about 1,000 writes a second, shard the key beyond that).
+   */
+  productAggregatesPk: (tenantId: string | undefined) => (tenantId ? tenantPk(tenantId) : 'PA_PLATFORM'),
+  productEventCount: (tenantId: string | undefined, day: string, name: string) => ({
+    pk: keys.productAggregatesPk(tenantId),
+    sk: `PA_DAY#${day}#EVENT#${name}`,
+  }),
+  /** A scope's distinct active users of one day, ISO week or month. */
+  productActiveUsers: (tenantId: string | undefined, kind: 'day' | 'week' | 'month', period: string) => ({
+    pk: keys.productAggregatesPk(tenantId),
+    sk: `PA_${kind.toUpperCase()}#${period}#USERS`,
+  }),
+  /** The days' counts and active users of a scope, `from` to `to` (`YYYY-MM-DD`) inclusive. */
+  productDays: (tenantId: string | undefined, from: string, to: string) => ({
+    pk: keys.productAggregatesPk(tenantId),
+    skFrom: `PA_DAY#${from}`,
+    skTo: `PA_DAY#${to}~`,
+  }),
+  /** The active users of a scope's weeks (`YYYY-Www`) or months (`YYYY-MM`), from and to inclusive. */
+  productPeriods: (tenantId: string | undefined, kind: 'week' | 'month', from: string, to: string) => ({
+    pk: keys.productAggregatesPk(tenantId),
+    skFrom: `PA_${kind.toUpperCase()}#${from}`,
+    skTo: `PA_${kind.toUpperCase()}#${to}~`,
+  }),
+  /** Marks a user active in a period (`D2026-12-02`, `W2026-W49`, `M2026-12`), in a tenant or platform-wide. */
+  productActivityMarker: (tenantId: string | undefined, userId: string, period: string) =>
+    tenantId
+      ? { pk: tenantPk(tenantId), sk: `PA_SEEN#${period}#${userId}` }
+      : { pk: `USER#${userId}`, sk: `PA_SEEN#${period}` },
+  /** A user's first activity (their retention cohort), in a tenant or platform-wide. */
+  productFirstActivity: (tenantId: string | undefined, userId: string) =>
+    tenantId
+      ? { pk: tenantPk(tenantId), sk: `PA_FIRST#${userId}` }
+      : { pk: `USER#${userId}`, sk: 'PA_FIRST' },
+  /** Cohort users (first active in `cohortWeek`) active in `week`. */
+  productRetentionCell: (tenantId: string | undefined, cohortWeek: string, week: string) => ({
+    pk: keys.productAggregatesPk(tenantId),
+    sk: `PA_COHORT#${cohortWeek}#${week}`,
+  }),
+  /** The retention cells of the cohorts `from` to `to` (ISO weeks) inclusive. */
+  productCohorts: (tenantId: string | undefined, from: string, to: string) => ({
+    pk: keys.productAggregatesPk(tenantId),
+    skFrom: `PA_COHORT#${from}`,
+    skTo: `PA_COHORT#${to}~`,
+  }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -21,7 +21,7 @@ import { negotiateMediaType } from './negotiate.ts';
 import { toProblemResponse } from './problem.ts';
 import { type FunctionArea, type RouteDefinition, routeKey } from './route.ts';
 
-/** Bodies above this are refused with 413 before parsing. */
+/** Bodies above this are refused with 413 before parsing, unless the route sets its own `maxBodyBytes`. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** Facts about the HTTP request that use cases record (audit) or log. */
@@ -104,10 +104,10 @@ function lowerCaseKeys(headers: Record<string, string | undefined>): Record<stri
   return result;
 }
 
-function readJsonBody(event: ApiEvent): unknown {
+function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
   if (event.body === undefined || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
   const contentType = event.headers['content-type'] ?? '';
   if (!/^application\/([a-z.+-]+\+)?json\b/i.test(contentType)) throw new UnsupportedMediaTypeError();
   try {
@@ -208,7 +208,9 @@ export function createApiHandler(
     const params = parsePart(route.params, event.pathParameters ?? {}, 'path');
     const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
     const headers = parsePart(route.headers, lowerCaseKeys(event.headers ?? {}), 'header');
-    const body = route.body ? parsePart(route.body, readJsonBody(event), 'body') : undefined;
+    const body = route.body
+      ? parsePart(route.body, readJsonBody(event, route.maxBodyBytes ?? MAX_BODY_BYTES), 'body')
+      : undefined;
     const mediaType = chooseMediaType(route, event);
 
     const result = await implementation.run({

@@ -35,6 +35,7 @@ export const functionAreas = [
   'billing',
   'admin',
   'metrics',
+  'product-analytics',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 
@@ -60,9 +61,14 @@ export interface RouteDefinition {
    */
   readonly headers?: z.ZodObject;
   readonly body?: z.ZodType;
+  /**
+   * Bodies above this many bytes are refused with 413 before parsing.
+   * @default MAX_BODY_BYTES (16 KB, shared/http/api-handler.ts)
+   */
+  readonly maxBodyBytes?: number;
   /** Absent for 204 responses. */
   readonly response?: z.ZodType;
-  readonly status: 200 | 201 | 204;
+  readonly status: 200 | 201 | 202 | 204;
   /** Headers the success response carries, by lower-case name (e.g. `etag`); documented in OpenAPI. */
   readonly responseHeaders?: Readonly<Record<string, ResponseHeaderDefinition>>;
   /**

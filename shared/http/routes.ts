@@ -6,6 +6,7 @@ import { invitationsRoutes } from './routes/invitations.ts';
 import { meRoutes } from './routes/me.ts';
 import { membersRoutes } from './routes/members.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { productAnalyticsRoutes } from './routes/product-analytics.ts';
 import { projectsRoutes } from './routes/projects.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantsRoutes } from './routes/tenants.ts';
@@ -28,6 +29,7 @@ export const routesByArea = {
   billing: billingRoutes,
   admin: adminRoutes,
   metrics: metricsRoutes,
+  'product-analytics': productAnalyticsRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -46,6 +48,7 @@ export const routes = {
   ...billingRoutes,
   ...adminRoutes,
   ...metricsRoutes,
+  ...productAnalyticsRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -25,6 +25,8 @@ const tags: Record<FunctionArea, string> = {
   billing: 'Plans, subscriptions, invoices: Stripe billing for a tenant.',
   admin: 'Operations for platform admins (the platform-admin group).',
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
+  'product-analytics':
+    'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
 };
 
 /** Every problem status the API answers with. */
@@ -114,6 +116,7 @@ const wwwAuthenticate = {
 const successDescriptions: Record<RouteDefinition['status'], string> = {
   200: 'OK',
   201: 'Created',
+  202: 'Accepted',
   204: 'No Content',
 };
 

@@ -21,6 +21,7 @@ const adminPermissions = [
   'members:remove',
   'invitations:revoke',
   'audit:read',
+  'analytics:read',
   'billing:manage',
 ] as const;
 const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete', 'owners:manage'] as const;
@@ -28,7 +29,7 @@ const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete',
 /**
  * The one table of what each role may do. `member` reads; `manager` also creates and updates
  * projects and invites; `admin` also deletes projects, manages members, reads the audit log and
- * manages billing; `owner` also updates and deletes the tenant and makes or demotes owners.
+ * the product analytics, and manages billing; `owner` also updates and deletes the tenant and makes or demotes owners.
  */
 export const permissionsByRole = {
   member: memberPermissions,
@@ -49,6 +50,7 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'members:read',
   'projects:read',
   'audit:read',
+  'analytics:read',
 ]);
 
 export function isReadOnly(permission: Permission): boolean {

@@ -28,6 +28,7 @@ const validBodies: Record<string, unknown> = {
   previewChange: { plan: 'business', interval: 'month' },
   applyChange: { plan: 'business', interval: 'month' },
   submitNpsAnswer: { score: 9 },
+  trackEvents: { events: [{ id: 'evt-1', name: 'report_exported' }] },
 };
 
 // The admin API names a tenant but is not tenant-scoped: operators are not members, and everyone

@@ -185,6 +185,7 @@ describe('api stack (dev)', () => {
       billing: [...readActions, ...writeActions],
       admin: [...readActions, ...writeActions],
       metrics: [...readActions, ...writeActions],
+      'product-analytics': [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -279,6 +280,7 @@ describe('api stack (dev)', () => {
         billing: [],
         admin: [],
         metrics: [],
+        'product-analytics': [],
       });
     });
 

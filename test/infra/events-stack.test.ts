@@ -5,6 +5,10 @@ import {
   powertoolsLayerParameter,
   powertoolsTracerVersion,
 } from '../../lib/constructs/app-function.ts';
+import {
+  auditActivityStreamSettings,
+  auditStreamFilter,
+} from '../../shared/analytics/product/audit-activity.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
@@ -117,6 +121,32 @@ describe('events stack', () => {
         });
       },
     );
+  });
+
+  describe('product-activity consumer', () => {
+    it('reads the table stream filtered to audit INSERTs, reporting failed records to its own queue', () => {
+      const { productActivity } = plinth.events;
+
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId(plinth.events, productActivity.fn.function) },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: auditActivityStreamSettings.batchSize,
+        MaximumRetryAttempts: auditActivityStreamSettings.retryAttempts,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(auditStreamFilter) }] },
+        DestinationConfig: {
+          OnFailure: { Destination: arnOf(plinth.events, productActivity.deadLetterQueue) },
+        },
+      });
+    });
+
+    it('matches exactly audit INSERTs with its filter', () => {
+      expect(auditStreamFilter).toEqual({
+        eventName: ['INSERT'],
+        dynamodb: { NewImage: { type: { S: ['audit'] } } },
+      });
+    });
   });
 
   describe('outbox publisher', () => {
@@ -314,6 +344,7 @@ describe('events stack', () => {
     it('alarms when any dead-letter queue holds a message', () => {
       const deadLetterQueues = [
         plinth.events.publisher.deadLetterQueue,
+        plinth.events.productActivity.deadLetterQueue,
         ...plinth.events.rules.map((rule) => rule.deadLetterQueue),
         ...plinth.events.schedules.map((schedule) => schedule.deadLetterQueue),
       ];
