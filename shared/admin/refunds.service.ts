@@ -1,10 +1,11 @@
 import type * as z from 'zod';
 import type { Caller } from '../auth/caller.ts';
-import type { refundBody, refundResponse } from '../billing/billing.schema.ts';
-import { idempotencyKey, type StripeGateway } from '../billing/stripe-gateway.ts';
+import { idempotencyKey } from '../billing/idempotency-key.ts';
+import type { StripeGateway } from '../billing/stripe-gateway.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ForbiddenError, NotFoundError } from '../http/errors.ts';
 import type { AdminRepository } from './admin.repository.ts';
+import type { refundBody, refundResponse } from './refunds.schema.ts';
 
 export type RefundInput = z.infer<typeof refundBody>;
 export type RefundView = z.infer<typeof refundResponse>;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { idSchema, tenantParams } from '../http/common.schema.ts';
+import { tenantParams } from '../http/common.schema.ts';
 import { billingIntervalSchema, featureSchema, paidPlanIdSchema, planIdSchema } from './plans.ts';
 
 /** Stripe's subscription statuses, plus `none` for a tenant that never subscribed (free plan). */
@@ -205,20 +205,7 @@ export const invoiceSchema = z.object({
 });
 export type Invoice = z.infer<typeof invoiceSchema>;
 
-export const refundBody = z.strictObject({
-  /** The Stripe charge to refund (from the tenant's payment history). */
-  chargeId: z.string().regex(/^ch_[A-Za-z0-9]+$/, 'a Stripe charge id (ch_…)'),
-  /** Minor units; absent = the whole remaining amount. */
-  amount: z.number().int().positive().optional(),
-  reason: z.string().trim().min(3).max(500),
-});
-export const refundResponse = z.object({
-  refundId: z.string(),
-  chargeId: z.string(),
-  amount: z.number().int(),
-  currency: z.string(),
-  status: z.string(),
-});
-
-export const adminTenantParams = z.strictObject({ tenantId: idSchema });
+// The refund route's schemas live with the admin use case, so the admin function does not build
+// billing's schemas at cold start.
+export { adminTenantParams, refundBody, refundResponse } from '../admin/refunds.schema.ts';
 export { tenantParams };

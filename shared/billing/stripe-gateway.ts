@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { ConflictError, UpstreamError } from '../http/errors.ts';
 import { logger } from '../observability/logger.ts';
@@ -145,21 +144,7 @@ export interface RefundResult {
   readonly status: string;
 }
 
-/**
- * An idempotency key derived from what makes a request the same request: the operation and its
- * significant inputs (tenant, ids, prices, proration date, request id where each request should
- * count once). Hashed, so no business data reaches Stripe's logs through it, and short enough for
- * Stripe's 255-character limit.
- */
-export function idempotencyKey(
-  operation: string,
-  ...parts: readonly (string | number | undefined)[]
-): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([operation, ...parts.map((p) => p ?? null)]))
-    .digest('base64url');
-  return `plinth-${operation}-${digest}`;
-}
+export { idempotencyKey } from './idempotency-key.ts';
 
 /** Stripe codes that are a conflict with the object's state rather than a fault of ours. */
 const CONFLICTS: Readonly<Record<string, string>> = {

@@ -80,7 +80,7 @@ describe("what an API function's init code holds of the route table", () => {
     expect(of('billing').inputs).toContain('shared/billing/billing.schema.ts');
   });
 
-  it.each(functionAreas.filter((area) => area !== 'billing' && area !== 'admin'))(
+  it.each(functionAreas.filter((area) => area !== 'billing'))(
     "%s's tenancy check does not build billing's schemas at init",
     (area) => {
       expect(of(area).inputs).not.toContain('shared/billing/billing.schema.ts');

@@ -1,4 +1,4 @@
-import { adminTenantParams, refundBody, refundResponse } from '../../billing/billing.schema.ts';
+import { adminTenantParams, refundBody, refundResponse } from '../../admin/refunds.schema.ts';
 import { defineRoute, type RouteDefinition } from '../route.ts';
 
 /** The `admin` function's routes: operations for platform admins. */
