@@ -1,22 +1,12 @@
 import * as z from 'zod';
+import { createWorkerDb } from '#shared/app/worker-db.ts';
 import { type DunningSweepResult, runDunningSweep } from '#shared/billing/dunning.ts';
-import { createDocumentClient } from '#shared/db/client.ts';
 import { newId } from '#shared/ids.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
 import { workerHandler } from '#shared/observability/worker-handler.ts';
 
-const env = z
-  .object({
-    TABLE_NAME: z.string().min(1),
-    AWS_REGION: z.string().min(1).default('us-east-1'),
-    AWS_ENDPOINT_URL: z.url().optional(),
-  })
-  .parse(process.env);
-const db = {
-  client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
-  tableName: env.TABLE_NAME,
-};
+const db = createWorkerDb();
 
 /** What EventBridge Scheduler (and the local runner) passes: the scheduled time. */
 const scheduledEvent = z.object({ time: z.iso.datetime({ offset: true }) });

@@ -1,20 +1,10 @@
 import * as z from 'zod';
 import { type RollupResult, rollUpThrough } from '#shared/analytics/rollup.ts';
 import { previousDay } from '#shared/analytics/snapshot.ts';
-import { createDocumentClient } from '#shared/db/client.ts';
+import { createWorkerDb } from '#shared/app/worker-db.ts';
 import { logger } from '#shared/observability/logger.ts';
 
-const env = z
-  .object({
-    TABLE_NAME: z.string().min(1),
-    AWS_REGION: z.string().min(1).default('us-east-1'),
-    AWS_ENDPOINT_URL: z.url().optional(),
-  })
-  .parse(process.env);
-const db = {
-  client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
-  tableName: env.TABLE_NAME,
-};
+const db = createWorkerDb();
 
 const day = z.iso.date();
 /**

@@ -1,9 +1,8 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { recordAuditActivity } from '#shared/analytics/product/audit-activity.ts';
 import { readProductEnv } from '#shared/analytics/product/product.env.ts';
 import { createProductEventRecorder } from '#shared/analytics/product/recorder.ts';
-import { createDocumentClient } from '#shared/db/client.ts';
+import { createWorkerDb } from '#shared/app/worker-db.ts';
 import { systemClock } from '#shared/ids.ts';
 import { MetricUnit, metrics } from '#shared/observability/metrics.ts';
 import { workerHandler } from '#shared/observability/worker-handler.ts';
@@ -12,17 +11,7 @@ import { workerHandler } from '#shared/observability/worker-handler.ts';
  * Server-side product events: the table's stream (filtered to audit INSERTs) → one product event per
  * audited action of a person, recorded with its aggregates. Deployed with `ReportBatchItemFailures`.
  */
-const env = z
-  .object({
-    TABLE_NAME: z.string().min(1),
-    AWS_REGION: z.string().min(1).default('us-east-1'),
-    AWS_ENDPOINT_URL: z.url().optional(),
-  })
-  .parse(process.env);
-const db = {
-  client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
-  tableName: env.TABLE_NAME,
-};
+const db = createWorkerDb();
 const recorder = createProductEventRecorder({
   db,
   clock: systemClock,
