@@ -80,34 +80,20 @@ export function demoHistory(options: HistoryOptions): HistoryStep[] {
     // Start within the year, at a time of day that varies.
     let at = yearAgo + Math.floor(rand() * 330) * DAY + Math.floor(rand() * 20 * 3600) + 3600;
     let startedAt = at;
-    const base = { tenantId, customer, interval };
+    // One step of this tenant's history, with its subscription, plan and time as they are now.
+    const record = (kind: HistoryStep['kind'], status: HistoryStep['status']) =>
+      steps.push({ tenantId, customer, interval, subscription, kind, plan, status, created: at, startedAt });
     if (rand() < 0.25) {
-      steps.push({
-        ...base,
-        subscription,
-        kind: 'checkout',
-        plan,
-        status: 'trialing',
-        created: at,
-        startedAt,
-      });
+      record('checkout', 'trialing');
       at += TRIAL_DAYS * DAY;
       if (rand() < 0.3) {
         // The trial ends without a payment: canceled.
-        steps.push({
-          ...base,
-          subscription,
-          kind: 'deleted',
-          plan,
-          status: 'canceled',
-          created: at,
-          startedAt,
-        });
+        record('deleted', 'canceled');
         continue;
       }
-      steps.push({ ...base, subscription, kind: 'updated', plan, status: 'active', created: at, startedAt });
+      record('updated', 'active');
     } else {
-      steps.push({ ...base, subscription, kind: 'checkout', plan, status: 'active', created: at, startedAt });
+      record('checkout', 'active');
     }
     let paying = true;
     for (
@@ -119,52 +105,20 @@ export function demoHistory(options: HistoryOptions): HistoryStep[] {
       if (paying) {
         if (roll < 0.08 && plan === 'team') {
           plan = 'business';
-          steps.push({
-            ...base,
-            subscription,
-            kind: 'updated',
-            plan,
-            status: 'active',
-            created: at,
-            startedAt,
-          });
+          record('updated', 'active');
         } else if (roll < 0.13 && plan === 'business') {
           plan = 'team';
-          steps.push({
-            ...base,
-            subscription,
-            kind: 'updated',
-            plan,
-            status: 'active',
-            created: at,
-            startedAt,
-          });
+          record('updated', 'active');
         } else if (roll < 0.2) {
           paying = false;
-          steps.push({
-            ...base,
-            subscription,
-            kind: 'deleted',
-            plan,
-            status: 'canceled',
-            created: at,
-            startedAt,
-          });
+          record('deleted', 'canceled');
         }
       } else if (roll < 0.2) {
         paying = true;
         subscription = stripeId('sub');
         startedAt = at;
         plan = pick(['team', 'business'] as const);
-        steps.push({
-          ...base,
-          subscription,
-          kind: 'checkout',
-          plan,
-          status: 'active',
-          created: at,
-          startedAt,
-        });
+        record('checkout', 'active');
       }
     }
   }

@@ -49,7 +49,7 @@ describe('what Lambda functions load at cold start', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'plinth-deferred-'));
-    for (const name of ['billing', 'admin', 'stripe-webhook', 'invitations']) {
+    for (const name of ['billing', 'admin', 'stripe-webhook', 'invitations', 'tenants', 'notifications']) {
       splits.set(name, await split(root, name));
     }
   }, 120_000);
@@ -91,5 +91,15 @@ describe('what Lambda functions load at cold start', () => {
   it('invitations loads the Cognito client on the paths that look a user up, not at init', () => {
     expect(matching(of('invitations').init, cognitoClient)).toEqual([]);
     expect(matching(of('invitations').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it('tenants loads the Cognito client on the first tenant creation, not at init', () => {
+    expect(matching(of('tenants').init, cognitoClient)).toEqual([]);
+    expect(matching(of('tenants').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it('notifications loads the SES client on its first mail, not at init', () => {
+    expect(matching(of('notifications').init, sesClient)).toEqual([]);
+    expect(matching(of('notifications').deferred, sesClient)).not.toEqual([]);
   });
 });
