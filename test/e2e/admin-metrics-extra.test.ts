@@ -1,7 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
-import { newId } from '#shared/ids.ts';
 import { localPriceIds } from '../../scripts/local/stripe.ts';
 import {
   api,
@@ -13,13 +12,8 @@ import {
   type TestUser,
 } from '../support/harness.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
-import {
-  signedDelivery,
-  stripeEvent,
-  stripeId,
-  subscriptionObject,
-  type TestPrice,
-} from '../support/stripe-events.ts';
+import type { TestPrice } from '../support/stripe-events.ts';
+import { subscriptionHistory } from '../support/subscription-history.ts';
 
 /**
  * The admin metrics routes beside the rollup's, over HTTP: the NPS series, the MRR reconciliation
@@ -37,39 +31,7 @@ let server: LocalServer;
 let runner: TestRunner;
 let operator: TestUser;
 let member: TestUser;
-const customers: Record<string, { tenantId: string; customer: string; subscription: string }> = {};
-
-async function customerFor(name: string) {
-  const entry = { tenantId: newId(), customer: stripeId('cus'), subscription: stripeId('sub') };
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: {
-        ...keys.stripeCustomer(entry.customer),
-        type: 'stripe-customer',
-        customerId: entry.customer,
-        tenantId: entry.tenantId,
-      },
-    }),
-  );
-  customers[name] = entry;
-}
-
-type Status = Parameters<typeof subscriptionObject>[0]['status'];
-
-async function webhook(name: string, type: string, price: TestPrice, status: Status, iso: string) {
-  const who = customers[name];
-  if (!who) throw new Error(`no customer ${name}`);
-  const object = subscriptionObject({ id: who.subscription, customer: who.customer, status, price });
-  const event = stripeEvent(type, object, { created: Math.floor(Date.parse(iso) / 1000) });
-  const { body, signature } = signedDelivery(event, stack.stripeWebhookSecret);
-  const response = await fetch(`${server.url}/webhooks/stripe`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    body,
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-}
+const { customers, customerFor, webhook } = subscriptionHistory(() => ({ stack, server }));
 
 /** The NPS answer counters of one day, as the answers' transactions leave them. */
 async function npsDay(day: string, counts: { promoters?: number; passives?: number; detractors?: number }) {
