@@ -1,4 +1,5 @@
 import { deferred } from '#shared/app/deferred.ts';
+import { lazyIdentityDirectory } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
 import { invitationsRoutes as routes } from '#shared/http/routes/invitations.ts';
@@ -8,23 +9,13 @@ import { createInvitationService } from '#shared/invitations/invitations.service
 import { traceClient } from '#shared/observability/tracer.ts';
 import { rateLimitHeaders } from '#shared/ratelimit/rate-limit-headers.ts';
 import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
-import type { IdentityDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
 // Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally. Each is loaded on
 // the first request that needs it, not at cold start: Cognito when an invitation is sent or accepted
 // (to learn the caller's email), SES (~80 KB with its REST protocol code) when one is sent. Listing
 // and revoking need neither.
-const directory = deferred<IdentityDirectory>(async () => {
-  const [{ CognitoIdentityProviderClient }, { createCognitoDirectory }] = await Promise.all([
-    import('@aws-sdk/client-cognito-identity-provider'),
-    import('#shared/users/identity-directory.ts'),
-  ]);
-  return createCognitoDirectory(
-    traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
-    env.USER_POOL_ID,
-  );
-});
+const directory = lazyIdentityDirectory(env);
 const mailer = deferred<InvitationMailer>(async () => {
   const [{ SESv2Client }, { createSesInvitationMailer }] = await Promise.all([
     import('@aws-sdk/client-sesv2'),

@@ -1,25 +1,14 @@
-import { deferred } from '#shared/app/deferred.ts';
+import { lazyIdentityDirectory } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { tenantsRoutes as routes } from '#shared/http/routes/tenants.ts';
-import { traceClient } from '#shared/observability/tracer.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createTenantService } from '#shared/tenants/tenants.service.ts';
-import type { IdentityDirectory } from '#shared/users/identity-directory.ts';
 
 const { env, db, clock, newId, tenancy } = createRuntime();
 // The Cognito client is loaded on the first tenant creation (which needs the caller's verified
 // email), not at cold start: the other routes never call it.
-const directory = deferred<IdentityDirectory>(async () => {
-  const [{ CognitoIdentityProviderClient }, { createCognitoDirectory }] = await Promise.all([
-    import('@aws-sdk/client-cognito-identity-provider'),
-    import('#shared/users/identity-directory.ts'),
-  ]);
-  return createCognitoDirectory(
-    traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
-    env.USER_POOL_ID,
-  );
-});
+const directory = lazyIdentityDirectory(env);
 const tenants = createTenantService({
   tenants: createTenantRepository(db, { clock, newId }),
   directory,

@@ -32,7 +32,10 @@ import {
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
 
-/** What each area's function may touch besides its own log group. Least privilege, reviewed here. */
+/**
+ * What each area's function may touch besides its own log group. Least privilege, reviewed here.
+ * Every function that serves an operator route reads the operator with AdminGetUser (MFA enrolled?).
+ */
 interface AreaAccess {
   readonly table: TableAccess['mode'] | 'none';
   readonly userPoolActions: UserPoolAccess['actions'];
@@ -67,11 +70,26 @@ export const areaAccess = {
   projects: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
   audit: { table: 'read', userPoolActions: [], sendsEmail: false, stripe: false },
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
-  admin: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
+  admin: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: true,
+  },
   /** Reads the rollup's snapshots and the recorded MRR movements; writes the audited acquisition spend. */
-  metrics: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
+  metrics: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
   /** Records tracked events and their aggregates (conditional puts, transactions); reads the aggregates. */
-  'product-analytics': { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
+  'product-analytics': {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**

@@ -1,12 +1,16 @@
 /** Local user management against the emulator's pool: the steps a real sign-up and sign-in take. */
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import {
   AdminAddUserToGroupCommand,
   AdminConfirmSignUpCommand,
   AdminUpdateUserAttributesCommand,
+  AssociateSoftwareTokenCommand,
   type CognitoIdentityProviderClient,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
+  SetUserMFAPreferenceCommand,
   SignUpCommand,
+  VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
 export interface PoolRef {
@@ -54,19 +58,37 @@ export async function createConfirmedUser(
   return UserSub;
 }
 
-/** Signs in with USER_PASSWORD_AUTH, as a client app would. */
+/**
+ * Signs in with USER_PASSWORD_AUTH, as a client app would; with `totpSecret`, answers the
+ * authenticator-app (SOFTWARE_TOKEN_MFA) challenge of a user who has MFA on.
+ */
 export async function signIn(
   cognito: CognitoIdentityProviderClient,
   pool: PoolRef,
-  credentials: { email: string; password: string },
+  credentials: { email: string; password: string; totpSecret?: string },
 ): Promise<Tokens> {
-  const { AuthenticationResult: result, ChallengeName } = await cognito.send(
+  const first = await cognito.send(
     new InitiateAuthCommand({
       ClientId: pool.clientId,
       AuthFlow: 'USER_PASSWORD_AUTH',
       AuthParameters: { USERNAME: credentials.email, PASSWORD: credentials.password },
     }),
   );
+  const answered =
+    first.ChallengeName === 'SOFTWARE_TOKEN_MFA' && credentials.totpSecret
+      ? await cognito.send(
+          new RespondToAuthChallengeCommand({
+            ClientId: pool.clientId,
+            ChallengeName: 'SOFTWARE_TOKEN_MFA',
+            Session: first.Session,
+            ChallengeResponses: {
+              USERNAME: credentials.email,
+              SOFTWARE_TOKEN_MFA_CODE: totpCode(credentials.totpSecret),
+            },
+          }),
+        )
+      : first;
+  const { AuthenticationResult: result, ChallengeName } = answered;
   if (!result?.AccessToken || !result.IdToken || !result.RefreshToken) {
     throw new Error(
       `Sign-in for ${credentials.email} returned no tokens (challenge: ${ChallengeName ?? 'none'})`,
@@ -80,4 +102,48 @@ export function generatePassword(): string {
   const classes = ['abcdefghijkmnpqrstuvwxyz', 'ABCDEFGHJKLMNPQRSTUVWXYZ', '23456789', '!#%*+-=?@^_'];
   const picks = classes.map((chars) => chars[randomInt(chars.length)]);
   return `${randomBytes(12).toString('base64url')}${picks.join('')}`;
+}
+
+/**
+ * Enrols an authenticator app for the signed-in user (associate, verify with a code, make it the
+ * preferred MFA), the calls a client app makes; returns the TOTP secret the app would store.
+ */
+export async function enrolTotp(
+  cognito: CognitoIdentityProviderClient,
+  accessToken: string,
+): Promise<string> {
+  const { SecretCode } = await cognito.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }));
+  if (!SecretCode) throw new Error('AssociateSoftwareToken returned no secret');
+  await cognito.send(
+    new VerifySoftwareTokenCommand({
+      AccessToken: accessToken,
+      UserCode: totpCode(SecretCode),
+      FriendlyDeviceName: 'plinth-local',
+    }),
+  );
+  await cognito.send(
+    new SetUserMFAPreferenceCommand({
+      AccessToken: accessToken,
+      SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+    }),
+  );
+  return SecretCode;
+}
+
+/** The current RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 TOTP secret, as an authenticator app shows it. */
+export function totpCode(secret: string, at: Date = new Date()): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secret.replace(/=+$/, '').toUpperCase()) {
+    const value = alphabet.indexOf(char);
+    if (value < 0) throw new Error('The TOTP secret is not base32.');
+    bits += value.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at.getTime() / 30_000)));
+  const digest = createHmac('sha1', key).update(counter).digest();
+  const offset = (digest.at(-1) ?? 0) & 0x0f;
+  const code = (digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
 }

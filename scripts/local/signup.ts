@@ -1,31 +1,56 @@
 /**
- * `npm run -s signup -- <email> [password] [--admin]`: creates a confirmed user with a verified email
- * in the running local stack's pool (`--admin` adds them to the platform-admin group) and prints
- * the user id, password and an access token.
+ * `npm run -s signup -- <email> [password] [--admin | --support | --finance]`: creates a confirmed
+ * user with a verified email in the running local stack's pool and prints the user id, password and
+ * an access token. An operator flag adds them to that operator group (`--admin`: platform-admin,
+ * every admin action) and enrols an authenticator app, since the admin API refuses operators
+ * without MFA: the TOTP secret is printed, and the token comes from a sign-in that answered the
+ * MFA challenge.
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { PLATFORM_ADMIN_GROUP } from '../../shared/auth/user-pool.ts';
+import type { OperatorRole } from '../../shared/admin/operators.ts';
 import { localClientConfig } from './aws.ts';
-import { createConfirmedUser, generatePassword, signIn } from './cognito.ts';
+import { createConfirmedUser, enrolTotp, generatePassword, signIn } from './cognito.ts';
 import { readLocalStackFile } from './env.ts';
 
+const operatorFlags: Record<string, OperatorRole> = {
+  '--admin': 'platform-admin',
+  '--support': 'support',
+  '--finance': 'finance',
+};
 const args = process.argv.slice(2);
-const admin = args.includes('--admin');
-const [email, password = generatePassword()] = args.filter((arg) => arg !== '--admin');
+const roles = args.filter((arg) => arg in operatorFlags).map((flag) => operatorFlags[flag] as OperatorRole);
+const [email, password = generatePassword()] = args.filter((arg) => !arg.startsWith('--'));
 try {
-  if (!email) throw new Error('Usage: npm run -s signup -- <email> [password] [--admin]');
+  const unknown = args.filter((arg) => arg.startsWith('--') && !(arg in operatorFlags));
+  if (!email || unknown.length > 0)
+    throw new Error('Usage: npm run -s signup -- <email> [password] [--admin | --support | --finance]');
   const stack = await readLocalStackFile();
   const cognito = new CognitoIdentityProviderClient(
     localClientConfig({ endpoint: stack.cognito.endpoint, region: stack.region }),
   );
-  const userId = await createConfirmedUser(cognito, stack.cognito, {
-    email,
-    password,
-    groups: admin ? [PLATFORM_ADMIN_GROUP] : [],
-  });
-  const { accessToken } = await signIn(cognito, stack.cognito, { email, password });
+  const userId = await createConfirmedUser(cognito, stack.cognito, { email, password, groups: roles });
+  let { accessToken } = await signIn(cognito, stack.cognito, { email, password });
+  let totpSecret: string | undefined;
+  if (roles.length > 0) {
+    totpSecret = await enrolTotp(cognito, accessToken);
+    ({ accessToken } = await signIn(cognito, stack.cognito, { email, password, totpSecret }));
+  }
   cognito.destroy();
-  console.log(JSON.stringify({ userId, email, password, platformAdmin: admin, accessToken }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        userId,
+        email,
+        password,
+        operatorRoles: roles,
+        ...(totpSecret ? { totpSecret } : {}),
+        platformAdmin: roles.includes('platform-admin'),
+        accessToken,
+      },
+      null,
+      2,
+    ),
+  );
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;

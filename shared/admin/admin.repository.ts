@@ -1,9 +1,9 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { transactWrite } from '../db/transact.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
+import { type PlatformAuditEvent, platformAuditSteps } from './platform-audit.ts';
 
 /**
  * What the operators' API reads and writes of a tenant. Operators are not members, so these take
@@ -17,8 +17,8 @@ export interface AdminRepository {
    * One strongly consistent read.
    */
   findTenantCharge(tenantId: string, chargeId: string): Promise<{ tenant: boolean; charge: boolean }>;
-  /** Writes an entry in the tenant's audit log, marked as an operator's action. */
-  audit(event: AuditEvent): Promise<void>;
+  /** Writes an operator's action to the platform audit log (and the target tenant's, as support). */
+  audit(event: PlatformAuditEvent): Promise<void>;
 }
 
 export function createAdminRepository(db: Db, deps: { clock: Clock; newId: IdGenerator }): AdminRepository {
@@ -48,7 +48,7 @@ export function createAdminRepository(db: Db, deps: { clock: Clock; newId: IdGen
     },
 
     async audit(event) {
-      await transactWrite(db, [auditStep(db, { ...event, actorKind: 'operator' }, deps)]);
+      await transactWrite(db, platformAuditSteps(db, event, deps));
     },
   };
 }

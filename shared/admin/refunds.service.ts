@@ -3,8 +3,9 @@ import type { Caller } from '../auth/caller.ts';
 import { idempotencyKey } from '../billing/idempotency-key.ts';
 import type { StripeGateway } from '../billing/stripe-gateway.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
-import { ForbiddenError, NotFoundError } from '../http/errors.ts';
+import { NotFoundError } from '../http/errors.ts';
 import type { AdminRepository } from './admin.repository.ts';
+import { requireOperatorPermission } from './operators.ts';
 import type { refundBody, refundResponse } from './refunds.schema.ts';
 
 export type RefundInput = z.infer<typeof refundBody>;
@@ -29,7 +30,7 @@ export function createRefundService({ admin, stripe }: RefundServiceDeps) {
       input: RefundInput,
       request: RequestMeta,
     ): Promise<RefundView> {
-      if (!caller.platformAdmin) throw new ForbiddenError('Only platform admins may refund payments.');
+      requireOperatorPermission(caller, 'billing:adjust');
       const found = await admin.findTenantCharge(tenantId, input.chargeId);
       if (!found.tenant) throw new NotFoundError('Tenant not found.');
       if (!found.charge) throw new NotFoundError('No such charge among this tenant’s payments.');
@@ -52,20 +53,19 @@ export function createRefundService({ admin, stripe }: RefundServiceDeps) {
         ),
       );
       await admin.audit({
-        tenantId,
-        actor: { userId: caller.userId },
+        operatorId: caller.userId,
         request,
         action: 'billing.refund-created',
-        target: { type: 'charge', id: input.chargeId },
+        target: { type: 'charge', id: input.chargeId, tenantId },
         before: null,
         after: {
           refundId: refund.refundId,
           amount: refund.amount,
           currency: refund.currency,
           status: refund.status,
-          reason: input.reason,
           requestedAmount: input.amount ?? 'full',
         },
+        reason: input.reason,
       });
       return refund;
     },

@@ -1,11 +1,12 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod';
+import { requireOperatorPermission } from '../admin/operators.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { Db } from '../db/client.ts';
 import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
 import { queryPrefixPage } from '../db/page.ts';
-import { ForbiddenError, NotFoundError } from '../http/errors.ts';
+import { NotFoundError } from '../http/errors.ts';
 import { arrOf, emptyMovementSums, type MovementSums, netNewMrrOf, type PeriodMetrics } from './metrics.ts';
 import type {
   churnQuery,
@@ -68,7 +69,7 @@ function addSums(a: MovementSums, b: MovementSums): MovementSums {
 }
 
 function requireAdmin(caller: Caller): void {
-  if (!caller.platformAdmin) throw new ForbiddenError('Only platform admins may read the business metrics.');
+  requireOperatorPermission(caller, 'metrics:read');
 }
 
 /** The last day of a month (`YYYY-MM`). */

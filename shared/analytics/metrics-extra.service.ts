@@ -1,9 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod';
+import { requireOperatorPermission } from '../admin/operators.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
-import { ForbiddenError, NotFoundError } from '../http/errors.ts';
+import { NotFoundError } from '../http/errors.ts';
 import { type NpsCounts, noNpsAnswers, npsOfCounts } from './metrics.ts';
 import type { npsSeriesQuery, npsSeriesResponse, reconciliationResponse } from './metrics-api.schema.ts';
 import { NPS_WINDOW_DAYS } from './nps.ts';
@@ -33,7 +34,7 @@ function add(a: NpsCounts, b: NpsCounts, sign = 1): NpsCounts {
 }
 
 function requireAdmin(caller: Caller): void {
-  if (!caller.platformAdmin) throw new ForbiddenError('Only platform admins may read the business metrics.');
+  requireOperatorPermission(caller, 'metrics:read');
 }
 
 /** The NPS day counters from `from` through `to` (one query; days without answers are absent). */

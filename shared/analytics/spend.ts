@@ -1,11 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod';
+import { requireOperatorPermission } from '../admin/operators.ts';
+import { platformAuditSteps } from '../admin/platform-audit.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { transactWrite } from '../db/transact.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
-import { BadRequestError, ForbiddenError } from '../http/errors.ts';
+import { BadRequestError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import type { spendBody, spendResponse } from './metrics-api.schema.ts';
 import { METRICS_CURRENCY } from './snapshot.ts';
@@ -18,9 +20,6 @@ import { METRICS_CURRENCY } from './snapshot.ts';
 
 export type SpendInput = z.infer<typeof spendBody>;
 export type SpendView = z.infer<typeof spendResponse>;
-
-/** Platform audit entries are kept as long as tenants' (about seven years). */
-const AUDIT_RETENTION_SECONDS = 7 * 366 * 24 * 60 * 60;
 
 export interface SpendDeps {
   readonly db: Db;
@@ -56,8 +55,7 @@ export function createSpendService({ db, clock, newId }: SpendDeps) {
       input: SpendInput,
       request: RequestMeta,
     ): Promise<SpendView> {
-      if (!caller.platformAdmin)
-        throw new ForbiddenError('Only platform admins may record acquisition spend.');
+      requireOperatorPermission(caller, 'spend:manage');
       if (input.currency.toLowerCase() !== METRICS_CURRENCY) {
         throw new BadRequestError(`Spend is recorded in the catalogue currency (${METRICS_CURRENCY}).`, [
           { field: 'body.currency', message: `must be ${METRICS_CURRENCY}` },
@@ -74,7 +72,6 @@ export function createSpendService({ db, clock, newId }: SpendDeps) {
         updatedAt: at,
         updatedBy: caller.userId,
       };
-      const entryId = newId();
       await transactWrite(db, [
         {
           item: {
@@ -84,28 +81,19 @@ export function createSpendService({ db, clock, newId }: SpendDeps) {
             },
           },
         },
-        {
-          item: {
-            Put: {
-              TableName: db.tableName,
-              Item: {
-                ...keys.platformAuditEntry(at, entryId),
-                type: 'platform-audit',
-                entryId,
-                at,
-                actor: { userId: caller.userId },
-                action: 'metrics.spend-set',
-                target: { type: 'spend-month', id: month },
-                before: previous ? { total: previous.total, channels: previous.channels } : null,
-                after: { total: view.total, channels: view.channels },
-                requestId: request.requestId,
-                sourceIp: request.sourceIp,
-                ttl: Math.floor(now.getTime() / 1000) + AUDIT_RETENTION_SECONDS,
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
+        ...platformAuditSteps(
+          db,
+          {
+            operatorId: caller.userId,
+            action: 'metrics.spend-set',
+            target: { type: 'spend-month', id: month },
+            before: previous ? { total: previous.total, channels: previous.channels } : null,
+            after: { total: view.total, channels: view.channels },
+            reason: null,
+            request,
           },
-        },
+          { clock: () => now, newId },
+        ),
       ]);
       return view;
     },

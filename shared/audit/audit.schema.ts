@@ -5,13 +5,21 @@ export const auditEntrySchema = z.object({
   entryId: z.string(),
   tenantId: z.string(),
   at: z.iso.datetime(),
-  actor: z.object({ userId: z.string(), email: z.string().optional() }),
+  actor: z.object({
+    userId: z.string(),
+    email: z.string().optional(),
+    kind: z
+      .literal('support')
+      .optional()
+      .describe('Present when the actor is an operator of the platform acting through the admin API.'),
+  }),
   action: z.string(),
   target: z.object({ type: z.string(), id: z.string() }),
   before: z.record(z.string(), z.unknown()).nullable(),
   after: z.record(z.string(), z.unknown()).nullable(),
   requestId: z.string(),
   sourceIp: z.string(),
+  reason: z.string().optional().describe('Why an operator made the change.'),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 

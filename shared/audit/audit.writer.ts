@@ -6,11 +6,16 @@ import type { Clock, IdGenerator } from '../ids.ts';
 import type { AuditEntry } from './audit.schema.ts';
 
 /** Audit entries are kept for about seven years, then expire by TTL. */
-const RETENTION_SECONDS = 7 * 366 * 24 * 60 * 60;
+export const AUDIT_RETENTION_SECONDS = 7 * 366 * 24 * 60 * 60;
 
 export interface AuditEvent {
   readonly tenantId: string;
-  readonly actor: { readonly userId: string; readonly email?: string | undefined };
+  readonly actor: {
+    readonly userId: string;
+    readonly email?: string | undefined;
+    /** `support`: an operator acting through the admin API (shown as such in the tenant's log). */
+    readonly kind?: 'support';
+  };
   /**
    * Set when the actor is not a member acting for themselves (an operator through the admin API):
    * stored on the item, so the product-activity consumer does not count it as the person's activity.
@@ -22,6 +27,8 @@ export interface AuditEvent {
   readonly target: { readonly type: string; readonly id: string };
   readonly before: Record<string, unknown> | null;
   readonly after: Record<string, unknown> | null;
+  /** Why an operator did it (operators give a reason for every change). */
+  readonly reason?: string;
 }
 
 /**
@@ -40,15 +47,18 @@ export function auditStep(
     entryId,
     tenantId: event.tenantId,
     at,
-    actor: event.actor.email
-      ? { userId: event.actor.userId, email: event.actor.email }
-      : { userId: event.actor.userId },
+    actor: {
+      userId: event.actor.userId,
+      ...(event.actor.email ? { email: event.actor.email } : {}),
+      ...(event.actor.kind ? { kind: event.actor.kind } : {}),
+    },
     action: event.action,
     target: event.target,
     before: event.before,
     after: event.after,
     requestId: event.request.requestId,
     sourceIp: event.request.sourceIp,
+    ...(event.reason === undefined ? {} : { reason: event.reason }),
   };
   return {
     item: {
@@ -58,7 +68,7 @@ export function auditStep(
           ...keys.auditEntry(event.tenantId, at, entryId, event.actor.userId),
           type: 'audit',
           ...(event.actorKind ? { actorKind: event.actorKind } : {}),
-          ttl: Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
+          ttl: Math.floor(now.getTime() / 1000) + AUDIT_RETENTION_SECONDS,
           ...entry,
         },
       },

@@ -13,8 +13,15 @@ export const userPoolDefinition = {
     requireSymbols: true,
     temporaryPasswordValidityDays: 3,
   },
-  /** Members of this group may call `/admin` routes. */
-  groups: [{ name: 'platform-admin', description: 'Operators of the Plinth platform' }],
+  /**
+   * Operators: members of these groups may call `/admin` routes, each as its role allows
+   * (shared/admin/operators.ts). `platform-admin` may do everything.
+   */
+  groups: [
+    { name: 'platform-admin', description: 'Operators of the Plinth platform: every admin action' },
+    { name: 'support', description: 'Operators: read, tickets, announcements, impersonation, suspension' },
+    { name: 'finance', description: 'Operators: read, credits, comps, cancellations, refunds, metrics' },
+  ],
   appClient: {
     name: 'plinth-web',
     authFlows: { userPassword: true, userSrp: true, adminUserPassword: false },
@@ -25,6 +32,8 @@ export const userPoolDefinition = {
 } as const;
 
 export const PLATFORM_ADMIN_GROUP = userPoolDefinition.groups[0].name;
+export const SUPPORT_GROUP = userPoolDefinition.groups[1].name;
+export const FINANCE_GROUP = userPoolDefinition.groups[2].name;
 
 /** The issuer of a pool's tokens; API Gateway's JWT authorizer and the local server both check it. */
 export function issuerFor(region: string, userPoolId: string): string {

@@ -6,6 +6,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import type { z } from 'zod';
+import type { Operator, OperatorGuard } from '../admin/operators.ts';
 import { type Caller, callerFromClaims } from '../auth/caller.ts';
 import { logger } from '../observability/logger.ts';
 import {
@@ -60,6 +61,8 @@ export interface HandlerInput<R extends RouteDefinition> {
   readonly request: RequestMeta;
   /** Present on every `jwt` route; `undefined` on public ones. */
   readonly caller: R['auth'] extends 'jwt' ? Caller : undefined;
+  /** The operator who passed the route's guard; present on every route that sets `operator`. */
+  readonly operator: R['operator'] extends string ? Operator : undefined;
 }
 
 export interface Implementation {
@@ -171,12 +174,17 @@ export function createApiHandler(
   area: FunctionArea,
   areaRoutes: Readonly<Record<string, RouteDefinition>>,
   implementations: readonly Implementation[],
+  options: { readonly operators?: OperatorGuard } = {},
 ) {
   const foreign = Object.values(areaRoutes).filter((r) => r.area !== area);
   if (foreign.length > 0) {
     throw new Error(
       `Area ${area}: the route table holds ${foreign.map(routeKey).join(', ')} of another area`,
     );
+  }
+  const guarded = Object.values(areaRoutes).filter((r) => r.operator !== undefined);
+  if (guarded.length > 0 && !options.operators) {
+    throw new Error(`Area ${area}: ${guarded.map(routeKey).join(', ')} need an operator guard`);
   }
   const expected = Object.values(areaRoutes).map(routeKey);
   const byKey = new Map(implementations.map((i) => [routeKey(i.route), i]));
@@ -204,6 +212,9 @@ export function createApiHandler(
       userId: caller?.userId,
       tenantId: event.pathParameters?.tenantId,
     });
+    // Who may call an operator route is decided before its input is looked at.
+    const operator =
+      route.operator && caller ? await options.operators?.authorize(caller, route.operator) : undefined;
 
     const params = parsePart(route.params, event.pathParameters ?? {}, 'path');
     const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
@@ -220,6 +231,7 @@ export function createApiHandler(
       body,
       request,
       caller,
+      operator,
     } as HandlerInput<RouteDefinition>);
     const { value, responseHeaders } = isReply(result)
       ? { value: result.body, responseHeaders: result.headers }

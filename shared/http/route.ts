@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { OperatorPermission } from '../admin/operators.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -50,6 +51,11 @@ export interface RouteDefinition {
   readonly area: FunctionArea;
   /** `jwt`: the Cognito JWT authorizer must accept the bearer token. */
   readonly auth: 'none' | 'jwt';
+  /**
+   * Operators only: the caller needs an operator role that grants this permission and MFA enrolled
+   * (shared/admin/operators.ts), checked before the request is validated. Every `/admin` route sets it.
+   */
+  readonly operator?: OperatorPermission;
   readonly operationId: string;
   readonly summary: string;
   readonly params?: z.ZodObject;

@@ -26,6 +26,7 @@ export const metricsExtraRoutes = {
     path: '/admin/metrics/nps',
     area: 'metrics',
     auth: 'jwt',
+    operator: 'metrics:read',
     operationId: 'getNpsSeries',
     summary:
       'NPS per day over the 90 days ending with it, and over the range, from the answer counts (platform admins).',
@@ -41,6 +42,7 @@ export const metricsExtraRoutes = {
     path: '/admin/metrics/reconciliation',
     area: 'metrics',
     auth: 'jwt',
+    operator: 'metrics:read',
     operationId: 'getMrrReconciliation',
     summary:
       "A day's MRR reconciliation: the tenants whose MRR from the movements disagrees with their billing state (platform admins).",

@@ -10,6 +10,8 @@ export interface Identity {
   readonly email: string;
   readonly emailVerified: boolean;
   readonly enabled: boolean;
+  /** Whether the user has an authenticator app (TOTP) enrolled and enabled. */
+  readonly mfaEnabled: boolean;
 }
 
 /** Looks users up in the identity provider; access tokens carry no email, so we ask the pool. */
@@ -33,6 +35,7 @@ export function createCognitoDirectory(
           email: email.toLowerCase(),
           emailVerified: attribute('email_verified') === 'true',
           enabled: user.Enabled !== false,
+          mfaEnabled: user.UserMFASettingList?.includes('SOFTWARE_TOKEN_MFA') ?? false,
         };
       } catch (error) {
         if (error instanceof UserNotFoundException) return undefined;

@@ -6,6 +6,7 @@ import {
   api,
   createTestStack,
   type LocalServer,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -47,7 +48,7 @@ beforeAll(async () => {
   stack = await createTestStack();
   server = await startTestServer(stack);
   runner = await startTestRunner(stack);
-  operator = await signUpUser(stack, undefined, { groups: ['platform-admin'] });
+  operator = await signUpOperator(stack);
   member = await signUpUser(stack);
   for (const name of ['A', 'B']) await customerFor(name);
 

@@ -6,6 +6,7 @@ import {
   api,
   createTestStack,
   type LocalServer,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -44,7 +45,7 @@ beforeAll(async () => {
   stack = await createTestStack();
   server = await startTestServer(stack);
   runner = await startTestRunner(stack);
-  operator = await signUpUser(stack, undefined, { groups: ['platform-admin'] });
+  operator = await signUpOperator(stack);
   member = await signUpUser(stack);
   for (const name of ['A', 'B', 'C', 'D', 'E']) await customerFor(name);
 
@@ -336,7 +337,7 @@ describe('PUT /admin/metrics/spend/{month}', () => {
     const entries = await platformAudit();
     expect(entries.at(-1)).toMatchObject({
       action: 'metrics.spend-set',
-      actor: { userId: operator.userId },
+      operatorId: operator.userId,
       target: { type: 'spend-month', id: '2026-03' },
       before: { total: 600_000 },
       after: { total: 300_000, channels: [{ channel: 'ads', amount: 300_000 }] },

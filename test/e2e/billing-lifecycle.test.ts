@@ -7,6 +7,7 @@ import {
   createTestStack,
   type LocalServer,
   readSentEmails,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -83,7 +84,7 @@ beforeAll(async () => {
   server = await startTestServer(stack);
   runner = await startTestRunner(stack);
   owner = await signUpUser(stack);
-  operator = await signUpUser(stack, undefined, { groups: ['platform-admin'] });
+  operator = await signUpOperator(stack);
   const tenant = await api(server, owner.accessToken).post('/v1/tenants', {
     name: 'Lifecycle',
     slug: 'lifecycle',

@@ -8,6 +8,7 @@ import {
   api,
   createTestStack,
   type LocalServer,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -42,7 +43,7 @@ beforeAll(async () => {
     loadHandler: fakeFunctions,
     onError: (error) => faults.push(error),
   });
-  admin = await signUpUser(stack, undefined, { groups: ['platform-admin'] });
+  admin = await signUpOperator(stack);
 });
 
 afterAll(async () => {

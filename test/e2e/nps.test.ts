@@ -5,6 +5,7 @@ import {
   api,
   createTestStack,
   type LocalServer,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -36,7 +37,7 @@ beforeAll(async () => {
     signUpUser(stack),
     signUpUser(stack),
     signUpUser(stack),
-    signUpUser(stack, undefined, { groups: ['platform-admin'] }),
+    signUpOperator(stack),
   ]);
   const created = await api(server, owner.accessToken).post('/v1/tenants', {
     name: 'Survey',

@@ -4,6 +4,7 @@ import {
   api,
   createTestStack,
   type LocalServer,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -22,10 +23,7 @@ const today = new Date().toISOString().slice(0, 10);
 beforeAll(async () => {
   stack = await createTestStack();
   server = await startTestServer(stack);
-  [owner, operator] = await Promise.all([
-    signUpUser(stack),
-    signUpUser(stack, undefined, { groups: ['platform-admin'] }),
-  ]);
+  [owner, operator] = await Promise.all([signUpUser(stack), signUpOperator(stack)]);
   const created = await api(server, owner.accessToken).post('/v1/tenants', {
     name: 'Tracked',
     slug: 'tracked',

@@ -278,9 +278,9 @@ describe('api stack (dev)', () => {
         projects: [],
         audit: [],
         billing: [],
-        admin: [],
-        metrics: [],
-        'product-analytics': [],
+        admin: ['cognito-idp:AdminGetUser'],
+        metrics: ['cognito-idp:AdminGetUser'],
+        'product-analytics': ['cognito-idp:AdminGetUser'],
       });
     });
 

@@ -815,6 +815,7 @@ describe('the invitee', () => {
       userId: invitee.userId,
       email: invitee.email,
       emailVerified: true,
+      mfaEnabled: false,
       enabled: true,
     });
     const stored = await repository.get(invitation.invitationId);

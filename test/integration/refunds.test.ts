@@ -1,12 +1,12 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_ADMIN_GROUP } from '#shared/auth/user-pool.ts';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
 import {
   api,
   createTestStack,
   type LocalServer,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -28,10 +28,7 @@ let otherTenantId: string;
 beforeAll(async () => {
   stack = await createTestStack();
   server = await startTestServer(stack);
-  [operator, owner] = await Promise.all([
-    signUpUser(stack, undefined, { groups: [PLATFORM_ADMIN_GROUP] }),
-    signUpUser(stack),
-  ]);
+  [operator, owner] = await Promise.all([signUpOperator(stack), signUpUser(stack)]);
   const client = api(server, owner.accessToken);
   tenantId = (await client.post('/v1/tenants', { name: 'Refunded', slug: 'refunded' })).body.tenantId;
   otherTenantId = (await client.post('/v1/tenants', { name: 'Other', slug: 'other' })).body.tenantId;
@@ -88,7 +85,7 @@ describe('admin refunds', () => {
     });
   });
 
-  it("audits the refund in the tenant's log with the operator, amount and reason", async () => {
+  it("audits the refund in the tenant's log as a support action with the operator, amount and reason", async () => {
     await api(server, operator.accessToken).post(refunds(tenantId), {
       chargeId: 'ch_paidmarch',
       reason: 'Outage on 3 March',
@@ -96,9 +93,10 @@ describe('admin refunds', () => {
     const entries = await refundAudit(tenantId);
     expect(entries).toContainEqual(
       expect.objectContaining({
-        actor: { userId: operator.userId },
+        actor: { userId: operator.userId, kind: 'support' },
         target: { type: 'charge', id: 'ch_paidmarch' },
-        after: expect.objectContaining({ reason: 'Outage on 3 March', amount: expect.any(Number) }),
+        after: expect.objectContaining({ amount: expect.any(Number) }),
+        reason: 'Outage on 3 March',
       }),
     );
   });

@@ -23,4 +23,4 @@ export {
   type TestStack,
   type TestStackOptions,
 } from './stack.ts';
-export { signUpUser, type TestUser, uniqueEmail } from './users.ts';
+export { signUpOperator, signUpUser, type TestOperator, type TestUser, uniqueEmail } from './users.ts';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createConfirmedUser, generatePassword, signIn } from '../../scripts/local/cognito.ts';
+import { createConfirmedUser, enrolTotp, generatePassword, signIn } from '../../scripts/local/cognito.ts';
+import type { OperatorRole } from '../../shared/admin/operators.ts';
 import type { TestStack } from './stack.ts';
 
 export interface TestUser {
@@ -36,4 +37,25 @@ export async function signUpUser(
   });
   const { accessToken, idToken } = await signIn(stack.cognito, stack, { email, password });
   return { userId, email, password, accessToken, idToken };
+}
+
+export interface TestOperator extends TestUser {
+  /** The authenticator app's secret: sign in again with it (`signIn(..., { totpSecret })`). */
+  readonly totpSecret: string;
+}
+
+/**
+ * An operator as the admin API expects one: in the operator groups given (default
+ * `platform-admin`), with an authenticator app enrolled (the API refuses operators without MFA).
+ * The access token was issued before MFA was switched on, which Cognito's tokens do not record; the
+ * API asks the pool.
+ */
+export async function signUpOperator(
+  stack: TestStack,
+  roles: readonly OperatorRole[] = ['platform-admin'],
+  email: string = uniqueEmail('operator'),
+): Promise<TestOperator> {
+  const user = await signUpUser(stack, email, { groups: roles });
+  const totpSecret = await enrolTotp(stack.cognito, user.accessToken);
+  return { ...user, totpSecret };
 }

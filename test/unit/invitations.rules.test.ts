@@ -53,6 +53,7 @@ function harness(options: { emailVerified?: boolean; mailFails?: boolean; restri
     userId: INVITEE_ID,
     email: INVITEE_EMAIL,
     emailVerified: options.emailVerified ?? true,
+    mfaEnabled: false,
     enabled: true,
   };
   const openFor = (email: string) =>

@@ -120,6 +120,7 @@ describe('invitation service limits', () => {
           userId: INVITEE.userId,
           email: INVITEE_EMAIL,
           emailVerified: true,
+          mfaEnabled: false,
           enabled: true,
         }),
       },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminRepository } from '#shared/admin/admin.repository.ts';
+import type { PlatformAuditEvent } from '#shared/admin/platform-audit.ts';
 import { createRefundService } from '#shared/admin/refunds.service.ts';
-import type { AuditEvent } from '#shared/audit/audit.writer.ts';
 import type { Caller } from '#shared/auth/caller.ts';
 import type { RefundInput } from '#shared/billing/stripe-gateway.ts';
 import { ForbiddenError, NotFoundError } from '#shared/http/errors.ts';
@@ -15,7 +15,7 @@ const body = { chargeId: 'ch_1', amount: 1200, reason: 'Charged twice for March'
 
 /** An admin repository knowing one tenant and its charges; records audit entries. */
 function fakeAdmin(charges: readonly string[] = ['ch_1'], tenantExists = true) {
-  const audits: AuditEvent[] = [];
+  const audits: PlatformAuditEvent[] = [];
   const lookups: string[] = [];
   const admin: AdminRepository = {
     findTenantCharge: async (tenantId, chargeId) => {
@@ -88,16 +88,16 @@ describe('refunds', () => {
     expect(second).not.toBe(first);
   });
 
-  it("audits the refund in the tenant's log with the operator, amount and reason", async () => {
+  it('audits the refund for the platform and the tenant with the operator, amount and reason', async () => {
     const { service, repo } = setup();
     await service.refund(operator, TENANT_ID, body, request);
     expect(repo.audits).toEqual([
       expect.objectContaining({
-        tenantId: TENANT_ID,
-        actor: { userId: 'op-1' },
+        operatorId: 'op-1',
         action: 'billing.refund-created',
-        target: { type: 'charge', id: 'ch_1' },
-        after: expect.objectContaining({ refundId: 're_1', amount: 1200, reason: 'Charged twice for March' }),
+        target: { type: 'charge', id: 'ch_1', tenantId: TENANT_ID },
+        after: expect.objectContaining({ refundId: 're_1', amount: 1200 }),
+        reason: 'Charged twice for March',
       }),
     ]);
   });

@@ -1,9 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { requireOperatorPermission } from '../../admin/operators.ts';
 import type { Caller } from '../../auth/caller.ts';
 import { assertFeature } from '../../billing/entitlements.ts';
 import type { Db } from '../../db/client.ts';
 import { keys } from '../../db/keys.ts';
-import { BadRequestError, type FieldError, ForbiddenError } from '../../http/errors.ts';
+import { BadRequestError, type FieldError } from '../../http/errors.ts';
 import type { Clock } from '../../ids.ts';
 import {
   definePolicy,
@@ -211,8 +212,7 @@ export function createProductAnalyticsService(deps: ProductAnalyticsDeps) {
     assertFeature(ctx.billing, ctx.entitlements, 'analytics');
   };
   const readPlatform = (caller: Caller) => {
-    if (!caller.platformAdmin)
-      throw new ForbiddenError('Only platform admins may read the platform metrics.');
+    requireOperatorPermission(caller, 'metrics:read');
   };
 
   return {

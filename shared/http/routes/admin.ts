@@ -8,6 +8,7 @@ export const adminRoutes = {
     path: '/admin/tenants/{tenantId}/refunds',
     area: 'admin',
     auth: 'jwt',
+    operator: 'billing:adjust',
     operationId: 'createRefund',
     summary: 'Refund a payment in full or in part, with a reason (platform admins).',
     params: adminTenantParams,
