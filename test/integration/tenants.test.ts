@@ -265,7 +265,6 @@ describe('tenants', () => {
       userId: user.userId,
       email: user.email,
       emailVerified: true,
-      mfaEnabled: false,
       platformAdmin: false,
       memberships: [
         { tenantId: tenant.tenantId, tenantName: 'Me Inc', tenantSlug: tenant.slug, role: 'owner' },
