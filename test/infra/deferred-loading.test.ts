@@ -130,4 +130,9 @@ describe('what Lambda functions load at cold start', () => {
       expect(of(name).init).not.toContain('shared/analytics/metrics-api.schema.ts');
     },
   );
+
+  it("admin reads only the Stripe client's settings at init, not billing's environment", () => {
+    expect(of('admin').init).toContain('shared/billing/stripe-client.env.ts');
+    expect(of('admin').init).not.toContain('shared/billing/billing.env.ts');
+  });
 });
