@@ -135,4 +135,12 @@ describe('what Lambda functions load at cold start', () => {
     expect(of('admin').init).toContain('shared/billing/stripe-client.env.ts');
     expect(of('admin').init).not.toContain('shared/billing/billing.env.ts');
   });
+
+  it.each(['billing', 'admin'])(
+    '%s loads the Stripe gateway with stripe-node on first use, not at init',
+    (name) => {
+      expect(of(name).init).not.toContain('shared/billing/stripe-gateway.ts');
+      expect(of(name).deferred).toContain('shared/billing/stripe-gateway.ts');
+    },
+  );
 });
