@@ -3,7 +3,7 @@ import { createRefundService } from '#shared/admin/refunds.service.ts';
 import { deferred } from '#shared/app/deferred.ts';
 import { operatorGuardFor } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
-import { readBillingEnv } from '#shared/billing/billing.env.ts';
+import { readStripeClientEnv } from '#shared/billing/stripe-client.env.ts';
 import { lazyStripeClient } from '#shared/billing/stripe-client.ts';
 import type { StripeGateway } from '#shared/billing/stripe-gateway.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
@@ -12,7 +12,7 @@ import { adminRoutes as routes } from '#shared/http/routes/admin.ts';
 const { env, db, clock, newId } = createRuntime();
 // stripe-node and the secret key (SSM) are loaded on the first request that calls Stripe (a refund
 // that passed its checks), not at cold start.
-const stripeClient = lazyStripeClient(readBillingEnv());
+const stripeClient = lazyStripeClient(readStripeClientEnv());
 const stripe = deferred<StripeGateway>(async () => {
   const { createStripeGateway } = await import('#shared/billing/stripe-gateway.ts');
   return createStripeGateway(await stripeClient());

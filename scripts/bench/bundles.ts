@@ -65,7 +65,7 @@ export interface BundleReport {
  * with dummy values: init builds clients but makes no calls, so nothing needs to answer. The Stripe
  * secrets are given as values; deployed, they are read from SSM at init, one round trip more.
  */
-const initEnvironment = {
+export const initEnvironment = {
   TABLE_NAME: 'plinth-bench',
   EVENT_BUS_NAME: 'plinth-bench',
   STRIPE_SECRET_KEY: 'sk_test_bench',
@@ -86,7 +86,7 @@ const initEnvironment = {
 const HELLO_WORLD = `export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`;
 
 /** The floor of any function that reads the table: hello world plus a DynamoDB document client. */
-const DYNAMODB_BASELINE = `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+export const DYNAMODB_BASELINE = `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 export const handler = async () => ({ statusCode: 200, body: String(Boolean(db)) });\n`;

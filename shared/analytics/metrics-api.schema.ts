@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { planIdSchema } from '../billing/plans.ts';
 import { pageOf, paginationQuery } from '../http/common.schema.ts';
+import { daySchema } from './day.schema.ts';
 import { movementTypes } from './movements.ts';
 
 /**
@@ -8,8 +9,7 @@ import { movementTypes } from './movements.ts';
  * fractions rounded to 4 decimals; a metric whose denominator is zero is `null`.
  */
 
-/** A UTC day, `YYYY-MM-DD` (a calendar day: zod checks month lengths and leap years). */
-export const daySchema = z.iso.date();
+export { daySchema } from './day.schema.ts';
 /** A UTC month, `YYYY-MM`. */
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM');
 export const movementTypeSchema = z.enum(movementTypes);

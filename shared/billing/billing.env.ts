@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type PriceIds, parsePriceIds } from './plans.ts';
+import { hasSecretKey, secretKeyMissing, stripeClientEnvShape } from './stripe-client.env.ts';
 
 /**
  * Billing configuration, read once per container by the functions that talk to Stripe. Secrets
@@ -8,12 +9,9 @@ import { type PriceIds, parsePriceIds } from './plans.ts';
  */
 const schema = z
   .object({
-    STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
-    STRIPE_SECRET_KEY_PARAMETER: z.string().startsWith('/').optional(),
+    ...stripeClientEnvShape,
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
     STRIPE_WEBHOOK_SECRET_PARAMETER: z.string().startsWith('/').optional(),
-    /** Only locally: stripe-mock's address, e.g. `http://127.0.0.1:12111`. */
-    STRIPE_API_URL: z.url().optional(),
     /** `{"team":{"month":"price_…","year":"price_…"},"business":{…}}` for this stage. */
     STRIPE_PRICE_IDS: z.string().transform((json, ctx): PriceIds => {
       try {
@@ -50,10 +48,7 @@ const schema = z
         return origins;
       }),
   })
-  .refine((e) => e.STRIPE_SECRET_KEY || e.STRIPE_SECRET_KEY_PARAMETER, {
-    message: 'set STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_PARAMETER',
-    path: ['STRIPE_SECRET_KEY'],
-  });
+  .refine(hasSecretKey, secretKeyMissing);
 
 export type BillingEnv = z.infer<typeof schema>;
 

@@ -1,24 +1,11 @@
 import * as z from 'zod';
 import { tenantParams } from '../http/common.schema.ts';
+import { moneySchema } from './money.schema.ts';
 import { billingIntervalSchema, featureSchema, paidPlanIdSchema, planIdSchema } from './plans.ts';
+import { subscriptionStatusSchema } from './subscription-status.schema.ts';
 
-/** Stripe's subscription statuses, plus `none` for a tenant that never subscribed (free plan). */
-export const subscriptionStatusSchema = z.enum([
-  'none',
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'canceled',
-  'paused',
-]);
-export type SubscriptionStatus = z.infer<typeof subscriptionStatusSchema>;
-
-/** An amount of money in minor units (cents) with its ISO currency, lower-case as Stripe writes it. */
-export const moneySchema = z.object({ amount: z.number().int(), currency: z.string().length(3) });
-export type Money = z.infer<typeof moneySchema>;
+export { type Money, moneySchema } from './money.schema.ts';
+export { type SubscriptionStatus, subscriptionStatusSchema } from './subscription-status.schema.ts';
 
 /**
  * A second live subscription Stripe reported for a tenant that already had one (two checkouts that

@@ -18,6 +18,7 @@ import type {
   SubscriptionStatus,
 } from './billing.schema.ts';
 import { effectivePlan } from './entitlements.ts';
+import { idempotencyKey } from './idempotency-key.ts';
 import {
   type BillingInterval,
   type PlanId,
@@ -27,7 +28,7 @@ import {
   planRank,
   plans,
 } from './plans.ts';
-import { idempotencyKey, type StripeGateway, type SubscriptionSnapshot } from './stripe-gateway.ts';
+import type { StripeGateway, SubscriptionSnapshot } from './stripe-gateway.ts';
 import { isLiveStatus } from './subscription-status.ts';
 
 export type BillingView = z.infer<typeof billingResponse>;

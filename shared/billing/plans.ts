@@ -5,11 +5,13 @@ import * as z from 'zod';
  * list prices shown to customers; the Stripe price ids that charge them are configuration per stage
  * (`STRIPE_PRICE_IDS`), never code.
  */
+// The schemas below are marked `@__PURE__` so that bundles which use none of them (most functions
+// import this module for the catalogue alone) leave them out: see shared/http/common.schema.ts.
 export const planIds = ['free', 'team', 'business'] as const;
-export const planIdSchema = z.enum(planIds);
+export const planIdSchema = /* @__PURE__ */ z.enum(planIds);
 export type PlanId = z.infer<typeof planIdSchema>;
 
-export const billingIntervalSchema = z.enum(['month', 'year']);
+export const billingIntervalSchema = /* @__PURE__ */ z.enum(['month', 'year']);
 export type BillingInterval = z.infer<typeof billingIntervalSchema>;
 
 /**
@@ -18,7 +20,7 @@ export type BillingInterval = z.infer<typeof billingIntervalSchema>;
  * `priority-support` are named for the work that will gate them and change nothing until their
  * routes exist.
  */
-export const featureSchema = z.enum([
+export const featureSchema = /* @__PURE__ */ z.enum([
   'projects',
   'audit-log',
   'analytics',
@@ -83,7 +85,7 @@ export const plans: Readonly<Record<PlanId, Plan>> = {
 };
 
 export type PaidPlanId = Exclude<PlanId, 'free'>;
-export const paidPlanIdSchema = z.enum(['team', 'business']);
+export const paidPlanIdSchema = /* @__PURE__ */ z.enum(['team', 'business']);
 
 /** Plans ordered from least to most: a change towards a later plan is an upgrade. */
 export const planRank: Readonly<Record<PlanId, number>> = { free: 0, team: 1, business: 2 };

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
 import { once } from '../app/deferred.ts';
 import { traceStripeCalls } from '../observability/tracer.ts';
-import type { BillingEnv } from './billing.env.ts';
 import { STRIPE_MAX_NETWORK_RETRIES, STRIPE_TIMEOUT_MS } from './stripe-budget.ts';
+import type { StripeClientEnv } from './stripe-client.env.ts';
 
 /**
  * The Stripe API version every request is made with: the one this stripe-node release is typed
@@ -83,7 +83,7 @@ export async function createStripeClient({ secretKey, apiUrl }: StripeClientOpti
  * through {@link lazyStripeClient}, so neither the key nor stripe-node is loaded at cold start.
  */
 export async function stripeClientFromEnv(
-  env: Pick<BillingEnv, 'STRIPE_SECRET_KEY' | 'STRIPE_SECRET_KEY_PARAMETER' | 'STRIPE_API_URL'>,
+  env: StripeClientEnv,
   readParameter?: ParameterReader,
 ): Promise<Stripe> {
   const secretKey = await resolveSecret(
@@ -100,7 +100,7 @@ export async function stripeClientFromEnv(
  * and hand it to the gateway factories, so read-only paths never load Stripe.
  */
 export function lazyStripeClient(
-  env: Pick<BillingEnv, 'STRIPE_SECRET_KEY' | 'STRIPE_SECRET_KEY_PARAMETER' | 'STRIPE_API_URL'>,
+  env: StripeClientEnv,
   readParameter?: ParameterReader,
 ): () => Promise<Stripe> {
   return once(() => stripeClientFromEnv(env, readParameter));

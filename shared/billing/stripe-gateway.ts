@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
 import { ConflictError, UpstreamError } from '../http/errors.ts';
 import { logger } from '../observability/logger.ts';
-import { type SubscriptionStatus, subscriptionStatusSchema } from './billing.schema.ts';
 import type { BillingInterval } from './plans.ts';
+import { type SubscriptionStatus, subscriptionStatusSchema } from './subscription-status.schema.ts';
 
 /**
  * The outbound side of billing: the few Stripe operations Plinth performs, in Plinth's terms. The

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { moneySchema, subscriptionStatusSchema } from '../billing/billing.schema.ts';
+import { moneySchema } from '../billing/money.schema.ts';
 import { billingIntervalSchema, planIdSchema } from '../billing/plans.ts';
+import { subscriptionStatusSchema } from '../billing/subscription-status.schema.ts';
 import { EVENT_SOURCE } from './bus.ts';
 
 /**

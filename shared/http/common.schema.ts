@@ -1,16 +1,23 @@
 import * as z from 'zod';
 import { ID_PATTERN } from '../ids.ts';
 
+// Nearly every function imports this module, and most use only some of it. Building a zod schema
+// is a call esbuild must keep unless told it is pure, so each schema here is marked `@__PURE__`
+// (with the calls inside its arguments): a bundle then holds, and a cold start builds, only the
+// schemas the function uses. Keep the marks on any schema added here.
+
 /** An id made by `newId`; anything else in a path is a 400 before the table is touched. */
-export const idSchema = z.string().regex(ID_PATTERN, 'must be a Plinth id (26 lower-case characters)');
+export const idSchema = /* @__PURE__ */ z
+  .string()
+  .regex(ID_PATTERN, 'must be a Plinth id (26 lower-case characters)');
 
-export const tenantParams = z.strictObject({ tenantId: idSchema });
+export const tenantParams = /* @__PURE__ */ z.strictObject({ tenantId: idSchema });
 
-export const paginationQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+export const paginationQuery = /* @__PURE__ */ z.strictObject({
+  limit: /* @__PURE__ */ z.coerce.number().int().min(1).max(100).default(25),
   // Cursors are base64url (shared/db/cursor.ts); saying so keeps any URL that passes this schema
   // small enough for the request line limits of API Gateway and Node.
-  cursor: z
+  cursor: /* @__PURE__ */ z
     .string()
     .min(1)
     .max(2048)
@@ -27,9 +34,9 @@ export function pageOf<T extends z.ZodType>(item: T) {
   });
 }
 
-export const roleSchema = z.enum(['owner', 'admin', 'manager', 'member']);
+export const roleSchema = /* @__PURE__ */ z.enum(['owner', 'admin', 'manager', 'member']);
 
-export const emailSchema = z
+export const emailSchema = /* @__PURE__ */ z
   .email()
   .max(254)
   // The document names zod's own pattern: `format: email` alone admits addresses zod refuses.
@@ -48,17 +55,8 @@ export function partialUpdate<T extends z.ZodObject>(fields: T) {
     .meta({ minProperties: 1 });
 }
 
-export const slugSchema = z
+export const slugSchema = /* @__PURE__ */ z
   .string()
   .min(3)
   .max(48)
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single hyphens');
-
-export const problemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});

@@ -5,7 +5,6 @@ import {
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
-import { problemSchema } from '../http/common.schema.ts';
 import type { FunctionArea, RouteDefinition } from '../http/route.ts';
 import { routeList } from '../http/routes.ts';
 
@@ -47,11 +46,24 @@ const problemDescriptions: Record<number, string> = {
   502: 'A payment provider or mail service failed; the request changed nothing and can be retried.',
 };
 
-/** Listed once under `components.schemas` (the id), referenced by every problem response. */
-const problem = problemSchema.meta({
-  id: 'Problem',
-  description: 'RFC 9457 problem details.',
-});
+/**
+ * The body of every error response (shared/http/problem.ts builds them). Listed once under
+ * `components.schemas` (the id), referenced by every problem response. Defined here, where the
+ * document is the only reader, so that no function builds it at cold start.
+ */
+const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details.',
+  });
 
 /** Headers a problem response carries, by status. */
 const problemHeaders: Record<number, NonNullable<ResponseConfig['headers']>> = {

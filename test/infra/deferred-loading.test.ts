@@ -49,7 +49,18 @@ describe('what Lambda functions load at cold start', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'plinth-deferred-'));
-    for (const name of ['billing', 'admin', 'stripe-webhook', 'invitations', 'tenants', 'notifications']) {
+    for (const name of [
+      'billing',
+      'admin',
+      'stripe-webhook',
+      'invitations',
+      'tenants',
+      'notifications',
+      'analytics-movements',
+      'dunning-sweep',
+      'product-activity',
+      'product-analytics',
+    ]) {
       splits.set(name, await split(root, name));
     }
   }, 120_000);
@@ -102,4 +113,34 @@ describe('what Lambda functions load at cold start', () => {
     expect(matching(of('notifications').init, sesClient)).toEqual([]);
     expect(matching(of('notifications').deferred, sesClient)).not.toEqual([]);
   });
+
+  it.each(['notifications', 'analytics-movements', 'dunning-sweep'])(
+    "%s parses subscription events without building billing's route schemas at init",
+    (name) => {
+      expect(of(name).init).toContain('shared/events/subscription-events.ts');
+      expect(of(name).init).not.toContain('shared/billing/billing.schema.ts');
+      expect(of(name).init).not.toContain('shared/http/common.schema.ts');
+    },
+  );
+
+  it.each(['product-activity', 'product-analytics'])(
+    "%s builds the product analytics schemas without the metrics API's at init",
+    (name) => {
+      expect(of(name).init).toContain('shared/analytics/product/product.schema.ts');
+      expect(of(name).init).not.toContain('shared/analytics/metrics-api.schema.ts');
+    },
+  );
+
+  it("admin reads only the Stripe client's settings at init, not billing's environment", () => {
+    expect(of('admin').init).toContain('shared/billing/stripe-client.env.ts');
+    expect(of('admin').init).not.toContain('shared/billing/billing.env.ts');
+  });
+
+  it.each(['billing', 'admin'])(
+    '%s loads the Stripe gateway with stripe-node on first use, not at init',
+    (name) => {
+      expect(of(name).init).not.toContain('shared/billing/stripe-gateway.ts');
+      expect(of(name).deferred).toContain('shared/billing/stripe-gateway.ts');
+    },
+  );
 });

@@ -91,4 +91,19 @@ describe("what an API function's init code holds of the route table", () => {
     expect(of('system').inputs).not.toContain('shared/openapi/document.ts');
     expect(of('system').inputs.filter((input) => input.includes('zod-to-openapi'))).toEqual([]);
   });
+
+  /** Messages of common schemas (shared/http/common.schema.ts) that minification keeps. */
+  const emailCheck = 'the part before @ may have at most 64 characters';
+  const slugCheck = 'lower-case letters, digits and single hyphens';
+  const cursorCheck = 'an opaque cursor';
+
+  it('admin leaves the common schemas it does not use out of its init code', () => {
+    expect([emailCheck, slugCheck, cursorCheck].filter((text) => of('admin').text.includes(text))).toEqual(
+      [],
+    );
+  });
+
+  it('invitations keeps the common email schema it uses in its init code', () => {
+    expect(of('invitations').text).toContain(emailCheck);
+  });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readBillingEnv } from '#shared/billing/billing.env.ts';
+import { readStripeClientEnv } from '#shared/billing/stripe-client.env.ts';
 import {
   lazyStripeClient,
   resolveSecret,
@@ -89,5 +91,46 @@ describe('stripe client configuration', () => {
 
     expect((await client()).getApiField('version')).toBe(STRIPE_API_VERSION);
     expect(ssm.asked).toHaveLength(2);
+  });
+});
+
+describe("the Stripe client's environment", () => {
+  it('accepts a plain secret key and stripe-mock’s address', () => {
+    expect(
+      readStripeClientEnv({ STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_URL: 'http://127.0.0.1:12111' }),
+    ).toEqual({ STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_URL: 'http://127.0.0.1:12111' });
+  });
+
+  it('accepts the name of an SSM parameter instead of the key', () => {
+    expect(readStripeClientEnv({ STRIPE_SECRET_KEY_PARAMETER: '/plinth/prod/stripe/secret-key' })).toEqual({
+      STRIPE_SECRET_KEY_PARAMETER: '/plinth/prod/stripe/secret-key',
+    });
+  });
+
+  it('fails naming the key when neither the key nor its parameter is set', () => {
+    expect(() => readStripeClientEnv({})).toThrow(
+      'STRIPE_SECRET_KEY: set STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_PARAMETER',
+    );
+  });
+
+  it('fails on a key that is not a Stripe secret key', () => {
+    expect(() => readStripeClientEnv({ STRIPE_SECRET_KEY: 'pk_test_123' })).toThrow('STRIPE_SECRET_KEY');
+  });
+
+  it('ignores the billing settings it does not need (no price ids required)', () => {
+    expect(readStripeClientEnv({ STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_PRICE_IDS: 'not json' })).toEqual({
+      STRIPE_SECRET_KEY: 'sk_test_123',
+    });
+  });
+
+  it('is checked the same way inside the billing environment', () => {
+    expect(() =>
+      readBillingEnv({
+        STRIPE_PRICE_IDS: JSON.stringify({
+          team: { month: 'price_a', year: 'price_b' },
+          business: { month: 'price_c', year: 'price_d' },
+        }),
+      }),
+    ).toThrow('STRIPE_SECRET_KEY: set STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_PARAMETER');
   });
 });

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { daySchema } from '../metrics-api.schema.ts';
+import { daySchema } from '../day.schema.ts';
 
 /**
  * The product analytics API's schemas: the tracking batch, one tracked event (validated one by one,

@@ -1,11 +1,11 @@
 import type { SubscriptionEventType } from '../../events/subscription-events.ts';
-import {
-  type BillingDispute,
-  type BillingState,
-  type DuplicateSubscription,
-  freeBillingState,
-  type SubscriptionStatus,
+import type {
+  BillingDispute,
+  BillingState,
+  DuplicateSubscription,
+  SubscriptionStatus,
 } from '../billing.schema.ts';
+import { freeBillingState } from '../free-billing-state.ts';
 import { grantsPaidPlan } from '../subscription-status.ts';
 import { recurringAmountOf } from './amount.ts';
 import { isoFromEpoch, type SubscriptionSnapshot } from './subscription-snapshot.ts';

@@ -1,0 +1,7 @@
+import * as z from 'zod';
+
+/**
+ * A UTC day, `YYYY-MM-DD` (a calendar day: zod checks month lengths and leap years). A module of
+ * its own so that the product analytics schemas use it without building the metrics API's.
+ */
+export const daySchema = z.iso.date();

@@ -1,0 +1,19 @@
+import * as z from 'zod';
+
+/**
+ * Stripe's subscription statuses, plus `none` for a tenant that never subscribed (free plan). A
+ * module of its own, apart from billing.schema.ts, so that the subscription events and the Stripe
+ * gateway use it without building billing's route schemas at a function's cold start.
+ */
+export const subscriptionStatusSchema = z.enum([
+  'none',
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'canceled',
+  'paused',
+]);
+export type SubscriptionStatus = z.infer<typeof subscriptionStatusSchema>;
