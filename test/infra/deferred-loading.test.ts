@@ -11,6 +11,7 @@ const stripeNode = /node_modules\/stripe\//;
 const ssmClient = /node_modules\/@aws-sdk\/client-ssm\//;
 const sesClient = /node_modules\/@aws-sdk\/client-sesv2\//;
 const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\//;
+const firehoseClient = /node_modules\/@aws-sdk\/client-firehose\//;
 
 /** What a function's cold start reads, and what it reads only on first use. */
 interface Split {
@@ -49,7 +50,16 @@ describe('what Lambda functions load at cold start', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'plinth-deferred-'));
-    for (const name of ['billing', 'admin', 'stripe-webhook', 'invitations', 'tenants', 'notifications']) {
+    for (const name of [
+      'billing',
+      'admin',
+      'stripe-webhook',
+      'invitations',
+      'tenants',
+      'notifications',
+      'product-activity',
+      'product-analytics',
+    ]) {
       splits.set(name, await split(root, name));
     }
   }, 120_000);
@@ -101,5 +111,16 @@ describe('what Lambda functions load at cold start', () => {
   it('notifications loads the SES client on its first mail, not at init', () => {
     expect(matching(of('notifications').init, sesClient)).toEqual([]);
     expect(matching(of('notifications').deferred, sesClient)).not.toEqual([]);
+  });
+
+  it('product-activity loads the Firehose client with its first raw events, not at init', () => {
+    expect(matching(of('product-activity').init, firehoseClient)).toEqual([]);
+    expect(matching(of('product-activity').deferred, firehoseClient)).not.toEqual([]);
+  });
+
+  it('product-analytics (the tracking API) never loads the Firehose client: the stream delivers', () => {
+    expect(
+      matching([...of('product-analytics').init, ...of('product-analytics').deferred], firehoseClient),
+    ).toEqual([]);
   });
 });
