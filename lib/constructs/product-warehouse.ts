@@ -23,8 +23,8 @@ export interface ProductWarehouseProps {
 
 /**
  * The raw product events' warehouse: an encrypted, private, SSL-only bucket; the Amazon Data
- * Firehose stream (direct put, encrypted) that writes gzipped JSON Lines to it under `events/` by
- * arrival day and hour; and a Glue database and table over those objects whose `dt` partitions come
+ * Firehose stream (direct put, encrypted) that writes gzipped JSON Lines to it under
+ * `events/dt=<arrival day>/`; and a Glue database and table over those objects whose `dt` partitions come
  * from partition projection, so Athena queries the full history without a crawler or
  * `MSCK REPAIR`. Layout and columns: shared/analytics/product/warehouse.ts.
  */
@@ -52,7 +52,7 @@ export class ProductWarehouse extends Construct {
         {
           // Queries mostly read recent months; older objects move to cheaper tiers by themselves.
           id: 'events-to-intelligent-tiering',
-          prefix: warehouseLayout.dataPrefix,
+          prefix: warehouseLayout.dataRoot,
           transitions: [
             { storageClass: StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(30) },
           ],
@@ -145,7 +145,7 @@ export class ProductWarehouse extends Construct {
         description: `Plinth ${stage.name}: raw product events (Athena)`,
       },
     });
-    const location = `s3://${this.bucket.bucketName}/${warehouseLayout.dataPrefix}`;
+    const location = `s3://${this.bucket.bucketName}/${warehouseLayout.dataRoot}`;
     const { partitionKey: dt } = warehouseLayout;
     this.table = new CfnTable(this, 'EventsTable', {
       catalogId: Aws.ACCOUNT_ID,
@@ -155,7 +155,7 @@ export class ProductWarehouse extends Construct {
         description: 'Every raw product event (tracked and server-side), one JSON line each, by arrival day.',
         tableType: 'EXTERNAL_TABLE',
         partitionKeys: [
-          { name: dt, type: 'string', comment: 'UTC day the event reached Firehose, yyyy/MM/dd' },
+          { name: dt, type: 'string', comment: 'UTC day the event reached Firehose, yyyy-MM-dd' },
         ],
         parameters: {
           classification: 'json',
@@ -167,7 +167,7 @@ export class ProductWarehouse extends Construct {
           [`projection.${dt}.interval`]: '1',
           [`projection.${dt}.interval.unit`]: 'DAYS',
           // `${dt}` is Athena's placeholder here, not a template literal.
-          'storage.location.template': Fn.join('', [location, '${', dt, '}/']),
+          'storage.location.template': Fn.join('', [location, dt, '=${', dt, '}/']),
         },
         storageDescriptor: {
           location,

@@ -328,8 +328,9 @@ async function createQueue(sqs: SQSClient, queueName: string, attributes: Record
 /**
  * The warehouse's bucket and Firehose stream (lib/constructs/product-warehouse.ts), with the same
  * prefixes and delivery settings. moto writes each PutRecordBatch to S3 at once, as one object of the
- * records' bytes under `<prefix>YYYY/MM/DD/HH/` (as Firehose does for a prefix without expressions),
- * ignoring buffering and compression: objects are plain JSON Lines with no `.gz` suffix. There is
+ * records' bytes under `<prefix>YYYY/MM/DD/HH/`, the prefix's `!{timestamp:…}` left literal
+ * (`events/dt=!{timestamp:yyyy-MM-dd}/2026/12/03/14/…`), ignoring buffering and compression: objects
+ * are plain JSON Lines with no `.gz` suffix. There is
  * no Glue table locally (moto has no Athena to query it).
  */
 async function createWarehouse(s3: S3Client, firehose: FirehoseClient, name: string) {

@@ -75,7 +75,7 @@ describe('product event warehouse', () => {
       expect(rules).toEqual([
         expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
         expect.objectContaining({
-          Prefix: warehouseLayout.dataPrefix,
+          Prefix: 'events/',
           Transitions: [{ StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: 30 }],
         }),
       ]);
@@ -95,16 +95,18 @@ describe('product event warehouse', () => {
       expect(deliveryStream().Properties.ExtendedS3DestinationConfiguration).toMatchObject({
         BucketARN: bucketArn(),
         RoleARN: arnOf(plinth.events, plinth.events.warehouse.deliveryRole),
-        Prefix: 'events/',
-        ErrorOutputPrefix: 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/',
+        Prefix: 'events/dt=!{timestamp:yyyy-MM-dd}/',
+        ErrorOutputPrefix: 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/',
         CompressionFormat: 'GZIP',
         BufferingHints: { IntervalInSeconds: 900, SizeInMBs: 128 },
         CloudWatchLoggingOptions: expect.objectContaining({ Enabled: true }),
       });
     });
 
-    it('uses no timestamp expression in the data prefix, so Firehose and moto both append YYYY/MM/dd/HH', () => {
-      expect(warehouseLayout.dataPrefix).not.toContain('!{');
+    it('names the arrival day in the data prefix Hive style, in the format the dt projection reads', () => {
+      expect(warehouseLayout.dataPrefix).toBe(
+        `${warehouseLayout.dataRoot}${warehouseLayout.partitionKey}=!{timestamp:${warehouseLayout.partitionFormat}}/`,
+      );
     });
 
     it('is created after its role’s policy, which Firehose checks at creation', () => {
@@ -239,7 +241,7 @@ describe('product event warehouse', () => {
       expect(StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
     });
 
-    it('projects one dt partition per day onto the events/YYYY/MM/dd folders, so no crawler is needed', () => {
+    it('projects one dt partition per day onto the events/dt=yyyy-MM-dd folders, so no crawler is needed', () => {
       const { PartitionKeys, Parameters } = tableInput();
       const bucketRef = { Ref: logicalId(plinth.events, plinth.events.warehouse.bucket) };
 
@@ -247,12 +249,12 @@ describe('product event warehouse', () => {
       expect(Parameters).toMatchObject({
         'projection.enabled': 'true',
         'projection.dt.type': 'date',
-        'projection.dt.format': 'yyyy/MM/dd',
-        'projection.dt.range': '2025/01/01,NOW',
+        'projection.dt.format': 'yyyy-MM-dd',
+        'projection.dt.range': '2025-01-01,NOW',
         'projection.dt.interval': '1',
         'projection.dt.interval.unit': 'DAYS',
         // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's placeholder, not a template literal
-        'storage.location.template': { 'Fn::Join': ['', ['s3://', bucketRef, '/events/${dt}/']] },
+        'storage.location.template': { 'Fn::Join': ['', ['s3://', bucketRef, '/events/dt=${dt}/']] },
       });
     });
   });

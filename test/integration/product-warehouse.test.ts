@@ -80,7 +80,7 @@ describe('raw product events in the warehouse', () => {
     expect(runner.errors).toEqual([]);
   });
 
-  it('puts the objects under events/YYYY/MM/DD/HH/ of the UTC hour they arrived, as newline-terminated lines', async () => {
+  it("puts the objects under the data prefix (moto leaves its expression as is) and moto's YYYY/MM/DD/HH/ of arrival, as newline-terminated lines", async () => {
     const tenantId = newId();
     const ctx = fakeTenantContext({ role: 'member', tenantId, userId: 'member-2' });
     const before = new Date();
@@ -97,13 +97,15 @@ describe('raw product events in the warehouse', () => {
       object.lines.some((line) => line.tenant_id === tenantId),
     );
     const hour = (at: Date) => at.toISOString().slice(0, 13).replace(/[-T]/g, '/');
+    const prefix = 'events/dt=!{timestamp:yyyy-MM-dd}/';
     expect(objects).toHaveLength(1);
+    expect(objects[0]?.key.startsWith(prefix)).toBe(true);
     expect([hour(before), hour(new Date())]).toContain(
-      objects[0]?.key.slice('events/'.length, 'events/'.length + 13),
+      objects[0]?.key.slice(prefix.length, prefix.length + 13),
     );
-    expect(objects[0]?.key).toMatch(
+    expect(objects[0]?.key.slice(prefix.length)).toMatch(
       new RegExp(
-        `^events/\\d{4}/\\d\\d/\\d\\d/\\d\\d/${stack.warehouseStreamName}-1-\\d{4}(-\\d\\d){5}-[0-9a-f-]{36}$`,
+        `^\\d{4}/\\d\\d/\\d\\d/\\d\\d/${stack.warehouseStreamName}-1-\\d{4}(-\\d\\d){5}-[0-9a-f-]{36}$`,
       ),
     );
     expect(objects[0]?.text.endsWith('\n')).toBe(true);

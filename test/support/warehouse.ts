@@ -20,7 +20,7 @@ export async function readWarehouseObjects(stack: TestStack): Promise<WarehouseO
       const page = await s3.send(
         new ListObjectsV2Command({
           Bucket: stack.warehouseBucket,
-          Prefix: warehouseLayout.dataPrefix,
+          Prefix: warehouseLayout.dataRoot,
           ContinuationToken: token,
         }),
       );

@@ -68,20 +68,22 @@ export const warehouseColumns: readonly WarehouseColumn[] = [
 ];
 
 /**
- * Where the objects go in the bucket. The data prefix has no `!{…}` expression, so Firehose appends
- * its default `YYYY/MM/dd/HH/` (UTC hour the records arrived): `events/2026/12/03/14/<object>`.
- * moto appends the same path (and would leave any `!{timestamp:…}` literal), so the layout is the
- * same locally. The Glue table's `dt` partition is that day (`yyyy/MM/dd`, by partition projection);
- * the hour folders below it are read as part of the day.
+ * Where the objects go in the bucket. In AWS Firehose evaluates the expression to the UTC day the
+ * records arrived, Hive style: `events/dt=2026-12-03/<object>.gz`, the Glue table's `dt` partition
+ * (by partition projection). moto leaves `!{timestamp:…}` literal and appends its own
+ * `YYYY/MM/DD/HH/`, so locally the same objects sit under
+ * `events/dt=!{timestamp:yyyy-MM-dd}/2026/12/03/14/<object>`: one odd folder, then the date.
  */
 export const warehouseLayout = {
-  dataPrefix: 'events/',
-  /** Records Firehose could not deliver (S3 errors after its retries), by error type and day. */
-  errorPrefix: 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/',
+  dataPrefix: 'events/dt=!{timestamp:yyyy-MM-dd}/',
+  /** Where the data objects live, whatever the day (the Glue table's location). */
+  dataRoot: 'events/',
+  /** Records Firehose could not deliver, by error type and day (required with an expression above). */
+  errorPrefix: 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/',
   partitionKey: 'dt',
-  partitionFormat: 'yyyy/MM/dd',
+  partitionFormat: 'yyyy-MM-dd',
   /** The first day the partition projection knows; any earlier `dt` reads nothing. */
-  partitionRangeStart: '2025/01/01',
+  partitionRangeStart: '2025-01-01',
 } as const;
 
 /**
