@@ -7,6 +7,7 @@ import { EventsStack } from './stacks/events-stack.ts';
 import {
   assertStageReady,
   opsEmailFor,
+  productEventTtlDaysFor,
   redirectOriginsFor,
   type StageConfig,
   stageConfigFor,
@@ -40,6 +41,8 @@ const contextSchema = z.object({
   allowedRedirectOrigins: jsonObject.default({}),
   /** The operators' address, per stage (`lib/stage.ts` `opsEmailFor` reads it). */
   opsEmail: z.unknown(),
+  /** Stage → days a raw product event stays in the table (lib/stage.ts `productEventTtlDaysFor`). */
+  productEventTtlDays: jsonObject.default({}),
 });
 
 export type PlinthContext = z.infer<typeof contextSchema>;
@@ -54,6 +57,7 @@ export function readPlinthContext(app: App): PlinthContext {
     billingGraceDays: app.node.tryGetContext('billingGraceDays'),
     allowedRedirectOrigins: app.node.tryGetContext('allowedRedirectOrigins'),
     opsEmail: app.node.tryGetContext('opsEmail'),
+    productEventTtlDays: app.node.tryGetContext('productEventTtlDays'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -84,6 +88,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
   const stage = stageConfigFor(context.stage);
   assertStageReady(stage, context);
   const stripe = stripeConfigFor(stage.name, context);
+  const productEventTtlDays = productEventTtlDaysFor(stage, context.productEventTtlDays);
   const functionEntry = options.functionEntry ? { functionEntry: options.functionEntry } : {};
   const common = {
     stage,
@@ -104,6 +109,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     mailFrom: context.mailFrom,
     billingGraceDays: stripe.graceDays,
     opsEmail: opsEmailFor(stage.name, context.opsEmail),
+    productEventTtlDays,
     ...functionEntry,
   });
   const api = new ApiStack(app, name('api'), {
@@ -117,6 +123,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     mailFrom: context.mailFrom,
     stripe,
     allowedRedirectOrigins: redirectOriginsFor(stage, context.allowedRedirectOrigins),
+    productEventTtlDays,
     ...functionEntry,
   });
 

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { FeaturePlan } from 'aws-cdk-lib/aws-cognito';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { productEnvSchema } from '../shared/analytics/product/product.env.ts';
 import { isOrigin } from '../shared/billing/billing.env.ts';
 
 /** The deployable stages; chosen with `cdk deploy -c stage=prod`. */
@@ -32,6 +33,12 @@ export interface StageConfig {
    * `allowedRedirectOrigins` (`{"prod":["https://www.acme.com"]}`) replaces a stage's list.
    */
   readonly allowedRedirectOrigins: readonly string[];
+  /**
+   * Days a raw product event stays in the table before it expires by TTL (`PRODUCT_EVENT_TTL_DAYS`
+   * of the functions that write raw events); its aggregates stay, and the warehouse keeps every
+   * event. CDK context `productEventTtlDays` (`{"prod":180}`) replaces a stage's value.
+   */
+  readonly productEventTtlDays: number;
 }
 
 const stageConfigs: Record<StageName, StageConfig> = {
@@ -45,6 +52,8 @@ const stageConfigs: Record<StageName, StageConfig> = {
     userPoolFeaturePlan: FeaturePlan.ESSENTIALS,
     extraCorsOrigins: ['http://localhost:3000', 'http://localhost:5173'],
     allowedRedirectOrigins: ['http://localhost:3000', 'http://localhost:5173'],
+    // A throwaway stage keeps raw events a month: the usage reads work from the aggregates anyway.
+    productEventTtlDays: 30,
   },
   prod: {
     name: 'prod',
@@ -56,6 +65,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     userPoolFeaturePlan: FeaturePlan.PLUS,
     extraCorsOrigins: [],
     allowedRedirectOrigins: [],
+    productEventTtlDays: 90,
   },
 };
 
@@ -97,6 +107,27 @@ export function redirectOriginsFor(
     }
   }
   return configured as string[];
+}
+
+/**
+ * The stage's raw product event TTL in days: the CDK context's value for this stage
+ * (`productEventTtlDays`, stage → days, in cdk.json or `-c productEventTtlDays='{"prod":180}'`)
+ * when it has one, else the stage's own. Throws, naming the entry, for anything but a whole number
+ * of days the functions accept (8 to 3650, shared/analytics/product/product.env.ts).
+ */
+export function productEventTtlDaysFor(
+  stage: StageConfig,
+  fromContext: Readonly<Record<string, unknown>> = {},
+): number {
+  const configured = fromContext[stage.name];
+  if (configured === undefined) return stage.productEventTtlDays;
+  const parsed = productEnvSchema.shape.PRODUCT_EVENT_TTL_DAYS.safeParse(configured);
+  if (typeof configured === 'boolean' || configured === null || !parsed.success) {
+    throw new Error(
+      `context productEventTtlDays.${stage.name}: ${JSON.stringify(configured)} is not a number of days from 8 to 3650.`,
+    );
+  }
+  return parsed.data;
 }
 
 /** Domains reserved for documentation (RFC 2606): the example defaults of `appUrl` and `mailFrom`. */

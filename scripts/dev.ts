@@ -179,6 +179,7 @@ async function main(): Promise<void> {
       region,
       tableName: resources.tableName,
       eventBusName: resources.eventBusName,
+      warehouse: { bucket: resources.warehouseBucket, deliveryStream: resources.warehouseStreamName },
       cognito: { endpoint: moto.endpoint, userPoolId: resources.userPoolId, clientId: resources.clientId },
       webhookUrl: `${server.url}${STRIPE_WEBHOOK_PATH}`,
       stripe: { ...stripe, priceIds: localPriceIds },

@@ -1,33 +1,67 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { recordAuditActivity } from '#shared/analytics/product/audit-activity.ts';
-import { readProductEnv } from '#shared/analytics/product/product.env.ts';
+import { readWarehouseEnv } from '#shared/analytics/product/product.env.ts';
+import { handleProductStream } from '#shared/analytics/product/product-stream.ts';
 import { createProductEventRecorder } from '#shared/analytics/product/recorder.ts';
+import type { ProductEventSink } from '#shared/analytics/product/warehouse.ts';
+import { deferred } from '#shared/app/deferred.ts';
 import { createWorkerDb } from '#shared/app/worker-db.ts';
 import { systemClock } from '#shared/ids.ts';
+import { logger } from '#shared/observability/logger.ts';
+import { productMetricNames } from '#shared/observability/metric-names.ts';
 import { MetricUnit, metrics } from '#shared/observability/metrics.ts';
+import { traceClient } from '#shared/observability/tracer.ts';
 import { workerHandler } from '#shared/observability/worker-handler.ts';
 
 /**
- * Server-side product events: the table's stream (filtered to audit INSERTs) → one product event per
- * audited action of a person, recorded with its aggregates. Deployed with `ReportBatchItemFailures`.
+ * The product side of the table's stream (filtered to audit and raw product event INSERTs): each
+ * audited action of a person → a product event recorded with its aggregates; each raw product event
+ * → a line in the warehouse (Amazon Data Firehose → S3). Deployed with `ReportBatchItemFailures`.
  */
+const env = readWarehouseEnv();
 const db = createWorkerDb();
 const recorder = createProductEventRecorder({
   db,
   clock: systemClock,
-  rawEventTtlDays: readProductEnv().PRODUCT_EVENT_TTL_DAYS,
+  rawEventTtlDays: env.PRODUCT_EVENT_TTL_DAYS,
+});
+
+// The Firehose client is loaded with the first batch that carries raw events, not at cold start.
+const sink = deferred<ProductEventSink>(async () => {
+  const [{ FirehoseClient }, { createFirehoseSink }] = await Promise.all([
+    import('@aws-sdk/client-firehose'),
+    import('#shared/analytics/product/firehose-sink.ts'),
+  ]);
+  return createFirehoseSink({
+    client: traceClient(new FirehoseClient({ region: env.AWS_REGION })),
+    deliveryStreamName: env.PRODUCT_WAREHOUSE_STREAM,
+  });
 });
 
 export const handler = workerHandler(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   let recorded = 0;
+  let delivered = 0;
+  let failed = 0;
   try {
-    return await recordAuditActivity(event.Records, {
+    return await handleProductStream(event.Records, {
       recorder,
+      sink,
       onRecorded: () => {
         recorded += 1;
+      },
+      onDelivered: (count) => {
+        delivered += count;
+      },
+      onDeliveryFailure: (error, count) => {
+        failed += count;
+        logger.error('Raw product events not delivered to the warehouse; the stream retries them', {
+          error,
+          count,
+        });
       },
     });
   } finally {
     metrics.addMetric('ServerProductEventsRecorded', MetricUnit.Count, recorded);
+    metrics.addMetric(productMetricNames.warehouseEventsDelivered, MetricUnit.Count, delivered);
+    metrics.addMetric(productMetricNames.warehouseDeliveryFailures, MetricUnit.Count, failed);
   }
 });

@@ -115,6 +115,11 @@ export interface ApiStackProps extends StackProps {
    * @default [] (the app's origin only)
    */
   readonly allowedRedirectOrigins?: readonly string[];
+  /**
+   * Days a tracked event stays in the table (`PRODUCT_EVENT_TTL_DAYS` of product-analytics).
+   * @default stage.productEventTtlDays
+   */
+  readonly productEventTtlDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
 }
@@ -154,6 +159,11 @@ export class ApiStack extends Stack {
       ALLOWED_REDIRECT_ORIGINS: (props.allowedRedirectOrigins ?? []).join(','),
     };
 
+    // The tracking routes write raw events (shared/analytics/product/product.env.ts).
+    const productEnvironment = {
+      PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.productEventTtlDays),
+    };
+
     const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
     const functions = {} as Record<FunctionArea, AppFunction>;
     for (const area of functionAreas) {
@@ -166,6 +176,7 @@ export class ApiStack extends Stack {
           ...environment,
           ...(access.stripe ? stripeEnvironment : {}),
           ...(area === 'billing' ? billingEnvironment : {}),
+          ...(area === 'product-analytics' ? productEnvironment : {}),
         },
         ...(access.table === 'none'
           ? {}

@@ -1,22 +1,21 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import {
-  auditActivityStreamSettings,
-  auditStreamFilter,
-} from '../../shared/analytics/product/audit-activity.ts';
+import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
+import { warehouseDelivery } from '../../shared/analytics/product/warehouse.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
-import { eventMetricNames } from '../../shared/observability/metric-names.ts';
+import { eventMetricNames, productMetricNames } from '../../shared/observability/metric-names.ts';
 import { appMetric, countAlarm, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
 import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
+import { ProductWarehouse } from '../constructs/product-warehouse.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
 import { TableStreamConsumer } from '../constructs/table-stream-consumer.ts';
 import type { StageConfig } from '../stage.ts';
@@ -68,6 +67,11 @@ export interface EventsStackProps extends StackProps {
   readonly billingGraceDays: number;
   /** The operators' address (`OPS_EMAIL`): the notifications consumer mails disputes there. */
   readonly opsEmail: string;
+  /**
+   * Days a server-side product event stays in the table (`PRODUCT_EVENT_TTL_DAYS` of product-activity).
+   * @default stage.productEventTtlDays
+   */
+  readonly productEventTtlDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
 }
@@ -80,8 +84,13 @@ export interface EventsStackProps extends StackProps {
 export class EventsStack extends Stack {
   readonly eventBus: EventBus;
   readonly publisher: OutboxPublisher;
-  /** Audit items on the table's stream → server-side product events (shared/analytics/product). */
+  /**
+   * Audit items on the table's stream → server-side product events, and raw product events → the
+   * warehouse (shared/analytics/product/product-stream.ts).
+   */
   readonly productActivity: TableStreamConsumer;
+  /** Raw product events for Athena: Firehose → S3, Glue table (lib/constructs/product-warehouse.ts). */
+  readonly warehouse: ProductWarehouse;
   readonly rules: readonly BusRule[];
   readonly schedules: readonly ScheduledFunction[];
   /** Consumers and schedule targets by name. */
@@ -138,16 +147,23 @@ export class EventsStack extends Stack {
     }
     this.workers = workers;
 
+    this.warehouse = new ProductWarehouse(this, 'ProductWarehouse', { stage });
     this.productActivity = new TableStreamConsumer(this, 'ProductActivity', {
       stage,
       table: props.table,
       indexNames,
       entry: functionEntry('product-activity'),
-      description: `Plinth ${stage.name}: audit stream → product events`,
-      environment: { TABLE_NAME: props.table.tableName },
-      filter: auditStreamFilter,
-      settings: auditActivityStreamSettings,
+      description: `Plinth ${stage.name}: audit stream → product events; raw events → warehouse`,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.productEventTtlDays),
+        // A delivery stream's Ref is its name.
+        PRODUCT_WAREHOUSE_STREAM: this.warehouse.deliveryStream.ref,
+      },
+      filter: productStreamFilter,
+      settings: productStreamSettings,
     });
+    this.warehouse.grantPutRecords(this.productActivity.fn.function);
 
     this.rules = busDefinition.rules.map((definition) => {
       const consumer = workers[definition.consumer];
@@ -185,8 +201,29 @@ export class EventsStack extends Stack {
         this,
         'ProductActivityDeadLettersAlarm',
         this.productActivity.deadLetterQueue,
-        'Audit stream batches the product-activity consumer gave up on: those actions are missing from the product analytics.',
+        'Stream batches the product-activity consumer gave up on: those audited actions are missing from the product analytics, or those raw events from the warehouse.',
       ),
+      failureAlarm(
+        this,
+        'WarehouseDeliveryFailuresAlarm',
+        'Firehose refused raw product events (the stream retries the batch; after 10 retries it goes to the product-activity dead-letter queue).',
+        { failed: appMetric(stage.name, productMetricNames.warehouseDeliveryFailures) },
+      ),
+      new Alarm(this, 'WarehouseFreshnessAlarm', {
+        alarmDescription:
+          'Records wait in Firehose an hour longer than its 15-minute buffer: S3 delivery is failing (see the delivery log group). Firehose retries S3 for 24 hours, then drops the data.',
+        metric: new Metric({
+          namespace: 'AWS/Firehose',
+          metricName: 'DeliveryToS3.DataFreshness',
+          dimensionsMap: { DeliveryStreamName: this.warehouse.deliveryStream.ref },
+          statistic: 'Maximum',
+          period: Duration.minutes(5),
+        }),
+        threshold: warehouseDelivery.bufferingIntervalSeconds + Duration.hours(1).toSeconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       ...this.alarmsOnWorkers(),
       ...this.rules.map((rule, index) =>
         deadLetterQueueAlarm(

@@ -68,6 +68,7 @@ export interface BundleReport {
 export const initEnvironment = {
   TABLE_NAME: 'plinth-bench',
   EVENT_BUS_NAME: 'plinth-bench',
+  PRODUCT_WAREHOUSE_STREAM: 'plinth-bench-product-events',
   STRIPE_SECRET_KEY: 'sk_test_bench',
   STRIPE_WEBHOOK_SECRET: 'whsec_bench',
   STRIPE_PRICE_IDS: JSON.stringify({

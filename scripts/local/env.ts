@@ -36,6 +36,7 @@ export function handlerEnvironment(
     // The dev stage's list (lib/stage.ts): a front-end served locally may be a redirect target.
     ALLOWED_REDIRECT_ORIGINS: LOCAL_REDIRECT_ORIGINS.join(','),
     OPS_EMAIL: LOCAL_OPS_EMAIL,
+    PRODUCT_WAREHOUSE_STREAM: resources.warehouseStreamName,
     // EMF lines are for CloudWatch: locally the handlers still record metrics but print none
     // (POWERTOOLS_METRICS_DISABLED=false npm run dev shows them).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -51,6 +52,8 @@ export interface LocalStackFile {
   readonly region: string;
   readonly tableName: string;
   readonly eventBusName: string;
+  /** Where raw product events land on moto: `aws s3 ls s3://<bucket>/events/ --recursive`. */
+  readonly warehouse?: { readonly bucket: string; readonly deliveryStream: string };
   readonly cognito: { readonly endpoint: string; readonly userPoolId: string; readonly clientId: string };
   /** The local stand-in for the Stripe webhook's Function URL (`POST`, signed as Stripe signs). */
   readonly webhookUrl?: string;

@@ -29,12 +29,20 @@ import {
   PutTargetsCommand,
   ResourceAlreadyExistsException,
 } from '@aws-sdk/client-eventbridge';
+import {
+  CreateDeliveryStreamCommand,
+  ResourceInUseException as DeliveryStreamInUseException,
+  FirehoseClient,
+} from '@aws-sdk/client-firehose';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { AlreadyExistsException, CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { warehouseDelivery, warehouseLayout } from '../../shared/analytics/product/warehouse.ts';
 import { userPoolDefinition } from '../../shared/auth/user-pool.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor, type RuleDefinition } from '../../shared/events/bus.ts';
 import { type LocalAwsTarget, localClientConfig } from './aws.ts';
+import { LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 
 /** The default sender; the same default as `MAIL_FROM` in shared/config/env.ts. */
 export const DEFAULT_MAIL_FROM = 'no-reply@plinth.local';
@@ -74,11 +82,16 @@ export interface LocalResources extends LocalAwsTarget {
   readonly eventBusName: string;
   readonly rules: readonly LocalRule[];
   readonly mailFrom: string;
+  /** The Firehose stream raw product events go to (`PRODUCT_WAREHOUSE_STREAM`). */
+  readonly warehouseStreamName: string;
+  /** The bucket that stream writes to: list `events/YYYY/MM/DD/HH/` in it to see the lines. */
+  readonly warehouseBucket: string;
 }
 
 /**
  * Creates (or finds, on a second call against the same emulator) the table, user pool with its
- * groups and app client, event bus with its rules, and the SES sender identity.
+ * groups and app client, event bus with its rules, the SES sender identity, and the product event
+ * warehouse (bucket and Firehose stream).
  */
 export async function createLocalResources(options: LocalResourcesOptions): Promise<LocalResources> {
   const config = localClientConfig(options);
@@ -90,12 +103,15 @@ export async function createLocalResources(options: LocalResourcesOptions): Prom
   const events = new EventBridgeClient(config);
   const sqs = new SQSClient(config);
   const ses = new SESv2Client(config);
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const firehose = new FirehoseClient(config);
   try {
-    const [table, pool, bus] = await Promise.all([
+    const [table, pool, bus, , warehouse] = await Promise.all([
       createTable(dynamodb, options.tableName ?? name),
       createUserPool(cognito, options.userPoolName ?? name),
       createBus(events, sqs, busNameFor(options.stage), options.rules ?? busDefinition.rules),
       verifySender(ses, mailFrom),
+      createWarehouse(s3, firehose, name),
     ]);
     return {
       endpoint: options.endpoint,
@@ -105,9 +121,10 @@ export async function createLocalResources(options: LocalResourcesOptions): Prom
       ...pool,
       ...bus,
       mailFrom,
+      ...warehouse,
     };
   } finally {
-    for (const client of [dynamodb, cognito, events, sqs, ses]) client.destroy();
+    for (const client of [dynamodb, cognito, events, sqs, ses, s3, firehose]) client.destroy();
   }
 }
 
@@ -306,6 +323,47 @@ async function createQueue(sqs: SQSClient, queueName: string, attributes: Record
   const queueArn = Attributes?.QueueArn;
   if (!queueArn) throw new Error(`Queue ${QueueUrl} has no ARN`);
   return { queueUrl: QueueUrl, queueArn };
+}
+
+/**
+ * The warehouse's bucket and Firehose stream (lib/constructs/product-warehouse.ts), with the same
+ * prefixes and delivery settings. moto writes each PutRecordBatch to S3 at once, as one object of the
+ * records' bytes under `<prefix>YYYY/MM/DD/HH/`, the prefix's `!{timestamp:…}` left literal
+ * (`events/dt=!{timestamp:yyyy-MM-dd}/2026/12/03/14/…`), ignoring buffering and compression: objects
+ * are plain JSON Lines with no `.gz` suffix. There is
+ * no Glue table locally (moto has no Athena to query it).
+ */
+async function createWarehouse(s3: S3Client, firehose: FirehoseClient, name: string) {
+  const warehouseBucket = `${name}-warehouse`;
+  const warehouseStreamName = `${name}-product-events`;
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: warehouseBucket }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+  }
+  try {
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: warehouseStreamName,
+        DeliveryStreamType: 'DirectPut',
+        ExtendedS3DestinationConfiguration: {
+          BucketARN: `arn:aws:s3:::${warehouseBucket}`,
+          // Not checked by moto (it evaluates no IAM).
+          RoleARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${name}-warehouse-delivery`,
+          Prefix: warehouseLayout.dataPrefix,
+          ErrorOutputPrefix: warehouseLayout.errorPrefix,
+          BufferingHints: {
+            IntervalInSeconds: warehouseDelivery.bufferingIntervalSeconds,
+            SizeInMBs: warehouseDelivery.bufferingSizeMiB,
+          },
+          CompressionFormat: warehouseDelivery.compression,
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof DeliveryStreamInUseException)) throw error;
+  }
+  return { warehouseStreamName, warehouseBucket };
 }
 
 async function verifySender(ses: SESv2Client, mailFrom: string): Promise<void> {

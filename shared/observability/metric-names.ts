@@ -20,3 +20,11 @@ export const eventMetricNames = {
   /** Tenants whose ledger MRR and billing MRR disagree, per metrics-reconcile run. */
   mrrDrifts: 'MrrReconciliationDrifts',
 } as const;
+
+/** The metrics of the product-activity consumer's warehouse copy; the failures are alarmed. Counts. */
+export const productMetricNames = {
+  /** Raw product events Firehose accepted for the warehouse. */
+  warehouseEventsDelivered: 'WarehouseEventsDelivered',
+  /** Raw product events not delivered in a stream batch (the batch is retried from them). */
+  warehouseDeliveryFailures: 'WarehouseDeliveryFailures',
+} as const;

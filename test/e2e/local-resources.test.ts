@@ -5,11 +5,13 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../scripts/local/aws.ts';
 import { createLocalResources } from '../../scripts/local/resources.ts';
+import { warehouseLayout } from '../../shared/analytics/product/warehouse.ts';
 import { userPoolDefinition } from '../../shared/auth/user-pool.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { EVENT_SOURCE, type RuleDefinition } from '../../shared/events/bus.ts';
@@ -170,6 +172,23 @@ describe('mail', () => {
   });
 });
 
+describe('product event warehouse', () => {
+  it('has a Firehose stream writing to the warehouse bucket under the shared prefixes', async () => {
+    const firehose = new FirehoseClient(localClientConfig(stack));
+
+    const { DeliveryStreamDescription } = await firehose.send(
+      new DescribeDeliveryStreamCommand({ DeliveryStreamName: stack.warehouseStreamName }),
+    );
+
+    expect(DeliveryStreamDescription?.Destinations?.[0]?.ExtendedS3DestinationDescription).toMatchObject({
+      BucketARN: `arn:aws:s3:::${stack.warehouseBucket}`,
+      Prefix: warehouseLayout.dataPrefix,
+      ErrorOutputPrefix: warehouseLayout.errorPrefix,
+    });
+    firehose.destroy();
+  });
+});
+
 describe('a second run against the same emulator', () => {
   it('finds the existing resources instead of failing or duplicating them', async () => {
     const again = await createLocalResources({
@@ -191,6 +210,8 @@ describe('a second run against the same emulator', () => {
       eventBusName: stack.eventBusName,
       rules: stack.rules,
       mailFrom: stack.mailFrom,
+      warehouseStreamName: stack.warehouseStreamName,
+      warehouseBucket: stack.warehouseBucket,
     });
   });
 });

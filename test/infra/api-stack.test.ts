@@ -127,12 +127,18 @@ describe('api stack (dev)', () => {
       (template.toJSON().Resources as Record<string, Resource>)[logicalId(plinth.api, fn.function)]
         ?.Properties.Environment;
 
-    it.each(functionAreas.filter((area) => !areaAccess[area].stripe))(
+    it.each(functionAreas.filter((area) => !areaAccess[area].stripe && area !== 'product-analytics'))(
       'gives %s the variables shared/config/env.ts reads, plus Powertools settings',
       (area) => {
         expect(environmentOf(plinth.api.functions[area])).toEqual({ Variables: commonVariables() });
       },
     );
+
+    it('gives product-analytics the common variables and the stage’s raw event TTL', () => {
+      expect(environmentOf(plinth.api.functions['product-analytics'])).toEqual({
+        Variables: { ...commonVariables(), PRODUCT_EVENT_TTL_DAYS: '30' },
+      });
+    });
 
     it.each(functionAreas.filter((area) => areaAccess[area].stripe))(
       'gives %s the Stripe secret key parameter name, the stage’s price ids and the grace period too',

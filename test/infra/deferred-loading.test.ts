@@ -11,6 +11,7 @@ const stripeNode = /node_modules\/stripe\//;
 const ssmClient = /node_modules\/@aws-sdk\/client-ssm\//;
 const sesClient = /node_modules\/@aws-sdk\/client-sesv2\//;
 const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\//;
+const firehoseClient = /node_modules\/@aws-sdk\/client-firehose\//;
 
 /** What a function's cold start reads, and what it reads only on first use. */
 interface Split {
@@ -143,4 +144,15 @@ describe('what Lambda functions load at cold start', () => {
       expect(of(name).deferred).toContain('shared/billing/stripe-gateway.ts');
     },
   );
+
+  it('product-activity loads the Firehose client with its first raw events, not at init', () => {
+    expect(matching(of('product-activity').init, firehoseClient)).toEqual([]);
+    expect(matching(of('product-activity').deferred, firehoseClient)).not.toEqual([]);
+  });
+
+  it('product-analytics (the tracking API) never loads the Firehose client: the stream delivers', () => {
+    expect(
+      matching([...of('product-analytics').init, ...of('product-analytics').deferred], firehoseClient),
+    ).toEqual([]);
+  });
 });

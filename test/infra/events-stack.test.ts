@@ -5,10 +5,7 @@ import {
   powertoolsLayerParameter,
   powertoolsTracerVersion,
 } from '../../lib/constructs/app-function.ts';
-import {
-  auditActivityStreamSettings,
-  auditStreamFilter,
-} from '../../shared/analytics/product/audit-activity.ts';
+import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
@@ -124,27 +121,27 @@ describe('events stack', () => {
   });
 
   describe('product-activity consumer', () => {
-    it('reads the table stream filtered to audit INSERTs, reporting failed records to its own queue', () => {
+    it('reads the table stream filtered to audit and raw event INSERTs, reporting failed records to its own queue', () => {
       const { productActivity } = plinth.events;
 
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: logicalId(plinth.events, productActivity.fn.function) },
         StartingPosition: 'TRIM_HORIZON',
-        BatchSize: auditActivityStreamSettings.batchSize,
-        MaximumRetryAttempts: auditActivityStreamSettings.retryAttempts,
+        BatchSize: productStreamSettings.batchSize,
+        MaximumRetryAttempts: productStreamSettings.retryAttempts,
         BisectBatchOnFunctionError: true,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(auditStreamFilter) }] },
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(productStreamFilter) }] },
         DestinationConfig: {
           OnFailure: { Destination: arnOf(plinth.events, productActivity.deadLetterQueue) },
         },
       });
     });
 
-    it('matches exactly audit INSERTs with its filter', () => {
-      expect(auditStreamFilter).toEqual({
+    it('matches exactly INSERTs of audit items and raw product events with its filter', () => {
+      expect(productStreamFilter).toEqual({
         eventName: ['INSERT'],
-        dynamodb: { NewImage: { type: { S: ['audit'] } } },
+        dynamodb: { NewImage: { type: { S: ['audit', 'product-event'] } } },
       });
     });
   });

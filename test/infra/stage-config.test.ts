@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { redirectOriginsFor, stageConfigFor } from '../../lib/stage.ts';
+import { productEventTtlDaysFor, redirectOriginsFor, stageConfigFor } from '../../lib/stage.ts';
 import { buildPlinth } from './plinth-app.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -112,5 +112,55 @@ describe('allowed redirect origins', () => {
 
   it('uses the stage’s own list when the context has none for it', () => {
     expect(redirectOriginsFor(stageConfigFor('prod'), {})).toEqual([]);
+  });
+});
+
+/** PRODUCT_EVENT_TTL_DAYS of the two functions that write raw product events. */
+function productEventTtlDays(plinth: ReturnType<typeof buildPlinth>) {
+  const variables = (
+    stack: typeof plinth.api | typeof plinth.events,
+    fn: { node: { defaultChild?: unknown } },
+  ) => {
+    const resource = Template.fromStack(stack).toJSON().Resources[
+      stack.getLogicalId(fn.node.defaultChild as never)
+    ] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    return resource.Properties.Environment.Variables.PRODUCT_EVENT_TTL_DAYS;
+  };
+  return {
+    tracking: variables(plinth.api, plinth.api.functions['product-analytics'].function),
+    serverSide: variables(plinth.events, plinth.events.productActivity.fn.function),
+  };
+}
+
+describe('raw product event TTL per stage', () => {
+  it('gives both functions that write raw events the dev stage’s 30 days from cdk.json', () => {
+    expect(productEventTtlDays(buildPlinth({ stage: 'dev' }))).toEqual({ tracking: '30', serverSide: '30' });
+  });
+
+  it('gives both functions prod’s 90 days', () => {
+    expect(productEventTtlDays(buildPlinth({ stage: 'prod' }))).toEqual({ tracking: '90', serverSide: '90' });
+  });
+
+  it('takes a stage’s days from the CDK context, as a JSON string from -c productEventTtlDays=…', () => {
+    const plinth = buildPlinth({ stage: 'prod', context: { productEventTtlDays: '{"prod":180}' } });
+    expect(productEventTtlDays(plinth)).toEqual({ tracking: '180', serverSide: '180' });
+  });
+
+  it('uses the stage’s own days when the context has none for it', () => {
+    expect(productEventTtlDaysFor(stageConfigFor('prod'), { dev: 14 })).toBe(90);
+  });
+
+  it('refuses fewer days than an event may be backdated, naming the entry', () => {
+    expect(() => productEventTtlDaysFor(stageConfigFor('prod'), { prod: 7 })).toThrow(
+      'context productEventTtlDays.prod: 7 is not a number of days from 8 to 3650',
+    );
+  });
+
+  it('refuses a value that is not a whole number of days', () => {
+    expect(() => productEventTtlDaysFor(stageConfigFor('dev'), { dev: 'ninety' })).toThrow(
+      'context productEventTtlDays.dev: "ninety"',
+    );
   });
 });

@@ -1,9 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  createProductAnalyticsService,
-  type WarehouseEvent,
-} from '#shared/analytics/product/product-analytics.service.ts';
+import { createProductAnalyticsService } from '#shared/analytics/product/product-analytics.service.ts';
 import { createProductEventRecorder, type ProductEvent } from '#shared/analytics/product/recorder.ts';
 import type { Db } from '#shared/db/client.ts';
 import { keys } from '#shared/db/keys.ts';
@@ -236,38 +233,6 @@ describe('product analytics service', () => {
 
     await expect(refused).rejects.toBeInstanceOf(RateLimitedError);
     expect(await countAt(keys.productEventCount(tenantId, '2026-12-02', 'x'))).toBe(2);
-  });
-
-  it('copies the valid events of a batch to the warehouse sink, retries included', async () => {
-    const sent: WarehouseEvent[] = [];
-    const analytics = createProductAnalyticsService({
-      db,
-      clock,
-      recorder: recorder(),
-      rateLimiter: createTableRateLimiter(db, clock),
-      sink: { send: async (events) => void sent.push(...events) },
-    });
-    const ctx = fakeTenantContext({ role: 'member', tenantId: newId(), userId: 'member-9' });
-    const body = {
-      events: [
-        { id: 'w1', name: 'x', properties: { a: 1 } },
-        { id: 'w2', name: 'Bad' },
-      ],
-    };
-
-    await analytics.track(ctx, body);
-    await analytics.track(ctx, body);
-
-    expect(sent).toHaveLength(2);
-    expect(sent[0]).toEqual({
-      tenantId: ctx.tenantId,
-      userId: 'member-9',
-      eventId: 'w1',
-      name: 'x',
-      occurredAt: NOW.toISOString(),
-      receivedAt: NOW.toISOString(),
-      properties: { a: 1 },
-    });
   });
 
   it('refuses the usage to a member with a 403', async () => {

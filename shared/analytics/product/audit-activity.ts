@@ -8,20 +8,9 @@ import type { ProductEvent, ProductEventRecorder } from './recorder.ts';
 /**
  * Server-side product events: every audited action of a person also counts as a product event for
  * that person, so feature use does not depend on clients sending it. Fed from the audit items on the
- * table's stream by a consumer of its own (functions/product-activity), beside the outbox publisher.
+ * table's stream by a consumer of its own (functions/product-activity, see ./product-stream.ts),
+ * beside the outbox publisher.
  */
-
-/**
- * The stream records the consumer is given in AWS (the event source mapping's filter): audit-item
- * INSERTs only. The consumer checks again, because locally the runner hands it every record.
- */
-export const auditStreamFilter = {
-  eventName: ['INSERT'],
-  dynamodb: { NewImage: { type: { S: ['audit'] } } },
-} as const;
-
-/** Batch size and retries of the stream feeding the consumer, in AWS and locally. */
-export const auditActivityStreamSettings = { batchSize: 100, retryAttempts: 10 } as const;
 
 /** Actor ids that are not people: Stripe's webhooks and the system's own jobs. */
 export const serviceActorIds: ReadonlySet<string> = new Set(['stripe', 'system']);

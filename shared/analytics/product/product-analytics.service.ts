@@ -38,22 +38,6 @@ export const trackingPolicy = definePolicy({
   windowSeconds: 60,
 });
 
-/** Where accepted events are copied for the warehouse (Amazon Data Firehose → S3). */
-export interface ProductEventSink {
-  send(events: readonly WarehouseEvent[]): Promise<void>;
-}
-
-/** One accepted event as the warehouse stores it (one JSON line). */
-export interface WarehouseEvent {
-  readonly tenantId: string;
-  readonly userId: string;
-  readonly eventId: string;
-  readonly name: string;
-  readonly occurredAt: string;
-  readonly receivedAt: string;
-  readonly properties: Readonly<Record<string, string | number | boolean>>;
-}
-
 export interface ProductAnalyticsDeps {
   readonly db: Db;
   readonly clock: Clock;
@@ -61,8 +45,6 @@ export interface ProductAnalyticsDeps {
   readonly rateLimiter: RateLimiter;
   /** @default trackingPolicy */
   readonly trackingPolicy?: RateLimitPolicy;
-  /** Absent: events stay in the table only. */
-  readonly sink?: ProductEventSink | undefined;
 }
 
 /** Checks one event; returns it ready to record, or its field errors (relative to the event). */
@@ -218,8 +200,9 @@ export function createProductAnalyticsService(deps: ProductAnalyticsDeps) {
   return {
     /**
      * Validates each event on its own, counts the valid ones against the tenant's rate limit (a
-     * refusal records nothing), records them for the caller, then copies them to the sink (if any):
-     * a sink failure fails the request, and the client's retry records nothing twice.
+     * refusal records nothing) and records them for the caller. The warehouse copy is not made here:
+     * the raw event items reach Firehose from the table's stream (./product-stream.ts), so a
+     * Firehose error never fails a request whose events were stored.
      * A batch without one valid event is a 400 naming every event's errors.
      */
     async track(
@@ -251,22 +234,6 @@ export function createProductAnalyticsService(deps: ProductAnalyticsDeps) {
         },
       ]);
       const outcome = await deps.recorder.record(ctx.tenantId, ctx.caller.userId, valid, 'client');
-      // Duplicates too: a batch retried after the sink failed must still reach the warehouse, so
-      // delivery there is at least once (queries dedupe by tenantId, userId and eventId).
-      if (deps.sink) {
-        const unique = new Map(valid.map((event) => [event.eventId, event]));
-        await deps.sink.send(
-          [...unique.values()].map((event) => ({
-            tenantId: ctx.tenantId,
-            userId: ctx.caller.userId,
-            eventId: event.eventId,
-            name: event.name,
-            occurredAt: event.occurredAt.toISOString(),
-            receivedAt: now.toISOString(),
-            properties: event.properties,
-          })),
-        );
-      }
       return {
         result: { accepted: outcome.accepted.length, duplicates: outcome.duplicates, rejected },
         rateLimits,
