@@ -236,7 +236,10 @@ describe('GET /admin/tenants/{tenantId}', () => {
   it('shows members with roles, billing, usage and limits, invoices and recent audit entries', async () => {
     const owner = await signUpUser(stack);
     const tenantId = await tenantOf(owner, 'Detailed', 'detailed');
-    await api(server, owner.accessToken).post(`/v1/tenants/${tenantId}/projects`, { name: 'Proj', slug: 'proj' });
+    await api(server, owner.accessToken).post(`/v1/tenants/${tenantId}/projects`, {
+      name: 'Proj',
+      slug: 'proj',
+    });
     await stack.db.send(
       new PutCommand({
         TableName: stack.tableName,
