@@ -274,6 +274,35 @@ describe('suspending a tenant', () => {
     expect(projects.body.items.map((p: { slug: string }) => p.slug)).toEqual(['kept']);
   });
 
+  it('audits the reactivation with the operator, reason, IP and request id, in both logs', async () => {
+    const { tenantId } = await customerWithTenant('tenant-reactivation-audited');
+    await api(server, support.accessToken).post(`/admin/tenants/${tenantId}/suspension`, reason);
+    await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/reactivation`, {
+      reason: 'Dispute settled',
+    });
+
+    const expected = {
+      action: 'tenant.reactivated',
+      reason: 'Dispute settled',
+      requestId: expect.stringMatching(/\S/),
+      sourceIp: expect.stringMatching(/\S/),
+    };
+    const log = await api(server, support.accessToken).get(
+      `/admin/audit-log?tenantId=${tenantId}&action=tenant.reactivated`,
+    );
+    expect(log.body.items).toEqual([
+      expect.objectContaining({
+        ...expected,
+        operatorId: admin.userId,
+        before: { status: 'suspended' },
+        after: { status: 'active' },
+      }),
+    ]);
+    expect(await tenantLog(tenantId)).toContainEqual(
+      expect.objectContaining({ ...expected, actor: { userId: admin.userId, kind: 'support' } }),
+    );
+  });
+
   it("shows the suspension in the tenant's own log as a support action", async () => {
     const { tenantId } = await customerWithTenant('tenant-log');
     await api(server, support.accessToken).post(`/admin/tenants/${tenantId}/suspension`, reason);
