@@ -56,7 +56,7 @@ export function createSearchRepository(db: Db) {
     async searchTenants(query: TenantSearchQuery): Promise<Page<TenantMatch>> {
       const term = searchTerm(query.q);
       const index = keys.tenantSearch(term);
-      const scope = JSON.stringify(['tenant-search', query.plan ?? null, query.status ?? null]);
+      const scope = JSON.stringify(['tenant-search', term, query.plan ?? null, query.status ?? null]);
       const page = await querySearch(db, index, scope, query);
       const hits: { tenantId: string; matchedOn: TenantMatch['matchedOn']; ownerEmail?: string }[] = [];
       if (query.cursor === undefined && ID_PATTERN.test(query.q.trim())) {
@@ -104,7 +104,7 @@ export function createSearchRepository(db: Db) {
      */
     async searchUsers(query: UserSearchQuery): Promise<Page<UserMatch>> {
       const term = searchTerm(query.q);
-      const page = await querySearch(db, keys.userSearch(term), 'user-search', query);
+      const page = await querySearch(db, keys.userSearch(term), JSON.stringify(['user-search', term]), query);
       const items: UserMatch[] = page.items.map((item) => matchOf(item, 'email'));
       if (query.cursor === undefined && UUID.test(query.q.trim())) {
         const byId = await db.client.send(

@@ -176,6 +176,8 @@ describe('GET /admin/tenants', () => {
       cursor: first.body.nextCursor,
     });
     expect(foreign.status).toBe(400);
+    const otherQ = await search(support.accessToken, { q: 'cursorbound a', cursor: first.body.nextCursor });
+    expect(otherQ.status).toBe(400);
   });
 
   it('answers 400 with a field error without q', async () => {
