@@ -4,7 +4,7 @@ import { createAuditService } from '#shared/audit/audit.service.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { auditRoutes as routes } from '#shared/http/routes/audit.ts';
 
-const { db, tenancy } = createRuntime();
+const { db, tenancy } = createRuntime({ tableAccess: 'read' });
 const audit = createAuditService({ audit: createAuditRepository(db) });
 
 export const handler = createApiHandler('audit', routes, [

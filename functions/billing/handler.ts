@@ -26,30 +26,33 @@ const billing = createBillingService({
   allowedRedirectOrigins: billingEnv.ALLOWED_REDIRECT_ORIGINS,
 });
 
+// A suspended tenant's billing admins can still pay, cancel and read their invoices.
+const BILLING = { billing: true } as const;
+
 export const handler = createApiHandler('billing', routes, [
   implement(routes.listPlans, async () => billing.listPlans()),
   implement(routes.getBilling, async ({ params, caller, request }) =>
-    billing.get(await tenancy.resolve(caller, params.tenantId, request)),
+    billing.get(await tenancy.resolve(caller, params.tenantId, request, BILLING)),
   ),
   implement(routes.listInvoices, async ({ params, query, caller, request }) =>
-    billing.listInvoices(await tenancy.resolve(caller, params.tenantId, request), query),
+    billing.listInvoices(await tenancy.resolve(caller, params.tenantId, request, BILLING), query),
   ),
   implement(routes.createCheckout, async ({ params, body, caller, request }) =>
-    billing.checkout(await tenancy.resolve(caller, params.tenantId, request), body),
+    billing.checkout(await tenancy.resolve(caller, params.tenantId, request, BILLING), body),
   ),
   implement(routes.createPortalSession, async ({ params, body, caller, request }) =>
-    billing.portal(await tenancy.resolve(caller, params.tenantId, request), body),
+    billing.portal(await tenancy.resolve(caller, params.tenantId, request, BILLING), body),
   ),
   implement(routes.previewChange, async ({ params, body, caller, request }) =>
-    billing.previewChange(await tenancy.resolve(caller, params.tenantId, request), body),
+    billing.previewChange(await tenancy.resolve(caller, params.tenantId, request, BILLING), body),
   ),
   implement(routes.applyChange, async ({ params, body, caller, request }) =>
-    billing.applyChange(await tenancy.resolve(caller, params.tenantId, request), body),
+    billing.applyChange(await tenancy.resolve(caller, params.tenantId, request, BILLING), body),
   ),
   implement(routes.cancelSubscription, async ({ params, caller, request }) =>
-    billing.cancel(await tenancy.resolve(caller, params.tenantId, request)),
+    billing.cancel(await tenancy.resolve(caller, params.tenantId, request, BILLING)),
   ),
   implement(routes.resumeSubscription, async ({ params, caller, request }) =>
-    billing.resume(await tenancy.resolve(caller, params.tenantId, request)),
+    billing.resume(await tenancy.resolve(caller, params.tenantId, request, BILLING)),
   ),
 ]);

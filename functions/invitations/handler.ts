@@ -10,7 +10,7 @@ import { traceClient } from '#shared/observability/tracer.ts';
 import { rateLimitHeaders } from '#shared/ratelimit/rate-limit-headers.ts';
 import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
 
-const { env, db, clock, newId, tenancy } = createRuntime();
+const { env, db, clock, newId, tenancy, userGate } = createRuntime();
 // Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally. Each is loaded on
 // the first request that needs it, not at cold start: Cognito when an invitation is sent or accepted
 // (to learn the caller's email), SES (~80 KB with its REST protocol code) when one is sent. Listing
@@ -49,8 +49,13 @@ export const handler = createApiHandler('invitations', routes, [
     await invitations.revoke(await tenancy.resolve(caller, params.tenantId, request), params.invitationId);
     return undefined;
   }),
-  implement(routes.listMyInvitations, async ({ caller }) => invitations.listMine(caller)),
-  implement(routes.acceptInvitation, async ({ params, caller, request }) =>
-    invitations.accept(caller, params.invitationId, request),
-  ),
+  // Routes that resolve no tenant check the user's suspension with one read of their profile.
+  implement(routes.listMyInvitations, async ({ caller }) => {
+    await userGate.check(caller);
+    return invitations.listMine(caller);
+  }),
+  implement(routes.acceptInvitation, async ({ params, caller, request }) => {
+    await userGate.check(caller);
+    return invitations.accept(caller, params.invitationId, request);
+  }),
 ]);

@@ -7,7 +7,7 @@ import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 import { createMeService } from '#shared/users/me.service.ts';
 
-const { env, db, clock, newId } = createRuntime();
+const { env, db, clock, newId, userGate } = createRuntime({ tableAccess: 'read' });
 const directory = createCognitoDirectory(
   traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
   env.USER_POOL_ID,
@@ -15,5 +15,8 @@ const directory = createCognitoDirectory(
 const me = createMeService({ tenants: createTenantRepository(db, { clock, newId }), directory });
 
 export const handler = createApiHandler('me', routes, [
-  implement(routes.getMe, async ({ caller }) => me.get(caller)),
+  implement(routes.getMe, async ({ caller }) => {
+    await userGate.check(caller);
+    return me.get(caller);
+  }),
 ]);

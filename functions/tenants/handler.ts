@@ -5,7 +5,7 @@ import { tenantsRoutes as routes } from '#shared/http/routes/tenants.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createTenantService } from '#shared/tenants/tenants.service.ts';
 
-const { env, db, clock, newId, tenancy } = createRuntime();
+const { env, db, clock, newId, tenancy, userGate } = createRuntime();
 // The Cognito client is loaded on the first tenant creation (which needs the caller's verified
 // email), not at cold start: the other routes never call it.
 const directory = lazyIdentityDirectory(env);
@@ -17,8 +17,15 @@ const tenants = createTenantService({
 });
 
 export const handler = createApiHandler('tenants', routes, [
-  implement(routes.listTenants, async ({ caller }) => tenants.listMine(caller)),
-  implement(routes.createTenant, async ({ caller, body, request }) => tenants.create(caller, body, request)),
+  // Routes that resolve no tenant check the user's suspension with one read of their profile.
+  implement(routes.listTenants, async ({ caller }) => {
+    await userGate.check(caller);
+    return tenants.listMine(caller);
+  }),
+  implement(routes.createTenant, async ({ caller, body, request }) => {
+    await userGate.check(caller);
+    return tenants.create(caller, body, request);
+  }),
   implement(routes.getTenant, async ({ params, caller, request }) =>
     tenants.get(await tenancy.resolve(caller, params.tenantId, request)),
   ),

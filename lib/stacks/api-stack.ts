@@ -70,9 +70,16 @@ export const areaAccess = {
   projects: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
   audit: { table: 'read', userPoolActions: [], sendsEmail: false, stripe: false },
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
+  /** Refunds (Stripe); suspends, reactivates and resets users in the pool (shared/admin/user-admin.ts). */
   admin: {
     table: 'readWrite',
-    userPoolActions: ['cognito-idp:AdminGetUser'],
+    userPoolActions: [
+      'cognito-idp:AdminGetUser',
+      'cognito-idp:AdminDisableUser',
+      'cognito-idp:AdminEnableUser',
+      'cognito-idp:AdminUserGlobalSignOut',
+      'cognito-idp:AdminResetUserPassword',
+    ],
     sendsEmail: false,
     stripe: true,
   },

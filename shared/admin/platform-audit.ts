@@ -47,6 +47,9 @@ export function platformAuditSteps(
           TableName: db.tableName,
           Item: {
             ...keys.platformAuditEntry(at, entryId),
+            // GET /admin/audit-log reads an operator's entries on gsi1, a tenant's on gsi2.
+            ...keys.platformAuditByOperator(event.operatorId, at, entryId),
+            ...(tenantId ? keys.platformAuditByTenant(tenantId, at, entryId) : {}),
             type: 'platform-audit',
             entryId,
             at,

@@ -32,7 +32,7 @@ const ACTOR_INDEX: IndexName = 'gsi1';
  * strings, so query bounds are rewritten into that form. A `from` with sub-millisecond digits
  * rounds up, so an entry stamped earlier in that millisecond stays out.
  */
-function storedTime(iso: string | undefined, bound: 'from' | 'to'): string | undefined {
+export function storedTime(iso: string | undefined, bound: 'from' | 'to'): string | undefined {
   if (iso === undefined) return undefined;
   const ms = Date.parse(iso);
   const beyondMillis = bound === 'from' && /\.\d{3}\d*[1-9]/.test(iso);

@@ -7,6 +7,11 @@ export interface Caller {
   readonly userId: string;
   readonly groups: readonly string[];
   readonly platformAdmin: boolean;
+  /**
+   * When the user signed in (the token's `auth_time`, epoch seconds), if the token says: tokens
+   * refreshed from the same sign-in keep it, so it changes once per sign-in.
+   */
+  readonly authTime?: number | undefined;
 }
 
 /**
@@ -29,5 +34,12 @@ export function callerFromClaims(claims: Record<string, unknown> | undefined): C
   if (claims?.token_use !== 'access')
     throw new UnauthorizedError('Send a Cognito access token, not an ID token.');
   const groups = parseGroups(claims?.['cognito:groups']);
-  return { userId: sub, groups, platformAdmin: groups.includes(PLATFORM_ADMIN_GROUP) };
+  // API Gateway hands numeric claims over as strings.
+  const authTime = Number(claims?.auth_time);
+  return {
+    userId: sub,
+    groups,
+    platformAdmin: groups.includes(PLATFORM_ADMIN_GROUP),
+    ...(Number.isSafeInteger(authTime) && authTime > 0 ? { authTime } : {}),
+  };
 }

@@ -43,20 +43,21 @@ const isKeyValue = (value: unknown): value is string =>
 const keyShapes = {
   pk: { sort: 'sk', all: ['pk', 'sk'] },
   gsi1pk: { sort: 'gsi1sk', all: ['gsi1pk', 'gsi1sk', 'pk', 'sk'] },
+  gsi2pk: { sort: 'gsi2sk', all: ['gsi2pk', 'gsi2sk', 'pk', 'sk'] },
 } as const;
 
 /**
  * Decodes a cursor made by {@link encodeCursor} for the same binding. `partitionAttribute` names
- * the key attribute that must equal the binding's partition (`pk` or `gsi1pk`). The fingerprint is
+ * the key attribute that must equal the binding's partition (`pk`, `gsi1pk` or `gsi2pk`). The fingerprint is
  * not a secret, so a client can forge one: the key must also have exactly the attributes DynamoDB
- * expects, as strings it accepts, and, when `sortRange` is given, a sort key (`sk` or `gsi1sk`)
+ * expects, as strings it accepts, and, when `sortRange` is given, a sort key (`sk`, `gsi1sk` or `gsi2sk`)
  * within the query's inclusive bounds; otherwise DynamoDB would refuse the start key with an
  * error that reaches the client as a 500.
  */
 export function decodeCursor(
   cursor: string | undefined,
   binding: CursorBinding,
-  partitionAttribute: 'pk' | 'gsi1pk' = 'pk',
+  partitionAttribute: 'pk' | 'gsi1pk' | 'gsi2pk' = 'pk',
   sortRange?: { readonly from: string; readonly to: string },
 ): Key | undefined {
   if (cursor === undefined) return undefined;

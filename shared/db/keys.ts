@@ -33,6 +33,11 @@
  * | metrics snapshot | METRICS_SNAPSHOTS   | <YYYY-MM-DD>                |                   |                      | metrics-rollup: the previous day's snapshot (GetItem); admin metrics API (Query pk, sk between from and to) |
  * | acquisition spend| METRICS_SPEND       | <YYYY-MM>                   |                   |                      | PUT /admin/metrics/spend/{month}; admin metrics API reads a month's spend (GetItem) for CAC |
  * | platform audit   | PLATFORM_AUDIT      | AUDIT#<isoTime>#<entryId>   |                   |                      | every operator change (operator, action, target, before/after, reason, request id, IP; a copy goes to the target tenant's log as a support action), written in the change's transaction by shared/admin/platform-audit.ts |
+ * | search: tenant name | TENANT#<tenantId> | TENANT                 | (gsi2pk) SEARCH#TENANT#<first char> | (gsi2sk) <lower-case name>#<tenantId> | GET /admin/tenants?q= (Query gsi2, begins_with the lower-cased q); written with the tenant and its renames |
+ * | search: tenant slug | SLUG#<slug>       | SLUG                        | (gsi2pk) SEARCH#TENANT#<first char> | (gsi2sk) <slug>#<tenantId> | same query: the slug guard carries the tenant's slug |
+ * | search: owner email | TENANT#<tenantId> | MEMBER#<userId> (owners only) | (gsi2pk) SEARCH#TENANT#<first char> | (gsi2sk) <email>#<tenantId> | same query: an owner's membership carries their email while they are an owner (set and removed with the role) |
+ * | user profile (search) | USER#<userId>   | PROFILE                     | (gsi2pk) SEARCH#USER#<first char> | (gsi2sk) <email>#<userId> | GET /admin/users?q= (Query gsi2); written (Update) with every membership the user gets; also holds `status` (suspension, read in the tenant resolve's BatchGet) and `lastSignInAt` |
+ * | platform audit (by operator / tenant) | PLATFORM_AUDIT | AUDIT#<isoTime>#<entryId> | PLATFORM_AUDIT#OPERATOR#<operatorId>; (gsi2pk) PLATFORM_AUDIT#TENANT#<tenantId> | AUDIT#<isoTime>#<entryId> (both) | GET /admin/audit-log?operator= (Query gsi1) and ?tenantId= (Query gsi2), newest first |
  * | NPS last answer  | USER#<userId>       | NPS_LAST                    |                   |                      | POST /v1/tenants/{id}/nps: one answer per user per 90 days (conditional put); GET /v1/me/nps |
  * | NPS answer       | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId>   |                   |                      | every answer with its tenant, user, score and comment (written with the answer) |
  * | NPS day          | NPS_DAYS            | <YYYY-MM-DD>                |                   |                      | promoters, passives, detractors answered that day (ADD in the answer's transaction); admin metrics read the 90 days before a date (Query pk, sk between) |
@@ -48,6 +53,17 @@
  */
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+
+/**
+ * How a searchable name, slug or email is stored and queried: Unicode-normalised, lower-cased,
+ * trimmed, so a prefix search ignores case.
+ */
+export function searchTerm(value: string): string {
+  return value.normalize('NFKC').toLowerCase().trim();
+}
+
+/** The search partition of a term: its first character (code point). */
+const searchShard = (term: string) => [...term][0] ?? '';
 
 export const keys = {
   userProfile: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
@@ -206,6 +222,54 @@ export const keys = {
     pk: 'PLATFORM_AUDIT',
     sk: `AUDIT#${at}#${entryId}`,
   }),
+  /** gsi1 attributes of a platform audit entry: the operator's entries, newest first. */
+  platformAuditByOperator: (operatorId: string, at: string, entryId: string) => ({
+    gsi1pk: `PLATFORM_AUDIT#OPERATOR#${operatorId}`,
+    gsi1sk: `AUDIT#${at}#${entryId}`,
+  }),
+  /** gsi2 attributes of a platform audit entry with a target tenant: that tenant's entries. */
+  platformAuditByTenant: (tenantId: string, at: string, entryId: string) => ({
+    gsi2pk: `PLATFORM_AUDIT#TENANT#${tenantId}`,
+    gsi2sk: `AUDIT#${at}#${entryId}`,
+  }),
+  /** The platform audit log's partitions: all entries, one operator's (gsi1), one tenant's (gsi2). */
+  platformAuditPartition: (filter: { operatorId?: string | undefined; tenantId?: string | undefined }) =>
+    filter.operatorId
+      ? ({
+          index: 'gsi1',
+          attribute: 'gsi1pk',
+          sort: 'gsi1sk',
+          value: `PLATFORM_AUDIT#OPERATOR#${filter.operatorId}`,
+        } as const)
+      : filter.tenantId
+        ? ({
+            index: 'gsi2',
+            attribute: 'gsi2pk',
+            sort: 'gsi2sk',
+            value: `PLATFORM_AUDIT#TENANT#${filter.tenantId}`,
+          } as const)
+        : ({ index: undefined, attribute: 'pk', sort: 'sk', value: 'PLATFORM_AUDIT' } as const),
+
+  /**
+   * The operators' search index (gsi2). Terms are stored lower-cased (see `searchTerm`), each after
+   * the shard of its first character, so a prefix query reads one partition and writes spread over
+   * many. Tenants are found by name, slug and owner email, each carried by its own item.
+   */
+  tenantSearchEntry: (term: string, tenantId: string) => ({
+    gsi2pk: `SEARCH#TENANT#${searchShard(term)}`,
+    gsi2sk: `${term}#${tenantId}`,
+  }),
+  tenantSearch: (prefix: string) => ({
+    gsi2pk: `SEARCH#TENANT#${searchShard(prefix)}`,
+    gsi2skPrefix: prefix,
+  }),
+  userSearchEntry: (email: string, userId: string) => ({
+    gsi2pk: `SEARCH#USER#${searchShard(email)}`,
+    gsi2sk: `${email}#${userId}`,
+  }),
+  userSearch: (prefix: string) => ({ gsi2pk: `SEARCH#USER#${searchShard(prefix)}`, gsi2skPrefix: prefix }),
+  /** A user's platform-wide daily activity markers (`PA_SEEN#D<day>`), newest first: last activity. */
+  userActivityDays: (userId: string) => ({ pk: `USER#${userId}`, skPrefix: 'PA_SEEN#D' }),
   /** A user's latest NPS answer (any tenant). */
   npsLastAnswer: (userId: string) => ({ pk: `USER#${userId}`, sk: 'NPS_LAST' }),
   npsAnswer: (answeredAt: string, answerId: string) => ({

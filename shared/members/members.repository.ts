@@ -8,7 +8,7 @@ import { ConflictError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import { withoutKeys } from '../tenancy/records.ts';
 import type { TenantContext } from '../tenancy/tenant-context.ts';
-import { memberLeftStep, ownerAddedStep, ownerRemovedStep } from './members.records.ts';
+import { memberLeftStep, ownerAddedStep, ownerRemovedStep, ownerSearchEntry } from './members.records.ts';
 import type { Member } from './members.schema.ts';
 
 type Audit = Omit<AuditEvent, 'tenantId'>;
@@ -75,13 +75,23 @@ export function createMemberRepository(db: Db, deps: { clock: Clock; newId: IdGe
                 Update: {
                   TableName: db.tableName,
                   Key: key,
-                  UpdateExpression: 'SET #role = :role, updatedAt = :updatedAt',
+                  // An owner's membership carries the search entry that finds the tenant by its owner's email.
+                  UpdateExpression:
+                    after.role === 'owner'
+                      ? 'SET #role = :role, updatedAt = :updatedAt, gsi2pk = :g2pk, gsi2sk = :g2sk'
+                      : 'SET #role = :role, updatedAt = :updatedAt REMOVE gsi2pk, gsi2sk',
                   ConditionExpression: condition.ConditionExpression,
                   ExpressionAttributeNames: condition.ExpressionAttributeNames,
                   ExpressionAttributeValues: {
                     ...condition.ExpressionAttributeValues,
                     ':role': after.role,
                     ':updatedAt': after.updatedAt,
+                    ...(after.role === 'owner'
+                      ? {
+                          ':g2pk': ownerSearchEntry(before).gsi2pk,
+                          ':g2sk': ownerSearchEntry(before).gsi2sk,
+                        }
+                      : {}),
                   },
                 },
               },

@@ -22,7 +22,8 @@ const tags: Record<FunctionArea, string> = {
   projects: "A tenant's projects.",
   audit: "A tenant's audit log.",
   billing: 'Plans, subscriptions, invoices: Stripe billing for a tenant.',
-  admin: 'Operations for platform admins (the platform-admin group).',
+  admin:
+    'Operations for operators (platform-admin, support, finance; MFA required): users and tenants, refunds, the platform audit log.',
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
   'product-analytics':
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',

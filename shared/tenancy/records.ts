@@ -19,7 +19,17 @@ export type MemberRecord = Member;
 /** Strips table keys and bookkeeping so a stored item becomes its domain shape. */
 export function withoutKeys<T extends Record<string, unknown>>(
   item: T,
-): Omit<T, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk' | 'ttl' | 'type'> {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, ttl: _ttl, type: _type, ...rest } = item;
+): Omit<T, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk' | 'gsi2pk' | 'gsi2sk' | 'ttl' | 'type'> {
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _g1,
+    gsi1sk: _g1s,
+    gsi2pk: _g2,
+    gsi2sk: _g2s,
+    ttl: _ttl,
+    type: _type,
+    ...rest
+  } = item;
   return rest;
 }

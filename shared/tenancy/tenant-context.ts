@@ -8,6 +8,7 @@ import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
+import { assertNotSuspended, newerSignIn, profileOf, recordSignIn } from '../users/user-profile.ts';
 import { hasPermission, isReadOnly, type Permission, type Role, roleRank } from './permissions.ts';
 import { type MemberRecord, type TenantRecord, withoutKeys } from './records.ts';
 
@@ -35,21 +36,45 @@ export interface TenantContext {
 /** Not found and not a member look the same, so tenant ids do not leak. */
 const notFound = () => new NotFoundError('Tenant not found.');
 
-export function createTenancy({ db }: { db: Db }) {
+/** How a route resolves its tenant. */
+export interface ResolveOptions {
+  /**
+   * A billing route: a suspended tenant's members who may manage billing (`billing:manage`) still
+   * get through, as for a tenant restricted after failed payments, so they can pay and cancel.
+   */
+  readonly billing?: boolean;
+}
+
+/**
+ * `recordSignIns` (default true): whether `resolve` writes the caller's newer sign-in to their
+ * profile; functions with read-only table access pass false.
+ */
+export function createTenancy({ db, recordSignIns = true }: { db: Db; recordSignIns?: boolean }) {
   return {
     /**
-     * Resolves the caller's membership of `tenantId` with one round trip (tenant, membership and
-     * billing items in one BatchGetItem, strongly consistent so a removal, suspension or payment
-     * restriction bites at once).
+     * Resolves the caller's membership of `tenantId` with one round trip (tenant, membership,
+     * billing and the caller's profile in one BatchGetItem, strongly consistent so a removal, a
+     * suspension of the user or tenant, or a payment restriction bites at once). When the token
+     * shows a sign-in newer than the profile's, one conditional UpdateItem records it (once per
+     * sign-in).
      */
-    async resolve(caller: Caller, tenantId: string, request: RequestMeta): Promise<TenantContext> {
+    async resolve(
+      caller: Caller,
+      tenantId: string,
+      request: RequestMeta,
+      options: ResolveOptions = {},
+    ): Promise<TenantContext> {
       const tenantKey = keys.tenant(tenantId);
       const { gsi1pk: _g, gsi1sk: _s, ...memberKey } = keys.member(tenantId, caller.userId);
       const billingKey = keys.billing(tenantId);
+      const profileKey = keys.userProfile(caller.userId);
       const result = await db.client.send(
         new BatchGetCommand({
           RequestItems: {
-            [db.tableName]: { Keys: [tenantKey, memberKey, billingKey], ConsistentRead: true },
+            [db.tableName]: {
+              Keys: [tenantKey, memberKey, billingKey, profileKey],
+              ConsistentRead: true,
+            },
           },
         }),
       );
@@ -62,11 +87,24 @@ export function createTenancy({ db }: { db: Db }) {
       const tenantItem = items.find((i) => i.sk === tenantKey.sk);
       const memberItem = items.find((i) => i.sk === memberKey.sk);
       const billingItem = items.find((i) => i.sk === billingKey.sk);
+      const profile = profileOf(items.find((i) => i.pk === profileKey.pk && i.sk === profileKey.sk));
+      // A suspended user is refused whatever the tenant: the answer says nothing about the tenant.
+      assertNotSuspended(profile);
+      const signIn = recordSignIns ? newerSignIn(caller, profile) : undefined;
+      if (signIn) await recordSignIn(db, caller.userId, signIn);
       if (!tenantItem || !memberItem || tenantItem.status === 'deleted') throw notFound();
       const tenant = withoutKeys(tenantItem) as TenantRecord;
       const member = withoutKeys(memberItem) as MemberRecord;
-      if (tenant.status === 'suspended')
-        throw new ForbiddenError('This tenant is suspended. Contact support.');
+      if (
+        tenant.status === 'suspended' &&
+        !(options.billing && member.status === 'active' && hasPermission(member.role, 'billing:manage'))
+      ) {
+        throw new ForbiddenError(
+          options.billing
+            ? 'This tenant is suspended by the platform: only its billing admins can reach billing. Contact support.'
+            : 'This tenant is suspended by the platform. Contact support.',
+        );
+      }
       if (member.status !== 'active')
         throw new ForbiddenError('Your membership of this tenant is suspended.');
       const billing = billingItem

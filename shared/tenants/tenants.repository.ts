@@ -3,7 +3,7 @@ import { type AuditEvent, auditStep } from '../audit/audit.writer.ts';
 import { noChargingSubscriptionStep } from '../billing/billing.repository.ts';
 import { NEW_TENANT_COUNTERS } from '../billing/limits.ts';
 import type { Db } from '../db/client.ts';
-import { keys } from '../db/keys.ts';
+import { keys, searchTerm } from '../db/keys.ts';
 import { transactWrite } from '../db/transact.ts';
 import { ConflictError, NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
@@ -25,7 +25,8 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
     /**
      * Creates a tenant with its owner in one transaction: the slug claim, the tenant (owner count
      * 1, usage counters for its one member and no projects), the owner's membership and email
-     * guard, and the audit entry.
+     * guard, and the audit entry. The tenant, the slug claim and the owner's membership each carry
+     * an operators' search entry (gsi2: name, slug, owner email).
      */
     async create(
       tenant: TenantRecord,
@@ -37,7 +38,12 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
           item: {
             Put: {
               TableName: db.tableName,
-              Item: { ...keys.tenantSlug(tenant.slug), type: 'tenant-slug', tenantId: tenant.tenantId },
+              Item: {
+                ...keys.tenantSlug(tenant.slug),
+                ...keys.tenantSearchEntry(searchTerm(tenant.slug), tenant.tenantId),
+                type: 'tenant-slug',
+                tenantId: tenant.tenantId,
+              },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -47,7 +53,13 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
           item: {
             Put: {
               TableName: db.tableName,
-              Item: { ...keys.tenant(tenant.tenantId), type: 'tenant', ...tenant, ...NEW_TENANT_COUNTERS },
+              Item: {
+                ...keys.tenant(tenant.tenantId),
+                ...keys.tenantSearchEntry(searchTerm(tenant.name), tenant.tenantId),
+                type: 'tenant',
+                ...tenant,
+                ...NEW_TENANT_COUNTERS,
+              },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -103,16 +115,25 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
       const stillActive = () => new NotFoundError('Tenant not found.');
       return {
         async rename(name: string, updatedAt: string, event: Omit<AuditEvent, 'tenantId'>): Promise<void> {
+          // The operators' search entry follows the name.
+          const entry = keys.tenantSearchEntry(searchTerm(name), ctx.tenantId);
           await transactWrite(db, [
             {
               item: {
                 Update: {
                   TableName: db.tableName,
                   Key: keys.tenant(ctx.tenantId),
-                  UpdateExpression: 'SET #name = :name, updatedAt = :updatedAt',
+                  UpdateExpression:
+                    'SET #name = :name, updatedAt = :updatedAt, gsi2pk = :g2pk, gsi2sk = :g2sk',
                   ConditionExpression: '#status = :active',
                   ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
-                  ExpressionAttributeValues: { ':name': name, ':updatedAt': updatedAt, ':active': 'active' },
+                  ExpressionAttributeValues: {
+                    ':name': name,
+                    ':updatedAt': updatedAt,
+                    ':active': 'active',
+                    ':g2pk': entry.gsi2pk,
+                    ':g2sk': entry.gsi2sk,
+                  },
                 },
               },
               onConditionFailed: stillActive,

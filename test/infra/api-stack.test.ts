@@ -265,7 +265,7 @@ describe('api stack (dev)', () => {
       },
     );
 
-    it('grants cognito-idp:AdminGetUser only to the areas that read a user’s email', () => {
+    it('grants cognito-idp:AdminGetUser only to the areas that read a user’s email, and the account actions only to admin', () => {
       const cognitoActions = Object.fromEntries(
         functionAreas.map((area) => [
           area,
@@ -284,7 +284,13 @@ describe('api stack (dev)', () => {
         projects: [],
         audit: [],
         billing: [],
-        admin: ['cognito-idp:AdminGetUser'],
+        admin: [
+          'cognito-idp:AdminDisableUser',
+          'cognito-idp:AdminEnableUser',
+          'cognito-idp:AdminGetUser',
+          'cognito-idp:AdminResetUserPassword',
+          'cognito-idp:AdminUserGlobalSignOut',
+        ],
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
       });

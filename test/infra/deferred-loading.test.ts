@@ -29,7 +29,10 @@ async function split(root: string, name: string): Promise<Split> {
   });
   const metafile = result.metafile as Metafile;
   const code = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs'));
-  const entry = code.find((file) => metafile.outputs[file]?.entryPoint !== undefined) as string;
+  // A chunk reached by `await import()` of a source file has an `entryPoint` too: pick the handler's.
+  const entry = code.find((file) =>
+    metafile.outputs[file]?.entryPoint?.endsWith(`functions/${name}/handler.ts`),
+  ) as string;
   const init = initFiles(metafile, entry);
   return {
     init: inputsOf(metafile, init),
@@ -108,6 +111,13 @@ describe('what Lambda functions load at cold start', () => {
   it('tenants loads the Cognito client on the first tenant creation, not at init', () => {
     expect(matching(of('tenants').init, cognitoClient)).toEqual([]);
     expect(matching(of('tenants').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it('admin loads the Cognito client and its account adapter on first use (guard, suspension, reset), not at init', () => {
+    expect(matching(of('admin').init, cognitoClient)).toEqual([]);
+    expect(of('admin').init).not.toContain('shared/admin/user-admin.ts');
+    expect(of('admin').deferred).toContain('shared/admin/user-admin.ts');
+    expect(matching(of('admin').deferred, cognitoClient)).not.toEqual([]);
   });
 
   it('notifications loads the SES client on its first mail, not at init', () => {

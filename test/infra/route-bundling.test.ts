@@ -24,8 +24,10 @@ async function initCodeOf(area: FunctionArea): Promise<InitCode> {
     logLevel: 'silent',
   });
   const metafile = result.metafile as Metafile;
+  // A chunk reached by `await import()` of a source file has an `entryPoint` too: pick the handler's.
   const entry = Object.keys(metafile.outputs).find(
-    (file) => file.endsWith('.mjs') && metafile.outputs[file]?.entryPoint !== undefined,
+    (file) =>
+      file.endsWith('.mjs') && metafile.outputs[file]?.entryPoint?.endsWith(`functions/${area}/handler.ts`),
   ) as string;
   const init = initFiles(metafile, entry);
   const text = result.outputFiles

@@ -142,7 +142,7 @@ describe('operator routes', () => {
     let ran = false;
     const handler = createApiHandler(
       'admin',
-      adminRoutes,
+      { createRefund: route },
       [
         {
           route,
