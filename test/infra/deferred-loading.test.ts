@@ -49,7 +49,14 @@ describe('what Lambda functions load at cold start', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'plinth-deferred-'));
-    for (const name of ['billing', 'admin', 'stripe-webhook', 'invitations', 'tenants', 'notifications']) {
+    for (const name of [
+      'billing',
+      'admin-billing',
+      'stripe-webhook',
+      'invitations',
+      'tenants',
+      'notifications',
+    ]) {
       splits.set(name, await split(root, name));
     }
   }, 120_000);
@@ -58,18 +65,18 @@ describe('what Lambda functions load at cold start', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it.each(['billing', 'admin', 'stripe-webhook'])('%s does not load stripe-node at init', (name) => {
+  it.each(['billing', 'admin-billing', 'stripe-webhook'])('%s does not load stripe-node at init', (name) => {
     expect(matching(of(name).init, stripeNode)).toEqual([]);
   });
 
-  it.each(['billing', 'admin', 'stripe-webhook'])(
+  it.each(['billing', 'admin-billing', 'stripe-webhook'])(
     '%s keeps stripe-node in a chunk it loads on first use',
     (name) => {
       expect(matching(of(name).deferred, stripeNode)).not.toEqual([]);
     },
   );
 
-  it.each(['billing', 'admin', 'stripe-webhook'])(
+  it.each(['billing', 'admin-billing', 'stripe-webhook'])(
     '%s does not load the SSM client at init (secrets are read on first use)',
     (name) => {
       expect(matching(of(name).init, ssmClient)).toEqual([]);

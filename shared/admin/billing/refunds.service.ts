@@ -1,11 +1,11 @@
 import type * as z from 'zod';
-import type { Caller } from '../auth/caller.ts';
-import { idempotencyKey } from '../billing/idempotency-key.ts';
-import type { StripeGateway } from '../billing/stripe-gateway.ts';
-import type { RequestMeta } from '../http/api-handler.ts';
-import { NotFoundError } from '../http/errors.ts';
-import type { AdminRepository } from './admin.repository.ts';
-import { requireOperatorPermission } from './operators.ts';
+import type { Caller } from '../../auth/caller.ts';
+import { idempotencyKey } from '../../billing/idempotency-key.ts';
+import type { StripeGateway } from '../../billing/stripe-gateway.ts';
+import type { RequestMeta } from '../../http/api-handler.ts';
+import { NotFoundError } from '../../http/errors.ts';
+import type { AdminRepository } from '../admin.repository.ts';
+import { requireOperatorPermission } from '../operators.ts';
 import type { refundBody, refundResponse } from './refunds.schema.ts';
 
 export type RefundInput = z.infer<typeof refundBody>;
