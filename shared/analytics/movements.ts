@@ -49,7 +49,10 @@ export interface TenantMrrState {
   readonly occurredAt: string;
   /** The subscription event that made this state. */
   readonly eventId: string;
-  /** Whether an operator's comp holds the MRR (absent on states stored before comps: no). */
+  /**
+   * Whether an operator's comp took this tenant's MRR away and still holds it (absent on states
+   * stored before comps: no). Its end is then `comp_end`.
+   */
   readonly comped?: boolean;
 }
 
@@ -147,7 +150,9 @@ export function applyMrrChange(state: TenantMrrState | undefined, change: MrrCha
     monthStartMrr,
     occurredAt: at,
     eventId: change.eventId,
-    comped: compedAfter,
+    // Comped only once a comp took MRR away: a comp of a tenant paying nothing yet (a trial) ends in
+    // its first payment, which is `new`, not `comp_end`.
+    comped: compedAfter && (compedBefore || type === 'comp'),
   };
   const movement: Movement | null = type && {
     tenantId: change.tenantId,

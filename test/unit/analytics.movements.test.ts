@@ -143,3 +143,39 @@ describe('replayMrrChanges', () => {
     expect(movements).toHaveLength(1);
   });
 });
+
+describe('comps', () => {
+  const comped = (amount: number, occurredAt: string) => change(amount, occurredAt, { comp: true });
+
+  it('records a comp, not churn, when a comp takes a paying tenant to 0', () => {
+    const paying = applied(undefined, change(2900, '2026-03-01T00:00:00Z')).state;
+    const outcome = applied(paying, comped(0, '2026-03-05T00:00:00Z'));
+    expect(outcome.movement).toMatchObject({ type: 'comp', delta: -2900, mrrBefore: 2900, mrrAfter: 0 });
+  });
+
+  it('records comp_end, not a reactivation, when the comp ends and the tenant pays again', () => {
+    const paying = applied(undefined, change(2900, '2026-03-01T00:00:00Z')).state;
+    const compState = applied(paying, comped(0, '2026-03-05T00:00:00Z')).state;
+    const outcome = applied(compState, change(9900, '2026-06-05T00:00:00Z'));
+    expect(outcome.movement).toMatchObject({ type: 'comp_end', delta: 9900, mrrBefore: 0, mrrAfter: 9900 });
+  });
+
+  it('records a new customer, not comp_end, when a comped trial ends in its first payment', () => {
+    const trial = applied(undefined, comped(0, '2026-03-01T00:00:00Z')).state;
+    const outcome = applied(trial, change(2900, '2026-04-01T00:00:00Z'));
+    expect(outcome.movement?.type).toBe('new');
+  });
+
+  it('records nothing when a comped tenant cancels (its MRR is already 0), and churn-free history after', () => {
+    const paying = applied(undefined, change(2900, '2026-03-01T00:00:00Z')).state;
+    const compState = applied(paying, comped(0, '2026-03-05T00:00:00Z')).state;
+    const canceled = applied(compState, change(0, '2026-03-20T00:00:00Z', { status: 'canceled' }));
+    expect(canceled.movement).toBeNull();
+    const back = applied(canceled.state, change(2900, '2026-05-01T00:00:00Z'));
+    expect(back.movement?.type).toBe('reactivation');
+  });
+
+  it('calls a comp starting on an unchanged MRR nothing', () => {
+    expect(classifyMovement(0, 0, true, { before: false, after: true })).toBeNull();
+  });
+});
