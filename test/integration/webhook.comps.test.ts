@@ -68,7 +68,7 @@ function compDiscount(subscriptionId: string, customer: string, end: number) {
     ...couponObject({ percentOff: 100, duration: 'repeating' }),
     metadata: { plinthComp: 'true', until: new Date(end * 1000).toISOString() },
   };
-  return { ...discountObject({ coupon, subscription: subscriptionId, end }), customer };
+  return discountObject({ coupon, subscription: subscriptionId, end, customer });
 }
 
 const billingOf = (tenantId: string) => readStoredItem(stack.db, stack.tableName, keys.billing(tenantId));
