@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mrrChangeOf } from '#shared/analytics/movements.consumer.ts';
 import {
   applyMrrChange,
   classifyMovement,
@@ -177,5 +178,43 @@ describe('comps', () => {
 
   it('calls a comp starting on an unchanged MRR nothing', () => {
     expect(classifyMovement(0, 0, true, { before: false, after: true })).toBeNull();
+  });
+});
+
+describe('what moves MRR', () => {
+  const detail = {
+    eventId: 'ev-r1',
+    tenantId: TENANT,
+    subscriptionId: 'sub_1',
+    plan: 'team',
+    interval: 'month',
+    status: 'active',
+    amount: { amount: 2900, currency: 'usd' },
+    previousAmount: { amount: 2900, currency: 'usd' },
+    stripeEventId: 'evt_1',
+    occurredAt: '2026-03-05T00:00:00.000Z',
+  };
+
+  it('takes no MRR change from a refund: refunds never change MRR', () => {
+    const refund = {
+      ...detail,
+      refundId: 're_1',
+      chargeId: 'ch_1',
+      refundAmount: { amount: 2900, currency: 'usd' },
+      reason: null,
+    };
+    expect(
+      mrrChangeOf({ id: 'b1', 'detail-type': 'Refund Issued v1', source: 'plinth', detail: refund }),
+    ).toBeUndefined();
+  });
+
+  it("carries a subscription event's comp flag into the MRR change", () => {
+    const change = mrrChangeOf({
+      id: 'b2',
+      'detail-type': 'Subscription Changed v1',
+      source: 'plinth',
+      detail: { ...detail, amount: { amount: 0, currency: 'usd' }, comp: true },
+    });
+    expect(change).toMatchObject({ amount: 0, comp: true });
   });
 });
