@@ -1,4 +1,4 @@
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice } from '../../billing/billing.schema.ts';
 import { readBillingRecord } from '../../billing/webhooks/billing-record.ts';
 import type { BillingRecord } from '../../billing/webhooks/transitions.ts';
@@ -62,16 +62,15 @@ export function createAdminBillingRepository(
 ): AdminBillingRepository {
   return {
     async tenantExists(tenantId) {
-      const key = keys.tenant(tenantId);
-      const result = await db.client.send(
-        new BatchGetCommand({
-          RequestItems: { [db.tableName]: { Keys: [key], ConsistentRead: true, ProjectionExpression: 'pk' } },
+      const { Item } = await db.client.send(
+        new GetCommand({
+          TableName: db.tableName,
+          Key: keys.tenant(tenantId),
+          ConsistentRead: true,
+          ProjectionExpression: 'pk',
         }),
       );
-      if (Object.keys(result.UnprocessedKeys ?? {}).length > 0) {
-        throw new Error('DynamoDB left keys unprocessed; the request can be retried.');
-      }
-      return (result.Responses?.[db.tableName] ?? []).length > 0;
+      return Item !== undefined;
     },
 
     billing(tenantId) {

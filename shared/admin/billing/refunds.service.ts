@@ -17,10 +17,10 @@ export interface RefundServiceDeps {
 }
 
 /**
- * Refunds by operators. The admin API is not tenant-scoped: the caller must be in the
- * `platform-admin` group (403 otherwise, since there is no tenant membership to hide behind a 404),
- * the tenant must exist and the charge must be one of its payments (404 otherwise). The mirror of
- * the charge moves when Stripe's `charge.refunded` / `charge.refund.updated` arrive.
+ * Refunds by finance operators (`billing:adjust`; the route's guard checked it with MFA, and the
+ * use case repeats the role check). The admin API is not tenant-scoped: the tenant must exist and
+ * the charge must be one of its payments (404 otherwise). The mirror of the charge moves when
+ * Stripe's `charge.refunded` / `charge.refund.updated` arrive.
  */
 export function createRefundService({ admin, stripe }: RefundServiceDeps) {
   return {
