@@ -1,9 +1,10 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Invoice } from '../../billing/billing.schema.ts';
 import { readBillingRecord } from '../../billing/webhooks/billing-record.ts';
 import type { BillingRecord } from '../../billing/webhooks/transitions.ts';
 import type { Db } from '../../db/client.ts';
 import { keys } from '../../db/keys.ts';
+import { queryPrefixPage } from '../../db/page.ts';
 import { transactWrite } from '../../db/transact.ts';
 import type { Clock, IdGenerator } from '../../ids.ts';
 import { withoutKeys } from '../../tenancy/records.ts';
@@ -42,18 +43,16 @@ class CreditAlreadyRecordedError extends Error {
   }
 }
 
-async function queryNewest(db: Db, prefix: { pk: string; skPrefix: string }, limit: number) {
-  const result = await db.client.send(
-    new QueryCommand({
-      TableName: db.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
-      ScanIndexForward: false,
-      ConsistentRead: true,
-      Limit: limit,
-    }),
+/** The newest items of a tenant list: the same query as the tenant's own list routes (one page). */
+async function queryNewest(db: Db, prefix: { pk: string; skPrefix: string }, scope: string, limit: number) {
+  const { items } = await queryPrefixPage(
+    db,
+    prefix,
+    scope,
+    { limit },
+    { newestFirst: true, consistentRead: true },
   );
-  return (result.Items ?? []).map((item) => withoutKeys(item));
+  return items.map((item) => withoutKeys(item));
 }
 
 export function createAdminBillingRepository(
@@ -78,12 +77,12 @@ export function createAdminBillingRepository(
     },
 
     async invoices(tenantId, limit) {
-      const items = await queryNewest(db, keys.invoicesPrefix(tenantId), limit);
+      const items = await queryNewest(db, keys.invoicesPrefix(tenantId), 'invoices', limit);
       return items.map((item) => item as unknown as Invoice);
     },
 
     async credits(tenantId, limit) {
-      const items = await queryNewest(db, keys.billingCreditsPrefix(tenantId), limit);
+      const items = await queryNewest(db, keys.billingCreditsPrefix(tenantId), 'credits', limit);
       return items.map(({ type: _type, tenantId: _tenant, ...credit }) => credit as unknown as Credit);
     },
 
