@@ -30,7 +30,7 @@ export const couponSchema = z.object({
   amount_off: z.number().int().nonnegative().nullish(),
   currency: currency.nullish(),
   duration: z.string(),
-  /** Plinth's comps carry `plinthComp: 'true'` (shared/admin/billing/comps.ts). */
+  /** Plinth's comps carry `plinthComp: 'true'` (shared/admin/billing/admin-billing.service.ts). */
   metadata,
 });
 export type StripeCoupon = z.infer<typeof couponSchema>;

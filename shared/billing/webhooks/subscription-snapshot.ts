@@ -31,7 +31,7 @@ export interface SnapshotComp {
   readonly regularMonthlyAmount: Money;
 }
 
-/** Whether a coupon is one of Plinth's comps (shared/admin/billing/comps.service.ts creates them). */
+/** Whether a coupon is one of Plinth's comps (shared/admin/billing/admin-billing.service.ts creates them). */
 export const isCompCoupon = (coupon: { readonly metadata?: Readonly<Record<string, string>> }): boolean =>
   coupon.metadata?.plinthComp === 'true';
 
@@ -77,8 +77,8 @@ export function discountsToResolve(subscription: StripeSubscription): string[] {
 }
 
 /**
- * The terms of the discounts that lower the recurring amount at `at`: `forever` and `repeating`
- * coupons until their end. A `once` coupon lowers one invoice, not the recurring amount.
+ * The discounts that lower the recurring amount at `at`: `forever` and `repeating` coupons until
+ * their end. A `once` coupon lowers one invoice, not the recurring amount.
  */
 function activeDiscounts(
   discounts: readonly StripeDiscount[] | null | undefined,
