@@ -1,29 +1,20 @@
 import { createAccountsRepository } from '#shared/admin/accounts.repository.ts';
 import { createAccountsService } from '#shared/admin/accounts.service.ts';
-import { createAdminRepository } from '#shared/admin/admin.repository.ts';
 import { createPlatformAuditLog } from '#shared/admin/platform-audit-log.ts';
-import { createRefundService } from '#shared/admin/refunds.service.ts';
 import { createSearchRepository } from '#shared/admin/search.repository.ts';
 import type { UserAdmin } from '#shared/admin/user-admin.ts';
 import { deferred } from '#shared/app/deferred.ts';
 import { operatorGuardFor } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
-import { readStripeClientEnv } from '#shared/billing/stripe-client.env.ts';
-import { lazyStripeClient } from '#shared/billing/stripe-client.ts';
-import type { StripeGateway } from '#shared/billing/stripe-gateway.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { adminRoutes as routes } from '#shared/http/routes/admin.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
 
 const { env, db, clock, newId } = createRuntime();
-// stripe-node and the secret key (SSM) are loaded on the first request that calls Stripe (a refund
-// that passed its checks), not at cold start.
-const stripeClient = lazyStripeClient(readStripeClientEnv());
-const stripe = deferred<StripeGateway>(async () => {
-  const { createStripeGateway } = await import('#shared/billing/stripe-gateway.ts');
-  return createStripeGateway(await stripeClient());
-});
-const refunds = createRefundService({ admin: createAdminRepository(db, { clock, newId }), stripe });
+
+// Billing adjustments (refunds, credits, comps, cancellations) are functions/admin-billing's, the one
+// operator function that calls Stripe.
+
 // The Cognito client is loaded on the first request that asks the pool (the operator guard's MFA
 // check, a suspension, a reset), not at cold start.
 const users = deferred<UserAdmin>(async () => {
@@ -48,9 +39,6 @@ export const handler = createApiHandler(
   'admin',
   routes,
   [
-    implement(routes.createRefund, async ({ params, body, caller, request }) =>
-      refunds.refund(caller, params.tenantId, body, request),
-    ),
     implement(routes.searchTenants, async ({ query, operator }) => accounts.searchTenants(operator, query)),
     implement(routes.getAdminTenant, async ({ params, operator }) =>
       accounts.getTenant(operator, params.tenantId),

@@ -48,8 +48,8 @@ interface AreaAccess {
  * `me`, `tenants` (the new owner's email) and `invitations` read the caller's verified email with
  * AdminGetUser, since Cognito access tokens carry no email; `invitations` mails the invitation link;
  * `me` and `audit` only read (they list what other areas write); `system` (health, OpenAPI) touches
- * no data; `billing` (checkout, portal, plan changes) and `admin` (refunds) call Stripe with the
- * secret key. Checked against the handlers: widen an entry here when a handler starts needing more.
+ * no data; `billing` (checkout, portal, plan changes) and `admin-billing` (refunds, credits, comps,
+ * cancellations) call Stripe with the secret key. Checked against the handlers: widen an entry here when a handler starts needing more.
  */
 export const areaAccess = {
   system: { table: 'none', userPoolActions: [], sendsEmail: false, stripe: false },
@@ -80,6 +80,13 @@ export const areaAccess = {
       'cognito-idp:AdminUserGlobalSignOut',
       'cognito-idp:AdminResetUserPassword',
     ],
+    sendsEmail: false,
+    stripe: false,
+  },
+  /** Finance operators' billing adjustments: the only operator function with the Stripe key. */
+  'admin-billing': {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
     sendsEmail: false,
     stripe: true,
   },

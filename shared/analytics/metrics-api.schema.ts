@@ -52,6 +52,9 @@ export const movementSumsSchema = z.object({
   contraction: amount,
   churn: amount,
   reactivation: amount,
+  /** Operators' comps starting (≤ 0) and ending (≥ 0): in MRR, never in churn or reactivation. */
+  comp: amount,
+  comp_end: amount,
 });
 
 /** The monthly metrics (a month, or a month to date). */

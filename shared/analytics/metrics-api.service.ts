@@ -65,6 +65,8 @@ function addSums(a: MovementSums, b: MovementSums): MovementSums {
     contraction: a.contraction + b.contraction,
     churn: a.churn + b.churn,
     reactivation: a.reactivation + b.reactivation,
+    comp: a.comp + b.comp,
+    comp_end: a.comp_end + b.comp_end,
   };
 }
 

@@ -29,12 +29,20 @@ export function toCsv(columns: readonly string[], rows: readonly (readonly Cell[
   return [columns, ...rows].map((row) => `${row.map(field).join(',')}\r\n`).join('');
 }
 
-const movementColumns = ['new', 'expansion', 'contraction', 'churn', 'reactivation'] as const;
+const movementColumns = [
+  'new',
+  'expansion',
+  'contraction',
+  'churn',
+  'reactivation',
+  'comp',
+  'comp_end',
+] as const;
 const movementCells = (sums: z.infer<typeof movementSumsSchema>) => movementColumns.map((type) => sums[type]);
 
 export const mrrCsv: AlternateRepresentation = {
   description:
-    'One row per period: period, currency, mrr, arr, customers, the movements (new, expansion, contraction, churn, reactivation) and net_new_mrr.',
+    'One row per period: period, currency, mrr, arr, customers, the movements (new, expansion, contraction, churn, reactivation, comp, comp_end) and net_new_mrr.',
   render: (response: z.infer<typeof mrrSeriesResponse>) =>
     toCsv(
       ['period', 'currency', 'mrr', 'arr', 'customers', ...movementColumns, 'net_new_mrr'],

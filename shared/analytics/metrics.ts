@@ -30,7 +30,15 @@ export const emptyMovementSums: MovementSums = {
   contraction: 0,
   churn: 0,
   reactivation: 0,
+  comp: 0,
+  comp_end: 0,
 };
+
+/** Movement sums as stored before comps existed lack `comp` and `comp_end`: they were 0. */
+export const withAllMovementTypes = (sums: Partial<MovementSums>): MovementSums => ({
+  ...emptyMovementSums,
+  ...sums,
+});
 
 /** Sums movements by type. */
 export function sumMovements(movements: Iterable<Pick<Movement, 'type' | 'delta'>>): MovementSums {
@@ -39,11 +47,14 @@ export function sumMovements(movements: Iterable<Pick<Movement, 'type' | 'delta'
   return sums;
 }
 
-/** Net new MRR: the sum of all movements (new + expansion + reactivation + contraction + churn). */
+/**
+ * Net new MRR: the sum of all movements (new + expansion + reactivation + contraction + churn, and
+ * comp + comp_end), so that start MRR + net new MRR = end MRR.
+ */
 export const netNewMrrOf = (sums: MovementSums): number =>
-  sums.new + sums.expansion + sums.reactivation + sums.contraction + sums.churn;
+  sums.new + sums.expansion + sums.reactivation + sums.contraction + sums.churn + sums.comp + sums.comp_end;
 
-/** Quick ratio: (new + expansion + reactivation) / (contraction + churn), magnitudes. */
+/** Quick ratio: (new + expansion + reactivation) / (contraction + churn), magnitudes; comps left out. */
 export const quickRatioOf = (sums: MovementSums): number | null =>
   ratio(sums.new + sums.expansion + sums.reactivation, -(sums.contraction + sums.churn));
 
@@ -167,10 +178,17 @@ export function startPeriod(startMrr: number, startCustomers: number): PeriodTot
   };
 }
 
-/** The totals after one more movement of the period. */
+/** Comp movements: in MRR, customers and ARPA, never in churn, retention or the quick ratio. */
+export const isCompMovement = (type: MovementType): boolean => type === 'comp' || type === 'comp_end';
+
+/**
+ * The totals after one more movement of the period. A comp or its end moves MRR and the paying
+ * customers (a comped tenant pays nothing), but not the retention figures of S (logo churn, NRR,
+ * GRR, MRR churn): a comped customer of S is neither churned nor contracted.
+ */
 export function addMovement(totals: PeriodTotals, movement: Movement): PeriodTotals {
   const paying = (mrr: number) => (mrr > 0 ? 1 : 0);
-  const inS = movement.monthStartMrr > 0;
+  const inS = movement.monthStartMrr > 0 && !isCompMovement(movement.type);
   const start = movement.monthStartMrr;
   const lost = movement.type === 'churn' || movement.type === 'contraction' ? -movement.delta : 0;
   return {

@@ -41,6 +41,7 @@ export function mrrChangeOf(body: unknown): MrrChange | undefined {
     plan: detail.plan,
     occurredAt: detail.occurredAt,
     status: detail.status,
+    ...(detail.comp === undefined ? {} : { comp: detail.comp }),
   };
 }
 

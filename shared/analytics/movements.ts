@@ -10,7 +10,12 @@ import type { PlanId } from '../billing/plans.ts';
  * - `reactivation`: 0 → >0 after an earlier churn;
  * - `expansion`: up, from >0;
  * - `contraction`: down, still >0;
- * - `churn`: >0 → 0.
+ * - `churn`: >0 → 0;
+ * - `comp`: an operator's comp (a 100% coupon) took the tenant's MRR down (to 0): not churn;
+ * - `comp_end`: the comp ended and the tenant pays again: not a reactivation (nor `new`).
+ *
+ * Comps are movements of their own so that MRR still adds up (start MRR + the sum of every
+ * movement = end MRR) while churn, reactivation, the churn rates and the quick ratio leave them out.
  *
  * Order safety. The tenant's MRR state remembers the time of the change it last applied; a change
  * older than that is stale and ignored (the newer one already says what the MRR is). The amount
@@ -18,7 +23,15 @@ import type { PlanId } from '../billing/plans.ts';
  * of a tenant always add up to its current MRR, whatever order the events came in.
  */
 
-export const movementTypes = ['new', 'expansion', 'contraction', 'churn', 'reactivation'] as const;
+export const movementTypes = [
+  'new',
+  'expansion',
+  'contraction',
+  'churn',
+  'reactivation',
+  'comp',
+  'comp_end',
+] as const;
 export type MovementType = (typeof movementTypes)[number];
 
 /** What analytics keeps per tenant to classify its next change. */
@@ -36,6 +49,11 @@ export interface TenantMrrState {
   readonly occurredAt: string;
   /** The subscription event that made this state. */
   readonly eventId: string;
+  /**
+   * Whether an operator's comp took this tenant's MRR away and still holds it (absent on states
+   * stored before comps: no). Its end is then `comp_end`.
+   */
+  readonly comped?: boolean;
 }
 
 /** A change of a tenant's MRR as the subscription events tell it. */
@@ -54,6 +72,8 @@ export interface MrrChange {
    * was lost is found).
    */
   readonly status?: SubscriptionStatus;
+  /** After the change an operator's comp holds the subscription's MRR (the event's `comp`). */
+  readonly comp?: boolean;
 }
 
 export interface Movement {
@@ -88,13 +108,19 @@ export const dayOf = (iso: string): string => new Date(iso).toISOString().slice(
 /** The UTC month (`YYYY-MM`) of an ISO time. */
 export const monthOf = (iso: string): string => new Date(iso).toISOString().slice(0, 7);
 
-/** The movement type of an MRR change, or null when the MRR did not change. */
+/**
+ * The movement type of an MRR change, or null when the MRR did not change. A comp starting that
+ * lowers the MRR is `comp`; a comp ending that raises it is `comp_end`.
+ */
 export function classifyMovement(
   mrrBefore: number,
   mrrAfter: number,
   everPaid: boolean,
+  comp: { readonly before: boolean; readonly after: boolean } = { before: false, after: false },
 ): MovementType | null {
   if (mrrAfter === mrrBefore) return null;
+  if (!comp.before && comp.after && mrrAfter < mrrBefore) return 'comp';
+  if (comp.before && !comp.after && mrrAfter > mrrBefore) return 'comp_end';
   if (mrrBefore === 0) return everPaid ? 'reactivation' : 'new';
   if (mrrAfter === 0) return 'churn';
   return mrrAfter > mrrBefore ? 'expansion' : 'contraction';
@@ -112,7 +138,9 @@ export function applyMrrChange(state: TenantMrrState | undefined, change: MrrCha
   const mrrAfter = Math.max(0, change.amount);
   const everPaid = state?.everPaid ?? false;
   const monthStartMrr = state && monthOf(state.occurredAt) === monthOf(at) ? state.monthStartMrr : mrrBefore;
-  const type = classifyMovement(mrrBefore, mrrAfter, everPaid);
+  const compedBefore = state?.comped ?? false;
+  const compedAfter = change.comp ?? false;
+  const type = classifyMovement(mrrBefore, mrrAfter, everPaid, { before: compedBefore, after: compedAfter });
   const next: TenantMrrState = {
     tenantId: change.tenantId,
     mrr: mrrAfter,
@@ -122,6 +150,9 @@ export function applyMrrChange(state: TenantMrrState | undefined, change: MrrCha
     monthStartMrr,
     occurredAt: at,
     eventId: change.eventId,
+    // Comped only once a comp took MRR away: a comp of a tenant paying nothing yet (a trial) ends in
+    // its first payment, which is `new`, not `comp_end`.
+    comped: compedAfter && (compedBefore || type === 'comp'),
   };
   const movement: Movement | null = type && {
     tenantId: change.tenantId,

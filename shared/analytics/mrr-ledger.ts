@@ -63,6 +63,7 @@ export async function readMrrState(db: Db, tenantId: string): Promise<StoredStat
     monthStartMrr: Item.monthStartMrr,
     occurredAt: Item.occurredAt,
     eventId: Item.eventId,
+    comped: Item.comped === true,
   };
   return { state, version: typeof Item.version === 'number' ? Item.version : 0 };
 }

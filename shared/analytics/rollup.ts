@@ -10,6 +10,7 @@ import {
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { type Clock, systemClock } from '../ids.ts';
+import { withAllMovementTypes } from './metrics.ts';
 import type { Movement } from './movements.ts';
 import { movementFromItem } from './mrr-ledger.ts';
 import { type MetricsSnapshot, nextDay, previousDay, rollDay } from './snapshot.ts';
@@ -141,8 +142,14 @@ async function movementsBetween(db: Db, from: string, to: string): Promise<Movem
 }
 
 function snapshotFromItem(item: Record<string, unknown>): MetricsSnapshot {
-  const { pk: _pk, sk: _sk, type: _type, ...snapshot } = item;
-  return snapshot as unknown as MetricsSnapshot;
+  const { pk: _pk, sk: _sk, type: _type, ...stored } = item;
+  const snapshot = stored as unknown as MetricsSnapshot;
+  // Snapshots rolled up before comps existed hold no comp sums: they were 0.
+  return {
+    ...snapshot,
+    dayMovements: withAllMovementTypes(snapshot.dayMovements),
+    month: { ...snapshot.month, sums: withAllMovementTypes(snapshot.month.sums) },
+  };
 }
 
 /** The snapshot of one day, if it was rolled up. */

@@ -40,6 +40,20 @@ export const billingDisputeSchema = z.object({
 export type BillingDispute = z.infer<typeof billingDisputeSchema>;
 
 /**
+ * An operator's comp running on the subscription (a 100% coupon Plinth created, recognised by the
+ * webhook from the coupon's `plinthComp` metadata): mirrored from Stripe like the rest.
+ */
+export const billingCompSchema = z.object({
+  couponId: z.string(),
+  discountId: z.string(),
+  /** When Stripe ends the discount; null when Stripe does not say. */
+  endsAt: z.iso.datetime().nullable(),
+  /** What the subscription charges a month without the comp: its MRR again once the comp ends. */
+  regularMonthlyAmount: moneySchema,
+});
+export type BillingComp = z.infer<typeof billingCompSchema>;
+
+/**
  * The tenant's billing state as mirrored from Stripe (item `keys.billing`). Stripe is the source
  * of truth; this holds what the product needs to decide access, updated only by webhooks (and by the
  * dunning sweep, which sets `restricted`). Absent item = free plan, status `none`.
@@ -75,6 +89,8 @@ export const billingStateSchema = z.object({
   duplicateSubscriptions: z.array(duplicateSubscriptionSchema),
   /** The tenant's disputed payments, newest first. */
   disputes: z.array(billingDisputeSchema),
+  /** A running comp (absent on items written before comps existed: none). */
+  comp: billingCompSchema.nullable().optional(),
 });
 export type BillingState = z.infer<typeof billingStateSchema>;
 
@@ -192,7 +208,4 @@ export const invoiceSchema = z.object({
 });
 export type Invoice = z.infer<typeof invoiceSchema>;
 
-// The refund route's schemas live with the admin use case, so the admin function does not build
-// billing's schemas at cold start.
-export { adminTenantParams, refundBody, refundResponse } from '../admin/refunds.schema.ts';
 export { tenantParams };

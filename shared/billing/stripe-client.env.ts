@@ -4,8 +4,8 @@ import * as z from 'zod';
  * What the Stripe client needs of the environment, and no more: the secret key as a plain value
  * (local: stripe-mock's key) or as the name of an SSM SecureString (deployed), and, only locally,
  * stripe-mock's address. billing.env.ts builds the billing functions' environment on these fields;
- * a function that calls Stripe but needs none of billing's other settings (`admin`'s refunds) reads
- * only these, so its cold start neither builds nor checks the rest.
+ * a function that calls Stripe but needs none of billing's other settings reads only these, so its
+ * cold start neither builds nor checks the rest.
  */
 export const stripeClientEnvShape = {
   STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),

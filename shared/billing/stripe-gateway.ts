@@ -38,6 +38,59 @@ export interface StripeGateway {
     idempotencyKey: string,
   ): Promise<{ status: SubscriptionStatus; cancelAtPeriodEnd: boolean }>;
   createRefund(input: RefundInput, idempotencyKey: string): Promise<RefundResult>;
+  /**
+   * Credits the customer's balance (a negative customer balance transaction): Stripe applies it to
+   * the customer's next invoices before charging.
+   */
+  createBalanceCredit(input: BalanceCreditInput, idempotencyKey: string): Promise<BalanceCredit>;
+  /**
+   * Comps a subscription: a single-use 100% coupon for `months` billing months, applied to the
+   * subscription without proration (and, with `priceId`, the item moved to that price).
+   */
+  compSubscription(input: CompInput, idempotencyKey: string): Promise<CompResult>;
+  /** Cancels the subscription now (no proration credit, nothing more invoiced). */
+  cancelSubscriptionNow(
+    subscriptionId: string,
+    idempotencyKey: string,
+  ): Promise<{ status: SubscriptionStatus }>;
+}
+
+export interface BalanceCreditInput {
+  readonly customerId: string;
+  /** Minor units, positive: the credit given (sent to Stripe as a negative amount). */
+  readonly amount: number;
+  readonly currency: string;
+  readonly description: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface BalanceCredit {
+  readonly transactionId: string;
+  /** Minor units, positive: the credit given. */
+  readonly amount: number;
+  readonly currency: string;
+  /** The customer's balance after the credit (negative: credit left for future invoices). */
+  readonly endingBalance: number;
+  /** Epoch seconds. */
+  readonly created: number;
+}
+
+export interface CompInput {
+  readonly subscriptionId: string;
+  /** Whole billing months the coupon discounts (Stripe's `duration_in_months`). */
+  readonly months: number;
+  /** The coupon's name, shown on the customer's invoices. */
+  readonly name: string;
+  /** With `itemId`: the price the subscription moves to (a comped plan other than its own). */
+  readonly priceId?: string | undefined;
+  readonly itemId?: string | undefined;
+  /** On the coupon; the webhook recognises a comp by `plinthComp: 'true'`. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface CompResult {
+  readonly couponId: string;
+  readonly status: SubscriptionStatus;
 }
 
 export interface CustomerInput {
@@ -388,6 +441,65 @@ export function createStripeGateway(stripe: Stripe): StripeGateway {
         ),
       );
       return { status: statusOf(subscription), cancelAtPeriodEnd: subscription.cancel_at_period_end };
+    },
+
+    async createBalanceCredit(input, key) {
+      const transaction = await call('customers.createBalanceTransaction', () =>
+        stripe.customers.createBalanceTransaction(
+          input.customerId,
+          {
+            amount: -input.amount,
+            currency: input.currency,
+            description: input.description,
+            metadata: { ...input.metadata },
+          },
+          { idempotencyKey: key },
+        ),
+      );
+      return {
+        transactionId: transaction.id,
+        amount: -transaction.amount,
+        currency: transaction.currency,
+        endingBalance: transaction.ending_balance,
+        created: transaction.created,
+      };
+    },
+
+    async compSubscription(input, key) {
+      // Two calls, each with its own key derived from the request's: a retry after the second
+      // failed re-uses the coupon the first created instead of making another.
+      const coupon = await call('coupons.create', () =>
+        stripe.coupons.create(
+          {
+            percent_off: 100,
+            duration: 'repeating',
+            duration_in_months: input.months,
+            max_redemptions: 1,
+            name: input.name,
+            metadata: { ...input.metadata },
+          },
+          { idempotencyKey: `${key}-coupon` },
+        ),
+      );
+      const subscription = await call('subscriptions.update', () =>
+        stripe.subscriptions.update(
+          input.subscriptionId,
+          {
+            discounts: [{ coupon: coupon.id }],
+            proration_behavior: 'none',
+            ...(input.priceId && input.itemId ? { items: [{ id: input.itemId, price: input.priceId }] } : {}),
+          },
+          { idempotencyKey: `${key}-apply` },
+        ),
+      );
+      return { couponId: coupon.id, status: statusOf(subscription) };
+    },
+
+    async cancelSubscriptionNow(subscriptionId, key) {
+      const subscription = await call('subscriptions.cancel', () =>
+        stripe.subscriptions.cancel(subscriptionId, { prorate: false }, { idempotencyKey: key }),
+      );
+      return { status: statusOf(subscription) };
     },
 
     async createRefund({ chargeId, amount, metadata }, key) {

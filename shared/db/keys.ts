@@ -48,6 +48,7 @@
  * | activity marker  | TENANT#<tenantId> / USER#<userId> | PA_SEEN#<period>#<userId> / PA_SEEN#<period> |  |             | one per user and day, week, month (tenant and platform): conditional put, so each user counts once per period; never queried (GetItem), expires by TTL 8 days after its period |
  * | first activity   | TENANT#<tenantId> / USER#<userId> | PA_FIRST#<userId> / PA_FIRST |            |                      | the user's retention cohort (ISO week of first activity), conditional put |
  * | retention cell   | TENANT#<tenantId> or PA_PLATFORM | PA_COHORT#<cohortWeek>#<week> |          |                      | cohort users active in that week: ADD 1 with the weekly marker; GET analytics/retention, GET /admin/metrics/retention (Query pk, sk between PA_COHORT#<from> and PA_COHORT#<to>~) |
+ * | billing credit   | TENANT#<tenantId>   | CREDIT#<createdIso>#<cbtxn_id> |                |                      | POST /admin/tenants/{id}/credits: the Stripe customer balance credit, put (attribute_not_exists) in one transaction with its platform and tenant audit entries; GET /admin/tenants/{id}/billing (Query pk + begins_with CREDIT#, newest first) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -332,6 +333,14 @@ export const keys = {
     skFrom: `PA_COHORT#${from}`,
     skTo: `PA_COHORT#${to}~`,
   }),
+
+  // --- admin-billing: credits operators gave a tenant (Stripe customer balance transactions) ---
+  /** A credit an operator gave, by its time and Stripe customer balance transaction id. */
+  billingCredit: (tenantId: string, createdIso: string, transactionId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `CREDIT#${createdIso}#${transactionId}`,
+  }),
+  billingCreditsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'CREDIT#' }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

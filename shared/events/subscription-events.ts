@@ -20,6 +20,11 @@ export const subscriptionDetail = z.object({
   /** Monthly-normalised recurring amount: annual / 12, quantity and discounts applied, tax excluded. */
   amount: moneySchema,
   previousAmount: moneySchema,
+  /**
+   * After the change an operator's comp (a 100% coupon) holds the subscription's MRR at 0: MRR
+   * analytics records `comp` / `comp_end` movements instead of churn and reactivation. Absent: no.
+   */
+  comp: z.boolean().optional(),
   stripeEventId: z.string().nullable(),
   /** When the change happened (the Stripe event's time, or the sweep's). */
   occurredAt: z.iso.datetime(),

@@ -35,6 +35,7 @@ export const functionAreas = [
   'audit',
   'billing',
   'admin',
+  'admin-billing',
   'metrics',
   'product-analytics',
 ] as const;

@@ -1,5 +1,6 @@
 import type { FunctionArea, RouteDefinition } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminBillingRoutes } from './routes/admin-billing.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
@@ -28,6 +29,7 @@ export const routesByArea = {
   audit: auditRoutes,
   billing: billingRoutes,
   admin: adminRoutes,
+  'admin-billing': adminBillingRoutes,
   metrics: metricsRoutes,
   'product-analytics': productAnalyticsRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
@@ -47,6 +49,7 @@ export const routes = {
   ...auditRoutes,
   ...billingRoutes,
   ...adminRoutes,
+  ...adminBillingRoutes,
   ...metricsRoutes,
   ...productAnalyticsRoutes,
 } as const;

@@ -23,7 +23,9 @@ const tags: Record<FunctionArea, string> = {
   audit: "A tenant's audit log.",
   billing: 'Plans, subscriptions, invoices: Stripe billing for a tenant.',
   admin:
-    'Operations for operators (platform-admin, support, finance; MFA required): users and tenants, refunds, the platform audit log.',
+    'Operations for operators (platform-admin, support, finance; MFA required): users and tenants, suspension, password resets, the platform audit log.',
+  'admin-billing':
+    'Billing adjustments by finance operators: the billing view, credits, comps, cancellations, refunds (Stripe stays the source of truth).',
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
   'product-analytics':
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',

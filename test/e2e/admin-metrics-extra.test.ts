@@ -186,9 +186,9 @@ describe('CSV of the series routes', () => {
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('vary')).toBe('accept');
     expect(response.body).toBe(
-      'period,currency,mrr,arr,customers,new,expansion,contraction,churn,reactivation,net_new_mrr\r\n' +
-        '2026-02-09,usd,12800,153600,2,0,0,0,0,0,0\r\n' +
-        '2026-02-10,usd,2900,34800,1,0,0,0,-9900,0,-9900\r\n',
+      'period,currency,mrr,arr,customers,new,expansion,contraction,churn,reactivation,comp,comp_end,net_new_mrr\r\n' +
+        '2026-02-09,usd,12800,153600,2,0,0,0,0,0,0,0,0\r\n' +
+        '2026-02-10,usd,2900,34800,1,0,0,0,-9900,0,0,0,-9900\r\n',
     );
   });
 

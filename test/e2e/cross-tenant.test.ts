@@ -32,8 +32,8 @@ const validBodies: Record<string, unknown> = {
 };
 
 // The admin API names a tenant but is not tenant-scoped: operators are not members, and everyone
-// else gets 403 there (test/integration/refunds.test.ts).
-const tenantScoped = routeList.filter((r) => r.path.includes('{tenantId}') && r.area !== 'admin');
+// else gets 403 there (test/integration/refunds.test.ts, test/e2e/admin-billing.test.ts).
+const tenantScoped = routeList.filter((r) => r.path.includes('{tenantId}') && !r.path.startsWith('/admin/'));
 
 let stack: TestStack;
 let server: LocalServer;

@@ -190,6 +190,7 @@ describe('api stack (dev)', () => {
       audit: readActions,
       billing: [...readActions, ...writeActions],
       admin: [...readActions, ...writeActions],
+      'admin-billing': [...readActions, ...writeActions],
       metrics: [...readActions, ...writeActions],
       'product-analytics': [...readActions, ...writeActions],
     };
@@ -291,6 +292,7 @@ describe('api stack (dev)', () => {
           'cognito-idp:AdminResetUserPassword',
           'cognito-idp:AdminUserGlobalSignOut',
         ],
+        'admin-billing': ['cognito-idp:AdminGetUser'],
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
       });
@@ -355,7 +357,7 @@ describe('api stack (dev)', () => {
       });
     });
 
-    it('lets only the webhook, billing and admin functions read Stripe parameters', () => {
+    it('lets only the webhook, billing and admin-billing functions read Stripe parameters', () => {
       const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
       const readers = policies
         .filter((policy) =>
@@ -367,15 +369,15 @@ describe('api stack (dev)', () => {
 
       expect(new Set(readers.map((role) => role.Ref))).toEqual(
         new Set(
-          [plinth.api.stripeWebhook, plinth.api.functions.billing, plinth.api.functions.admin].map((fn) =>
-            logicalId(plinth.api, fn.role),
+          [plinth.api.stripeWebhook, plinth.api.functions.billing, plinth.api.functions['admin-billing']].map(
+            (fn) => logicalId(plinth.api, fn.role),
           ),
         ),
       );
     });
 
-    it('lets billing and admin read the secret key parameter only, with ssm:GetParameter', () => {
-      for (const fn of [plinth.api.functions.billing, plinth.api.functions.admin]) {
+    it('lets billing and admin-billing read the secret key parameter only, with ssm:GetParameter', () => {
+      for (const fn of [plinth.api.functions.billing, plinth.api.functions['admin-billing']]) {
         expect(ssmStatementsOf(fn)).toEqual([
           {
             Effect: 'Allow',

@@ -56,6 +56,7 @@ describe('what Lambda functions load at cold start', () => {
     for (const name of [
       'billing',
       'admin',
+      'admin-billing',
       'stripe-webhook',
       'invitations',
       'tenants',
@@ -73,18 +74,18 @@ describe('what Lambda functions load at cold start', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it.each(['billing', 'admin', 'stripe-webhook'])('%s does not load stripe-node at init', (name) => {
+  it.each(['billing', 'admin-billing', 'stripe-webhook'])('%s does not load stripe-node at init', (name) => {
     expect(matching(of(name).init, stripeNode)).toEqual([]);
   });
 
-  it.each(['billing', 'admin', 'stripe-webhook'])(
+  it.each(['billing', 'admin-billing', 'stripe-webhook'])(
     '%s keeps stripe-node in a chunk it loads on first use',
     (name) => {
       expect(matching(of(name).deferred, stripeNode)).not.toEqual([]);
     },
   );
 
-  it.each(['billing', 'admin', 'stripe-webhook'])(
+  it.each(['billing', 'admin-billing', 'stripe-webhook'])(
     '%s does not load the SSM client at init (secrets are read on first use)',
     (name) => {
       expect(matching(of(name).init, ssmClient)).toEqual([]);
@@ -142,12 +143,7 @@ describe('what Lambda functions load at cold start', () => {
     },
   );
 
-  it("admin reads only the Stripe client's settings at init, not billing's environment", () => {
-    expect(of('admin').init).toContain('shared/billing/stripe-client.env.ts');
-    expect(of('admin').init).not.toContain('shared/billing/billing.env.ts');
-  });
-
-  it.each(['billing', 'admin'])(
+  it.each(['billing', 'admin-billing'])(
     '%s loads the Stripe gateway with stripe-node on first use, not at init',
     (name) => {
       expect(of(name).init).not.toContain('shared/billing/stripe-gateway.ts');

@@ -83,7 +83,15 @@ describe('metrics-rollup', () => {
     expect(await snapshot('2026-03-02')).toMatchObject({
       mrr: 19_800,
       customers: 2,
-      dayMovements: { new: 9900, expansion: 7000, contraction: 0, churn: 0, reactivation: 0 },
+      dayMovements: {
+        new: 9900,
+        expansion: 7000,
+        contraction: 0,
+        churn: 0,
+        reactivation: 0,
+        comp: 0,
+        comp_end: 0,
+      },
       month: { startMrr: 0, endMrr: 19_800, newCustomers: 2 },
     });
   });

@@ -159,6 +159,25 @@ export function fakeStripe(options: FakeStripeOptions = {}) {
         status: 'succeeded',
       };
     },
+    async createBalanceCredit(...args) {
+      record('createBalanceCredit', args, true);
+      const [input] = args;
+      return {
+        transactionId: 'cbtxn_1',
+        amount: input.amount,
+        currency: input.currency,
+        endingBalance: -input.amount,
+        created: FAKE_PERIOD_START,
+      };
+    },
+    async compSubscription(...args) {
+      record('compSubscription', args, true);
+      return { couponId: 'coupon_comp_1', status: 'active' };
+    },
+    async cancelSubscriptionNow(...args) {
+      record('cancelSubscriptionNow', args, true);
+      return { status: 'canceled' };
+    },
   };
 
   return {

@@ -97,11 +97,13 @@ export function discountObject(input: {
   readonly coupon: ReturnType<typeof couponObject>;
   readonly subscription?: string;
   readonly end?: number | null;
+  /** As in `customer.discount.*` events (a subscription's expanded discount leaves it out here). */
+  readonly customer?: string;
 }) {
   return {
     ...stripeFixture('discount'),
     id: stripeId('di'),
-    customer: null,
+    customer: input.customer ?? (null as string | null),
     end: input.end ?? null,
     source: { coupon: input.coupon, type: 'coupon' },
     start: BASE_TIME - DAY,

@@ -94,6 +94,8 @@ describe('the worked example (March 2026)', () => {
       contraction: -7000,
       churn: -5317,
       reactivation: 2900,
+      comp: 0,
+      comp_end: 0,
     });
     expect(metrics.netNewMrr).toBe(483);
     expect(metrics.newCustomers).toBe(1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mrrChangeOf } from '#shared/analytics/movements.consumer.ts';
 import {
   applyMrrChange,
   classifyMovement,
@@ -141,5 +142,79 @@ describe('replayMrrChanges', () => {
     const first = change(2900, '2026-03-01T00:00:00Z');
     const { movements } = replayMrrChanges([first, first, first]);
     expect(movements).toHaveLength(1);
+  });
+});
+
+describe('comps', () => {
+  const comped = (amount: number, occurredAt: string) => change(amount, occurredAt, { comp: true });
+
+  it('records a comp, not churn, when a comp takes a paying tenant to 0', () => {
+    const paying = applied(undefined, change(2900, '2026-03-01T00:00:00Z')).state;
+    const outcome = applied(paying, comped(0, '2026-03-05T00:00:00Z'));
+    expect(outcome.movement).toMatchObject({ type: 'comp', delta: -2900, mrrBefore: 2900, mrrAfter: 0 });
+  });
+
+  it('records comp_end, not a reactivation, when the comp ends and the tenant pays again', () => {
+    const paying = applied(undefined, change(2900, '2026-03-01T00:00:00Z')).state;
+    const compState = applied(paying, comped(0, '2026-03-05T00:00:00Z')).state;
+    const outcome = applied(compState, change(9900, '2026-06-05T00:00:00Z'));
+    expect(outcome.movement).toMatchObject({ type: 'comp_end', delta: 9900, mrrBefore: 0, mrrAfter: 9900 });
+  });
+
+  it('records a new customer, not comp_end, when a comped trial ends in its first payment', () => {
+    const trial = applied(undefined, comped(0, '2026-03-01T00:00:00Z')).state;
+    const outcome = applied(trial, change(2900, '2026-04-01T00:00:00Z'));
+    expect(outcome.movement?.type).toBe('new');
+  });
+
+  it('records nothing when a comped tenant cancels (its MRR is already 0), and churn-free history after', () => {
+    const paying = applied(undefined, change(2900, '2026-03-01T00:00:00Z')).state;
+    const compState = applied(paying, comped(0, '2026-03-05T00:00:00Z')).state;
+    const canceled = applied(compState, change(0, '2026-03-20T00:00:00Z', { status: 'canceled' }));
+    expect(canceled.movement).toBeNull();
+    const back = applied(canceled.state, change(2900, '2026-05-01T00:00:00Z'));
+    expect(back.movement?.type).toBe('reactivation');
+  });
+
+  it('calls a comp starting on an unchanged MRR nothing', () => {
+    expect(classifyMovement(0, 0, true, { before: false, after: true })).toBeNull();
+  });
+});
+
+describe('what moves MRR', () => {
+  const detail = {
+    eventId: 'ev-r1',
+    tenantId: TENANT,
+    subscriptionId: 'sub_1',
+    plan: 'team',
+    interval: 'month',
+    status: 'active',
+    amount: { amount: 2900, currency: 'usd' },
+    previousAmount: { amount: 2900, currency: 'usd' },
+    stripeEventId: 'evt_1',
+    occurredAt: '2026-03-05T00:00:00.000Z',
+  };
+
+  it('takes no MRR change from a refund: refunds never change MRR', () => {
+    const refund = {
+      ...detail,
+      refundId: 're_1',
+      chargeId: 'ch_1',
+      refundAmount: { amount: 2900, currency: 'usd' },
+      reason: null,
+    };
+    expect(
+      mrrChangeOf({ id: 'b1', 'detail-type': 'Refund Issued v1', source: 'plinth', detail: refund }),
+    ).toBeUndefined();
+  });
+
+  it("carries a subscription event's comp flag into the MRR change", () => {
+    const change = mrrChangeOf({
+      id: 'b2',
+      'detail-type': 'Subscription Changed v1',
+      source: 'plinth',
+      detail: { ...detail, amount: { amount: 0, currency: 'usd' }, comp: true },
+    });
+    expect(change).toMatchObject({ amount: 0, comp: true });
   });
 });

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMovement, startPeriod } from '#shared/analytics/metrics.ts';
+import {
+  addMovement,
+  netNewMrrOf,
+  noNpsAnswers,
+  periodMetrics,
+  startPeriod,
+  sumMovements,
+} from '#shared/analytics/metrics.ts';
 import { type Movement, type MrrChange, monthOf, replayMrrChanges } from '#shared/analytics/movements.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -30,6 +37,36 @@ const historyArb: fc.Arbitrary<MrrChange[]> = fc
         currency: 'usd',
         plan: step.amount > 5000 ? ('business' as const) : ('team' as const),
         occurredAt: new Date(time).toISOString(),
+      };
+    });
+  });
+
+/**
+ * A history with operators' comps: paying tenants (never 0 but for a comp) whose comps start (MRR
+ * to 0, `comp`) and end (back to a price).
+ */
+const compHistoryArb: fc.Arbitrary<MrrChange[]> = fc
+  .array(
+    fc.record({
+      tenantId: fc.constantFrom('ta', 'tb', 'tc', 'td'),
+      amount: fc.constantFrom(2417, 2900, 9900),
+      comp: fc.boolean(),
+      gap: fc.integer({ min: 1, max: 200 }),
+    }),
+    { maxLength: 40 },
+  )
+  .map((steps) => {
+    let time = T0;
+    return steps.map((step, index) => {
+      time += step.gap * HOUR;
+      return {
+        eventId: `ev${String(index).padStart(3, '0')}`,
+        tenantId: step.tenantId,
+        amount: step.comp ? 0 : step.amount,
+        currency: 'usd',
+        plan: step.amount > 5000 ? ('business' as const) : ('team' as const),
+        occurredAt: new Date(time).toISOString(),
+        ...(step.comp ? { comp: true } : {}),
       };
     });
   });
@@ -131,6 +168,64 @@ describe('movement properties', () => {
           expect(totals.newCustomers).toBe(
             monthMovements.filter((movement) => movement.type === 'new').length,
           );
+        },
+      ),
+    );
+  });
+
+  it('with comps, start MRR plus the sum of every movement (comps included) is the end MRR', () => {
+    fc.assert(
+      fc.property(
+        compHistoryArb.chain((history) => fc.shuffledSubarray(history, { minLength: history.length })),
+        (arrivals) => {
+          const { movements, states } = replayMrrChanges(arrivals);
+          const endMrr = sum([...states.values()].map((state) => state.mrr));
+          expect(sum(movements.map((movement) => movement.delta))).toBe(endMrr);
+          expect(netNewMrrOf(sumMovements(movements))).toBe(endMrr);
+        },
+      ),
+    );
+  });
+
+  it('never calls a comp churn nor its end a reactivation', () => {
+    fc.assert(
+      fc.property(compHistoryArb, (history) => {
+        const types = new Set(replayMrrChanges(history).movements.map((movement) => movement.type));
+        expect(types.has('churn')).toBe(false);
+        expect(types.has('reactivation')).toBe(false);
+      }),
+    );
+  });
+
+  it('leaves comps out of logo churn, MRR churn and the quick ratio, but not out of MRR and customers', () => {
+    fc.assert(
+      fc.property(
+        compHistoryArb,
+        fc.constantFrom('2026-01', '2026-02', '2026-03', '2026-04'),
+        (history, month) => {
+          const before = replayMrrChanges(history.filter((change) => monthOf(change.occurredAt) < month));
+          const through = replayMrrChanges(history.filter((change) => monthOf(change.occurredAt) <= month));
+          const start = [...before.states.values()].map((state) => state.mrr);
+          const end = [...through.states.values()].map((state) => state.mrr);
+          const monthMovements = through.movements.filter((movement) => movement.month === month);
+          const totals = monthMovements.reduce(
+            addMovement,
+            startPeriod(sum(start), start.filter((mrr) => mrr > 0).length),
+          );
+          const metrics = periodMetrics(totals, { spend: null, lastCompleteMonths: [], nps: noNpsAnswers });
+
+          expect(totals.endMrr).toBe(sum(end));
+          expect(totals.endCustomers).toBe(end.filter((mrr) => mrr > 0).length);
+          expect(totals.churnedOfS).toBe(0);
+          expect(totals.lostMrrOfS).toBe(0);
+          expect(metrics.logoChurnRate === null || metrics.logoChurnRate === 0).toBe(true);
+          expect(metrics.grossMrrChurnRate === null || metrics.grossMrrChurnRate === 0).toBe(true);
+          // Only price changes between comps move the quick ratio: comps never enter it.
+          const withoutComps = monthMovements.filter((m) => m.type !== 'comp' && m.type !== 'comp_end');
+          const sums = sumMovements(withoutComps);
+          const gained = sums.new + sums.expansion + sums.reactivation;
+          const lost = -(sums.contraction + sums.churn);
+          expect(metrics.quickRatio).toBe(lost === 0 ? null : gained / lost);
         },
       ),
     );

@@ -229,4 +229,108 @@ describe('stripe gateway', () => {
       status: 'succeeded',
     });
   });
+
+  it('credits a customer balance with a negative transaction, the key and the reason', async () => {
+    const { gateway, sent } = gatewayAnswering(200, {
+      id: 'cbtxn_1',
+      object: 'customer_balance_transaction',
+      amount: -1500,
+      currency: 'usd',
+      ending_balance: -1500,
+      created: 1_780_000_000,
+    });
+    const credit = await gateway.createBalanceCredit(
+      {
+        customerId: 'cus_1',
+        amount: 1500,
+        currency: 'usd',
+        description: 'Outage',
+        metadata: { tenantId: 't1' },
+      },
+      'plinth-admin-credit-k',
+    );
+    expect(sent[0]?.path).toBe('/v1/customers/cus_1/balance_transactions');
+    expect(Object.fromEntries(sent[0]?.form ?? [])).toEqual({
+      amount: '-1500',
+      currency: 'usd',
+      description: 'Outage',
+      'metadata[tenantId]': 't1',
+    });
+    expect(sent[0]?.headers.get('idempotency-key')).toBe('plinth-admin-credit-k');
+    expect(credit).toEqual({
+      transactionId: 'cbtxn_1',
+      amount: 1500,
+      currency: 'usd',
+      endingBalance: -1500,
+      created: 1_780_000_000,
+    });
+  });
+
+  it('comps with a single-use 100% repeating coupon, then applies it without proration', async () => {
+    const { gateway, sent } = gatewayAnswering(200, { id: 'Zcomp1', object: 'coupon', status: 'active' });
+    await gateway.compSubscription(
+      { subscriptionId: 'sub_1', months: 3, name: 'Comp', metadata: { plinthComp: 'true' } },
+      'plinth-admin-comp-k',
+    );
+    expect(sent.map((r) => r.path)).toEqual(['/v1/coupons', '/v1/subscriptions/sub_1']);
+    expect(Object.fromEntries(sent[0]?.form ?? [])).toEqual({
+      percent_off: '100',
+      duration: 'repeating',
+      duration_in_months: '3',
+      max_redemptions: '1',
+      name: 'Comp',
+      'metadata[plinthComp]': 'true',
+    });
+    expect(Object.fromEntries(sent[1]?.form ?? [])).toEqual({
+      'discounts[0][coupon]': 'Zcomp1',
+      proration_behavior: 'none',
+    });
+    expect(sent.map((r) => r.headers.get('idempotency-key'))).toEqual([
+      'plinth-admin-comp-k-coupon',
+      'plinth-admin-comp-k-apply',
+    ]);
+  });
+
+  it('moves the item to the comped plan’s price when the comp names another plan', async () => {
+    const { gateway, sent } = gatewayAnswering(200, { id: 'Zcomp1', object: 'coupon', status: 'active' });
+    await gateway.compSubscription(
+      {
+        subscriptionId: 'sub_1',
+        months: 1,
+        name: 'Comp',
+        priceId: 'price_biz',
+        itemId: 'si_1',
+        metadata: {},
+      },
+      'k',
+    );
+    expect(sent[1]?.form.get('items[0][id]')).toBe('si_1');
+    expect(sent[1]?.form.get('items[0][price]')).toBe('price_biz');
+  });
+
+  it('cancels a subscription now without proration, with the key', async () => {
+    const { gateway, sent } = gatewayAnswering(200, {
+      id: 'sub_1',
+      object: 'subscription',
+      status: 'canceled',
+    });
+    const result = await gateway.cancelSubscriptionNow('sub_1', 'plinth-admin-cancel-k');
+    expect(sent[0]).toMatchObject({ method: 'DELETE', path: '/v1/subscriptions/sub_1' });
+    expect(sent[0]?.form.get('prorate')).toBe('false');
+    expect(sent[0]?.headers.get('idempotency-key')).toBe('plinth-admin-cancel-k');
+    expect(result).toEqual({ status: 'canceled' });
+  });
+
+  it('turns a Stripe error on a credit into a 502', async () => {
+    const { gateway } = gatewayAnswering(
+      400,
+      stripeError({ code: 'resource_missing', message: 'No such customer' }),
+    );
+    await expect(
+      gateway.createBalanceCredit(
+        { customerId: 'cus_1', amount: 1, currency: 'usd', description: 'x', metadata: {} },
+        'k',
+      ),
+    ).rejects.toThrow(UpstreamError);
+  });
 });

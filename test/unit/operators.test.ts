@@ -9,7 +9,7 @@ import {
 import type { Caller } from '#shared/auth/caller.ts';
 import { type ApiEvent, createApiHandler } from '#shared/http/api-handler.ts';
 import { routeKey } from '#shared/http/route.ts';
-import { adminRoutes } from '#shared/http/routes/admin.ts';
+import { adminBillingRoutes } from '#shared/http/routes/admin-billing.ts';
 import { routeList } from '#shared/http/routes.ts';
 import type { Identity, IdentityDirectory } from '#shared/users/identity-directory.ts';
 
@@ -130,18 +130,20 @@ describe('operator routes', () => {
   });
 
   it('a function serving operator routes fails at cold start without a guard', () => {
-    const implementations = Object.values(adminRoutes).map((route) => ({
+    const implementations = Object.values(adminBillingRoutes).map((route) => ({
       route,
       run: async () => undefined,
     }));
-    expect(() => createApiHandler('admin', adminRoutes, implementations)).toThrow(/operator guard/);
+    expect(() => createApiHandler('admin-billing', adminBillingRoutes, implementations)).toThrow(
+      /operator guard/,
+    );
   });
 
   it('the guard refuses a customer before the request is validated', async () => {
-    const route = adminRoutes.createRefund;
+    const route = adminBillingRoutes.createRefund;
     let ran = false;
     const handler = createApiHandler(
-      'admin',
+      'admin-billing',
       { createRefund: route },
       [
         {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminRepository } from '#shared/admin/admin.repository.ts';
+import { createRefundService } from '#shared/admin/billing/refunds.service.ts';
 import type { PlatformAuditEvent } from '#shared/admin/platform-audit.ts';
-import { createRefundService } from '#shared/admin/refunds.service.ts';
 import type { Caller } from '#shared/auth/caller.ts';
 import type { RefundInput } from '#shared/billing/stripe-gateway.ts';
 import { ForbiddenError, NotFoundError } from '#shared/http/errors.ts';

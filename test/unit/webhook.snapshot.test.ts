@@ -98,4 +98,31 @@ describe('snapshotOf', () => {
     const discount = discountObject({ coupon: couponObject({ percentOff: 10 }) });
     expect(discountsToResolve(parse({ discounts: [discount] }))).toEqual([]);
   });
+
+  it('sees a comp in a discount whose coupon carries the comp mark, with the amount without it', () => {
+    const coupon = {
+      ...couponObject({ percentOff: 100, duration: 'repeating' }),
+      metadata: { plinthComp: 'true' },
+    };
+    const comp = discountObject({ coupon, end: BASE_TIME + 60 * DAY });
+    const partial = discountObject({ coupon: couponObject({ percentOff: 10 }) });
+    const snapshot = snapshotOf(parse({ discounts: [partial, comp] }), { priceIds, at: BASE_TIME });
+    expect(snapshot.monthlyAmount.amount).toBe(0);
+    expect(snapshot.comp).toEqual({
+      couponId: coupon.id,
+      discountId: comp.id,
+      endsAt: new Date((BASE_TIME + 60 * DAY) * 1000).toISOString(),
+      regularMonthlyAmount: { amount: 2610, currency: 'usd' },
+    });
+  });
+
+  it('sees no comp once its discount has ended', () => {
+    const coupon = {
+      ...couponObject({ percentOff: 100, duration: 'repeating' }),
+      metadata: { plinthComp: 'true' },
+    };
+    const comp = discountObject({ coupon, end: BASE_TIME - 1 });
+    const snapshot = snapshotOf(parse({ discounts: [comp] }), { priceIds, at: BASE_TIME });
+    expect(snapshot).toMatchObject({ comp: null, monthlyAmount: { amount: 2900 } });
+  });
 });

@@ -11,11 +11,15 @@ import type { StripeEvent } from './stripe-objects.ts';
 import { isoFromEpoch } from './subscription-snapshot.ts';
 import {
   type BillingRecord,
+  isLive,
   recurringAmountOf,
   type Transition,
   type TransitionMeta,
 } from './transitions.ts';
 import type { WebhookDeps } from './webhook.deps.ts';
+
+/** Whether an operator's comp is what holds the tenant's MRR at 0 (analytics counts it apart). */
+export const isComped = (record: BillingRecord): boolean => Boolean(record.comp) && isLive(record.status);
 
 /** The meta of a state move for this event. */
 export function transitionMeta(event: StripeEvent, deps: WebhookDeps): TransitionMeta {
@@ -38,6 +42,7 @@ export function detailOf(
     status: next.status,
     amount: recurringAmountOf(next),
     previousAmount: recurringAmountOf(previous),
+    comp: isComped(next),
     stripeEventId: event.id,
     occurredAt: isoFromEpoch(event.created),
   };

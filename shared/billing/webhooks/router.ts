@@ -5,6 +5,7 @@ import type { EventHandler, HandlerOutcome } from './handler-outcome.ts';
 import { handleChargeDispute } from './handlers/charge-dispute.ts';
 import { handleChargeRefunded } from './handlers/charge-refunded.ts';
 import { handleCheckoutSessionCompleted } from './handlers/checkout-session-completed.ts';
+import { handleDiscountDeleted } from './handlers/customer-discount.ts';
 import { handleSubscriptionEvent } from './handlers/customer-subscription.ts';
 import { handleInvoicePaid, handleInvoicePaymentFailed } from './handlers/invoice-outcome.ts';
 import { handleInvoicePaymentActionRequired } from './handlers/invoice-payment-action-required.ts';
@@ -23,6 +24,7 @@ export const eventHandlers: Readonly<Record<string, EventHandler>> = {
   'customer.subscription.paused': handleSubscriptionEvent,
   'customer.subscription.resumed': handleSubscriptionEvent,
   'customer.subscription.trial_will_end': handleSubscriptionEvent,
+  'customer.discount.deleted': handleDiscountDeleted,
   'invoice.paid': handleInvoicePaid,
   'invoice.payment_failed': handleInvoicePaymentFailed,
   'invoice.payment_action_required': handleInvoicePaymentActionRequired,

@@ -30,6 +30,8 @@ export const couponSchema = z.object({
   amount_off: z.number().int().nonnegative().nullish(),
   currency: currency.nullish(),
   duration: z.string(),
+  /** Plinth's comps carry `plinthComp: 'true'` (shared/admin/billing/admin-billing.service.ts). */
+  metadata,
 });
 export type StripeCoupon = z.infer<typeof couponSchema>;
 
@@ -43,6 +45,20 @@ export const discountSchema = z.union([
   }),
 ]);
 export type StripeDiscount = z.infer<typeof discountSchema>;
+
+/**
+ * The discount of a `customer.discount.*` event: the subscription it belonged to and its coupon
+ * (an id since 2025-09-30.clover, the object before).
+ */
+export const discountEventSchema = z.object({
+  id: z.string().startsWith('di_'),
+  object: z.literal('discount'),
+  customer: expandable('cus_').nullish(),
+  subscription: expandable('sub_').nullish(),
+  end: z.number().int().nullish(),
+  source: z.object({ coupon: z.union([z.string(), couponSchema]).nullish() }).nullish(),
+});
+export type StripeDiscountEvent = z.infer<typeof discountEventSchema>;
 
 export const priceSchema = z.object({
   id: z.string(),

@@ -14,13 +14,32 @@ export interface SubscriptionSnapshot {
   readonly cancelAtPeriodEnd: boolean;
   readonly trialEnd: string | null;
   readonly monthlyAmount: Money;
+  /**
+   * An operator's comp running at the snapshot's time (a discount whose coupon carries
+   * `plinthComp: 'true'`), with what the subscription charges a month without it.
+   */
+  readonly comp?: SnapshotComp | null;
 }
+
+/** A running comp as a subscription snapshot sees it. */
+export interface SnapshotComp {
+  readonly couponId: string;
+  readonly discountId: string;
+  /** When Stripe ends the discount (ISO), if it says. */
+  readonly endsAt: string | null;
+  /** The monthly amount without the comp: the MRR the subscription returns to when it ends. */
+  readonly regularMonthlyAmount: Money;
+}
+
+/** Whether a coupon is one of Plinth's comps (shared/admin/billing/admin-billing.service.ts creates them). */
+export const isCompCoupon = (coupon: { readonly metadata?: Readonly<Record<string, string>> }): boolean =>
+  coupon.metadata?.plinthComp === 'true';
 
 /** A discount with its coupon, as fetched from Stripe when the payload only named it. */
 export interface ResolvedDiscount {
   readonly id: string;
   readonly end: number | null;
-  readonly coupon: StripeCoupon;
+  readonly coupon: Omit<StripeCoupon, 'metadata'> & { readonly metadata?: StripeCoupon['metadata'] };
 }
 
 /** 500: the subscription charges a price this stage does not sell (check `STRIPE_PRICE_IDS`). */
@@ -58,20 +77,35 @@ export function discountsToResolve(subscription: StripeSubscription): string[] {
 }
 
 /**
- * The terms of the discounts that lower the recurring amount at `at`: `forever` and `repeating`
- * coupons until their end. A `once` coupon lowers one invoice, not the recurring amount.
+ * The discounts that lower the recurring amount at `at`: `forever` and `repeating` coupons until
+ * their end. A `once` coupon lowers one invoice, not the recurring amount.
  */
-function termsOf(
+function activeDiscounts(
   discounts: readonly StripeDiscount[] | null | undefined,
   resolved: ReadonlyMap<string, ResolvedDiscount>,
   at: number,
-): DiscountTerms[] {
-  const terms: DiscountTerms[] = [];
+): ResolvedDiscount[] {
+  const active: ResolvedDiscount[] = [];
   for (const discount of discounts ?? []) {
     const known = inlineDiscount(discount) ?? resolved.get(discountId(discount));
     if (!known) continue;
     if (known.coupon.duration === 'once') continue;
     if (known.end != null && known.end <= at) continue;
+    active.push(known);
+  }
+  return active;
+}
+
+/** The terms of the discounts that lower the recurring amount at `at`, except `excluded` (a comp's). */
+function termsOf(
+  discounts: readonly StripeDiscount[] | null | undefined,
+  resolved: ReadonlyMap<string, ResolvedDiscount>,
+  at: number,
+  excluded?: string,
+): DiscountTerms[] {
+  const terms: DiscountTerms[] = [];
+  for (const known of activeDiscounts(discounts, resolved, at)) {
+    if (known.id === excluded) continue;
     terms.push({
       percentOff: known.coupon.percent_off,
       amountOff: known.coupon.amount_off,
@@ -122,24 +156,37 @@ export function snapshotOf(
     );
   }
 
-  const priced: PricedItem[] = items.flatMap((item) => {
-    const recurring = item.price.recurring;
-    if (!recurring) return [];
-    return [
-      {
-        unitAmount: unitAmountOf(item.price),
-        quantity: quantityOf(item.price, item.quantity ?? 1),
-        interval: recurring.interval,
-        intervalCount: recurring.interval_count,
-        discounts: termsOf(item.discounts, resolved, options.at),
-      },
-    ];
-  });
-  const amount = monthlyAmountOf({
-    currency: subscription.currency,
-    items: priced,
-    discounts: termsOf(subscription.discounts, resolved, options.at),
-  });
+  const compDiscount = [
+    ...activeDiscounts(subscription.discounts, resolved, options.at),
+    ...items.flatMap((item) => activeDiscounts(item.discounts, resolved, options.at)),
+  ].find((discount) => isCompCoupon(discount.coupon));
+  const amountWithout = (excluded: string | undefined) =>
+    monthlyAmountOf({
+      currency: subscription.currency,
+      items: items.flatMap((item): PricedItem[] => {
+        const recurring = item.price.recurring;
+        if (!recurring) return [];
+        return [
+          {
+            unitAmount: unitAmountOf(item.price),
+            quantity: quantityOf(item.price, item.quantity ?? 1),
+            interval: recurring.interval,
+            intervalCount: recurring.interval_count,
+            discounts: termsOf(item.discounts, resolved, options.at, excluded),
+          },
+        ];
+      }),
+      discounts: termsOf(subscription.discounts, resolved, options.at, excluded),
+    });
+  const amount = amountWithout(undefined);
+  const comp: SnapshotComp | null = compDiscount
+    ? {
+        couponId: compDiscount.coupon.id,
+        discountId: compDiscount.id,
+        endsAt: compDiscount.end == null ? null : isoFromEpoch(compDiscount.end),
+        regularMonthlyAmount: { amount: amountWithout(compDiscount.id), currency: subscription.currency },
+      }
+    : null;
 
   const periodEnds = items.map((item) => item.current_period_end);
   return {
@@ -152,5 +199,6 @@ export function snapshotOf(
     cancelAtPeriodEnd: subscription.cancel_at_period_end || subscription.cancel_at != null,
     trialEnd: subscription.trial_end == null ? null : isoFromEpoch(subscription.trial_end),
     monthlyAmount: { amount, currency: subscription.currency },
+    comp,
   };
 }

@@ -264,6 +264,7 @@ export function applySubscriptionSnapshot(
     trialEnd: snapshot.trialEnd,
     ...withDunning(previous, status, meta.created, meta.graceDays),
     monthlyAmount: snapshot.monthlyAmount,
+    comp: snapshot.comp ?? null,
     stripeUpdatedAt: meta.created,
     statusUpdatedAt: statusWins ? meta.created : previous.statusUpdatedAt,
     updatedAt: meta.now,
@@ -293,13 +294,42 @@ export function isAmbiguousSnapshot(
     previous.monthlyAmount.currency !== snapshot.monthlyAmount.currency ||
     previous.currentPeriodEnd !== snapshot.currentPeriodEnd ||
     previous.cancelAtPeriodEnd !== snapshot.cancelAtPeriodEnd ||
-    previous.trialEnd !== snapshot.trialEnd
+    previous.trialEnd !== snapshot.trialEnd ||
+    (previous.comp?.discountId ?? null) !== (snapshot.comp?.discountId ?? null)
   );
 }
 
 /** Completes a move built in several steps: the events between the first and the last record. */
 export function combineTransitions(first: Transition, last: Transition): Transition {
   return { previous: first.previous, next: last.next, emits: lifecycleEvents(first.previous, last.next) };
+}
+
+/**
+ * `customer.discount.deleted` of the held comp's discount: the comp is over, and the subscription
+ * charges its regular amount again. Undefined when the event does not end the comp held (another
+ * discount, a comp already replaced, or an event older than the state held).
+ */
+export function applyCompEnded(
+  previous: BillingRecord,
+  discount: { readonly discountId: string; readonly subscriptionId: string | null },
+  meta: TransitionMeta,
+): Transition | undefined {
+  const comp = previous.comp;
+  if (!comp || comp.discountId !== discount.discountId) return undefined;
+  if (discount.subscriptionId !== null && discount.subscriptionId !== previous.subscriptionId)
+    return undefined;
+  if (meta.created < previous.stripeUpdatedAt) return undefined;
+  return settle(
+    previous,
+    {
+      ...previous,
+      comp: null,
+      monthlyAmount: comp.regularMonthlyAmount,
+      stripeUpdatedAt: meta.created,
+      updatedAt: meta.now,
+    },
+    meta.created,
+  );
 }
 
 /** Whether a payment outcome for `subscriptionId` speaks about the held subscription's status now. */

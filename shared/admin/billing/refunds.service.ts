@@ -1,11 +1,11 @@
 import type * as z from 'zod';
-import type { Caller } from '../auth/caller.ts';
-import { idempotencyKey } from '../billing/idempotency-key.ts';
-import type { StripeGateway } from '../billing/stripe-gateway.ts';
-import type { RequestMeta } from '../http/api-handler.ts';
-import { NotFoundError } from '../http/errors.ts';
-import type { AdminRepository } from './admin.repository.ts';
-import { requireOperatorPermission } from './operators.ts';
+import type { Caller } from '../../auth/caller.ts';
+import { idempotencyKey } from '../../billing/idempotency-key.ts';
+import type { StripeGateway } from '../../billing/stripe-gateway.ts';
+import type { RequestMeta } from '../../http/api-handler.ts';
+import { NotFoundError } from '../../http/errors.ts';
+import type { AdminRepository } from '../admin.repository.ts';
+import { requireOperatorPermission } from '../operators.ts';
 import type { refundBody, refundResponse } from './refunds.schema.ts';
 
 export type RefundInput = z.infer<typeof refundBody>;
@@ -17,10 +17,10 @@ export interface RefundServiceDeps {
 }
 
 /**
- * Refunds by operators. The admin API is not tenant-scoped: the caller must be in the
- * `platform-admin` group (403 otherwise, since there is no tenant membership to hide behind a 404),
- * the tenant must exist and the charge must be one of its payments (404 otherwise). The mirror of
- * the charge moves when Stripe's `charge.refunded` / `charge.refund.updated` arrive.
+ * Refunds by finance operators (`billing:adjust`; the route's guard checked it with MFA, and the
+ * use case repeats the role check). The admin API is not tenant-scoped: the tenant must exist and
+ * the charge must be one of its payments (404 otherwise). The mirror of the charge moves when
+ * Stripe's `charge.refunded` / `charge.refund.updated` arrive.
  */
 export function createRefundService({ admin, stripe }: RefundServiceDeps) {
   return {

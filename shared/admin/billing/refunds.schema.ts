@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { idSchema } from '../http/common.schema.ts';
+import { idSchema } from '../../http/common.schema.ts';
 
 /** The operators' refund route (`POST /admin/tenants/{tenantId}/refunds`): request and answer. */
 export const refundBody = z.strictObject({

@@ -1,0 +1,87 @@
+import {
+  adminBillingResponse,
+  cancellationBody,
+  cancellationResponse,
+  compBody,
+  compResponse,
+  creditBody,
+  creditResponse,
+} from '../../admin/billing/admin-billing.schema.ts';
+import { adminTenantParams, refundBody, refundResponse } from '../../admin/billing/refunds.schema.ts';
+import { defineRoute, type RouteDefinition } from '../route.ts';
+
+/**
+ * The `admin-billing` function's routes: finance operators' billing adjustments (Stripe stays the
+ * source of truth). The only operator function that calls Stripe.
+ */
+export const adminBillingRoutes = {
+  getTenantBilling: defineRoute({
+    method: 'GET',
+    path: '/admin/tenants/{tenantId}/billing',
+    area: 'admin-billing',
+    auth: 'jwt',
+    operator: 'admin:read',
+    operationId: 'getTenantBilling',
+    summary: "A tenant's subscription, invoices, refunds, disputes and credits, from the mirror (operators).",
+    params: adminTenantParams,
+    response: adminBillingResponse,
+    status: 200,
+    problems: [403, 404],
+  }),
+  createCredit: defineRoute({
+    method: 'POST',
+    path: '/admin/tenants/{tenantId}/credits',
+    area: 'admin-billing',
+    auth: 'jwt',
+    operator: 'billing:adjust',
+    operationId: 'createCredit',
+    summary: "Credit a tenant's Stripe customer balance, used by its next invoices, with a reason (finance).",
+    params: adminTenantParams,
+    body: creditBody,
+    response: creditResponse,
+    status: 201,
+    problems: [403, 404, 409, 502],
+  }),
+  createComp: defineRoute({
+    method: 'POST',
+    path: '/admin/tenants/{tenantId}/comps',
+    area: 'admin-billing',
+    auth: 'jwt',
+    operator: 'billing:adjust',
+    operationId: 'createComp',
+    summary: 'Give a tenant its plan (or another) free until a date: a 100% coupon at Stripe (finance).',
+    params: adminTenantParams,
+    body: compBody,
+    response: compResponse,
+    status: 202,
+    problems: [403, 404, 409, 502],
+  }),
+  cancelTenantSubscription: defineRoute({
+    method: 'POST',
+    path: '/admin/tenants/{tenantId}/cancellation',
+    area: 'admin-billing',
+    auth: 'jwt',
+    operator: 'billing:adjust',
+    operationId: 'cancelTenantSubscription',
+    summary: "Cancel a tenant's subscription now or at the end of its period, at Stripe (finance).",
+    params: adminTenantParams,
+    body: cancellationBody,
+    response: cancellationResponse,
+    status: 202,
+    problems: [403, 404, 409, 502],
+  }),
+  createRefund: defineRoute({
+    method: 'POST',
+    path: '/admin/tenants/{tenantId}/refunds',
+    area: 'admin-billing',
+    auth: 'jwt',
+    operator: 'billing:adjust',
+    operationId: 'createRefund',
+    summary: 'Refund a payment in full or in part, with a reason (finance).',
+    params: adminTenantParams,
+    body: refundBody,
+    response: refundResponse,
+    status: 201,
+    problems: [403, 404, 409, 502],
+  }),
+} as const satisfies Record<string, RouteDefinition>;
