@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addMovement,
+  grossMrrChurnRateOf,
   netNewMrrOf,
   noNpsAnswers,
   periodMetrics,
@@ -217,11 +218,15 @@ describe('movement properties', () => {
           expect(totals.endMrr).toBe(sum(end));
           expect(totals.endCustomers).toBe(end.filter((mrr) => mrr > 0).length);
           expect(totals.churnedOfS).toBe(0);
-          expect(totals.lostMrrOfS).toBe(0);
           expect(metrics.logoChurnRate === null || metrics.logoChurnRate === 0).toBe(true);
-          expect(metrics.grossMrrChurnRate === null || metrics.grossMrrChurnRate === 0).toBe(true);
-          // Only price changes between comps move the quick ratio: comps never enter it.
+          // Only price changes between comps count as lost MRR (contractions of customers paying
+          // at the start) and move the quick ratio: comps never enter them.
           const withoutComps = monthMovements.filter((m) => m.type !== 'comp' && m.type !== 'comp_end');
+          const contractedOfS = withoutComps
+            .filter((m) => m.type === 'contraction' && m.monthStartMrr > 0)
+            .map((m) => -m.delta);
+          expect(totals.lostMrrOfS).toBe(sum(contractedOfS));
+          expect(metrics.grossMrrChurnRate).toBe(grossMrrChurnRateOf(sum(contractedOfS), sum(start)));
           const sums = sumMovements(withoutComps);
           const gained = sums.new + sums.expansion + sums.reactivation;
           const lost = -(sums.contraction + sums.churn);
