@@ -1,4 +1,5 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { meRoutes as routes } from '#shared/http/routes/me.ts';
@@ -7,13 +8,17 @@ import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 import { createMeService } from '#shared/users/me.service.ts';
 
-const { env, db, clock, newId } = createRuntime();
+const runtime = createRuntime();
+const { env, db, clock, newId } = runtime;
 const directory = createCognitoDirectory(
   traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
   env.USER_POOL_ID,
 );
 const me = createMeService({ tenants: createTenantRepository(db, { clock, newId }), directory });
 
-export const handler = createApiHandler('me', routes, [
-  implement(routes.getMe, async ({ caller }) => me.get(caller)),
-]);
+export const handler = createApiHandler(
+  'me',
+  routes,
+  [implement(routes.getMe, async ({ caller }) => me.get(caller))],
+  { impersonation: impersonationGateFor(runtime) },
+);

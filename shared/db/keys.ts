@@ -43,6 +43,7 @@
  * | activity marker  | TENANT#<tenantId> / USER#<userId> | PA_SEEN#<period>#<userId> / PA_SEEN#<period> |  |             | one per user and day, week, month (tenant and platform): conditional put, so each user counts once per period; never queried (GetItem), expires by TTL 8 days after its period |
  * | first activity   | TENANT#<tenantId> / USER#<userId> | PA_FIRST#<userId> / PA_FIRST |            |                      | the user's retention cohort (ISO week of first activity), conditional put |
  * | retention cell   | TENANT#<tenantId> or PA_PLATFORM | PA_COHORT#<cohortWeek>#<week> |          |                      | cohort users active in that week: ADD 1 with the weekly marker; GET analytics/retention, GET /admin/metrics/retention (Query pk, sk between PA_COHORT#<from> and PA_COHORT#<to>~) |
+ * | impersonation session | IMPERSONATION#<sessionId> | SESSION           | IMPERSONATION_OPEN (only until ended) | <expiresAt>#<sessionId> | POST /admin/impersonations (conditional put with its audit entries); every request under impersonation (GetItem, or BatchGet with the path's tenant item); GET /admin/impersonations (Query gsi1, gsi1sk > now: open and unexpired); DELETE /admin/impersonations/{id} (conditional UpdateItem REMOVE gsi1); expires by TTL at expiresAt |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -268,6 +269,15 @@ export const keys = {
     skFrom: `PA_COHORT#${from}`,
     skTo: `PA_COHORT#${to}~`,
   }),
+  /** An operator's impersonation session (shared/impersonation/). */
+  impersonationSession: (sessionId: string) => ({ pk: `IMPERSONATION#${sessionId}`, sk: 'SESSION' }),
+  /** gsi1 attributes a session carries while open: the sparse index of open sessions, by expiry. */
+  openImpersonation: (expiresAt: string, sessionId: string) => ({
+    gsi1pk: 'IMPERSONATION_OPEN',
+    gsi1sk: `${expiresAt}#${sessionId}`,
+  }),
+  /** The open sessions that expire after `now` (ISO time): gsi1sk > now. */
+  openImpersonationsAfter: (now: string) => ({ gsi1pk: 'IMPERSONATION_OPEN', gsi1skAfter: now }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

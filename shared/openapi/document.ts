@@ -27,6 +27,8 @@ const tags: Record<FunctionArea, string> = {
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
   'product-analytics':
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
+  impersonation:
+    'Support sessions: an operator opens one, then calls the API as the user with the Plinth-Impersonation header.',
 };
 
 /** Every problem status the API answers with. */

@@ -102,17 +102,26 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
         auditStep(db, { ...event, tenantId: ctx.tenantId }, deps);
       const stillActive = () => new NotFoundError('Tenant not found.');
       return {
-        async rename(name: string, updatedAt: string, event: Omit<AuditEvent, 'tenantId'>): Promise<void> {
+        /** Writes the tenant's settings (name, support access) with the audit entry. */
+        async update(
+          settings: { readonly name: string; readonly supportAccess: boolean; readonly updatedAt: string },
+          event: Omit<AuditEvent, 'tenantId'>,
+        ): Promise<void> {
           await transactWrite(db, [
             {
               item: {
                 Update: {
                   TableName: db.tableName,
                   Key: keys.tenant(ctx.tenantId),
-                  UpdateExpression: 'SET #name = :name, updatedAt = :updatedAt',
+                  UpdateExpression: 'SET #name = :name, supportAccess = :support, updatedAt = :updatedAt',
                   ConditionExpression: '#status = :active',
                   ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
-                  ExpressionAttributeValues: { ':name': name, ':updatedAt': updatedAt, ':active': 'active' },
+                  ExpressionAttributeValues: {
+                    ':name': settings.name,
+                    ':support': settings.supportAccess,
+                    ':updatedAt': settings.updatedAt,
+                    ':active': 'active',
+                  },
                 },
               },
               onConditionFailed: stillActive,

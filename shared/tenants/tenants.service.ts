@@ -27,7 +27,7 @@ function publicTenant(record: TenantRecord): Tenant {
     reservedSeats: _reserved,
     ...tenant
   } = record as TenantRecord & TenantCounters;
-  return tenant;
+  return { ...tenant, supportAccess: record.supportAccess ?? true };
 }
 
 export function createTenantService({ tenants, directory, clock, newId }: TenantServiceDeps) {
@@ -82,8 +82,13 @@ export function createTenantService({ tenants, directory, clock, newId }: Tenant
     async update(ctx: TenantContext, input: UpdateTenantInput): Promise<Tenant> {
       authorize(ctx, 'tenant:update');
       const before = publicTenant(ctx.tenant);
-      const after: Tenant = { ...before, name: input.name ?? before.name, updatedAt: clock().toISOString() };
-      await tenants.forTenant(ctx).rename(after.name, after.updatedAt, {
+      const after: Tenant = {
+        ...before,
+        name: input.name ?? before.name,
+        supportAccess: input.supportAccess ?? before.supportAccess,
+        updatedAt: clock().toISOString(),
+      };
+      await tenants.forTenant(ctx).update(after, {
         actor: actor(ctx),
         request: ctx.request,
         action: 'tenant.updated',

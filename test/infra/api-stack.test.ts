@@ -186,6 +186,7 @@ describe('api stack (dev)', () => {
       admin: [...readActions, ...writeActions],
       metrics: [...readActions, ...writeActions],
       'product-analytics': [...readActions, ...writeActions],
+      impersonation: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -273,14 +274,15 @@ describe('api stack (dev)', () => {
         system: [],
         me: ['cognito-idp:AdminGetUser'],
         tenants: ['cognito-idp:AdminGetUser'],
-        members: [],
+        members: ['cognito-idp:AdminGetUser'],
         invitations: ['cognito-idp:AdminGetUser'],
-        projects: [],
-        audit: [],
+        projects: ['cognito-idp:AdminGetUser'],
+        audit: ['cognito-idp:AdminGetUser'],
         billing: [],
         admin: ['cognito-idp:AdminGetUser'],
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
+        impersonation: ['cognito-idp:AdminGetUser'],
       });
     });
 
@@ -549,7 +551,7 @@ describe('api stack (dev)', () => {
         ProtocolType: 'HTTP',
         CorsConfiguration: Match.objectLike({
           AllowOrigins: ['https://app.example.com', ...stageConfigFor('dev').extraCorsOrigins],
-          AllowHeaders: ['authorization', 'content-type', 'if-match'],
+          AllowHeaders: ['authorization', 'content-type', 'if-match', 'plinth-impersonation'],
         }),
       });
     });
