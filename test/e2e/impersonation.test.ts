@@ -466,7 +466,7 @@ describe('support access turned off by an owner', () => {
     expect((await as(sessionId).get(`/v1/tenants/${tenantId}`)).status).toBe(200);
   });
 
-  it('is changed by owners only: a member gets 404 as a stranger would', async () => {
+  it('cannot be changed by someone outside the tenant (404)', async () => {
     const response = await api(server, member.accessToken).patch(`/v1/tenants/${tenantId}`, {
       supportAccess: false,
     });
