@@ -20,6 +20,7 @@ import type { ImpersonationSession } from '#shared/impersonation/impersonation.r
 import { createImpersonationGate } from '#shared/impersonation/impersonation-gate.ts';
 import { impersonationPolicy, neverReason } from '#shared/impersonation/route-policy.ts';
 import { logger } from '#shared/observability/logger.ts';
+import { createOpenApiDocument, problemStatuses } from '#shared/openapi/document.ts';
 import type { TenantRecord } from '#shared/tenancy/records.ts';
 import type { IdentityDirectory } from '#shared/users/identity-directory.ts';
 
@@ -396,5 +397,31 @@ describe('audit entries under impersonation', () => {
   it('carry the impersonation marker, so they count for no product analytics', () => {
     expect(item().actorKind).toBe('impersonation');
     expect(activityOfAuditItem(item())).toBeUndefined();
+  });
+});
+
+describe('the OpenAPI document', () => {
+  const document = createOpenApiDocument();
+  const headerNames = (path: string, method: 'get' | 'post' | 'patch' | 'delete') =>
+    ((document.paths?.[path]?.[method]?.parameters ?? []) as Array<{ in: string; name: string }>)
+      .filter((p) => p.in === 'header')
+      .map((p) => p.name);
+
+  it('documents the impersonation header on routes that may run under it', () => {
+    expect(headerNames('/v1/tenants/{tenantId}/projects', 'get')).toContain('plinth-impersonation');
+    expect(headerNames('/v1/tenants/{tenantId}/projects/{projectId}', 'patch')).toEqual(
+      expect.arrayContaining(['if-match', 'plinth-impersonation']),
+    );
+  });
+
+  it('leaves it off routes that never run under impersonation', () => {
+    expect(headerNames('/v1/tenants/{tenantId}/billing', 'get')).not.toContain('plinth-impersonation');
+    expect(headerNames('/admin/impersonations', 'post')).not.toContain('plinth-impersonation');
+  });
+
+  it('lists 403 on every route that takes a token, for the refusal under impersonation', () => {
+    for (const route of routeList.filter((r) => r.auth === 'jwt')) {
+      expect([route.operationId, problemStatuses(route).includes(403)]).toEqual([route.operationId, true]);
+    }
   });
 });
