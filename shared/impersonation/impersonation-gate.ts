@@ -1,4 +1,4 @@
-import type { OperatorGuard } from '../admin/operators.ts';
+import { type OperatorGuard, operatorRolesOf } from '../admin/operators.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { ImpersonationGate } from '../http/api-handler.ts';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../http/errors.ts';
@@ -25,6 +25,9 @@ export function createImpersonationGate(deps: {
         throw new UnauthorizedError(
           'The Plinth-Impersonation header does not name an impersonation session.',
         );
+      }
+      if (operatorRolesOf(operator).length === 0) {
+        throw new ForbiddenError('Only operators of the platform may act under an impersonation session.');
       }
       await deps.operators.authorize(operator, 'impersonation:open');
       // A malformed tenant id is the route's 400; it names no tenant to read.
