@@ -67,6 +67,8 @@ async function effectiveCaller(
 ): Promise<Caller> {
   const sessionId = lowerCaseKeys(event.headers ?? {})[IMPERSONATION_HEADER];
   if (sessionId === undefined) return caller;
+  // Refusals are logged with the session asked for, too.
+  logger.appendKeys({ impersonationSessionId: sessionId.slice(0, 64) });
   if (impersonationPolicy(route) === 'never') {
     const reason = neverReason(route);
     throw new ForbiddenError(

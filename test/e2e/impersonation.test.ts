@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
 import { createImpersonationRepository } from '#shared/impersonation/impersonation.repository.ts';
+import { mirrorSubscription } from '../support/billing-state.ts';
 import {
   api,
   createTestStack,
@@ -296,6 +297,27 @@ describe('the API under impersonation', () => {
     expect(await count('tenant_created')).toBe(1);
     expect(await count('project_created')).toBeUndefined();
     expect(runner.errors).toEqual([]);
+  });
+
+  it("shows the session and the change made under it in the tenant's own audit log", async () => {
+    await mirrorSubscription(stack, tenantA); // the audit log is a Team feature
+    const log = await api(server, customer.accessToken).get(`/v1/tenants/${tenantA}/audit-log?limit=100`);
+    expect(log.status).toBe(200);
+    const entries = log.body.items as Array<Record<string, unknown>>;
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        action: 'impersonation.opened',
+        actor: { userId: support.userId, kind: 'support' },
+        target: { type: 'user', id: customer.userId },
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        action: 'project.created',
+        actor: expect.objectContaining({ userId: customer.userId }),
+        impersonatedBy: { operatorId: support.userId, sessionId },
+      }),
+    );
   });
 
   it('is honoured only for the operator who opened the session (401 for another)', async () => {
