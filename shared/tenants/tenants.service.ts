@@ -4,6 +4,7 @@ import { subscriptionBlockingDeletion } from '../billing/subscription-status.ts'
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ConflictError, UnauthorizedError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
+import { visibleMemberships } from '../impersonation/visible-tenants.ts';
 import type { MemberRecord, TenantRecord } from '../tenancy/records.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { IdentityDirectory } from '../users/identity-directory.ts';
@@ -35,7 +36,7 @@ export function createTenantService({ tenants, directory, clock, newId }: Tenant
 
   return {
     async listMine(caller: Caller) {
-      const memberships = await tenants.listMemberships(caller.userId);
+      const memberships = visibleMemberships(caller, await tenants.listMemberships(caller.userId));
       return { items: memberships.map((m) => ({ ...publicTenant(m.tenant), role: m.role })) };
     },
 

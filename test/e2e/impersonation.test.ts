@@ -488,6 +488,20 @@ describe('support access turned off by an owner', () => {
     expect((await as(sessionId).get(`/v1/tenants/${tenantId}`)).status).toBe(200);
   });
 
+  it('leaves the tenant out of the user’s tenants listed under a session over all of them', async () => {
+    await api(server, owner.accessToken).patch(`/v1/tenants/${tenantId}`, { supportAccess: false });
+    const sessionId = await open({ userId: owner.userId });
+
+    const listed = await as(sessionId).get('/v1/tenants');
+    const me = await as(sessionId).get('/v1/me');
+    const own = await api(server, owner.accessToken).get('/v1/tenants');
+
+    expect(listed.body.items.map((t: { tenantId: string }) => t.tenantId)).not.toContain(tenantId);
+    expect(me.body.memberships.map((m: { tenantId: string }) => m.tenantId)).not.toContain(tenantId);
+    expect(own.body.items.map((t: { tenantId: string }) => t.tenantId)).toContain(tenantId);
+    await api(server, owner.accessToken).patch(`/v1/tenants/${tenantId}`, { supportAccess: true });
+  });
+
   it('cannot be changed by someone outside the tenant (404)', async () => {
     const response = await api(server, member.accessToken).patch(`/v1/tenants/${tenantId}`, {
       supportAccess: false,
