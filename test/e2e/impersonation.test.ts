@@ -1,8 +1,10 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
+import { routeList } from '#shared/http/routes.ts';
 import { newId } from '#shared/ids.ts';
 import { createImpersonationRepository } from '#shared/impersonation/impersonation.repository.ts';
+import { impersonationPolicy } from '#shared/impersonation/route-policy.ts';
 import { mirrorSubscription } from '../support/billing-state.ts';
 import {
   api,
@@ -219,6 +221,20 @@ describe('the API under impersonation', () => {
     const tenant = await as(sessionId).get(`/v1/tenants/${tenantA}`);
     expect(tenant.status).toBe(200);
     expect(tenant.body.role).toBe('owner');
+  });
+
+  it('is served by every function with a read that may run under impersonation', async () => {
+    const reads = routeList.filter((r) => r.method === 'GET' && impersonationPolicy(r) === 'allowed');
+    expect(new Set(reads.map((r) => r.area)).size).toBeGreaterThan(5);
+    for (const route of reads) {
+      const path = route.path.replace('{tenantId}', tenantA).replace(/\{\w+\}/g, newId());
+      const response = await as(sessionId).get(path);
+      // 404 for the made-up ids and 402 for plan features are the user's answers; 403 would be a refusal.
+      expect([route.operationId, response.status === 403 || response.status === 401]).toEqual([
+        route.operationId,
+        false,
+      ]);
+    }
   });
 
   it('still cannot reach a tenant the user does not belong to (404)', async () => {
