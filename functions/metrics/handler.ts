@@ -3,11 +3,13 @@ import { createMetricsExtraApi } from '#shared/analytics/metrics-extra.service.t
 import { createNpsService } from '#shared/analytics/nps.ts';
 import { createSpendService } from '#shared/analytics/spend.ts';
 import { operatorGuardFor } from '#shared/app/identity.ts';
+import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { metricsRoutes as routes } from '#shared/http/routes/metrics.ts';
 
-const { env, db, clock, newId, tenancy } = createRuntime();
+const runtime = createRuntime();
+const { env, db, clock, newId, tenancy } = runtime;
 const nps = createNpsService({ db, clock, newId });
 const metrics = createMetricsApi({ db });
 const spend = createSpendService({ db, clock, newId });
@@ -33,5 +35,5 @@ export const handler = createApiHandler(
       spend.setSpend(caller, params.month, body, request),
     ),
   ],
-  { operators: operatorGuardFor(env, clock) },
+  { operators: operatorGuardFor(env, clock), impersonation: impersonationGateFor(runtime) },
 );

@@ -2,13 +2,15 @@ import { readProductEnv } from '#shared/analytics/product/product.env.ts';
 import { createProductAnalyticsService } from '#shared/analytics/product/product-analytics.service.ts';
 import { createProductEventRecorder } from '#shared/analytics/product/recorder.ts';
 import { operatorGuardFor } from '#shared/app/identity.ts';
+import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
 import { productAnalyticsRoutes as routes } from '#shared/http/routes/product-analytics.ts';
 import { rateLimitHeaders } from '#shared/ratelimit/rate-limit-headers.ts';
 import { createTableRateLimiter } from '#shared/ratelimit/window-counter.ts';
 
-const { env, db, clock, tenancy } = createRuntime();
+const runtime = createRuntime();
+const { env, db, clock, tenancy } = runtime;
 const productEnv = readProductEnv();
 const analytics = createProductAnalyticsService({
   db,
@@ -39,5 +41,5 @@ export const handler = createApiHandler(
     ),
     implement(routes.metricsFeatures, async ({ query, caller }) => analytics.platformFeatures(caller, query)),
   ],
-  { operators: operatorGuardFor(env, clock) },
+  { operators: operatorGuardFor(env, clock), impersonation: impersonationGateFor(runtime) },
 );

@@ -1,11 +1,13 @@
 import { lazyIdentityDirectory } from '#shared/app/identity.ts';
+import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { tenantsRoutes as routes } from '#shared/http/routes/tenants.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
 import { createTenantService } from '#shared/tenants/tenants.service.ts';
 
-const { env, db, clock, newId, tenancy, userGate } = createRuntime();
+const runtime = createRuntime();
+const { env, db, clock, newId, tenancy, userGate } = runtime;
 // The Cognito client is loaded on the first tenant creation (which needs the caller's verified
 // email), not at cold start: the other routes never call it.
 const directory = lazyIdentityDirectory(env);
@@ -16,24 +18,29 @@ const tenants = createTenantService({
   newId,
 });
 
-export const handler = createApiHandler('tenants', routes, [
-  // Routes that resolve no tenant check the user's suspension with one read of their profile.
-  implement(routes.listTenants, async ({ caller }) => {
-    await userGate.check(caller);
-    return tenants.listMine(caller);
-  }),
-  implement(routes.createTenant, async ({ caller, body, request }) => {
-    await userGate.check(caller);
-    return tenants.create(caller, body, request);
-  }),
-  implement(routes.getTenant, async ({ params, caller, request }) =>
-    tenants.get(await tenancy.resolve(caller, params.tenantId, request)),
-  ),
-  implement(routes.updateTenant, async ({ params, body, caller, request }) =>
-    tenants.update(await tenancy.resolve(caller, params.tenantId, request), body),
-  ),
-  implement(routes.deleteTenant, async ({ params, caller, request }) => {
-    await tenants.remove(await tenancy.resolve(caller, params.tenantId, request));
-    return undefined;
-  }),
-]);
+export const handler = createApiHandler(
+  'tenants',
+  routes,
+  [
+    // Routes that resolve no tenant check the user's suspension with one read of their profile.
+    implement(routes.listTenants, async ({ caller }) => {
+      await userGate.check(caller);
+      return tenants.listMine(caller);
+    }),
+    implement(routes.createTenant, async ({ caller, body, request }) => {
+      await userGate.check(caller);
+      return tenants.create(caller, body, request);
+    }),
+    implement(routes.getTenant, async ({ params, caller, request }) =>
+      tenants.get(await tenancy.resolve(caller, params.tenantId, request)),
+    ),
+    implement(routes.updateTenant, async ({ params, body, caller, request }) =>
+      tenants.update(await tenancy.resolve(caller, params.tenantId, request), body),
+    ),
+    implement(routes.deleteTenant, async ({ params, caller, request }) => {
+      await tenants.remove(await tenancy.resolve(caller, params.tenantId, request));
+      return undefined;
+    }),
+  ],
+  { impersonation: impersonationGateFor(runtime) },
+);

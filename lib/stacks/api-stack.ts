@@ -60,15 +60,27 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
-  members: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
+  // AdminGetUser: the operator guard's MFA check of requests under impersonation (every area with
+  // routes that may run under it).
+  members: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
   invitations: {
     table: 'readWrite',
     userPoolActions: ['cognito-idp:AdminGetUser'],
     sendsEmail: true,
     stripe: false,
   },
-  projects: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
-  audit: { table: 'read', userPoolActions: [], sendsEmail: false, stripe: false },
+  projects: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
+  audit: { table: 'read', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false, stripe: false },
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   /** Refunds (Stripe); suspends, reactivates and resets users in the pool (shared/admin/user-admin.ts). */
   admin: {
@@ -99,6 +111,13 @@ export const areaAccess = {
   },
   /** Records tracked events and their aggregates (conditional puts, transactions); reads the aggregates. */
   'product-analytics': {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
+  /** Opens, lists and ends impersonation sessions with their audit entries; asks the pool whether the user exists. */
+  impersonation: {
     table: 'readWrite',
     userPoolActions: ['cognito-idp:AdminGetUser'],
     sendsEmail: false,
@@ -282,7 +301,7 @@ export class ApiStack extends Stack {
           CorsHttpMethod.OPTIONS,
         ],
         // If-Match guards project updates; the web app reads ETags and rate-limit headers.
-        allowHeaders: ['authorization', 'content-type', 'if-match'],
+        allowHeaders: ['authorization', 'content-type', 'if-match', 'plinth-impersonation'],
         exposeHeaders: ['etag', 'retry-after', 'ratelimit', 'ratelimit-policy'],
         maxAge: Duration.hours(1),
       },

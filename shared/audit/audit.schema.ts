@@ -20,6 +20,12 @@ export const auditEntrySchema = z.object({
   requestId: z.string(),
   sourceIp: z.string(),
   reason: z.string().optional().describe('Why an operator made the change.'),
+  impersonatedBy: z
+    .object({ operatorId: z.string(), sessionId: z.string() })
+    .optional()
+    .describe(
+      'Present when an operator of the platform made the change while impersonating the actor (a support session).',
+    ),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 

@@ -19,8 +19,13 @@ export interface AuditEvent {
   /**
    * Set when the actor is not a member acting for themselves (an operator through the admin API):
    * stored on the item, so the product-activity consumer does not count it as the person's activity.
+   * The writer sets `impersonation` itself for a request made under impersonation.
    */
-  readonly actorKind?: 'operator';
+  readonly actorKind?: 'operator' | 'impersonation';
+  /**
+   * The request; under impersonation (`request.impersonatedBy`) the entry records the operator and
+   * session beside the actor (the impersonated user), whichever use case writes it.
+   */
   readonly request: RequestMeta;
   /** `<noun>.<past-tense verb>`, e.g. `project.created`, `member.role-changed`. */
   readonly action: string;
@@ -43,6 +48,8 @@ export function auditStep(
   const now = deps.clock();
   const entryId = deps.newId();
   const at = now.toISOString();
+  const { impersonatedBy } = event.request;
+  const actorKind = impersonatedBy ? 'impersonation' : event.actorKind;
   const entry: AuditEntry = {
     entryId,
     tenantId: event.tenantId,
@@ -59,6 +66,9 @@ export function auditStep(
     requestId: event.request.requestId,
     sourceIp: event.request.sourceIp,
     ...(event.reason === undefined ? {} : { reason: event.reason }),
+    ...(impersonatedBy
+      ? { impersonatedBy: { operatorId: impersonatedBy.operatorId, sessionId: impersonatedBy.sessionId } }
+      : {}),
   };
   return {
     item: {
@@ -67,7 +77,7 @@ export function auditStep(
         Item: {
           ...keys.auditEntry(event.tenantId, at, entryId, event.actor.userId),
           type: 'audit',
-          ...(event.actorKind ? { actorKind: event.actorKind } : {}),
+          ...(actorKind ? { actorKind } : {}),
           ttl: Math.floor(now.getTime() / 1000) + AUDIT_RETENTION_SECONDS,
           ...entry,
         },

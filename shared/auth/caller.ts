@@ -12,6 +12,17 @@ export interface Caller {
    * refreshed from the same sign-in keep it, so it changes once per sign-in.
    */
   readonly authTime?: number | undefined;
+  /**
+   * Set when an operator acts as this user through an impersonation session
+   * (shared/impersonation/): the request runs as the user, and logs and audit entries name both.
+   */
+  readonly impersonatedBy?: Impersonator;
+}
+
+/** The operator behind an impersonated request, and the session they opened for it. */
+export interface Impersonator {
+  readonly operatorId: string;
+  readonly sessionId: string;
 }
 
 /**

@@ -49,6 +49,7 @@
  * | first activity   | TENANT#<tenantId> / USER#<userId> | PA_FIRST#<userId> / PA_FIRST |            |                      | the user's retention cohort (ISO week of first activity), conditional put |
  * | retention cell   | TENANT#<tenantId> or PA_PLATFORM | PA_COHORT#<cohortWeek>#<week> |          |                      | cohort users active in that week: ADD 1 with the weekly marker; GET analytics/retention, GET /admin/metrics/retention (Query pk, sk between PA_COHORT#<from> and PA_COHORT#<to>~) |
  * | billing credit   | TENANT#<tenantId>   | CREDIT#<createdIso>#<cbtxn_id> |                |                      | POST /admin/tenants/{id}/credits: the Stripe customer balance credit, put (attribute_not_exists) in one transaction with its platform and tenant audit entries; GET /admin/tenants/{id}/billing (Query pk + begins_with CREDIT#, newest first) |
+ * | impersonation session | IMPERSONATION#<sessionId> | SESSION           | IMPERSONATION_OPEN (only until ended) | <expiresAt>#<sessionId> | POST /admin/impersonations (conditional put with its audit entries); every request under impersonation (GetItem, or BatchGet with the path's tenant item); GET /admin/impersonations (Query gsi1, gsi1sk > now: open and unexpired); DELETE /admin/impersonations/{id} (conditional UpdateItem REMOVE gsi1); expires by TTL at expiresAt |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -341,6 +342,15 @@ export const keys = {
     sk: `CREDIT#${createdIso}#${transactionId}`,
   }),
   billingCreditsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'CREDIT#' }),
+  /** An operator's impersonation session (shared/impersonation/). */
+  impersonationSession: (sessionId: string) => ({ pk: `IMPERSONATION#${sessionId}`, sk: 'SESSION' }),
+  /** gsi1 attributes a session carries while open: the sparse index of open sessions, by expiry. */
+  openImpersonation: (expiresAt: string, sessionId: string) => ({
+    gsi1pk: 'IMPERSONATION_OPEN',
+    gsi1sk: `${expiresAt}#${sessionId}`,
+  }),
+  /** The open sessions that expire after `now` (ISO time): gsi1sk > now. */
+  openImpersonationsAfter: (now: string) => ({ gsi1pk: 'IMPERSONATION_OPEN', gsi1skAfter: now }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -7,11 +7,13 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Operator, OperatorGuard } from '../admin/operators.ts';
-import { type Caller, callerFromClaims } from '../auth/caller.ts';
+import { type Caller, callerFromClaims, type Impersonator } from '../auth/caller.ts';
+import { IMPERSONATION_HEADER, impersonationPolicy, neverReason } from '../impersonation/route-policy.ts';
 import { logger } from '../observability/logger.ts';
 import {
   BadRequestError,
   type FieldError,
+  ForbiddenError,
   NotAcceptableError,
   NotFoundError,
   PayloadTooLargeError,
@@ -29,6 +31,52 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export interface RequestMeta {
   readonly requestId: string;
   readonly sourceIp: string;
+  /** The operator and session behind an impersonated request; audit entries record it. */
+  readonly impersonatedBy?: Impersonator;
+}
+
+/**
+ * Resolves impersonation sessions for the dispatch (shared/impersonation/impersonation-gate.ts):
+ * the user an operator acts as with `sessionId`, on a request whose path names `tenantId` (if any).
+ * Throws 401 for an unknown, foreign, ended or expired session, 403 when the caller may not
+ * impersonate or the tenant turned support access off, 404 for a tenant outside the session's.
+ */
+export interface ImpersonationGate {
+  impersonate(operator: Caller, sessionId: string, tenantId: string | undefined): Promise<Caller>;
+}
+
+const neverReasonText = {
+  admin: 'admin routes',
+  billing: 'billing',
+  credentials: 'credentials',
+  'account-deletion': 'deleting an account',
+  export: 'data exports',
+  'tenant-deletion': 'deleting a tenant',
+} as const;
+
+/**
+ * The caller a request runs as: the impersonated user when an authenticated caller sends the
+ * impersonation header, else the caller. Refused (403) on a route that may not run under
+ * impersonation, before the session is even looked up; no header costs nothing.
+ */
+async function effectiveCaller(
+  route: RouteDefinition,
+  caller: Caller,
+  event: ApiEvent,
+  gate: ImpersonationGate | undefined,
+): Promise<Caller> {
+  const sessionId = lowerCaseKeys(event.headers ?? {})[IMPERSONATION_HEADER];
+  if (sessionId === undefined) return caller;
+  // Refusals are logged with the session asked for, too.
+  logger.appendKeys({ impersonationSessionId: sessionId.slice(0, 64) });
+  if (impersonationPolicy(route) === 'never') {
+    const reason = neverReason(route);
+    throw new ForbiddenError(
+      `This action is not allowed while impersonating a user${reason ? ` (${neverReasonText[reason]} never are)` : ''}: send the request without the ${IMPERSONATION_HEADER} header to act as yourself.`,
+    );
+  }
+  if (!gate) throw new ForbiddenError('This function does not serve requests under impersonation.');
+  return gate.impersonate(caller, sessionId, event.pathParameters?.tenantId);
 }
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -174,7 +222,7 @@ export function createApiHandler(
   area: FunctionArea,
   areaRoutes: Readonly<Record<string, RouteDefinition>>,
   implementations: readonly Implementation[],
-  options: { readonly operators?: OperatorGuard } = {},
+  options: { readonly operators?: OperatorGuard; readonly impersonation?: ImpersonationGate } = {},
 ) {
   const foreign = Object.values(areaRoutes).filter((r) => r.area !== area);
   if (foreign.length > 0) {
@@ -200,18 +248,31 @@ export function createApiHandler(
     const implementation = byKey.get(event.routeKey);
     if (!implementation) throw new NotFoundError(`No route ${event.routeKey}.`);
     const { route } = implementation;
+    const authenticated =
+      route.auth === 'jwt' ? callerFromClaims(event.requestContext.authorizer?.jwt?.claims) : undefined;
+    logger.appendKeys({
+      requestId: event.requestContext.requestId,
+      route: event.routeKey,
+      userId: authenticated?.userId,
+      tenantId: event.pathParameters?.tenantId,
+    });
+    const caller = authenticated
+      ? await effectiveCaller(route, authenticated, event, options.impersonation)
+      : undefined;
+    const impersonatedBy = caller?.impersonatedBy;
+    if (impersonatedBy) {
+      // Every log line of the request names the user it runs as and the operator behind it.
+      logger.appendKeys({
+        userId: caller.userId,
+        impersonatedBy: impersonatedBy.operatorId,
+        impersonationSessionId: impersonatedBy.sessionId,
+      });
+    }
     const request: RequestMeta = {
       requestId: event.requestContext.requestId,
       sourceIp: event.requestContext.http.sourceIp,
+      ...(impersonatedBy ? { impersonatedBy } : {}),
     };
-    const caller =
-      route.auth === 'jwt' ? callerFromClaims(event.requestContext.authorizer?.jwt?.claims) : undefined;
-    logger.appendKeys({
-      requestId: request.requestId,
-      route: event.routeKey,
-      userId: caller?.userId,
-      tenantId: event.pathParameters?.tenantId,
-    });
     // Who may call an operator route is decided before its input is looked at.
     const operator =
       route.operator && caller ? await options.operators?.authorize(caller, route.operator) : undefined;

@@ -38,6 +38,7 @@ export const functionAreas = [
   'admin-billing',
   'metrics',
   'product-analytics',
+  'impersonation',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 
@@ -57,6 +58,13 @@ export interface RouteDefinition {
    * (shared/admin/operators.ts), checked before the request is validated. Every `/admin` route sets it.
    */
   readonly operator?: OperatorPermission;
+  /**
+   * Whether an operator may call the route while impersonating a user (`Plinth-Impersonation`
+   * header, shared/impersonation/route-policy.ts). Billing, credentials, account deletion, exports,
+   * tenant deletion and every `/admin` route never may, whatever they declare.
+   * @default 'allowed' for GET, 'never' for every change
+   */
+  readonly impersonation?: 'allowed' | 'never';
   readonly operationId: string;
   readonly summary: string;
   readonly params?: z.ZodObject;

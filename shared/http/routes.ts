@@ -3,6 +3,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { adminBillingRoutes } from './routes/admin-billing.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
+import { impersonationRoutes } from './routes/impersonation.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
 import { meRoutes } from './routes/me.ts';
 import { membersRoutes } from './routes/members.ts';
@@ -32,6 +33,7 @@ export const routesByArea = {
   'admin-billing': adminBillingRoutes,
   metrics: metricsRoutes,
   'product-analytics': productAnalyticsRoutes,
+  impersonation: impersonationRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -52,6 +54,7 @@ export const routes = {
   ...adminBillingRoutes,
   ...metricsRoutes,
   ...productAnalyticsRoutes,
+  ...impersonationRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

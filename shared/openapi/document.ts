@@ -7,6 +7,7 @@ import {
 import * as z from 'zod';
 import type { FunctionArea, RouteDefinition } from '../http/route.ts';
 import { routeList } from '../http/routes.ts';
+import { IMPERSONATION_HEADER, impersonationPolicy } from '../impersonation/route-policy.ts';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
@@ -29,6 +30,8 @@ const tags: Record<FunctionArea, string> = {
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
   'product-analytics':
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
+  impersonation:
+    'Support sessions: an operator opens one, then calls the API as the user with the Plinth-Impersonation header.',
 };
 
 /** Every problem status the API answers with. */
@@ -143,6 +146,10 @@ export function problemStatuses(route: RouteDefinition): number[] {
   const statuses = new Set<number>(route.problems ?? []);
   if (route.params || route.query || route.body) statuses.add(400);
   if (route.auth === 'jwt') statuses.add(401);
+  // The impersonation header: refused (403) where the route never runs under impersonation; where it
+  // may, a session limited to another tenant is a 404 and a tenant with support access off a 403.
+  if (route.auth === 'jwt') statuses.add(403);
+  if (impersonationPolicy(route) === 'allowed') statuses.add(404);
   if (route.representations) statuses.add(406);
   if (route.body) {
     statuses.add(413);
@@ -279,6 +286,21 @@ function nextPageLink(route: RouteDefinition): Record<string, Link> {
   };
 }
 
+/** The header an operator sends to act as a user (shared/impersonation/), documented where a route allows it. */
+const impersonationHeader = z.object({
+  [IMPERSONATION_HEADER]: z
+    .string()
+    .optional()
+    .describe(
+      'An impersonation session id (`POST /admin/impersonations`): an operator who opened it acts as its user. Only where the route may run under impersonation.',
+    ),
+});
+
+function requestHeaders(route: RouteDefinition): z.ZodObject | undefined {
+  if (impersonationPolicy(route) !== 'allowed') return route.headers;
+  return route.headers ? route.headers.extend(impersonationHeader.shape) : impersonationHeader;
+}
+
 function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]): RouteConfig {
   const links = linksFrom(route, all);
   const responses: RouteConfig['responses'] = {
@@ -313,7 +335,7 @@ function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]):
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
-      ...(route.headers ? { headers: route.headers } : {}),
+      ...(requestHeaders(route) ? { headers: requestHeaders(route) } : {}),
       ...(route.body
         ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
         : {}),

@@ -114,9 +114,13 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
         auditStep(db, { ...event, tenantId: ctx.tenantId }, deps);
       const stillActive = () => new NotFoundError('Tenant not found.');
       return {
-        async rename(name: string, updatedAt: string, event: Omit<AuditEvent, 'tenantId'>): Promise<void> {
+        /** Writes the tenant's settings (name, support access) with the audit entry. */
+        async update(
+          settings: { readonly name: string; readonly supportAccess: boolean; readonly updatedAt: string },
+          event: Omit<AuditEvent, 'tenantId'>,
+        ): Promise<void> {
           // The operators' search entry follows the name.
-          const entry = keys.tenantSearchEntry(searchTerm(name), ctx.tenantId);
+          const entry = keys.tenantSearchEntry(searchTerm(settings.name), ctx.tenantId);
           await transactWrite(db, [
             {
               item: {
@@ -124,12 +128,13 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
                   TableName: db.tableName,
                   Key: keys.tenant(ctx.tenantId),
                   UpdateExpression:
-                    'SET #name = :name, updatedAt = :updatedAt, gsi2pk = :g2pk, gsi2sk = :g2sk',
+                    'SET #name = :name, supportAccess = :support, updatedAt = :updatedAt, gsi2pk = :g2pk, gsi2sk = :g2sk',
                   ConditionExpression: '#status = :active',
                   ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
                   ExpressionAttributeValues: {
-                    ':name': name,
-                    ':updatedAt': updatedAt,
+                    ':name': settings.name,
+                    ':support': settings.supportAccess,
+                    ':updatedAt': settings.updatedAt,
                     ':active': 'active',
                     ':g2pk': entry.gsi2pk,
                     ':g2sk': entry.gsi2sk,

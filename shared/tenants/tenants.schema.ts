@@ -13,6 +13,11 @@ export const tenantSchema = z.object({
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   createdBy: z.string(),
+  supportAccess: z
+    .boolean()
+    .describe(
+      "Whether the platform's support operators may open impersonation sessions for this tenant (owners turn it off).",
+    ),
 });
 export type Tenant = z.infer<typeof tenantSchema>;
 
@@ -21,7 +26,17 @@ export const tenantWithRoleSchema = tenantSchema.extend({ role: roleSchema });
 export const createTenantBody = z.strictObject({ name: nameSchema, slug: slugSchema });
 export type CreateTenantInput = z.infer<typeof createTenantBody>;
 
-export const updateTenantBody = partialUpdate(z.strictObject({ name: nameSchema.optional() }));
+export const updateTenantBody = partialUpdate(
+  z.strictObject({
+    name: nameSchema.optional(),
+    supportAccess: z
+      .boolean()
+      .optional()
+      .describe(
+        'false: support operators can no longer act as this tenant’s members (sessions are refused at once, open ones included).',
+      ),
+  }),
+);
 export type UpdateTenantInput = z.infer<typeof updateTenantBody>;
 
 export const tenantListResponse = z.object({ items: z.array(tenantWithRoleSchema) });

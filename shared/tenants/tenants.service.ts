@@ -4,6 +4,7 @@ import { subscriptionBlockingDeletion } from '../billing/subscription-status.ts'
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ConflictError, UnauthorizedError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
+import { visibleMemberships } from '../impersonation/visible-tenants.ts';
 import type { MemberRecord, TenantRecord } from '../tenancy/records.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { IdentityDirectory } from '../users/identity-directory.ts';
@@ -27,7 +28,7 @@ function publicTenant(record: TenantRecord): Tenant {
     reservedSeats: _reserved,
     ...tenant
   } = record as TenantRecord & TenantCounters;
-  return tenant;
+  return { ...tenant, supportAccess: record.supportAccess ?? true };
 }
 
 export function createTenantService({ tenants, directory, clock, newId }: TenantServiceDeps) {
@@ -35,7 +36,7 @@ export function createTenantService({ tenants, directory, clock, newId }: Tenant
 
   return {
     async listMine(caller: Caller) {
-      const memberships = await tenants.listMemberships(caller.userId);
+      const memberships = visibleMemberships(caller, await tenants.listMemberships(caller.userId));
       return { items: memberships.map((m) => ({ ...publicTenant(m.tenant), role: m.role })) };
     },
 
@@ -82,8 +83,13 @@ export function createTenantService({ tenants, directory, clock, newId }: Tenant
     async update(ctx: TenantContext, input: UpdateTenantInput): Promise<Tenant> {
       authorize(ctx, 'tenant:update');
       const before = publicTenant(ctx.tenant);
-      const after: Tenant = { ...before, name: input.name ?? before.name, updatedAt: clock().toISOString() };
-      await tenants.forTenant(ctx).rename(after.name, after.updatedAt, {
+      const after: Tenant = {
+        ...before,
+        name: input.name ?? before.name,
+        supportAccess: input.supportAccess ?? before.supportAccess,
+        updatedAt: clock().toISOString(),
+      };
+      await tenants.forTenant(ctx).update(after, {
         actor: actor(ctx),
         request: ctx.request,
         action: 'tenant.updated',

@@ -1,5 +1,6 @@
 import type { Caller } from '../auth/caller.ts';
 import { UnauthorizedError } from '../http/errors.ts';
+import { visibleMemberships } from '../impersonation/visible-tenants.ts';
 import type { TenantRepository } from '../tenants/tenants.repository.ts';
 import type { IdentityDirectory } from './identity-directory.ts';
 import type { MeResponse } from './users.schema.ts';
@@ -16,7 +17,7 @@ export function createMeService({
     async get(caller: Caller): Promise<MeResponse> {
       const [identity, memberships] = await Promise.all([
         directory.getUser(caller.userId),
-        tenants.listMemberships(caller.userId),
+        tenants.listMemberships(caller.userId).then((all) => visibleMemberships(caller, all)),
       ]);
       if (!identity?.enabled) throw new UnauthorizedError('Your user is disabled or no longer exists.');
       return {

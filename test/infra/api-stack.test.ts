@@ -193,6 +193,7 @@ describe('api stack (dev)', () => {
       'admin-billing': [...readActions, ...writeActions],
       metrics: [...readActions, ...writeActions],
       'product-analytics': [...readActions, ...writeActions],
+      impersonation: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -280,10 +281,10 @@ describe('api stack (dev)', () => {
         system: [],
         me: ['cognito-idp:AdminGetUser'],
         tenants: ['cognito-idp:AdminGetUser'],
-        members: [],
+        members: ['cognito-idp:AdminGetUser'],
         invitations: ['cognito-idp:AdminGetUser'],
-        projects: [],
-        audit: [],
+        projects: ['cognito-idp:AdminGetUser'],
+        audit: ['cognito-idp:AdminGetUser'],
         billing: [],
         admin: [
           'cognito-idp:AdminDisableUser',
@@ -295,6 +296,7 @@ describe('api stack (dev)', () => {
         'admin-billing': ['cognito-idp:AdminGetUser'],
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
+        impersonation: ['cognito-idp:AdminGetUser'],
       });
     });
 
@@ -563,7 +565,7 @@ describe('api stack (dev)', () => {
         ProtocolType: 'HTTP',
         CorsConfiguration: Match.objectLike({
           AllowOrigins: ['https://app.example.com', ...stageConfigFor('dev').extraCorsOrigins],
-          AllowHeaders: ['authorization', 'content-type', 'if-match'],
+          AllowHeaders: ['authorization', 'content-type', 'if-match', 'plinth-impersonation'],
         }),
       });
     });

@@ -109,6 +109,30 @@ describe('product activity from the audit stream', () => {
     expect(await countAt(keys.productActiveUsers(tenantId, 'day', today()))).toBeUndefined();
   });
 
+  it('does not count an action an operator made while impersonating the person', async () => {
+    const tenantId = newId();
+    await transactWrite(db, [
+      auditStep(
+        db,
+        {
+          tenantId,
+          actor: { userId: 'person-4' },
+          request: { ...request, impersonatedBy: { operatorId: 'operator-2', sessionId: newId() } },
+          action: 'project.created',
+          target: { type: 'project', id: 'p1' },
+          before: null,
+          after: {},
+        },
+        { clock: () => new Date(), newId: () => newId() },
+      ),
+    ]);
+
+    await runner.drain();
+
+    expect(await countAt(keys.productActiveUsers(tenantId, 'day', today()))).toBeUndefined();
+    expect(await countAt(keys.productEventCount(tenantId, today(), 'project_created'))).toBeUndefined();
+  });
+
   it('counts a redelivered audit record once', async () => {
     const tenantId = newId();
     const item = {

@@ -25,7 +25,8 @@ export interface AuditActivity {
 /**
  * The product event of an audit item, or undefined when the item is not an audit entry of a
  * tenant, or its actor is not a person acting for themselves: Stripe, the system (service actor
- * ids) and operators (`actorKind: 'operator'`, written by the admin API) do not count as activity.
+ * ids), operators (`actorKind: 'operator'`, written by the admin API) and operators impersonating
+ * the actor (`actorKind: 'impersonation'`) do not count as activity.
  * `project.created` becomes `project_created`, `member.role-changed` becomes `member_role_changed`.
  */
 export function activityOfAuditItem(item: Record<string, unknown>): AuditActivity | undefined {

@@ -36,6 +36,8 @@ export const projectsRoutes = {
     path: '/v1/tenants/{tenantId}/projects',
     area: 'projects',
     auth: 'jwt',
+    // Support may create and fix projects for a customer while impersonating them (audited with both).
+    impersonation: 'allowed',
     operationId: 'createProject',
     summary: 'Create a project.',
     params: tenantParams,
@@ -63,6 +65,8 @@ export const projectsRoutes = {
     path: '/v1/tenants/{tenantId}/projects/{projectId}',
     area: 'projects',
     auth: 'jwt',
+    // Support may create and fix projects for a customer while impersonating them (audited with both).
+    impersonation: 'allowed',
     operationId: 'updateProject',
     summary:
       'Update a project: `If-Match` with its ETag is required (428 without it, 412 when the project changed since).',

@@ -50,7 +50,7 @@ export const tenantsRoutes = {
     area: 'tenants',
     auth: 'jwt',
     operationId: 'updateTenant',
-    summary: 'Rename a tenant (owner).',
+    summary: 'Rename a tenant or turn support access on or off (owner).',
     params: tenantParams,
     body: updateTenantBody,
     response: tenantSchema,
