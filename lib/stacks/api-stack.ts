@@ -90,6 +90,13 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
+  /** Tickets and their history (transactions); mails support's replies; AdminGetUser for operators and assignees. */
+  support: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: true,
+    stripe: false,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**

@@ -8,6 +8,7 @@ import { membersRoutes } from './routes/members.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { productAnalyticsRoutes } from './routes/product-analytics.ts';
 import { projectsRoutes } from './routes/projects.ts';
+import { supportRoutes } from './routes/support.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantsRoutes } from './routes/tenants.ts';
 
@@ -30,6 +31,7 @@ export const routesByArea = {
   admin: adminRoutes,
   metrics: metricsRoutes,
   'product-analytics': productAnalyticsRoutes,
+  support: supportRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -49,6 +51,7 @@ export const routes = {
   ...adminRoutes,
   ...metricsRoutes,
   ...productAnalyticsRoutes,
+  ...supportRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -36,6 +36,11 @@ export const notifiedEventTypes = [
 /** The detail-types also mailed to the operators. */
 const operatorEventTypes: ReadonlySet<string> = new Set(['Dispute Opened v1', 'Dispute Closed v1']);
 
+/** Failed payments and the restriction that follows are dunning mail; the rest is billing mail. */
+const dunningEventTypes: ReadonlySet<string> = new Set(['Payment Failed v1', 'Subscription Restricted v1']);
+const mailKindOf = (type: string): 'dunning' | 'billing' =>
+  dunningEventTypes.has(type) ? 'dunning' : 'billing';
+
 /** Roles that receive billing email. */
 const BILLING_ROLES = ['owner', 'admin'] as const;
 /** A claim older than this is taken to be from a sender that crashed; the email is sent again. */
@@ -263,7 +268,7 @@ export function createNotificationService(deps: NotificationDeps) {
           return forOperators ? 'sent' : 'no-recipients';
         }
         const mail = await compose(event, to, tenantName);
-        if (mail) await deps.mailer.send(mail);
+        if (mail) await deps.mailer.send({ ...mail, tenantId, kind: mailKindOf(type) });
         await settle(tenantId, eventId, (mail ? to.length : 0) + (forOperators ? 1 : 0));
         return 'sent';
       } catch (error) {

@@ -20,3 +20,11 @@ export const eventMetricNames = {
   /** Tenants whose ledger MRR and billing MRR disagree, per metrics-reconcile run. */
   mrrDrifts: 'MrrReconciliationDrifts',
 } as const;
+
+/** What the SES feedback consumer (functions/mail-feedback) counts. */
+export const mailMetricNames = {
+  /** Addresses a hard bounce or a complaint put on the suppression list. */
+  addressesSuppressed: 'EmailAddressesSuppressed',
+  /** SES reports the consumer could not apply (the invocation fails and is retried). */
+  feedbackFailures: 'MailFeedbackFailures',
+} as const;

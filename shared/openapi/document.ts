@@ -27,6 +27,8 @@ const tags: Record<FunctionArea, string> = {
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
   'product-analytics':
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
+  support:
+    "Customer support: tenants' tickets, the operators' queue, internal notes, and each tenant's communication history.",
 };
 
 /** Every problem status the API answers with. */

@@ -186,6 +186,7 @@ describe('api stack (dev)', () => {
       admin: [...readActions, ...writeActions],
       metrics: [...readActions, ...writeActions],
       'product-analytics': [...readActions, ...writeActions],
+      support: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -281,10 +282,11 @@ describe('api stack (dev)', () => {
         admin: ['cognito-idp:AdminGetUser'],
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
+        support: ['cognito-idp:AdminGetUser'],
       });
     });
 
-    it('lets only invitations send email, from the configured address', () => {
+    it('lets only invitations and support send email, from the configured address', () => {
       const senders = functionAreas.filter((area) =>
         actionsOf(statementsOf(template, plinth.api, plinth.api.functions[area])).some((action) =>
           action.startsWith('ses:'),
@@ -294,7 +296,7 @@ describe('api stack (dev)', () => {
         (statement) => actionsOf([statement]).includes('ses:SendEmail'),
       );
 
-      expect(senders).toEqual(['invitations']);
+      expect(senders).toEqual(['invitations', 'support']);
       expect(sesStatement).toMatchObject({
         Action: 'ses:SendEmail',
         Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@example.com' } },
