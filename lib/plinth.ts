@@ -1,7 +1,7 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import * as z from 'zod';
 import { ApiStack } from './stacks/api-stack.ts';
-import { AuthStack } from './stacks/auth-stack.ts';
+import { AuthStack, mailConfigurationSetNameFor } from './stacks/auth-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import {
@@ -94,7 +94,11 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
   const name = (part: string) => `plinth-${stage.name}-${part}`;
 
   const data = new DataStack(app, name('data'), { ...common, description: 'Plinth: the DynamoDB table' });
-  const auth = new AuthStack(app, name('auth'), { ...common, description: 'Plinth: Cognito user pool' });
+  const auth = new AuthStack(app, name('auth'), {
+    ...common,
+    description: 'Plinth: Cognito user pool and the SES configuration set',
+    mailFrom: context.mailFrom,
+  });
   const events = new EventsStack(app, name('events'), {
     ...common,
     description: 'Plinth: EventBridge bus, outbox publisher, rule consumers and schedules',
@@ -102,6 +106,9 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     userPool: auth.userPool,
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
+    // The literal name, not a cross-stack reference: it is known before synthesis.
+    mailConfigurationSetName: mailConfigurationSetNameFor(stage.name),
+    mailFeedbackTopic: auth.mailFeedbackTopic,
     billingGraceDays: stripe.graceDays,
     opsEmail: opsEmailFor(stage.name, context.opsEmail),
     ...functionEntry,
@@ -115,6 +122,8 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     eventBus: events.eventBus,
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
+    // The literal name, not a cross-stack reference: it is known before synthesis.
+    mailConfigurationSetName: mailConfigurationSetNameFor(stage.name),
     stripe,
     allowedRedirectOrigins: redirectOriginsFor(stage, context.allowedRedirectOrigins),
     ...functionEntry,

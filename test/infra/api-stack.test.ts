@@ -112,6 +112,7 @@ describe('api stack (dev)', () => {
       EVENT_BUS_NAME: fromStack(plinth.events.stackName),
       APP_URL: 'https://app.example.com',
       MAIL_FROM: 'no-reply@example.com',
+      MAIL_CONFIGURATION_SET: 'plinth-dev-mail',
       POWERTOOLS_SERVICE_NAME: 'plinth',
       POWERTOOLS_METRICS_NAMESPACE: 'Plinth/dev',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
