@@ -17,7 +17,7 @@ import {
 import type { EmailOutcome, MailSender } from '../mail/mail-sender.ts';
 import { escapeHtml, mailedName } from '../mail/mail-text.ts';
 import { emailDeliveryStatus } from '../mail/suppression.ts';
-import { billingContacts } from '../notifications/notifications.service.ts';
+import { billingContacts } from '../tenancy/contacts.ts';
 import { hasPermission } from '../tenancy/permissions.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { IdentityDirectory } from '../users/identity-directory.ts';
