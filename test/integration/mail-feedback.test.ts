@@ -11,6 +11,7 @@ import { emailDeliveryStatus } from '#shared/mail/suppression.ts';
 import { createSesBillingMailer } from '#shared/notifications/ses-billing-mailer.ts';
 import { localClientConfig } from '../../scripts/local/aws.ts';
 import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
+import { sendSesFeedback } from '../../scripts/local/mail-feedback.ts';
 import { createTestStack, readSentEmails, type TestStack, uniqueEmail } from '../support/harness.ts';
 import { bounceReport, complaintReport, snsEvent } from '../support/ses-notifications.ts';
 
@@ -223,5 +224,18 @@ describe('mailers after a bounce', () => {
       status: 'sent',
       to: [email],
     });
+  });
+});
+
+describe('npm run mail:feedback', () => {
+  it('suppresses the address in the local stack’s table, as the consumer does', async () => {
+    const email = uniqueEmail('local');
+    const suppressed = await sendSesFeedback(
+      { endpoint: stack.endpoint, region: stack.region, tableName: stack.tableName },
+      'bounce',
+      email,
+    );
+    expect(suppressed).toEqual([email]);
+    expect((await statusOf(email))?.status).toBe('suppressed');
   });
 });
