@@ -69,6 +69,10 @@ export const handler = createApiHandler(
     implement(routes.listTenantCommunications, async ({ params, query }) =>
       support.communications(params.tenantId, query),
     ),
+    implement(routes.getEmailDeliveryStatus, async ({ params }) => support.deliveryStatus(params.email)),
+    implement(routes.liftEmailSuppression, async ({ params, body, operator, request }) =>
+      support.liftSuppression(operator, params.email, body.reason, request),
+    ),
   ],
   { operators: operatorGuardFor(env, clock, directory) },
 );

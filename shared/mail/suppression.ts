@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
+import type { TransactStep } from '../db/transact.ts';
 
 /**
  * The suppression list: addresses SES reported as hard-bouncing or complaining. Every mailer reads
@@ -146,20 +147,24 @@ export async function suppressAddress(db: Db, report: SuppressionReport): Promis
   }
 }
 
-/** Lifts a suppression (an operator's decision); false when the address was not suppressed. */
-export async function liftSuppression(db: Db, email: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const result = await db.client.send(
-      new DeleteCommand({
+/** The address's suppression item, or undefined (strongly consistent). */
+export async function readSuppression(db: Db, email: string): Promise<Record<string, unknown> | undefined> {
+  return (await readSuppressions(db, [email])).get(normalise(email));
+}
+
+/**
+ * The step that lifts a suppression (an operator's decision, written with its audit entry): fails
+ * with `onMissing` when the address is not suppressed (any more).
+ */
+export function liftSuppressionStep(db: Db, email: string, onMissing: () => Error): TransactStep {
+  return {
+    item: {
+      Delete: {
         TableName: db.tableName,
         Key: keys.emailSuppression(normalise(email)),
         ConditionExpression: 'attribute_exists(pk)',
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return result.Attributes;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+      },
+    },
+    onConditionFailed: onMissing,
+  };
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { idSchema, pageOf, paginationQuery, tenantParams } from '../http/common.schema.ts';
+import { emailSchema, idSchema, pageOf, paginationQuery, tenantParams } from '../http/common.schema.ts';
 import { communicationSchema } from '../mail/communications.ts';
 import { emailDeliveryStatusSchema } from '../mail/suppression.ts';
 
@@ -156,3 +156,7 @@ export const communicationsPage = pageOf(communicationSchema).extend({
   /** The current delivery status of every address on this page (suppressed or deliverable). */
   addresses: z.array(emailDeliveryStatusSchema),
 });
+
+export const suppressionParams = z.strictObject({ email: emailSchema });
+export const liftSuppressionBody = z.strictObject({ reason: reasonSchema });
+export { emailDeliveryStatusSchema };

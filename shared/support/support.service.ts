@@ -4,7 +4,7 @@ import { auditStep } from '../audit/audit.writer.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { type Page, queryPrefixPage } from '../db/page.ts';
-import type { TransactStep } from '../db/transact.ts';
+import { type TransactStep, transactWrite } from '../db/transact.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
@@ -16,7 +16,7 @@ import {
 } from '../mail/communications.ts';
 import type { EmailOutcome, MailSender } from '../mail/mail-sender.ts';
 import { escapeHtml, mailedName } from '../mail/mail-text.ts';
-import { emailDeliveryStatus } from '../mail/suppression.ts';
+import { emailDeliveryStatus, liftSuppressionStep, readSuppression } from '../mail/suppression.ts';
 import { billingContacts } from '../tenancy/contacts.ts';
 import { hasPermission } from '../tenancy/permissions.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
@@ -535,6 +535,39 @@ export function createSupportService(deps: SupportServiceDeps) {
         items.flatMap((item) => [...(item.to ?? []), ...(item.suppressed ?? [])]),
       );
       return { items, ...(history.nextCursor ? { nextCursor: history.nextCursor } : {}), addresses };
+    },
+
+    /** Whether Plinth mails an address, and why not when it does not (operators). */
+    async deliveryStatus(email: string) {
+      const [status] = await emailDeliveryStatus(db, [email]);
+      return status ?? { email, status: 'deliverable' as const };
+    },
+
+    /**
+     * Lifts an address's suppression (the person fixed their mailbox, or the complaint was a
+     * mistake), with a reason; audited in the same transaction. 404 when it is not suppressed.
+     */
+    async liftSuppression(operator: Operator, email: string, reason: string, request: RequestMeta) {
+      const before = await readSuppression(db, email);
+      if (!before) throw new NotFoundError('This address is not suppressed.');
+      const { pk: _pk, sk: _sk, type: _type, ...suppression } = before;
+      await transactWrite(db, [
+        liftSuppressionStep(db, email, () => new NotFoundError('This address is not suppressed.')),
+        ...platformAuditSteps(
+          db,
+          {
+            operatorId: operator.userId,
+            action: 'email.suppression-lifted',
+            target: { type: 'email-address', id: email },
+            before: suppression,
+            after: null,
+            reason,
+            request,
+          },
+          idDeps,
+        ),
+      ]);
+      return { email, status: 'deliverable' as const };
     },
 
     /** Moves the ticket to a status, with a reason (audited). */

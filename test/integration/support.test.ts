@@ -2,6 +2,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
+import { suppressAddress } from '#shared/mail/suppression.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { mirrorSubscription } from '../support/billing-state.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type TestOperator,
   type TestStack,
   type TestUser,
+  uniqueEmail,
 } from '../support/harness.ts';
 
 /**
@@ -415,5 +417,80 @@ describe('communication history', () => {
   it('answers 404 for a tenant that does not exist', async () => {
     const response = await api(server, supportOp.accessToken).get(`/admin/tenants/${newId()}/communications`);
     expect(response.status).toBe(404);
+  });
+});
+
+describe('email suppressions', () => {
+  const suppression = (email: string) => `/admin/email-suppressions/${encodeURIComponent(email)}`;
+  const suppress = (email: string) =>
+    suppressAddress(
+      { client: stack.db, tableName: stack.tableName },
+      {
+        email,
+        reason: 'bounce',
+        detail: 'Permanent/General',
+        feedbackId: newId(),
+        at: '2026-12-02T10:00:00.000Z',
+      },
+    );
+
+  it('shows an address’s suppression to operators', async () => {
+    const email = uniqueEmail('gone');
+    await suppress(email);
+    const response = await api(server, financeOp.accessToken).get(suppression(email));
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      email,
+      status: 'suppressed',
+      reason: 'bounce',
+      detail: 'Permanent/General',
+    });
+  });
+
+  it('lifts a suppression with a reason, audited, so the address is mailed again', async () => {
+    const email = uniqueEmail('back');
+    await suppress(email);
+    const response = await api(server, supportOp.accessToken).request('DELETE', suppression(email), {
+      reason: 'Mailbox restored, confirmed by phone',
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ email, status: 'deliverable' });
+    const platform = await stack.db.send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.platformAuditEntry('', '').pk },
+      }),
+    );
+    expect((platform.Items ?? []).find((e) => e.target?.id === email)).toMatchObject({
+      action: 'email.suppression-lifted',
+      operatorId: supportOp.userId,
+      reason: 'Mailbox restored, confirmed by phone',
+      before: expect.objectContaining({ reason: 'bounce' }),
+    });
+  });
+
+  it('answers 404 for an address that is not suppressed', async () => {
+    const response = await api(server, supportOp.accessToken).request(
+      'DELETE',
+      suppression(uniqueEmail('fine')),
+      {
+        reason: 'Just in case',
+      },
+    );
+    expect(response.status).toBe(404);
+  });
+
+  it('refuses finance and customers, and a lift without a reason', async () => {
+    const email = uniqueEmail('kept');
+    await suppress(email);
+    expect(
+      (await api(server, financeOp.accessToken).request('DELETE', suppression(email), { reason: 'x y z' }))
+        .status,
+    ).toBe(403);
+    expect((await api(server, owner.accessToken).get(suppression(email))).status).toBe(403);
+    const missing = await api(server, supportOp.accessToken).request('DELETE', suppression(email), {});
+    expect(missing.status).toBe(400);
+    expect((await api(server, supportOp.accessToken).get(suppression(email))).body.status).toBe('suppressed');
   });
 });
