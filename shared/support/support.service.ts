@@ -17,6 +17,7 @@ import {
 import type { EmailOutcome, MailSender } from '../mail/mail-sender.ts';
 import { escapeHtml, mailedName } from '../mail/mail-text.ts';
 import { emailDeliveryStatus, liftSuppressionStep, readSuppression } from '../mail/suppression.ts';
+import { logger } from '../observability/logger.ts';
 import { billingContacts } from '../tenancy/contacts.ts';
 import { hasPermission } from '../tenancy/permissions.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
@@ -233,8 +234,9 @@ export function createSupportService(deps: SupportServiceDeps) {
         },
         { kind: 'support-reply', tenantId: ticket.tenantId, ticketId: ticket.ticketId },
       );
-    } catch {
+    } catch (error) {
       // The reply is saved and shown in the app; the history records the failed email.
+      logger.error('support reply not mailed', { ticketId: ticket.ticketId, error });
       return { status: 'failed' };
     }
   }
