@@ -1,7 +1,7 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import * as z from 'zod';
 import { ApiStack } from './stacks/api-stack.ts';
-import { AuthStack } from './stacks/auth-stack.ts';
+import { AuthStack, mailConfigurationSetNameFor } from './stacks/auth-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import {
@@ -99,7 +99,11 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
   const name = (part: string) => `plinth-${stage.name}-${part}`;
 
   const data = new DataStack(app, name('data'), { ...common, description: 'Plinth: the DynamoDB table' });
-  const auth = new AuthStack(app, name('auth'), { ...common, description: 'Plinth: Cognito user pool' });
+  const auth = new AuthStack(app, name('auth'), {
+    ...common,
+    description: 'Plinth: Cognito user pool and the SES configuration set',
+    mailFrom: context.mailFrom,
+  });
   const events = new EventsStack(app, name('events'), {
     ...common,
     description: 'Plinth: EventBridge bus, outbox publisher, rule consumers and schedules',
@@ -107,6 +111,9 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     userPool: auth.userPool,
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
+    // The literal name, not a cross-stack reference: it is known before synthesis.
+    mailConfigurationSetName: mailConfigurationSetNameFor(stage.name),
+    mailFeedbackTopic: auth.mailFeedbackTopic,
     billingGraceDays: stripe.graceDays,
     opsEmail: opsEmailFor(stage.name, context.opsEmail),
     productEventTtlDays,
@@ -121,6 +128,8 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     eventBus: events.eventBus,
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,
+    // The literal name, not a cross-stack reference: it is known before synthesis.
+    mailConfigurationSetName: mailConfigurationSetNameFor(stage.name),
     stripe,
     allowedRedirectOrigins: redirectOriginsFor(stage, context.allowedRedirectOrigins),
     productEventTtlDays,

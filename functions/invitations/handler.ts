@@ -23,7 +23,12 @@ const mailer = deferred<InvitationMailer>(async () => {
     import('@aws-sdk/client-sesv2'),
     import('#shared/invitations/invitation-mailer.ts'),
   ]);
-  return createSesInvitationMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM);
+  return createSesInvitationMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM, {
+    db,
+    clock,
+    newId,
+    configurationSetName: env.MAIL_CONFIGURATION_SET,
+  });
 });
 const invitations = createInvitationService({
   invitations: createInvitationRepository(db, { clock, newId }),

@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { deferred } from '#shared/app/deferred.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
-import { systemClock } from '#shared/ids.ts';
+import { newId, systemClock } from '#shared/ids.ts';
 import type { BillingMailer } from '#shared/notifications/billing-mailer.ts';
 import {
   createNotificationService,
@@ -24,23 +24,31 @@ const env = z
     APP_URL: z.url().default('http://localhost:3000'),
     /** The operators' address (per-stage `opsEmail`): disputes are mailed there too. */
     OPS_EMAIL: z.email().optional(),
+    /** The SES configuration set that reports bounces and complaints (CDK sets it; absent locally). */
+    MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
   })
   .parse(process.env);
 
 // The SES client (~75 KB with its REST protocol code) is loaded on the first mail, not at cold start.
+const db = {
+  client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
+  tableName: env.TABLE_NAME,
+};
 const mailer = deferred<BillingMailer>(async () => {
   const [{ SESv2Client }, { createSesBillingMailer }] = await Promise.all([
     import('@aws-sdk/client-sesv2'),
     import('#shared/notifications/ses-billing-mailer.ts'),
   ]);
-  return createSesBillingMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM);
+  return createSesBillingMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM, {
+    db,
+    clock: systemClock,
+    newId: () => newId(),
+    configurationSetName: env.MAIL_CONFIGURATION_SET,
+  });
 });
 
 const service = createNotificationService({
-  db: {
-    client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
-    tableName: env.TABLE_NAME,
-  },
+  db,
   mailer,
   clock: systemClock,
   appUrl: env.APP_URL,

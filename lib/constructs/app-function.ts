@@ -113,6 +113,12 @@ export interface AppFunctionProps {
    */
   readonly sendEmailFrom?: string;
   /**
+   * The SES configuration set the function sends through (`MAIL_CONFIGURATION_SET`): SES authorizes
+   * `ses:SendEmail` against it too. Only with `sendEmailFrom`.
+   * @default - sends without a configuration set
+   */
+  readonly sendEmailConfigurationSet?: string;
+  /**
    * Names of SSM parameters (`/plinth/<stage>/...`) the function may read with `ssm:GetParameter`,
    * each by its own ARN. SecureStrings encrypted with the default `aws/ssm` key need no KMS grant:
    * that key's policy lets every principal of the account decrypt through Parameter Store, so
@@ -181,7 +187,7 @@ export class AppFunction extends Construct {
       props.userPoolAccess.userPool.grant(this.role, ...props.userPoolAccess.actions);
     }
 
-    if (props.sendEmailFrom) this.grantSendEmailFrom(props.sendEmailFrom);
+    if (props.sendEmailFrom) this.grantSendEmailFrom(props.sendEmailFrom, props.sendEmailConfigurationSet);
 
     if (props.readParameters && props.readParameters.length > 0)
       this.grantReadParameters(props.readParameters);
@@ -229,7 +235,7 @@ export class AppFunction extends Construct {
     );
   }
 
-  private grantSendEmailFrom(address: string): void {
+  private grantSendEmailFrom(address: string, configurationSet?: string): void {
     const domain = address.split('@')[1];
     if (!domain) throw new Error(`sendEmailFrom must be an email address, got ${JSON.stringify(address)}`);
     const stack = Stack.of(this);
@@ -244,7 +250,20 @@ export class AppFunction extends Construct {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['ses:SendEmail'],
-        resources: [identityArn(address), identityArn(domain)],
+        resources: [
+          identityArn(address),
+          identityArn(domain),
+          ...(configurationSet
+            ? [
+                stack.formatArn({
+                  service: 'ses',
+                  resource: 'configuration-set',
+                  resourceName: configurationSet,
+                  arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+                }),
+              ]
+            : []),
+        ],
         conditions: { StringEquals: { 'ses:FromAddress': address } },
       }),
     );

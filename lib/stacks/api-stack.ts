@@ -123,6 +123,13 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
+  /** Tickets and their history (transactions); mails support's replies; AdminGetUser for operators and assignees. */
+  support: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: true,
+    stripe: false,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
@@ -139,8 +146,10 @@ export interface ApiStackProps extends StackProps {
   readonly eventBus: IEventBus;
   /** The product's web app: invitation links point here and CORS allows its origin. */
   readonly appUrl: string;
-  /** The SES-verified sender of invitation emails. */
+  /** The SES-verified sender of invitation and support emails. */
   readonly mailFrom: string;
+  /** The SES configuration set mail goes through (bounces and complaints are reported from it). */
+  readonly mailConfigurationSetName: string;
   /** The stage's Stripe settings: parameter names, price ids, grace period. */
   readonly stripe: StripeConfig;
   /**
@@ -180,6 +189,7 @@ export class ApiStack extends Stack {
       EVENT_BUS_NAME: props.eventBus.eventBusName,
       APP_URL: props.appUrl,
       MAIL_FROM: props.mailFrom,
+      MAIL_CONFIGURATION_SET: props.mailConfigurationSetName,
     };
     // What shared/billing/billing.env.ts reads; the secrets as SSM parameter names, never values.
     const stripeEnvironment = {
@@ -217,7 +227,9 @@ export class ApiStack extends Stack {
         ...(access.userPoolActions.length > 0
           ? { userPoolAccess: { userPool: props.userPool, actions: access.userPoolActions } }
           : {}),
-        ...(access.sendsEmail ? { sendEmailFrom: props.mailFrom } : {}),
+        ...(access.sendsEmail
+          ? { sendEmailFrom: props.mailFrom, sendEmailConfigurationSet: props.mailConfigurationSetName }
+          : {}),
         ...(access.stripe
           ? {
               readParameters: [props.stripe.secretKeyParameter],

@@ -7,19 +7,45 @@ import {
   StandardThreatProtectionMode,
   UserPool,
   type UserPoolClient,
+  UserPoolEmail,
 } from 'aws-cdk-lib/aws-cognito';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  ConfigurationSet,
+  EmailSendingEvent,
+  EventDestination,
+  SuppressionReasons,
+} from 'aws-cdk-lib/aws-ses';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { issuerFor, userPoolDefinition } from '../../shared/auth/user-pool.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface AuthStackProps extends StackProps {
   readonly stage: StageConfig;
+  /**
+   * The stage's SES-verified sender: Cognito's own mail (verification codes, password resets) goes
+   * out through SES from it, not through Cognito's built-in sender (50 emails a day).
+   */
+  readonly mailFrom: string;
 }
 
-/** The Cognito user pool, its app client and its groups, built from `userPoolDefinition`. */
+/** The SES configuration set every Plinth email of a stage is sent through. */
+export const mailConfigurationSetNameFor = (stage: string) => `plinth-${stage}-mail`;
+
+/**
+ * The Cognito user pool, its app client and its groups, built from `userPoolDefinition`; and the
+ * stage's mail identity: the SES configuration set all mail goes through (Cognito's and the
+ * functions'), whose bounces and complaints go to an SNS topic that the events stack's
+ * `mail-feedback` consumer drains.
+ */
 export class AuthStack extends Stack {
   readonly userPool: UserPool;
   readonly userPoolClient: UserPoolClient;
+  readonly mailConfigurationSet: ConfigurationSet;
+  /** SES publishes bounce and complaint reports here (encrypted, TLS only). */
+  readonly mailFeedbackTopic: Topic;
 
   constructor(scope: Construct, id: string, props: AuthStackProps) {
     super(scope, id, props);
@@ -30,7 +56,37 @@ export class AuthStack extends Stack {
     const { passwordPolicy, appClient } = definition;
     const plus = stage.userPoolFeaturePlan === FeaturePlan.PLUS;
 
+    this.mailConfigurationSet = new ConfigurationSet(this, 'MailConfigurationSet', {
+      configurationSetName: mailConfigurationSetNameFor(stage.name),
+      // SES's own list as a backstop; Plinth keeps its own (shared/mail/suppression.ts) to show and test.
+      suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    });
+    const feedbackKey = new Key(this, 'MailFeedbackKey', {
+      description: `Plinth ${stage.name}: encrypts SES bounce and complaint reports on their SNS topic`,
+      enableKeyRotation: true,
+      removalPolicy: stage.removalPolicy,
+    });
+    // SES publishes to the encrypted topic, so it must be able to use the key.
+    feedbackKey.grant(new ServicePrincipal('ses.amazonaws.com'), 'kms:GenerateDataKey*', 'kms:Decrypt');
+    this.mailFeedbackTopic = new Topic(this, 'MailFeedbackTopic', {
+      displayName: `Plinth ${stage.name}: SES bounces and complaints`,
+      masterKey: feedbackKey,
+      enforceSSL: true,
+    });
+    this.mailConfigurationSet.addEventDestination('Feedback', {
+      destination: EventDestination.snsTopic(this.mailFeedbackTopic),
+      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+    });
+
     this.userPool = new UserPool(this, 'UserPool', {
+      // Through SES with the stage's sender and configuration set: no daily cap of 50, and Cognito's
+      // bounces suppress addresses like every other Plinth email.
+      email: UserPoolEmail.withSES({
+        fromEmail: props.mailFrom,
+        fromName: 'Plinth',
+        sesRegion: this.region,
+        configurationSetName: this.mailConfigurationSet.configurationSetName,
+      }),
       selfSignUpEnabled: true,
       signInAliases: {
         username: false,

@@ -1,8 +1,12 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
@@ -10,7 +14,7 @@ import { warehouseDelivery } from '../../shared/analytics/product/warehouse.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
-import { eventMetricNames, productMetricNames } from '../../shared/observability/metric-names.ts';
+import { eventMetricNames, mailMetricNames, productMetricNames } from '../../shared/observability/metric-names.ts';
 import { appMetric, countAlarm, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
 import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
@@ -63,6 +67,10 @@ export interface EventsStackProps extends StackProps {
   readonly appUrl: string;
   /** The SES-verified sender of notification emails. */
   readonly mailFrom: string;
+  /** The SES configuration set mail goes through (`MAIL_CONFIGURATION_SET` of the mailing workers). */
+  readonly mailConfigurationSetName: string;
+  /** Where SES reports bounces and complaints: the `mail-feedback` consumer subscribes to it. */
+  readonly mailFeedbackTopic: ITopic;
   /** Days of full access after a failed payment (`BILLING_GRACE_DAYS`). */
   readonly billingGraceDays: number;
   /** The operators' address (`OPS_EMAIL`): the notifications consumer mails disputes there. */
@@ -95,6 +103,10 @@ export class EventsStack extends Stack {
   readonly schedules: readonly ScheduledFunction[];
   /** Consumers and schedule targets by name. */
   readonly workers: Readonly<Record<string, AppFunction>>;
+  /** SES bounces and complaints (SNS) → the suppression list (functions/mail-feedback). */
+  readonly mailFeedback: AppFunction;
+  /** Reports the feedback consumer failed after Lambda's retries (or SNS could not deliver). */
+  readonly mailFeedbackDeadLetterQueue: Queue;
   readonly alarms: readonly Alarm[];
   /** `/plinth/<stage>/table-name`: where `npm run outbox:replay` reads the table's name. */
   readonly tableNameParameter: StringParameter;
@@ -136,18 +148,57 @@ export class EventsStack extends Stack {
         entry: functionEntry(name),
         stage,
         description: `Plinth ${stage.name}: ${name}`,
-        // Only the workers that mail need the operators' address.
-        environment: settings.sendsEmail ? { ...environment, OPS_EMAIL: props.opsEmail } : environment,
+        // Only the workers that mail need the operators' address and the configuration set.
+        environment: settings.sendsEmail
+          ? {
+              ...environment,
+              OPS_EMAIL: props.opsEmail,
+              MAIL_CONFIGURATION_SET: props.mailConfigurationSetName,
+            }
+          : environment,
         timeout: Duration.seconds(settings.timeoutSeconds),
         ...(settings.table === 'none'
           ? {}
           : { tableAccess: { table: props.table, indexNames, mode: settings.table } }),
-        ...(settings.sendsEmail ? { sendEmailFrom: props.mailFrom } : {}),
+        ...(settings.sendsEmail
+          ? { sendEmailFrom: props.mailFrom, sendEmailConfigurationSet: props.mailConfigurationSetName }
+          : {}),
       });
     }
     this.workers = workers;
 
     this.warehouse = new ProductWarehouse(this, 'ProductWarehouse', { stage });
+
+    this.mailFeedbackDeadLetterQueue = new Queue(this, 'MailFeedbackDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: stage.removalPolicy,
+    });
+    Validations.of(this.mailFeedbackDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the mail-feedback consumer: SNS deliveries it could not make and invocations that failed every retry land here.',
+    });
+    this.mailFeedback = new AppFunction(this, 'MailFeedbackWorker', {
+      entry: functionEntry('mail-feedback'),
+      stage,
+      description: `Plinth ${stage.name}: SES bounces and complaints → suppression list`,
+      environment: { TABLE_NAME: props.table.tableName },
+      timeout: Duration.seconds(30),
+      tableAccess: { table: props.table, indexNames, mode: 'readWrite' },
+    });
+    // SNS invokes asynchronously: Lambda retries a failed report twice, then parks it here.
+    this.mailFeedback.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new SqsDestination(this.mailFeedbackDeadLetterQueue),
+    });
+    props.mailFeedbackTopic.addSubscription(
+      new LambdaSubscription(this.mailFeedback.function, {
+        deadLetterQueue: this.mailFeedbackDeadLetterQueue,
+      }),
+    );
+
     this.productActivity = new TableStreamConsumer(this, 'ProductActivity', {
       stage,
       table: props.table,
@@ -225,6 +276,21 @@ export class EventsStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
       ...this.alarmsOnWorkers(),
+      failureAlarm(
+        this,
+        'MailFeedbackFailuresAlarm',
+        'The mail-feedback consumer failed on SES bounce or complaint reports (Lambda retries them): until it succeeds, bouncing addresses are still mailed.',
+        {
+          errors: this.mailFeedback.function.metricErrors({ statistic: 'Sum' }),
+          failedReports: appMetric(stage.name, mailMetricNames.feedbackFailures),
+        },
+      ),
+      deadLetterQueueAlarm(
+        this,
+        'MailFeedbackDeadLettersAlarm',
+        this.mailFeedbackDeadLetterQueue,
+        'SES bounce or complaint reports the mail-feedback consumer gave up on: those addresses are not suppressed. Each message holds the SNS notification; fix the cause and apply them again.',
+      ),
       ...this.rules.map((rule, index) =>
         deadLetterQueueAlarm(
           this,

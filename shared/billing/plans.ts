@@ -16,9 +16,10 @@ export type BillingInterval = z.infer<typeof billingIntervalSchema>;
 
 /**
  * Every feature a plan can include: the catalogue is settled here once. `projects` and `audit-log`
- * are enforced today (the audit log is a 402 without it); `analytics`, `sso`, `mfa-policy` and
- * `priority-support` are named for the work that will gate them and change nothing until their
- * routes exist.
+ * are enforced today (the audit log is a 402 without it); `priority-support` sets a support
+ * ticket's priority and response target (shared/support/support-policy.ts); `analytics`, `sso` and
+ * `mfa-policy` are named for the work that will gate them and change nothing until their routes
+ * exist.
  */
 export const featureSchema = /* @__PURE__ */ z.enum([
   'projects',

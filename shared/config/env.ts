@@ -11,6 +11,8 @@ const schema = z.object({
   APP_URL: z.url().default('http://localhost:3000'),
   /** Verified SES identity that invitation emails are sent from. */
   MAIL_FROM: z.email().default('no-reply@plinth.local'),
+  /** The SES configuration set that reports bounces and complaints (CDK sets it; absent locally). */
+  MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
 });
 

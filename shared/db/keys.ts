@@ -50,6 +50,11 @@
  * | retention cell   | TENANT#<tenantId> or PA_PLATFORM | PA_COHORT#<cohortWeek>#<week> |          |                      | cohort users active in that week: ADD 1 with the weekly marker; GET analytics/retention, GET /admin/metrics/retention (Query pk, sk between PA_COHORT#<from> and PA_COHORT#<to>~) |
  * | billing credit   | TENANT#<tenantId>   | CREDIT#<createdIso>#<cbtxn_id> |                |                      | POST /admin/tenants/{id}/credits: the Stripe customer balance credit, put (attribute_not_exists) in one transaction with its platform and tenant audit entries; GET /admin/tenants/{id}/billing (Query pk + begins_with CREDIT#, newest first) |
  * | impersonation session | IMPERSONATION#<sessionId> | SESSION           | IMPERSONATION_OPEN (only until ended) | <expiresAt>#<sessionId> | POST /admin/impersonations (conditional put with its audit entries); every request under impersonation (GetItem, or BatchGet with the path's tenant item); GET /admin/impersonations (Query gsi1, gsi1sk > now: open and unexpired); DELETE /admin/impersonations/{id} (conditional UpdateItem REMOVE gsi1); expires by TTL at expiresAt |
+ * | support ticket   | TENANT#<tenantId>   | SUPPORT_TICKET#<ticketId>   | SUPPORT_TICKETS   | <status>#<priorityRank>#<createdAt>#<ticketId> | shared/support: GET/POST tenant tickets (Query pk + begins_with SUPPORT_TICKET#); GET /admin/support/tickets?status=&priority= (Query gsi1 SUPPORT_TICKETS, begins_with <status>#[<rank>#]: one partition, fine for support volumes); `messageCount` guards message order (conditional update in each message's transaction) |
+ * | ticket locator   | SUPPORT_TICKET#<ticketId> | LOCATOR                |                   |                      | /admin/support/tickets/{ticketId}: ticket id -> tenant id (GetItem; written with the ticket) |
+ * | ticket message   | TENANT#<tenantId>   | SUPPORT_MSG#<ticketId>#<seq 6 digits> |          |                      | a ticket's messages and internal notes in order (Query pk + begins_with SUPPORT_MSG#<ticketId>#); conditional put (attribute_not_exists) with the ticket's counter |
+ * | communication    | TENANT#<tenantId>   | COMM#<isoTime>#<id>         |                   |                      | GET /admin/tenants/{id}/communications (Query pk + begins_with COMM#, newest first): one item per ticket message (in its transaction), per email sent (shared/mail/mail-log.ts, one Put per email), per announcement delivered (recordCommunication) |
+ * | email suppression| EMAIL#<lower-case email> | SUPPRESSION            |                   |                      | SES bounce/complaint consumer (functions/mail-feedback) writes it; every mailer reads it before sending (GetItem, BatchGet for several recipients); emailDeliveryStatus for the admin user/tenant detail |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -351,6 +356,45 @@ export const keys = {
   }),
   /** The open sessions that expire after `now` (ISO time): gsi1sk > now. */
   openImpersonationsAfter: (now: string) => ({ gsi1pk: 'IMPERSONATION_OPEN', gsi1skAfter: now }),
+  /** A tenant's support ticket (the ticket's state; its messages are separate items). */
+  supportTicket: (tenantId: string, ticketId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `SUPPORT_TICKET#${ticketId}`,
+  }),
+  supportTicketsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'SUPPORT_TICKET#' }),
+  /**
+   * gsi1 attributes of a ticket: every ticket in one index partition, sorted by status, then
+   * priority (most urgent first), then age, so a status (and a priority) is a key prefix.
+   */
+  supportTicketQueue: (status: string, priorityRank: number, createdAt: string, ticketId: string) => ({
+    gsi1pk: 'SUPPORT_TICKETS',
+    gsi1sk: `${status}#${priorityRank}#${createdAt}#${ticketId}`,
+  }),
+  /** The operators' ticket queue, narrowed to a status (and a priority rank) when given. */
+  supportTicketQueuePrefix: (status?: string, priorityRank?: number) => ({
+    gsi1pk: 'SUPPORT_TICKETS',
+    gsi1skPrefix:
+      status === undefined ? '' : `${status}#${priorityRank === undefined ? '' : `${priorityRank}#`}`,
+  }),
+  /** Where the admin API finds a ticket's tenant from the ticket id alone. */
+  supportTicketLocator: (ticketId: string) => ({ pk: `SUPPORT_TICKET#${ticketId}`, sk: 'LOCATOR' }),
+  /** One message (or internal note) of a ticket, by its position (1, 2, …). */
+  supportMessage: (tenantId: string, ticketId: string, seq: number) => ({
+    pk: tenantPk(tenantId),
+    sk: `SUPPORT_MSG#${ticketId}#${String(seq).padStart(6, '0')}`,
+  }),
+  supportMessagesPrefix: (tenantId: string, ticketId: string) => ({
+    pk: tenantPk(tenantId),
+    skPrefix: `SUPPORT_MSG#${ticketId}#`,
+  }),
+  /** One entry of a tenant's communication history (a ticket message, an email, an announcement). */
+  communication: (tenantId: string, at: string, id: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `COMM#${at}#${id}`,
+  }),
+  communicationsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'COMM#' }),
+  /** An address SES reported as bouncing or complaining: nothing more is sent to it. */
+  emailSuppression: (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'SUPPRESSION' }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -39,6 +39,7 @@ export const functionAreas = [
   'metrics',
   'product-analytics',
   'impersonation',
+  'support',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

@@ -10,6 +10,7 @@ import { membersRoutes } from './routes/members.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { productAnalyticsRoutes } from './routes/product-analytics.ts';
 import { projectsRoutes } from './routes/projects.ts';
+import { supportRoutes } from './routes/support.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantsRoutes } from './routes/tenants.ts';
 
@@ -34,6 +35,7 @@ export const routesByArea = {
   metrics: metricsRoutes,
   'product-analytics': productAnalyticsRoutes,
   impersonation: impersonationRoutes,
+  support: supportRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -55,6 +57,7 @@ export const routes = {
   ...metricsRoutes,
   ...productAnalyticsRoutes,
   ...impersonationRoutes,
+  ...supportRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -1,9 +1,12 @@
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { createSesMailSender, type MailTracking } from '../mail/mail-sender.ts';
 import { escapeHtml, mailedName } from '../mail/mail-text.ts';
 import type { Role } from '../tenancy/permissions.ts';
 
 /** Everything the invitation email says. */
 export interface InvitationMail {
+  /** The inviting tenant: the email goes into its communication history. */
+  readonly tenantId: string;
   readonly to: string;
   readonly tenantName: string;
   readonly role: Role;
@@ -36,22 +39,21 @@ export function renderInvitationMail(mail: InvitationMail): { subject: string; t
   };
 }
 
-/** SES v2 implementation; `from` must be a verified SES identity. */
-export function createSesInvitationMailer(client: SESv2Client, from: string): InvitationMailer {
+/**
+ * SES v2 implementation; `from` must be a verified SES identity. Through the shared sender, so an
+ * address on the suppression list is not mailed and the email is recorded in the tenant's history.
+ */
+export function createSesInvitationMailer(
+  client: SESv2Client,
+  from: string,
+  tracking: MailTracking,
+): InvitationMailer {
+  const sender = createSesMailSender(client, from, tracking);
   return {
     async sendInvitation(mail) {
-      const { subject, text, html } = renderInvitationMail(mail);
-      await client.send(
-        new SendEmailCommand({
-          FromEmailAddress: from,
-          Destination: { ToAddresses: [mail.to] },
-          Content: {
-            Simple: {
-              Subject: { Data: subject, Charset: 'UTF-8' },
-              Body: { Text: { Data: text, Charset: 'UTF-8' }, Html: { Data: html, Charset: 'UTF-8' } },
-            },
-          },
-        }),
+      await sender.send(
+        { to: [mail.to], ...renderInvitationMail(mail) },
+        { kind: 'invitation', tenantId: mail.tenantId },
       );
     },
   };

@@ -62,6 +62,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
   async function send(ctx: TenantContext, invitation: StoredInvitation): Promise<void> {
     try {
       await mailer.sendInvitation({
+        tenantId: ctx.tenantId,
         to: invitation.email,
         tenantName: invitation.tenantName,
         role: invitation.role,

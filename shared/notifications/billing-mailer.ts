@@ -1,10 +1,15 @@
 import type { Money } from '../billing/billing.schema.ts';
 import { type PlanId, plans } from '../billing/plans.ts';
+import type { EmailKind } from '../mail/communications.ts';
 import { escapeHtml } from '../mail/mail-text.ts';
 
 /** One billing email, to all of a tenant's billing contacts at once. */
 export interface BillingMail {
   readonly to: readonly string[];
+  /** The tenant it concerns: its communication history records the email (absent for operators' copies). */
+  readonly tenantId?: string | undefined;
+  /** `dunning` for failed payments and restriction, `billing` otherwise. */
+  readonly kind?: Extract<EmailKind, 'billing' | 'dunning'> | undefined;
   readonly subject: string;
   readonly text: string;
   readonly html: string;

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
@@ -7,6 +7,7 @@ import { type BusEvent, type ConsumerFailure, processBusMessages } from '../even
 import { parseSubscriptionEvent } from '../events/subscription-events.ts';
 import type { Clock } from '../ids.ts';
 import { mailedName } from '../mail/mail-text.ts';
+import { billingContacts } from '../tenancy/contacts.ts';
 import {
   type BillingMail,
   type BillingMailer,
@@ -36,8 +37,11 @@ export const notifiedEventTypes = [
 /** The detail-types also mailed to the operators. */
 const operatorEventTypes: ReadonlySet<string> = new Set(['Dispute Opened v1', 'Dispute Closed v1']);
 
-/** Roles that receive billing email. */
-const BILLING_ROLES = ['owner', 'admin'] as const;
+/** Failed payments and the restriction that follows are dunning mail; the rest is billing mail. */
+const dunningEventTypes: ReadonlySet<string> = new Set(['Payment Failed v1', 'Subscription Restricted v1']);
+const mailKindOf = (type: string): 'dunning' | 'billing' =>
+  dunningEventTypes.has(type) ? 'dunning' : 'billing';
+
 /** A claim older than this is taken to be from a sender that crashed; the email is sent again. */
 const CLAIM_SECONDS = 120;
 /** Markers outlive every redelivery (SQS keeps a message at most 14 days). */
@@ -54,6 +58,8 @@ export interface NotificationDeps {
 }
 
 export type { BusEvent };
+/** Moved to shared/tenancy/contacts.ts; re-exported for the callers that import it from here. */
+export { billingContacts };
 
 export type NotifyOutcome = 'sent' | 'duplicate' | 'ignored' | 'no-recipients';
 
@@ -63,35 +69,6 @@ export class NotificationInFlightError extends Error {
     super(`Event ${eventId} is being mailed by another delivery; retry later.`);
     this.name = 'NotificationInFlightError';
   }
-}
-
-/** The active owners and admins of a tenant, by email. One query over its memberships. */
-export async function billingContacts(db: Db, tenantId: string): Promise<string[]> {
-  const prefix = keys.membersPrefix(tenantId);
-  const emails: string[] = [];
-  let exclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.client.send(
-      new QueryCommand({
-        TableName: db.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: '#role IN (:owner, :admin) AND #status = :active',
-        ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':pk': prefix.pk,
-          ':prefix': prefix.skPrefix,
-          ':owner': BILLING_ROLES[0],
-          ':admin': BILLING_ROLES[1],
-          ':active': 'active',
-        },
-        ProjectionExpression: 'email',
-        ExclusiveStartKey: exclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) if (typeof item.email === 'string') emails.push(item.email);
-    exclusiveStartKey = page.LastEvaluatedKey;
-  } while (exclusiveStartKey);
-  return [...new Set(emails)].sort();
 }
 
 export function createNotificationService(deps: NotificationDeps) {
@@ -263,7 +240,7 @@ export function createNotificationService(deps: NotificationDeps) {
           return forOperators ? 'sent' : 'no-recipients';
         }
         const mail = await compose(event, to, tenantName);
-        if (mail) await deps.mailer.send(mail);
+        if (mail) await deps.mailer.send({ ...mail, tenantId, kind: mailKindOf(type) });
         await settle(tenantId, eventId, (mail ? to.length : 0) + (forOperators ? 1 : 0));
         return 'sent';
       } catch (error) {

@@ -28,3 +28,11 @@ export const productMetricNames = {
   /** Raw product events not delivered in a stream batch (the batch is retried from them). */
   warehouseDeliveryFailures: 'WarehouseDeliveryFailures',
 } as const;
+
+/** What the SES feedback consumer (functions/mail-feedback) counts. */
+export const mailMetricNames = {
+  /** Addresses a hard bounce or a complaint put on the suppression list. */
+  addressesSuppressed: 'EmailAddressesSuppressed',
+  /** SES reports the consumer could not apply (the invocation fails and is retried). */
+  feedbackFailures: 'MailFeedbackFailures',
+} as const;

@@ -15,4 +15,4 @@ export const metrics = new Metrics({
   logger,
 });
 
-export { eventMetricNames } from './metric-names.ts';
+export { eventMetricNames, mailMetricNames } from './metric-names.ts';

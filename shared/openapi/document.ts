@@ -32,6 +32,8 @@ const tags: Record<FunctionArea, string> = {
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
   impersonation:
     'Support sessions: an operator opens one, then calls the API as the user with the Plinth-Impersonation header.',
+  support:
+    "Customer support: tenants' tickets, the operators' queue, internal notes, and each tenant's communication history.",
 };
 
 /** Every problem status the API answers with. */

@@ -7,7 +7,7 @@ export type Role = z.infer<typeof roleSchema>;
 export const roleRank: Record<Role, number> = { member: 1, manager: 2, admin: 3, owner: 4 };
 
 // Each role has every permission of the role below it, and more.
-const memberPermissions = ['tenant:read', 'members:read', 'projects:read'] as const;
+const memberPermissions = ['tenant:read', 'members:read', 'projects:read', 'support:use'] as const;
 const managerPermissions = [
   ...memberPermissions,
   'projects:create',
@@ -23,13 +23,16 @@ const adminPermissions = [
   'audit:read',
   'analytics:read',
   'billing:manage',
+  'support:manage',
 ] as const;
 const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete', 'owners:manage'] as const;
 
 /**
- * The one table of what each role may do. `member` reads; `manager` also creates and updates
+ * The one table of what each role may do. `member` reads, and opens support tickets and follows
+ * their own (`support:use`); `manager` also creates and updates
  * projects and invites; `admin` also deletes projects, manages members, reads the audit log and
- * the product analytics, and manages billing; `owner` also updates and deletes the tenant and makes or demotes owners.
+ * the product analytics, manages billing, and sees and answers all of the tenant's support tickets
+ * (`support:manage`: they also get the email of support's replies); `owner` also updates and deletes the tenant and makes or demotes owners.
  */
 export const permissionsByRole = {
   member: memberPermissions,
@@ -55,4 +58,18 @@ const READ_ONLY: ReadonlySet<string> = new Set([
 
 export function isReadOnly(permission: Permission): boolean {
   return READ_ONLY.has(permission);
+}
+
+/**
+ * Changes still allowed while a tenant is restricted for non-payment: paying, and asking support
+ * for help (a customer who cannot pay is exactly who needs to reach support).
+ */
+const OPEN_WHILE_RESTRICTED: ReadonlySet<string> = new Set([
+  'billing:manage',
+  'support:use',
+  'support:manage',
+]);
+
+export function isOpenWhileRestricted(permission: Permission): boolean {
+  return OPEN_WHILE_RESTRICTED.has(permission);
 }

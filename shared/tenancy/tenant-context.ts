@@ -9,7 +9,14 @@ import { keys } from '../db/keys.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
 import { assertNotSuspended, newerSignIn, profileOf, recordSignIn } from '../users/user-profile.ts';
-import { hasPermission, isReadOnly, type Permission, type Role, roleRank } from './permissions.ts';
+import {
+  hasPermission,
+  isOpenWhileRestricted,
+  isReadOnly,
+  type Permission,
+  type Role,
+  roleRank,
+} from './permissions.ts';
 import { type MemberRecord, type TenantRecord, withoutKeys } from './records.ts';
 
 const brand: unique symbol = Symbol('TenantContext');
@@ -142,8 +149,8 @@ export function authorize(
   if (!hasPermission(ctx.role, permission)) {
     throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
   }
-  // Billing stays open so a restricted customer can pay.
-  if (ctx.billing.restricted && !isReadOnly(permission) && permission !== 'billing:manage') {
+  // Billing and support stay open so a restricted customer can pay or ask for help.
+  if (ctx.billing.restricted && !isReadOnly(permission) && !isOpenWhileRestricted(permission)) {
     throw new PaymentRequiredError(
       'This tenant is restricted after failed payments: data can be read, but changes need a successful payment. Update the payment method in the billing portal.',
     );

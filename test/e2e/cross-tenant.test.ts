@@ -29,6 +29,8 @@ const validBodies: Record<string, unknown> = {
   applyChange: { plan: 'business', interval: 'month' },
   submitNpsAnswer: { score: 9 },
   trackEvents: { events: [{ id: 'evt-1', name: 'report_exported' }] },
+  openSupportTicket: { subject: 'Intruder', body: 'Let me in' },
+  replyToSupportTicket: { body: 'Let me in' },
 };
 
 // The admin API names a tenant but is not tenant-scoped: operators are not members, and everyone
@@ -46,17 +48,19 @@ let invitationForSomeoneElse: string;
 async function snapshotOfA() {
   const client = api(server, ownerA.accessToken);
   const base = `/v1/tenants/${idsOfA.tenantId}`;
-  const [tenant, members, invitations, projects] = await Promise.all([
+  const [tenant, members, invitations, projects, tickets] = await Promise.all([
     client.get(base),
     client.get(`${base}/members`),
     client.get(`${base}/invitations`),
     client.get(`${base}/projects`),
+    client.get(`${base}/support/tickets`),
   ]);
   return {
     tenant: tenant.body,
     members: members.body,
     invitations: invitations.body,
     projects: projects.body,
+    tickets: tickets.body,
   };
 }
 
@@ -86,6 +90,15 @@ beforeAll(async () => {
 
   const project = await a.post(`/v1/tenants/${idsOfA.tenantId}/projects`, { name: 'Secret', slug: 'secret' });
   idsOfA.projectId = project.body.projectId;
+
+  const ticket = await api(server, memberA.accessToken).post(
+    `/v1/tenants/${idsOfA.tenantId}/support/tickets`,
+    {
+      subject: 'Secret ticket',
+      body: 'Only for tenant A',
+    },
+  );
+  idsOfA.ticketId = ticket.body.ticketId;
 });
 afterAll(() => server.close());
 

@@ -112,6 +112,7 @@ describe('api stack (dev)', () => {
       EVENT_BUS_NAME: fromStack(plinth.events.stackName),
       APP_URL: 'https://app.example.com',
       MAIL_FROM: 'no-reply@example.com',
+      MAIL_CONFIGURATION_SET: 'plinth-dev-mail',
       POWERTOOLS_SERVICE_NAME: 'plinth',
       POWERTOOLS_METRICS_NAMESPACE: 'Plinth/dev',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
@@ -194,6 +195,7 @@ describe('api stack (dev)', () => {
       metrics: [...readActions, ...writeActions],
       'product-analytics': [...readActions, ...writeActions],
       impersonation: [...readActions, ...writeActions],
+      support: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -297,10 +299,11 @@ describe('api stack (dev)', () => {
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
         impersonation: ['cognito-idp:AdminGetUser'],
+        support: ['cognito-idp:AdminGetUser'],
       });
     });
 
-    it('lets only invitations send email, from the configured address', () => {
+    it('lets only invitations and support send email, from the configured address', () => {
       const senders = functionAreas.filter((area) =>
         actionsOf(statementsOf(template, plinth.api, plinth.api.functions[area])).some((action) =>
           action.startsWith('ses:'),
@@ -310,7 +313,7 @@ describe('api stack (dev)', () => {
         (statement) => actionsOf([statement]).includes('ses:SendEmail'),
       );
 
-      expect(senders).toEqual(['invitations']);
+      expect(senders).toEqual(['invitations', 'support']);
       expect(sesStatement).toMatchObject({
         Action: 'ses:SendEmail',
         Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@example.com' } },

@@ -105,4 +105,79 @@ describe('auth stack', () => {
       dev.hasResourceProperties(GROUP, { GroupName: group.name, Description: group.description });
     }
   });
+
+  describe('mail', () => {
+    const configurationSetRef = () => {
+      const [id] = Object.keys(dev.findResources('AWS::SES::ConfigurationSet'));
+      return { Ref: id };
+    };
+
+    it('sends Cognito’s own mail through SES from the stage’s sender and configuration set', () => {
+      dev.hasResourceProperties(POOL, {
+        EmailConfiguration: {
+          EmailSendingAccount: 'DEVELOPER',
+          From: 'Plinth <no-reply@example.com>',
+          ConfigurationSet: configurationSetRef(),
+          SourceArn: 'arn:aws:ses:eu-west-1:123456789012:identity/no-reply@example.com',
+        },
+      });
+      prod.hasResourceProperties(POOL, {
+        EmailConfiguration: Match.objectLike({
+          From: 'Plinth <no-reply@acme.test>',
+          SourceArn: 'arn:aws:ses:eu-west-1:123456789012:identity/no-reply@acme.test',
+        }),
+      });
+    });
+
+    it('keeps SES’s account suppression list on for bounces and complaints', () => {
+      dev.hasResourceProperties('AWS::SES::ConfigurationSet', {
+        Name: 'plinth-dev-mail',
+        SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      });
+    });
+
+    it('publishes bounces and complaints, and nothing else, to an encrypted SNS topic', () => {
+      const topics = dev.findResources('AWS::SNS::Topic');
+      const [topicId] = Object.keys(topics);
+      expect(Object.keys(topics)).toHaveLength(1);
+      expect(topics[topicId ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
+      dev.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+        ConfigurationSetName: configurationSetRef(),
+        EventDestination: {
+          Enabled: true,
+          MatchingEventTypes: ['bounce', 'complaint'],
+          SnsDestination: { TopicARN: { Ref: topicId } },
+        },
+      });
+    });
+
+    it('lets only SES publish to the topic, and only from the stage’s configuration set', () => {
+      dev.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'sns:Publish',
+              Effect: 'Allow',
+              Principal: { Service: 'ses.amazonaws.com' },
+              Condition: {
+                StringEquals: Match.objectLike({
+                  'AWS:SourceArn': {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':ses:eu-west-1:123456789012:configuration-set/',
+                        configurationSetRef(),
+                      ],
+                    ],
+                  },
+                }),
+              },
+            }),
+          ]),
+        },
+      });
+    });
+  });
 });

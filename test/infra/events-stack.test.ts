@@ -342,6 +342,7 @@ describe('events stack', () => {
       const deadLetterQueues = [
         plinth.events.publisher.deadLetterQueue,
         plinth.events.productActivity.deadLetterQueue,
+        plinth.events.mailFeedbackDeadLetterQueue,
         ...plinth.events.rules.map((rule) => rule.deadLetterQueue),
         ...plinth.events.schedules.map((schedule) => schedule.deadLetterQueue),
       ];
@@ -476,5 +477,61 @@ describe('opsEmail', () => {
       template.toJSON().Resources[logicalId(plinth.events, notifications.function)].Properties.Environment
         .Variables.OPS_EMAIL,
     ).toBe('oncall@acme.test');
+  });
+});
+
+describe('events stack: mail feedback', () => {
+  let plinth: BuiltPlinth;
+  let template: Template;
+
+  beforeAll(() => {
+    plinth = buildPlinth({ stage: 'prod' });
+    template = Template.fromStack(plinth.events);
+  });
+
+  const feedbackFunctionId = () => logicalId(plinth.events, plinth.events.mailFeedback.function);
+
+  it('subscribes the mail-feedback consumer to the auth stack’s feedback topic, with a dead-letter queue', () => {
+    const subscriptions = Object.values(resourcesOf(template, 'AWS::SNS::Subscription'));
+    expect(subscriptions).toHaveLength(1);
+    expect(subscriptions[0]?.Properties).toMatchObject({
+      Protocol: 'lambda',
+      Endpoint: { 'Fn::GetAtt': [feedbackFunctionId(), 'Arn'] },
+      RedrivePolicy: {
+        deadLetterTargetArn: {
+          'Fn::GetAtt': [logicalId(plinth.events, plinth.events.mailFeedbackDeadLetterQueue), 'Arn'],
+        },
+      },
+    });
+    expect(JSON.stringify(subscriptions[0]?.Properties.TopicArn)).toContain('MailFeedbackTopic');
+  });
+
+  it('retries a failed report twice, then parks it in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: feedbackFunctionId() },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: {
+          Destination: {
+            'Fn::GetAtt': [logicalId(plinth.events, plinth.events.mailFeedbackDeadLetterQueue), 'Arn'],
+          },
+        },
+      },
+    });
+  });
+
+  it('sends the mailing workers’ mail through the stage’s configuration set', () => {
+    const notifications = plinth.events.workers.notifications;
+    if (!notifications) throw new Error('no notifications worker');
+    const fn = resourcesOf(template, 'AWS::Lambda::Function')[
+      logicalId(plinth.events, notifications.function)
+    ];
+    const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> } | undefined)
+      ?.Variables;
+    expect(variables?.MAIL_CONFIGURATION_SET).toBe('plinth-prod-mail');
+    const ses = statementsOf(template, plinth.events, notifications.role).find((statement) =>
+      actionsOf([statement]).includes('ses:SendEmail'),
+    );
+    expect(JSON.stringify(ses?.Resource)).toContain(':configuration-set/plinth-prod-mail');
   });
 });

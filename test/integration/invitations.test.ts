@@ -164,7 +164,7 @@ function serviceWith(invitations: InvitationRepositoryFactory, from = stack.mail
   return createInvitationService({
     invitations,
     directory: createCognitoDirectory(stack.cognito, stack.userPoolId),
-    mailer: createSesInvitationMailer(new SESv2Client(localClientConfig(stack)), from),
+    mailer: createSesInvitationMailer(new SESv2Client(localClientConfig(stack)), from, { db, ...deps }),
     rateLimiter: createTableRateLimiter(db, systemClock),
     clock: systemClock,
     newId: () => newId(),
@@ -568,7 +568,11 @@ describe('send limits', () => {
     const service = createInvitationService({
       invitations: createInvitationRepository(db, { clock: () => now, newId: () => newId() }),
       directory: createCognitoDirectory(stack.cognito, stack.userPoolId),
-      mailer: createSesInvitationMailer(new SESv2Client(localClientConfig(stack)), stack.mailFrom),
+      mailer: createSesInvitationMailer(new SESv2Client(localClientConfig(stack)), stack.mailFrom, {
+        db,
+        clock: () => now,
+        newId: () => newId(),
+      }),
       rateLimiter: createTableRateLimiter(db, () => now),
       clock: () => now,
       newId: () => newId(),

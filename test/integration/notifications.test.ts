@@ -150,7 +150,11 @@ const db = () => ({ client: stack.db, tableName: stack.tableName });
  * file's data, and reading it is slow late in a run).
  */
 function recordingMailer(from = stack.mailFrom) {
-  const ses = createSesBillingMailer(new SESv2Client(localClientConfig(stack)), from);
+  const ses = createSesBillingMailer(new SESv2Client(localClientConfig(stack)), from, {
+    db: db(),
+    clock: systemClock,
+    newId: () => newId(),
+  });
   const sent: BillingMail[] = [];
   return {
     sent,

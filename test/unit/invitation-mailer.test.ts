@@ -3,6 +3,7 @@ import { type InvitationMail, renderInvitationMail } from '#shared/invitations/i
 import { MAX_MAILED_NAME_LENGTH, mailedName } from '#shared/mail/mail-text.ts';
 
 const mail = (tenantName: string): InvitationMail => ({
+  tenantId: '01jf0000000000000000000002',
   to: 'ada@example.com',
   tenantName,
   role: 'member',

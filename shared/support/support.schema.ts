@@ -1,0 +1,162 @@
+import * as z from 'zod';
+import { emailSchema, idSchema, pageOf, paginationQuery, tenantParams } from '../http/common.schema.ts';
+import { communicationSchema } from '../mail/communications.ts';
+import { emailDeliveryStatusSchema } from '../mail/suppression.ts';
+
+/** Most urgent first: the order of the operators' queue within a status. */
+export const ticketPriorities = ['urgent', 'high', 'normal', 'low'] as const;
+export const ticketPrioritySchema = z.enum(ticketPriorities);
+export type TicketPriority = z.infer<typeof ticketPrioritySchema>;
+
+/**
+ * `open`: waiting for support; `pending_customer`: support answered and waits for the customer;
+ * `resolved`: support considers it solved (a customer's reply reopens it); `closed`: done for good.
+ */
+export const ticketStatuses = ['open', 'pending_customer', 'resolved', 'closed'] as const;
+export const ticketStatusSchema = z.enum(ticketStatuses);
+export type TicketStatus = z.infer<typeof ticketStatusSchema>;
+
+const subjectSchema = z.string().trim().min(3).max(200);
+const messageBodySchema = z.string().trim().min(1).max(10_000);
+const reasonSchema = z.string().trim().min(3).max(500);
+/** Cognito `sub` values are UUIDs. */
+const operatorIdSchema = z.uuid();
+
+export const createTicketBody = z.strictObject({
+  subject: subjectSchema,
+  body: messageBodySchema,
+  /**
+   * Honoured on plans with priority support (Business); on other plans the ticket is `normal`
+   * whatever is asked, and the answer says so (`requestedPriority`, `prioritySupport: false`).
+   */
+  priority: ticketPrioritySchema.optional(),
+});
+export type CreateTicketInput = z.infer<typeof createTicketBody>;
+
+export const replyBody = z.strictObject({ body: messageBodySchema });
+export type ReplyInput = z.infer<typeof replyBody>;
+
+export const ticketParams = tenantParams.extend({ ticketId: idSchema });
+
+export const customerTicketListQuery = paginationQuery.extend({ status: ticketStatusSchema.optional() });
+
+/** A message as the customer sees it: support's replies carry no operator identity. */
+export const customerMessageSchema = z.object({
+  messageId: z.string(),
+  author: z.object({
+    kind: z.enum(['customer', 'support']),
+    userId: z.string().optional(),
+    email: z.string().optional(),
+  }),
+  body: z.string(),
+  at: z.iso.datetime(),
+});
+
+export const customerTicketSchema = z.object({
+  ticketId: z.string(),
+  tenantId: z.string(),
+  subject: z.string(),
+  status: ticketStatusSchema,
+  priority: ticketPrioritySchema,
+  /** What the requester asked for, when it differs from what the plan gave. */
+  requestedPriority: ticketPrioritySchema.optional(),
+  /** Whether the tenant's plan had priority support when the ticket was opened. */
+  prioritySupport: z.boolean(),
+  /** When support's first reply is due, by the plan's response targets. */
+  firstResponseDueAt: z.iso.datetime(),
+  firstResponseAt: z.iso.datetime().nullable(),
+  requester: z.object({ userId: z.string(), email: z.string() }),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type CustomerTicket = z.infer<typeof customerTicketSchema>;
+
+export const customerTicketDetailSchema = customerTicketSchema.extend({
+  messages: z.array(customerMessageSchema),
+});
+
+export const customerTicketPage = pageOf(customerTicketSchema);
+
+// Operators
+
+export const adminTicketParams = z.strictObject({ ticketId: idSchema });
+
+export const adminTicketListQuery = paginationQuery.extend({
+  status: ticketStatusSchema.optional(),
+  priority: ticketPrioritySchema.optional(),
+  /** An operator's user id, or `none` for unassigned tickets. */
+  assignee: z.union([z.literal('none'), operatorIdSchema]).optional(),
+  tenantId: idSchema.optional(),
+});
+export type AdminTicketListQuery = z.infer<typeof adminTicketListQuery>;
+
+export const adminMessageSchema = z.object({
+  messageId: z.string(),
+  /** Position in the ticket (1, 2, …), notes included. */
+  seq: z.number().int().min(1),
+  author: z.object({
+    kind: z.enum(['customer', 'operator']),
+    userId: z.string(),
+    email: z.string().optional(),
+  }),
+  body: z.string(),
+  /** An internal note: operators only, never shown to or mailed to the customer. */
+  internal: z.boolean(),
+  at: z.iso.datetime(),
+});
+export type AdminMessage = z.infer<typeof adminMessageSchema>;
+
+export const adminTicketSchema = customerTicketSchema.extend({
+  assigneeId: z.string().nullable(),
+  /** Messages and notes so far. */
+  messageCount: z.number().int().min(0),
+  /** Counts the ticket's changes; every write is conditioned on it. */
+  version: z.number().int().min(1),
+});
+export type AdminTicket = z.infer<typeof adminTicketSchema>;
+
+export const adminTicketDetailSchema = adminTicketSchema.extend({
+  messages: z.array(adminMessageSchema),
+  /** Whether the requester's address can be mailed (SES bounces and complaints suppress it). */
+  requesterDelivery: emailDeliveryStatusSchema,
+});
+
+export const adminTicketPage = pageOf(adminTicketSchema);
+
+export const adminReplyBody = z.strictObject({
+  body: messageBodySchema,
+  /** The status after the reply. @default pending_customer */
+  status: z.enum(['open', 'pending_customer', 'resolved']).default('pending_customer'),
+});
+export type AdminReplyInput = z.infer<typeof adminReplyBody>;
+
+/** Support's reply, and how its email went (`failed`: SES refused it; the reply stands). */
+export const supportReplyResponse = adminTicketDetailSchema.extend({
+  email: z.object({
+    status: z.enum(['sent', 'suppressed', 'failed']),
+    sent: z.array(z.string()).optional(),
+    suppressed: z.array(z.string()).optional(),
+  }),
+});
+
+export const noteBody = z.strictObject({ body: messageBodySchema });
+
+export const assignBody = z.strictObject({
+  /** The operator who takes the ticket, or null to unassign. */
+  assigneeId: operatorIdSchema.nullable(),
+});
+
+export const statusBody = z.strictObject({
+  status: ticketStatusSchema,
+  reason: reasonSchema,
+});
+
+export const communicationsQuery = paginationQuery;
+export const communicationsPage = pageOf(communicationSchema).extend({
+  /** The current delivery status of every address on this page (suppressed or deliverable). */
+  addresses: z.array(emailDeliveryStatusSchema),
+});
+
+export const suppressionParams = z.strictObject({ email: emailSchema });
+export const liftSuppressionBody = z.strictObject({ reason: reasonSchema });
+export { emailDeliveryStatusSchema };

@@ -1,0 +1,1 @@
+export { bounceReport, complaintReport, snsEvent } from '../../scripts/local/ses-notifications.ts';
