@@ -14,7 +14,11 @@ import { warehouseDelivery } from '../../shared/analytics/product/warehouse.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
-import { eventMetricNames, mailMetricNames, productMetricNames } from '../../shared/observability/metric-names.ts';
+import {
+  eventMetricNames,
+  mailMetricNames,
+  productMetricNames,
+} from '../../shared/observability/metric-names.ts';
 import { appMetric, countAlarm, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
 import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';

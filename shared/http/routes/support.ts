@@ -1,4 +1,4 @@
-import { adminTenantParams } from '../../admin/refunds.schema.ts';
+import { adminTenantIdParams as adminTenantParams } from '../../admin/accounts.schema.ts';
 import {
   adminReplyBody,
   adminTicketDetailSchema,
