@@ -90,6 +90,13 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
+  /** Operators' announcements (audited transactions) and users' reads and dismissals. */
+  announcements: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**

@@ -43,6 +43,9 @@
  * | activity marker  | TENANT#<tenantId> / USER#<userId> | PA_SEEN#<period>#<userId> / PA_SEEN#<period> |  |             | one per user and day, week, month (tenant and platform): conditional put, so each user counts once per period; never queried (GetItem), expires by TTL 8 days after its period |
  * | first activity   | TENANT#<tenantId> / USER#<userId> | PA_FIRST#<userId> / PA_FIRST |            |                      | the user's retention cohort (ISO week of first activity), conditional put |
  * | retention cell   | TENANT#<tenantId> or PA_PLATFORM | PA_COHORT#<cohortWeek>#<week> |          |                      | cohort users active in that week: ADD 1 with the weekly marker; GET analytics/retention, GET /admin/metrics/retention (Query pk, sk between PA_COHORT#<from> and PA_COHORT#<to>~) |
+ * | announcement     | ANNOUNCEMENTS       | ANNOUNCEMENT#<announcementId> | ANNOUNCEMENTS_LIVE (only while not withdrawn) | <expiresAt>#<announcementId> | GET/PATCH /admin/announcements/{id} (GetItem); GET /admin/announcements?status= (Query pk newest first, status as a filter on the times); GET /v1/me/announcements and the mail sweep (Query gsi1 ANNOUNCEMENTS_LIVE, gsi1sk > now: the unexpired, unwithdrawn ones, a small set by nature; publishAt <= now filtered at read, so scheduled ones appear without a write) |
+ * | dismissal        | USER#<userId>       | ANNOUNCEMENT_DISMISSED#<announcementId> |         |                      | POST /v1/me/announcements/{id}/dismiss (Put, idempotent); GET /v1/me/announcements reads the live ones' dismissals in the BatchGet that reads the user's tenants and billing (user read = Query live ‖ Query gsi1 USER# memberships, then one BatchGet per 100 keys); expires by TTL after the announcement |
+ * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -267,6 +270,30 @@ export const keys = {
     pk: keys.productAggregatesPk(tenantId),
     skFrom: `PA_COHORT#${from}`,
     skTo: `PA_COHORT#${to}~`,
+  }),
+  /** An operator's announcement, in the one partition that lists them all (newest first by id). */
+  announcement: (announcementId: string) => ({ pk: 'ANNOUNCEMENTS', sk: `ANNOUNCEMENT#${announcementId}` }),
+  announcementsPrefix: () => ({ pk: 'ANNOUNCEMENTS', skPrefix: 'ANNOUNCEMENT#' }),
+  /**
+   * gsi1 attributes an announcement carries until it is withdrawn: the live index, by expiry. Users'
+   * reads query it from now on (one partition, read by every user's request: a few KB per read, fine
+   * to the order of 1,000 reads a second; cache it per container beyond that).
+   */
+  announcementLive: (expiresAt: string, announcementId: string) => ({
+    gsi1pk: 'ANNOUNCEMENTS_LIVE',
+    gsi1sk: `${expiresAt}#${announcementId}`,
+  }),
+  /** The live announcements that expire after `now` (ISO time). */
+  announcementsLiveAfter: (now: string) => ({ gsi1pk: 'ANNOUNCEMENTS_LIVE', gsi1skAfter: now }),
+  /** A user dismissed an announcement. */
+  announcementDismissal: (userId: string, announcementId: string) => ({
+    pk: `USER#${userId}`,
+    sk: `ANNOUNCEMENT_DISMISSED#${announcementId}`,
+  }),
+  /** A critical announcement's email to one user: claimed before sending, settled after. */
+  announcementMailed: (announcementId: string, userId: string) => ({
+    pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
+    sk: `USER#${userId}`,
   }),
 } as const;
 

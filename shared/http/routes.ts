@@ -1,5 +1,6 @@
 import type { FunctionArea, RouteDefinition } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { announcementsRoutes } from './routes/announcements.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
@@ -30,6 +31,7 @@ export const routesByArea = {
   admin: adminRoutes,
   metrics: metricsRoutes,
   'product-analytics': productAnalyticsRoutes,
+  announcements: announcementsRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -49,6 +51,7 @@ export const routes = {
   ...adminRoutes,
   ...metricsRoutes,
   ...productAnalyticsRoutes,
+  ...announcementsRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

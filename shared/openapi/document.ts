@@ -27,6 +27,8 @@ const tags: Record<FunctionArea, string> = {
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
   'product-analytics':
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
+  announcements:
+    'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
 };
 
 /** Every problem status the API answers with. */

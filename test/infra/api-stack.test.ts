@@ -186,6 +186,7 @@ describe('api stack (dev)', () => {
       admin: [...readActions, ...writeActions],
       metrics: [...readActions, ...writeActions],
       'product-analytics': [...readActions, ...writeActions],
+      announcements: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -281,6 +282,7 @@ describe('api stack (dev)', () => {
         admin: ['cognito-idp:AdminGetUser'],
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
+        announcements: ['cognito-idp:AdminGetUser'],
       });
     });
 
