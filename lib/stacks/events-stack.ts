@@ -14,7 +14,12 @@ import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
 import { eventMetricNames } from '../../shared/observability/metric-names.ts';
 import { appMetric, countAlarm, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
-import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
+import {
+  AppFunction,
+  defaultFunctionEntry,
+  type TableAccess,
+  type UserPoolAccess,
+} from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
@@ -26,6 +31,10 @@ interface WorkerSettings {
   readonly table: TableAccess['mode'] | 'none';
   readonly sendsEmail: boolean;
   readonly timeoutSeconds: number;
+  /** Cognito actions on the stage's user pool. @default none */
+  readonly userPoolActions?: UserPoolAccess['actions'];
+  /** Puts events on the bus itself (not through the outbox). @default false */
+  readonly putsEvents?: boolean;
 }
 
 /**
@@ -43,6 +52,19 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   'metrics-rollup': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300 },
   /** Queries the MRR_SUBSCRIBED index, batch-reads billing items; writes drifts and the day's summary. */
   'metrics-reconcile': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300 },
+  /** Queries the live announcements, puts page 0 of due mail runs on the bus, marks them started. */
+  'announcement-mail-sweep': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 60, putsEvents: true },
+  /**
+   * Lists one page of the pool's users (ListUsers), reads each one's memberships and plans, mails the
+   * addressed ones with a per-user mark, and puts the next page on the bus.
+   */
+  'announcement-mail': {
+    table: 'readWrite',
+    sendsEmail: true,
+    timeoutSeconds: 120,
+    userPoolActions: ['cognito-idp:ListUsers'],
+    putsEvents: true,
+  },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
@@ -134,7 +156,11 @@ export class EventsStack extends Stack {
           ? {}
           : { tableAccess: { table: props.table, indexNames, mode: settings.table } }),
         ...(settings.sendsEmail ? { sendEmailFrom: props.mailFrom } : {}),
+        ...(settings.userPoolActions
+          ? { userPoolAccess: { userPool: props.userPool, actions: [...settings.userPoolActions] } }
+          : {}),
       });
+      if (settings.putsEvents) this.eventBus.grantPutEventsTo(workers[name].role);
     }
     this.workers = workers;
 

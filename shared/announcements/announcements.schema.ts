@@ -46,7 +46,16 @@ const bodySchema = z
   .meta({ description: `Markdown (no raw HTML: it is shown as text), at most ${MAX_BODY_BYTES} bytes.` });
 
 const fields = {
-  title: z.string().trim().min(1).max(120),
+  // No control characters or line breaks: the title is an email subject for critical announcements.
+  title: z
+    .string()
+    .trim()
+    .min(1)
+    .max(120)
+    .regex(
+      /^[^\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$/u,
+      'one line of text, no control characters',
+    ),
   body: bodySchema,
   severity: severitySchema,
   audience: audienceSchema,

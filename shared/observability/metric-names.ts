@@ -19,4 +19,8 @@ export const eventMetricNames = {
   dunningSweepFailures: 'DunningSweepFailures',
   /** Tenants whose ledger MRR and billing MRR disagree, per metrics-reconcile run. */
   mrrDrifts: 'MrrReconciliationDrifts',
+  /** Critical-announcement emails sent (one per addressed user). */
+  announcementEmailsSent: 'AnnouncementEmailsSent',
+  /** Announcement mail runs the sweep started. */
+  announcementMailRunsStarted: 'AnnouncementMailRunsStarted',
 } as const;
