@@ -6,8 +6,7 @@ export const ANNOUNCEMENT_MAIL_REQUESTED = 'Announcement Mail Requested v1';
 
 /**
  * Its detail: which announcement, and which page of users (Cognito's pagination token; null for the
- * first). The id is made of the announcement and the page number, so a redelivered page re-queues
- * the same next page rather than a new one.
+ * first). The id names the announcement and the page number, as the consumer's page marks do.
  */
 export const announcementMailDetail = z.object({
   eventId: z.string(),

@@ -26,8 +26,8 @@ import type { PoolUser, UserPager } from './user-directory.ts';
  * 2. The `announcement-mail` consumer mails one page of the user pool per event (Cognito ListUsers,
  *    `pageSize` users): each mailable user the audience addresses gets the email once (a mark per
  *    announcement and user, claimed before sending and settled after), then it puts the next page
- *    on the bus. A page's work is bounded; a redelivered page sends nothing twice and re-queues the
- *    same next page (its event id is the announcement and page number).
+ *    on the bus, then marks the page done. A page's work is bounded; a page delivered again after
+ *    it was done sends and queues nothing; one redelivered mid-way sends nothing twice.
  *
  * A run stops at the page it is on when the announcement is withdrawn or expires.
  */
@@ -106,7 +106,7 @@ export interface AnnouncementMailerDeps {
   readonly pageSize?: number;
 }
 
-export type PageOutcome = 'ignored' | 'stopped' | 'mailed';
+export type PageOutcome = 'ignored' | 'stopped' | 'duplicate' | 'mailed';
 
 export interface PageResult {
   readonly outcome: PageOutcome;
@@ -223,12 +223,31 @@ export function createAnnouncementMailer(deps: AnnouncementMailerDeps) {
       if (!announcement?.email || status === 'withdrawn' || status === 'expired') {
         return { outcome: 'stopped', sent: 0, more: false };
       }
+      const doneKey = keys.announcementMailPageDone(announcement.announcementId, detail.page);
+      const { Item: done } = await db.client.send(
+        new GetCommand({ TableName: db.tableName, Key: doneKey, ConsistentRead: true }),
+      );
+      // Done before (a redelivery, or a second chain from a page queued twice): nothing to send, and
+      // no second next page, so duplicates die out instead of doubling the rest of the run.
+      if (done) return { outcome: 'duplicate', sent: 0, more: false };
       const { users, next } = await deps.users.page(detail.pageToken, pageSize);
       let sent = 0;
       await inBatches(users, CONCURRENCY, async (user) => {
         if (await mailUser(announcement, user)) sent += 1;
       });
       if (next) await deps.bus.put(mailPage(announcement.announcementId, detail.page + 1, next, now));
+      const seconds = Math.floor(now.getTime() / 1000);
+      await db.client.send(
+        new PutCommand({
+          TableName: db.tableName,
+          Item: {
+            ...doneKey,
+            type: 'announcement-mail-page',
+            page: detail.page,
+            ttl: seconds + MARK_TTL_SECONDS,
+          },
+        }),
+      );
       return { outcome: 'mailed', sent, more: next !== null };
     },
   };

@@ -46,6 +46,7 @@
  * | announcement     | ANNOUNCEMENTS       | ANNOUNCEMENT#<announcementId> | ANNOUNCEMENTS_LIVE (only while not withdrawn) | <expiresAt>#<announcementId> | GET/PATCH /admin/announcements/{id} (GetItem); GET /admin/announcements?status= (Query pk newest first, status as a filter on the times); GET /v1/me/announcements and the mail sweep (Query gsi1 ANNOUNCEMENTS_LIVE, gsi1sk > now: the unexpired, unwithdrawn ones, a small set by nature; publishAt <= now filtered at read, so scheduled ones appear without a write) |
  * | dismissal        | USER#<userId>       | ANNOUNCEMENT_DISMISSED#<announcementId> |         |                      | POST /v1/me/announcements/{id}/dismiss (Put, idempotent); GET /v1/me/announcements reads the live ones' dismissals in the BatchGet that reads the user's tenants and billing (user read = Query live ‖ Query gsi1 USER# memberships, then one BatchGet per 100 keys); expires by TTL after the announcement |
  * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
+ * | mail page done   | ANNOUNCEMENT_MAIL#<announcementId> | PAGE#<page> |                     |                      | announcement-mail consumer: a page of users done and its next page queued (GetItem first, Put last), so a redelivered page queues no second chain; expires by TTL |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -294,6 +295,11 @@ export const keys = {
   announcementMailed: (announcementId: string, userId: string) => ({
     pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
     sk: `USER#${userId}`,
+  }),
+  /** A page of an announcement's mail run is done (its users mailed, the next page queued). */
+  announcementMailPageDone: (announcementId: string, page: number) => ({
+    pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
+    sk: `PAGE#${page}`,
   }),
 } as const;
 

@@ -172,6 +172,16 @@ describe('critical announcement email', () => {
     expect(await recipientsOf(title)).toEqual([teamAdmin.email, teamOwner.email].sort());
   });
 
+  it('queues the next page once when the consumer gets the same page twice', async () => {
+    const { id } = await publishCritical();
+    await consumer(pageZero(id));
+    await consumer(pageZero(id));
+    const nextPages = (await runner.published()).filter(
+      (event) => event.detail.announcementId === id && event.detail.page === 1,
+    );
+    expect(nextPages).toHaveLength(1);
+  });
+
   it('sends nothing for a scheduled announcement before its publishAt, and sends it at publishAt', async () => {
     const publishAt = minutes(30);
     const { id, title } = await publishCritical({ publishAt });
