@@ -194,6 +194,11 @@ export function createAnnouncementService(deps: AnnouncementServiceDeps) {
         );
       }
       const { reason, ...changes } = input;
+      if (Object.keys(changes).length === 0) {
+        throw new BadRequestError('Nothing to change.', [
+          { field: 'body', message: 'send at least one field to change besides reason' },
+        ]);
+      }
       for (let attempt = 1; attempt <= 3; attempt++) {
         const now = clock();
         const before = await find(id);

@@ -373,6 +373,17 @@ describe('editing', () => {
     expect(response.body.errors).toContainEqual(expect.objectContaining({ field: 'body.expiresAt' }));
   });
 
+  it('answers 400 to an edit that changes nothing but gives a reason', async () => {
+    const id = await publish();
+    const response = await api(server, admin.accessToken).patch(
+      `/admin/announcements/${id}`,
+      { reason: 'No reason' },
+      { headers: { 'if-match': '"1"' } },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toContainEqual(expect.objectContaining({ field: 'body' }));
+  });
+
   it('answers 404 for an announcement that does not exist', async () => {
     const response = await api(server, admin.accessToken).get(`/admin/announcements/${newId()}`);
     expect(response.status).toBe(404);
