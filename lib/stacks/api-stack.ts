@@ -123,6 +123,13 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
+  /** Operators' announcements (audited transactions) and users' reads and dismissals. */
+  announcements: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
   /** Tickets and their history (transactions); mails support's replies; AdminGetUser for operators and assignees. */
   support: {
     table: 'readWrite',

@@ -20,7 +20,12 @@ import {
   productMetricNames,
 } from '../../shared/observability/metric-names.ts';
 import { appMetric, countAlarm, deadLetterQueueAlarm, failureAlarm } from '../constructs/alarms.ts';
-import { AppFunction, defaultFunctionEntry, type TableAccess } from '../constructs/app-function.ts';
+import {
+  AppFunction,
+  defaultFunctionEntry,
+  type TableAccess,
+  type UserPoolAccess,
+} from '../constructs/app-function.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
@@ -33,6 +38,10 @@ interface WorkerSettings {
   readonly table: TableAccess['mode'] | 'none';
   readonly sendsEmail: boolean;
   readonly timeoutSeconds: number;
+  /** Cognito actions on the stage's user pool. @default none */
+  readonly userPoolActions?: UserPoolAccess['actions'];
+  /** Puts events on the bus itself (not through the outbox). @default false */
+  readonly putsEvents?: boolean;
 }
 
 /**
@@ -50,6 +59,19 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   'metrics-rollup': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300 },
   /** Queries the MRR_SUBSCRIBED index, batch-reads billing items; writes drifts and the day's summary. */
   'metrics-reconcile': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300 },
+  /** Queries the live announcements, puts page 0 of due mail runs on the bus, marks them started. */
+  'announcement-mail-sweep': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 60, putsEvents: true },
+  /**
+   * Lists one page of the pool's users (ListUsers), reads each one's memberships and plans, mails the
+   * addressed ones with a per-user mark, and puts the next page on the bus.
+   */
+  'announcement-mail': {
+    table: 'readWrite',
+    sendsEmail: true,
+    timeoutSeconds: 120,
+    userPoolActions: ['cognito-idp:ListUsers'],
+    putsEvents: true,
+  },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
@@ -167,7 +189,11 @@ export class EventsStack extends Stack {
         ...(settings.sendsEmail
           ? { sendEmailFrom: props.mailFrom, sendEmailConfigurationSet: props.mailConfigurationSetName }
           : {}),
+        ...(settings.userPoolActions
+          ? { userPoolAccess: { userPool: props.userPool, actions: [...settings.userPoolActions] } }
+          : {}),
       });
+      if (settings.putsEvents) this.eventBus.grantPutEventsTo(workers[name].role);
     }
     this.workers = workers;
 

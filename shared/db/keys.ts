@@ -55,6 +55,10 @@
  * | ticket message   | TENANT#<tenantId>   | SUPPORT_MSG#<ticketId>#<seq 6 digits> |          |                      | a ticket's messages and internal notes in order (Query pk + begins_with SUPPORT_MSG#<ticketId>#); conditional put (attribute_not_exists) with the ticket's counter |
  * | communication    | TENANT#<tenantId>   | COMM#<isoTime>#<id>         |                   |                      | GET /admin/tenants/{id}/communications (Query pk + begins_with COMM#, newest first): one item per ticket message (in its transaction), per email sent (shared/mail/mail-log.ts, one Put per email), per announcement delivered (recordCommunication) |
  * | email suppression| EMAIL#<lower-case email> | SUPPRESSION            |                   |                      | SES bounce/complaint consumer (functions/mail-feedback) writes it; every mailer reads it before sending (GetItem, BatchGet for several recipients); emailDeliveryStatus for the admin user/tenant detail |
+ * | announcement     | ANNOUNCEMENTS       | ANNOUNCEMENT#<announcementId> | ANNOUNCEMENTS_LIVE (only while not withdrawn) | <expiresAt>#<announcementId> | GET/PATCH /admin/announcements/{id} (GetItem); GET /admin/announcements?status= (Query pk newest first, status as a filter on the times); GET /v1/me/announcements and the mail sweep (Query gsi1 ANNOUNCEMENTS_LIVE, gsi1sk > now: the unexpired, unwithdrawn ones, a small set by nature; publishAt <= now filtered at read, so scheduled ones appear without a write) |
+ * | dismissal        | USER#<userId>       | ANNOUNCEMENT_DISMISSED#<announcementId> |         |                      | POST /v1/me/announcements/{id}/dismiss (Put, idempotent); GET /v1/me/announcements reads the live ones' dismissals in the BatchGet that reads the user's tenants and billing (user read = Query live ‖ Query gsi1 USER# memberships, then one BatchGet per 100 keys); expires by TTL after the announcement |
+ * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
+ * | mail page done   | ANNOUNCEMENT_MAIL#<announcementId> | PAGE#<page> |                     |                      | announcement-mail consumer: a page of users done and its next page queued (GetItem first, Put last), so a redelivered page queues no second chain; expires by TTL |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -395,6 +399,35 @@ export const keys = {
   communicationsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'COMM#' }),
   /** An address SES reported as bouncing or complaining: nothing more is sent to it. */
   emailSuppression: (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'SUPPRESSION' }),
+  /** An operator's announcement, in the one partition that lists them all (newest first by id). */
+  announcement: (announcementId: string) => ({ pk: 'ANNOUNCEMENTS', sk: `ANNOUNCEMENT#${announcementId}` }),
+  announcementsPrefix: () => ({ pk: 'ANNOUNCEMENTS', skPrefix: 'ANNOUNCEMENT#' }),
+  /**
+   * gsi1 attributes an announcement carries until it is withdrawn: the live index, by expiry. Users'
+   * reads query it from now on (one partition, read by every user's request: a few KB per read, fine
+   * to the order of 1,000 reads a second; cache it per container beyond that).
+   */
+  announcementLive: (expiresAt: string, announcementId: string) => ({
+    gsi1pk: 'ANNOUNCEMENTS_LIVE',
+    gsi1sk: `${expiresAt}#${announcementId}`,
+  }),
+  /** The live announcements that expire after `now` (ISO time). */
+  announcementsLiveAfter: (now: string) => ({ gsi1pk: 'ANNOUNCEMENTS_LIVE', gsi1skAfter: now }),
+  /** A user dismissed an announcement. */
+  announcementDismissal: (userId: string, announcementId: string) => ({
+    pk: `USER#${userId}`,
+    sk: `ANNOUNCEMENT_DISMISSED#${announcementId}`,
+  }),
+  /** A critical announcement's email to one user: claimed before sending, settled after. */
+  announcementMailed: (announcementId: string, userId: string) => ({
+    pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
+    sk: `USER#${userId}`,
+  }),
+  /** A page of an announcement's mail run is done (its users mailed, the next page queued). */
+  announcementMailPageDone: (announcementId: string, page: number) => ({
+    pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
+    sk: `PAGE#${page}`,
+  }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

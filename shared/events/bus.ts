@@ -74,6 +74,12 @@ export const busDefinition = {
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': mrrEventTypes },
       consumer: 'analytics-movements',
     },
+    {
+      name: 'announcement-mail',
+      description: 'Critical announcements emailed to their audience, one page of users per event',
+      eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Announcement Mail Requested v1'] },
+      consumer: 'announcement-mail',
+    },
   ] as readonly RuleDefinition[],
   schedules: [
     {
@@ -94,6 +100,12 @@ export const busDefinition = {
         "Compares each subscribed tenant's MRR from the movements with its billing state, for the last complete day",
       everyMinutes: 24 * 60,
       target: 'metrics-reconcile',
+    },
+    {
+      name: 'announcement-mail-sweep',
+      description: 'Starts the email of critical announcements whose publishAt has come',
+      everyMinutes: 1,
+      target: 'announcement-mail-sweep',
     },
   ] as readonly ScheduleDefinition[],
 } as const;

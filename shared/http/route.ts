@@ -40,6 +40,7 @@ export const functionAreas = [
   'product-analytics',
   'impersonation',
   'support',
+  'announcements',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

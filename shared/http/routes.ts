@@ -1,6 +1,7 @@
 import type { FunctionArea, RouteDefinition } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminBillingRoutes } from './routes/admin-billing.ts';
+import { announcementsRoutes } from './routes/announcements.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { impersonationRoutes } from './routes/impersonation.ts';
@@ -36,6 +37,7 @@ export const routesByArea = {
   'product-analytics': productAnalyticsRoutes,
   impersonation: impersonationRoutes,
   support: supportRoutes,
+  announcements: announcementsRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -58,6 +60,7 @@ export const routes = {
   ...productAnalyticsRoutes,
   ...impersonationRoutes,
   ...supportRoutes,
+  ...announcementsRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -19,6 +19,10 @@ export const eventMetricNames = {
   dunningSweepFailures: 'DunningSweepFailures',
   /** Tenants whose ledger MRR and billing MRR disagree, per metrics-reconcile run. */
   mrrDrifts: 'MrrReconciliationDrifts',
+  /** Critical-announcement emails sent (one per addressed user). */
+  announcementEmailsSent: 'AnnouncementEmailsSent',
+  /** Announcement mail runs the sweep started. */
+  announcementMailRunsStarted: 'AnnouncementMailRunsStarted',
 } as const;
 
 /** The metrics of the product-activity consumer's warehouse copy; the failures are alarmed. Counts. */

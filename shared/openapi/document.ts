@@ -34,6 +34,8 @@ const tags: Record<FunctionArea, string> = {
     'Support sessions: an operator opens one, then calls the API as the user with the Plinth-Impersonation header.',
   support:
     "Customer support: tenants' tickets, the operators' queue, internal notes, and each tenant's communication history.",
+  announcements:
+    'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
 };
 
 /** Every problem status the API answers with. */

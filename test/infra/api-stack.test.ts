@@ -196,6 +196,7 @@ describe('api stack (dev)', () => {
       'product-analytics': [...readActions, ...writeActions],
       impersonation: [...readActions, ...writeActions],
       support: [...readActions, ...writeActions],
+      announcements: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -300,6 +301,7 @@ describe('api stack (dev)', () => {
         'product-analytics': ['cognito-idp:AdminGetUser'],
         impersonation: ['cognito-idp:AdminGetUser'],
         support: ['cognito-idp:AdminGetUser'],
+        announcements: ['cognito-idp:AdminGetUser'],
       });
     });
 

@@ -221,7 +221,7 @@ describe('events stack', () => {
       expect(actionsOf(star)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     });
 
-    it('is the only function allowed to put events on the bus', () => {
+    it('is the only function allowed to put state-change events on the bus; the announcement mail run puts only its own page requests', () => {
       const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy'));
       const putters = policies.filter((policy) =>
         actionsOf((policy.Properties.PolicyDocument as { Statement: never[] }).Statement).includes(
@@ -229,13 +229,30 @@ describe('events stack', () => {
         ),
       );
 
-      expect(putters.map((policy) => policy.Properties.Roles)).toEqual([
-        [{ Ref: logicalId(plinth.events, plinth.events.publisher.fn.role) }],
-      ]);
+      expect(putters.map((policy) => policy.Properties.Roles)).toEqual(
+        expect.arrayContaining([
+          [{ Ref: logicalId(plinth.events, plinth.events.publisher.fn.role) }],
+          [{ Ref: logicalId(plinth.events, worker('announcement-mail-sweep').role) }],
+          [{ Ref: logicalId(plinth.events, worker('announcement-mail').role) }],
+        ]),
+      );
+      expect(putters).toHaveLength(3);
     });
   });
 
   describe('workers', () => {
+    it('lets the announcement-mail consumer list the pool’s users, and no other Cognito action', () => {
+      const statements = statementsOf(template, plinth.events, worker('announcement-mail').role);
+      expect(actionsOf(statements).filter((action) => action.startsWith('cognito-idp:'))).toEqual([
+        'cognito-idp:ListUsers',
+      ]);
+    });
+
+    it('lets the announcement-mail consumer send email only from the configured sender', () => {
+      const statements = statementsOf(template, plinth.events, worker('announcement-mail').role);
+      expect(actionsOf(statements)).toEqual(expect.arrayContaining(['ses:SendEmail']));
+    });
+
     it('lets the notifications consumer read and write the table (its sent-markers) and send email only from the configured sender', () => {
       const statements = statementsOf(template, plinth.events, worker('notifications').role);
       const ses = statements.find((statement) => actionsOf([statement]).includes('ses:SendEmail'));

@@ -1,0 +1,80 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { announcementMailEnv, eventBusOf } from '#shared/announcements/announcement-mail.env.ts';
+import { createAnnouncementMailer } from '#shared/announcements/announcement-mail.ts';
+import { createAnnouncementRepository } from '#shared/announcements/announcements.repository.ts';
+import { createCognitoUserPager } from '#shared/announcements/user-directory.ts';
+import { deferred } from '#shared/app/deferred.ts';
+import { createDocumentClient } from '#shared/db/client.ts';
+import { processBusMessages } from '#shared/events/consumer.ts';
+import { createEventPutter } from '#shared/events/put-events.ts';
+import { systemClock } from '#shared/ids.ts';
+import type { BillingMailer } from '#shared/notifications/billing-mailer.ts';
+import { logger } from '#shared/observability/logger.ts';
+import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
+import { traceClient } from '#shared/observability/tracer.ts';
+import { workerHandler } from '#shared/observability/worker-handler.ts';
+
+const env = announcementMailEnv.required({ USER_POOL_ID: true }).parse(process.env);
+const db = {
+  client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
+  tableName: env.TABLE_NAME,
+};
+
+// The SES client is loaded on the first mail, not at cold start (as the notifications consumer does).
+const mailer = deferred<BillingMailer>(async () => {
+  const [{ SESv2Client }, { createSesBillingMailer }] = await Promise.all([
+    import('@aws-sdk/client-sesv2'),
+    import('#shared/notifications/ses-billing-mailer.ts'),
+  ]);
+  return createSesBillingMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM);
+});
+
+const service = createAnnouncementMailer({
+  db,
+  announcements: createAnnouncementRepository(db),
+  users: createCognitoUserPager(
+    traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
+    env.USER_POOL_ID,
+  ),
+  mailer,
+  bus: eventBusOf(
+    createEventPutter(
+      traceClient(new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL })),
+    ),
+    env.EVENT_BUS_NAME,
+  ),
+  clock: systemClock,
+  appUrl: env.APP_URL,
+  pageSize: env.ANNOUNCEMENT_MAIL_PAGE_SIZE,
+});
+
+/**
+ * The announcement-mail consumer: drains the `announcement-mail` rule's queue, one page of users
+ * per message, each addressed user mailed once. Failed messages are retried, then dead-lettered,
+ * and counted (`ConsumerFailures`, alarmed in the events stack).
+ */
+export const handler = workerHandler(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  let failed = 0;
+  let sent = 0;
+  try {
+    return await processBusMessages(
+      event.Records,
+      async (busEvent) => {
+        const result = await service.handle(busEvent);
+        sent += result.sent;
+        logger.info('announcement mail page', { detail: busEvent.detail, ...result });
+      },
+      ({ messageId, error }) => {
+        failed += 1;
+        logger.error('announcement mail failed; the message will be retried', { messageId, error });
+      },
+    );
+  } finally {
+    metrics.addDimension('consumer', 'announcement-mail');
+    metrics.addMetric(eventMetricNames.consumerMessages, MetricUnit.Count, event.Records.length);
+    metrics.addMetric(eventMetricNames.consumerFailures, MetricUnit.Count, failed);
+    metrics.addMetric(eventMetricNames.announcementEmailsSent, MetricUnit.Count, sent);
+  }
+});
