@@ -9,8 +9,8 @@ import { deferred } from '#shared/app/deferred.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
 import { processBusMessages } from '#shared/events/consumer.ts';
 import { createEventPutter } from '#shared/events/put-events.ts';
-import { systemClock } from '#shared/ids.ts';
-import type { BillingMailer } from '#shared/notifications/billing-mailer.ts';
+import { newId, systemClock } from '#shared/ids.ts';
+import type { MailSender } from '#shared/mail/mail-sender.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
@@ -23,12 +23,17 @@ const db = {
 };
 
 // The SES client is loaded on the first mail, not at cold start (as the notifications consumer does).
-const mailer = deferred<BillingMailer>(async () => {
-  const [{ SESv2Client }, { createSesBillingMailer }] = await Promise.all([
+const mailer = deferred<MailSender>(async () => {
+  const [{ SESv2Client }, { createSesMailSender }] = await Promise.all([
     import('@aws-sdk/client-sesv2'),
-    import('#shared/notifications/ses-billing-mailer.ts'),
+    import('#shared/mail/mail-sender.ts'),
   ]);
-  return createSesBillingMailer(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM);
+  return createSesMailSender(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM, {
+    db,
+    clock: systemClock,
+    newId: () => newId(),
+    configurationSetName: env.MAIL_CONFIGURATION_SET,
+  });
 });
 
 const service = createAnnouncementMailer({
@@ -46,6 +51,7 @@ const service = createAnnouncementMailer({
     env.EVENT_BUS_NAME,
   ),
   clock: systemClock,
+  newId: () => newId(),
   appUrl: env.APP_URL,
   pageSize: env.ANNOUNCEMENT_MAIL_PAGE_SIZE,
 });

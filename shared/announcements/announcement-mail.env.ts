@@ -11,6 +11,8 @@ export const announcementMailEnv = z.object({
   USER_POOL_ID: z.string().min(1).optional(),
   /** Verified SES identity the emails are sent from. */
   MAIL_FROM: z.email().default('no-reply@plinth.local'),
+  /** The SES configuration set whose bounces and complaints reach the feedback consumer; absent locally. */
+  MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
   /** Where the emails link to. */
   APP_URL: z.url().default('http://localhost:3000'),
   /** Users mailed per bus event (Cognito pages hold at most 60). */

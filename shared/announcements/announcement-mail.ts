@@ -3,9 +3,11 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { BusEvent } from '../events/consumer.ts';
-import type { Clock } from '../ids.ts';
+import type { Clock, IdGenerator } from '../ids.ts';
+import { recordCommunication } from '../mail/communications.ts';
+import type { MailSender, OutgoingEmail } from '../mail/mail-sender.ts';
 import { escapeHtml } from '../mail/mail-text.ts';
-import type { BillingMail, BillingMailer } from '../notifications/billing-mailer.ts';
+import { logger } from '../observability/logger.ts';
 import {
   ANNOUNCEMENT_MAIL_REQUESTED,
   type AnnouncementMailDetail,
@@ -13,7 +15,7 @@ import {
   mailPage,
 } from './announcement-events.ts';
 import type { AnnouncementRecord, AnnouncementRepository } from './announcements.repository.ts';
-import { addresses, needsMemberships, statusAt } from './audience.ts';
+import { addressedTenants, statusAt } from './audience.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { PoolUser, UserPager } from './user-directory.ts';
 
@@ -57,7 +59,7 @@ export function renderAnnouncementMail(
   announcement: Pick<AnnouncementRecord, 'title' | 'body'>,
   to: string,
   appUrl: string,
-): BillingMail {
+): OutgoingEmail {
   const url = appUrl.replace(/\/+$/, '');
   return {
     to: [to],
@@ -98,9 +100,10 @@ export interface AnnouncementMailerDeps {
   readonly db: Db;
   readonly announcements: AnnouncementRepository;
   readonly users: UserPager;
-  readonly mailer: BillingMailer;
+  readonly mailer: MailSender;
   readonly bus: EventBus;
   readonly clock: Clock;
+  readonly newId: IdGenerator;
   readonly appUrl: string;
   /** Users read per event. @default 50 */
   readonly pageSize?: number;
@@ -190,18 +193,42 @@ export function createAnnouncementMailer(deps: AnnouncementMailerDeps) {
   /** Mails the user if the audience addresses them and they were not mailed yet; true when sent now. */
   async function mailUser(announcement: AnnouncementRecord, user: PoolUser): Promise<boolean> {
     if (!user.mailable) return false;
-    const facts = await deps.announcements.userFacts(user.userId, [], {
-      withMemberships: needsMemberships(announcement.audience),
-    });
-    if (!addresses(announcement.audience, facts.memberships)) return false;
+    // The memberships also say in which tenants' communication history the email belongs.
+    const facts = await deps.announcements.userFacts(user.userId, [], { withMemberships: true });
+    const tenants = addressedTenants(announcement.audience, facts.memberships);
+    if (announcement.audience !== 'everyone' && tenants.length === 0) return false;
     if (!(await claim(announcement.announcementId, user.userId))) return false;
+    const mail = renderAnnouncementMail(announcement, user.email, deps.appUrl);
+    const context = { kind: 'announcement', announcementId: announcement.announcementId } as const;
+    let outcome: Awaited<ReturnType<MailSender['send']>>;
     try {
-      await deps.mailer.send(renderAnnouncementMail(announcement, user.email, deps.appUrl));
+      outcome = await deps.mailer.send(mail, { ...context, tenantId: tenants[0] });
     } catch (error) {
       await release(announcement.announcementId, user.userId).catch(() => undefined);
       throw error;
     }
     await settle(announcement.announcementId, user.userId);
+    // The sender recorded the email in the first tenant's history; the user's other addressed
+    // tenants get the same entry. After the settle, so a failed write never mails the user twice.
+    for (const tenantId of tenants.slice(1)) {
+      await recordCommunication(
+        db,
+        tenantId,
+        {
+          kind: 'email',
+          direction: 'outbound',
+          subject: mail.subject,
+          status: outcome.status,
+          emailKind: 'announcement',
+          to: outcome.sent,
+          suppressed: outcome.suppressed,
+          announcementId: announcement.announcementId,
+        },
+        deps,
+      ).catch((error: unknown) =>
+        logger.error('could not record an announcement email in a tenant history', { tenantId, error }),
+      );
+    }
     return true;
   }
 

@@ -24,6 +24,14 @@ export function addresses(audience: Audience, memberships: readonly AudienceMemb
   );
 }
 
+/**
+ * The tenants through which an audience addresses a user (every tenant of theirs for `everyone`):
+ * where an email of the announcement belongs in the communication history.
+ */
+export function addressedTenants(audience: Audience, memberships: readonly AudienceMembership[]): string[] {
+  return memberships.filter((m) => addresses(audience, [m])).map((m) => m.tenantId);
+}
+
 /** Whether deciding an audience needs the user's memberships (everything but `everyone`). */
 export const needsMemberships = (audience: Audience): boolean => audience !== 'everyone';
 

@@ -36,6 +36,7 @@ let teamAdmin: TestUser;
 let teamMember: TestUser;
 let freeOwner: TestUser;
 let suspendedAdmin: TestUser;
+let teamTenantId: string;
 let consumer: (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 async function addMember(tenantId: string, user: TestUser, role: Role): Promise<void> {
@@ -70,7 +71,7 @@ beforeAll(async () => {
     signUpUser(stack),
     signUpUser(stack),
   ]);
-  const teamTenantId = (
+  teamTenantId = (
     await api(server, teamOwner.accessToken).post('/v1/tenants', { name: 'Team', slug: 'team' })
   ).body.tenantId;
   await api(server, freeOwner.accessToken).post('/v1/tenants', { name: 'Free', slug: 'free' });
@@ -162,6 +163,27 @@ describe('critical announcement email', () => {
     await sweepAndDrain();
     expect(await recipientsOf(title)).toEqual([teamAdmin.email, teamOwner.email].sort());
     expect(runner.errors).toEqual([]);
+  });
+
+  it("records each email in the addressed tenant's communication history", async () => {
+    const { id, title } = await publishCritical();
+    await sweepAndDrain();
+    const history = await api(server, operator.accessToken).get(
+      `/admin/tenants/${teamTenantId}/communications?limit=100`,
+    );
+    expect(history.status).toBe(200);
+    const emails = history.body.items.filter(
+      (entry: { announcementId?: string }) => entry.announcementId === id,
+    );
+    expect(emails.map((entry: { to: string[] }) => entry.to[0]).sort()).toEqual(
+      [teamAdmin.email, teamOwner.email].sort(),
+    );
+    expect(emails[0]).toMatchObject({
+      kind: 'email',
+      emailKind: 'announcement',
+      status: 'sent',
+      subject: `[Plinth] ${title}`,
+    });
   });
 
   it('mails each user once when the consumer gets the same page twice', async () => {
