@@ -1,11 +1,14 @@
 import { readEnv } from '../config/env.ts';
 import { createDocumentClient, type Db } from '../db/client.ts';
 import { newId, systemClock } from '../ids.ts';
+import { parseApiRateLimits } from '../ratelimit/api-rate-limit.ts';
+import { createTableRateLimiter } from '../ratelimit/window-counter.ts';
 import { createTenancy } from '../tenancy/tenant-context.ts';
 
 /**
  * What every API function builds once per container: validated env, the table, the clock and id
- * generator, and the tenancy resolver. Feature-specific clients are built in each handler so a
+ * generator, and the tenancy resolver, which also enforces each tenant's API rate limit (counted in
+ * the table, so shared by all of a tenant's functions). Feature-specific clients are built in each handler so a
  * bundle carries only what its area uses.
  */
 export function createRuntime() {
@@ -14,5 +17,15 @@ export function createRuntime() {
     client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
     tableName: env.TABLE_NAME,
   };
-  return { env, db, clock: systemClock, newId: () => newId(), tenancy: createTenancy({ db }) };
+  const apiRateLimit = {
+    limiter: createTableRateLimiter(db, systemClock),
+    limits: parseApiRateLimits(env.API_RATE_LIMITS),
+  };
+  return {
+    env,
+    db,
+    clock: systemClock,
+    newId: () => newId(),
+    tenancy: createTenancy({ db, apiRateLimit }),
+  };
 }

@@ -12,6 +12,11 @@ const schema = z.object({
   /** Verified SES identity that invitation emails are sent from. */
   MAIL_FROM: z.email().default('no-reply@plinth.local'),
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /**
+   * This environment's API request limits per tenant, replacing the plan catalogue's
+   * (shared/ratelimit/api-rate-limit.ts); absent: the catalogue.
+   */
+  API_RATE_LIMITS: z.string().optional(),
 });
 
 export type Env = z.infer<typeof schema>;
