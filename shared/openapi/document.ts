@@ -7,6 +7,7 @@ import {
 import * as z from 'zod';
 import { problemSchema } from '../http/common.schema.ts';
 import type { FunctionArea, RouteDefinition } from '../http/route.ts';
+import { rateLimited } from '../http/routes/response-headers.ts';
 import { routeList } from '../http/routes.ts';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -76,11 +77,26 @@ const problemHeaders: Record<number, NonNullable<ResponseConfig['headers']>> = {
   },
 };
 
+/**
+ * Whether a route resolves its tenant from the path, and so counts against the tenant's API rate
+ * limit (shared/tenancy/tenant-context.ts): it may answer 429 and sends the RateLimit headers.
+ */
+export function countsAgainstTenantLimit(route: RouteDefinition): boolean {
+  return route.auth === 'jwt' && route.path.startsWith('/v1/tenants/{tenantId}');
+}
+
+/** The success headers a route declares, with the RateLimit fields of a tenant-scoped route. */
+function declaredSuccessHeaders(route: RouteDefinition): RouteDefinition['responseHeaders'] {
+  if (!countsAgainstTenantLimit(route)) return route.responseHeaders;
+  return { ...rateLimited, ...route.responseHeaders };
+}
+
 /** The OpenAPI form of a route's success headers. */
 function successHeaders(route: RouteDefinition): ResponseConfig['headers'] {
-  if (!route.responseHeaders) return undefined;
+  const declared = declaredSuccessHeaders(route);
+  if (!declared) return undefined;
   return Object.fromEntries(
-    Object.entries(route.responseHeaders).map(([name, header]) => [
+    Object.entries(declared).map(([name, header]) => [
       name,
       { description: header.description, required: header.required ?? true, schema: { type: 'string' } },
     ]),
@@ -126,6 +142,7 @@ const successDescriptions: Record<RouteDefinition['status'], string> = {
  */
 export function problemStatuses(route: RouteDefinition): number[] {
   const statuses = new Set<number>(route.problems ?? []);
+  if (countsAgainstTenantLimit(route)) statuses.add(429);
   if (route.params || route.query || route.body) statuses.add(400);
   if (route.auth === 'jwt') statuses.add(401);
   if (route.representations) statuses.add(406);
@@ -269,7 +286,7 @@ function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]):
   const responses: RouteConfig['responses'] = {
     [route.status]: {
       description: successDescriptions[route.status],
-      ...(route.responseHeaders ? { headers: successHeaders(route) } : {}),
+      ...(declaredSuccessHeaders(route) ? { headers: successHeaders(route) } : {}),
       ...(route.response
         ? {
             content: {
