@@ -37,6 +37,7 @@ export const functionAreas = [
   'admin',
   'metrics',
   'product-analytics',
+  'health',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

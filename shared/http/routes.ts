@@ -2,6 +2,7 @@ import type { FunctionArea, RouteDefinition } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
+import { healthRoutes } from './routes/health.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
 import { meRoutes } from './routes/me.ts';
 import { membersRoutes } from './routes/members.ts';
@@ -30,6 +31,7 @@ export const routesByArea = {
   admin: adminRoutes,
   metrics: metricsRoutes,
   'product-analytics': productAnalyticsRoutes,
+  health: healthRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -49,6 +51,7 @@ export const routes = {
   ...adminRoutes,
   ...metricsRoutes,
   ...productAnalyticsRoutes,
+  ...healthRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -28,6 +28,7 @@ const tags: Record<FunctionArea, string> = {
   metrics: 'Business metrics for platform admins: MRR, its movements, churn and retention.',
   'product-analytics':
     'Product analytics: tracked events, usage and retention per tenant; feature use and retention platform-wide.',
+  health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
 };
 
 /** Every problem status the API answers with. */

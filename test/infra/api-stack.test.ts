@@ -127,7 +127,8 @@ describe('api stack (dev)', () => {
       (template.toJSON().Resources as Record<string, Resource>)[logicalId(plinth.api, fn.function)]
         ?.Properties.Environment;
 
-    it.each(functionAreas.filter((area) => !areaAccess[area].stripe))(
+    // health's own variables (what it watches) are checked in test/infra/health.test.ts.
+    it.each(functionAreas.filter((area) => !areaAccess[area].stripe && area !== 'health'))(
       'gives %s the variables shared/config/env.ts reads, plus Powertools settings',
       (area) => {
         expect(environmentOf(plinth.api.functions[area])).toEqual({ Variables: commonVariables() });
@@ -186,6 +187,7 @@ describe('api stack (dev)', () => {
       admin: [...readActions, ...writeActions],
       metrics: [...readActions, ...writeActions],
       'product-analytics': [...readActions, ...writeActions],
+      health: readActions,
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -202,7 +204,7 @@ describe('api stack (dev)', () => {
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it.each(functionAreas)(
+    it.each(functionAreas.filter((area) => area !== 'health'))(
       'lets %s use "*" only for X-Ray, which has no resource-level permissions',
       (area) => {
         const statements = statementsOf(template, plinth.api, plinth.api.functions[area]);
@@ -281,6 +283,7 @@ describe('api stack (dev)', () => {
         admin: ['cognito-idp:AdminGetUser'],
         metrics: ['cognito-idp:AdminGetUser'],
         'product-analytics': ['cognito-idp:AdminGetUser'],
+        health: ['cognito-idp:AdminGetUser'],
       });
     });
 
