@@ -19,4 +19,9 @@ export const eventMetricNames = {
   dunningSweepFailures: 'DunningSweepFailures',
   /** Tenants whose ledger MRR and billing MRR disagree, per metrics-reconcile run. */
   mrrDrifts: 'MrrReconciliationDrifts',
+  /**
+   * MRR (as the snapshot holds it, in its currency; not a count) as of the last day the metrics rollup
+   * rolled up: the dashboard's MRR graph.
+   */
+  mrr: 'Mrr',
 } as const;
