@@ -20,8 +20,8 @@ export const eventMetricNames = {
   /** Tenants whose ledger MRR and billing MRR disagree, per metrics-reconcile run. */
   mrrDrifts: 'MrrReconciliationDrifts',
   /**
-   * MRR (as the snapshot holds it, in its currency; not a count) as of the last day the metrics rollup
-   * rolled up: the dashboard's MRR graph.
+   * MRR (as the snapshot holds it: minor units of its currency; not a count) as of the last day the
+   * metrics rollup rolled up: the dashboard's MRR graph.
    */
   mrr: 'Mrr',
 } as const;
