@@ -1,3 +1,4 @@
+import { requireOperatorPermission } from '#shared/admin/operators.ts';
 import { deferred } from '#shared/app/deferred.ts';
 import { operatorGuardFor } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
@@ -44,6 +45,12 @@ const health = createHealthService({
 export const handler = createApiHandler(
   'health',
   routes,
-  [implement(routes.getSystemHealth, async () => health.check())],
+  [
+    implement(routes.getSystemHealth, async ({ caller }) => {
+      // The guard checked it before; the use case does not run for anyone else either way.
+      requireOperatorPermission(caller, 'admin:read');
+      return health.check();
+    }),
+  ],
   { operators: operatorGuardFor(env, clock) },
 );
