@@ -1,7 +1,11 @@
 import type { App, Environment } from 'aws-cdk-lib';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import * as z from 'zod';
+import { eventsWatchOf } from './constructs/health-watch.ts';
+import { AlertsStack } from './stacks/alerts-stack.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { AuthStack, mailConfigurationSetNameFor } from './stacks/auth-stack.ts';
+import { DashboardStack } from './stacks/dashboard-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import {
@@ -80,6 +84,9 @@ export interface PlinthStacks {
   readonly auth: AuthStack;
   readonly events: EventsStack;
   readonly api: ApiStack;
+  /** The alarm topic that mails the operators. */
+  readonly alerts: AlertsStack;
+  readonly dashboard: DashboardStack;
 }
 
 /** Adds the stage's stacks (named `plinth-<stage>-<part>`) to the app. */
@@ -98,6 +105,12 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
   };
   const name = (part: string) => `plinth-${stage.name}-${part}`;
 
+  const opsEmail = opsEmailFor(stage.name, context.opsEmail);
+  const alerts = new AlertsStack(app, name('alerts'), {
+    ...common,
+    description: 'Plinth: the alarm topic that mails the operators',
+    opsEmail,
+  });
   const data = new DataStack(app, name('data'), { ...common, description: 'Plinth: the DynamoDB table' });
   const auth = new AuthStack(app, name('auth'), {
     ...common,
@@ -115,7 +128,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     mailConfigurationSetName: mailConfigurationSetNameFor(stage.name),
     mailFeedbackTopic: auth.mailFeedbackTopic,
     billingGraceDays: stripe.graceDays,
-    opsEmail: opsEmailFor(stage.name, context.opsEmail),
+    opsEmail,
     productEventTtlDays,
     ...functionEntry,
   });
@@ -133,8 +146,23 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     stripe,
     allowedRedirectOrigins: redirectOriginsFor(stage, context.allowedRedirectOrigins),
     productEventTtlDays,
+    watched: eventsWatchOf(events),
     ...functionEntry,
   });
 
-  return { stage, stripe, data, auth, events, api };
+  const dashboard = new DashboardStack(app, name('dashboard'), {
+    ...common,
+    description: 'Plinth: the CloudWatch dashboard',
+    api,
+    events,
+    table: data.table,
+  });
+  // Every alarm of every stack, whoever added it, notifies the operators.
+  alerts.notifyOperators(
+    [data, auth, events, api, dashboard].flatMap((stack) =>
+      stack.node.findAll().filter((construct): construct is Alarm => construct instanceof Alarm),
+    ),
+  );
+
+  return { stage, stripe, data, auth, events, api, alerts, dashboard };
 }

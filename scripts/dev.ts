@@ -24,6 +24,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { ensureEmulators } from './emulators/install.ts';
 import { DEFAULT_MOTO_PORT, MOTO_PORT_ENV, type MotoServer, startMoto } from './emulators/moto.ts';
@@ -45,6 +46,7 @@ import {
   localStackFilePath,
   writeLocalStackFile,
 } from './local/env.ts';
+import { createLocalMetrics } from './local/metrics.ts';
 import { createLocalResources, type LocalResources } from './local/resources.ts';
 import { createEventRunner, type EventRunner } from './local/runner.ts';
 import {
@@ -153,7 +155,13 @@ async function main(): Promise<void> {
     const appUrl = process.env.APP_URL || `http://localhost:${apiPort}`;
     const stripe = { apiUrl: stripeMockEndpoint, webhookSecret: newWebhookSecret() };
     Object.assign(process.env, handlerEnvironment(resources, appUrl, stripe));
+    // The functions' metrics go to moto's CloudWatch, where GET /admin/health reads them.
+    const metrics = createLocalMetrics(new CloudWatchClient(localClientConfig(resources)), (error) =>
+      console.error('[metrics]', error),
+    );
     server = await startLocalServer({
+      metrics,
+      stage: resources.stage,
       port: apiPort,
       region,
       userPoolId: resources.userPoolId,
@@ -166,6 +174,8 @@ async function main(): Promise<void> {
       region,
       tableStreamArn: resources.tableStreamArn,
       rules: resources.rules,
+      metrics,
+      stage: resources.stage,
       log: (line) => console.log(`[events] ${line}`),
       onError: (error, { source }) => console.error(`[events] ${source}:`, error),
     });

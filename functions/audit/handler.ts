@@ -5,7 +5,7 @@ import { createAuditService } from '#shared/audit/audit.service.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { auditRoutes as routes } from '#shared/http/routes/audit.ts';
 
-const runtime = createRuntime({ tableAccess: 'read' });
+const runtime = createRuntime();
 const { db, tenancy } = runtime;
 const audit = createAuditService({ audit: createAuditRepository(db) });
 

@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { type RollupResult, rollUpThrough } from '#shared/analytics/rollup.ts';
+import { type RollupResult, readSnapshot, rollUpThrough } from '#shared/analytics/rollup.ts';
 import { previousDay } from '#shared/analytics/snapshot.ts';
 import { createWorkerDb } from '#shared/app/worker-db.ts';
 import { logger } from '#shared/observability/logger.ts';
+import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
 
 const db = createWorkerDb();
 
@@ -30,5 +31,11 @@ export async function handler(event: {
   const through = parsed.through ?? previousDay(new Date(parsed.time).toISOString().slice(0, 10));
   const result = await rollUpThrough({ db }, through, parsed.from ? { from: parsed.from } : {});
   logger.info('metrics rollup', { time: parsed.time, ...result });
+  // The day's MRR as an EMF metric, for the dashboard (the snapshot stays the source of truth).
+  const snapshot = await readSnapshot(db, through);
+  if (snapshot) {
+    metrics.addMetric(eventMetricNames.mrr, MetricUnit.NoUnit, snapshot.mrr);
+    metrics.publishStoredMetrics();
+  }
   return result;
 }

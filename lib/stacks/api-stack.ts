@@ -29,6 +29,7 @@ import {
   type TableAccess,
   type UserPoolAccess,
 } from '../constructs/app-function.ts';
+import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
 
@@ -42,6 +43,8 @@ interface AreaAccess {
   readonly sendsEmail: boolean;
   /** Calls Stripe: reads the secret key parameter and gets the price ids and grace period. */
   readonly stripe: boolean;
+  /** Reads queue depths and CloudWatch metrics of the whole stage (lib/constructs/health-watch.ts). */
+  readonly watchesHealth?: boolean;
 }
 
 /**
@@ -80,7 +83,13 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
-  audit: { table: 'read', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false, stripe: false },
+  /** Reads the audit log; writes only the tenant's API request count and the caller's sign-in time. */
+  audit: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   /** Refunds (Stripe); suspends, reactivates and resets users in the pool (shared/admin/user-admin.ts). */
   admin: {
@@ -137,6 +146,14 @@ export const areaAccess = {
     sendsEmail: true,
     stripe: false,
   },
+  /** Counts unpublished outbox items (gsi1); reads SQS queue attributes and CloudWatch metrics. */
+  health: {
+    table: 'read',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+    watchesHealth: true,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
@@ -171,6 +188,11 @@ export interface ApiStackProps extends StackProps {
   readonly productEventTtlDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
+  /**
+   * The other stacks' functions and queues the health function watches, besides this stack's.
+   * @default - this stack's functions only
+   */
+  readonly watched?: Pick<HealthWatch, 'functions' | 'queues'>;
 }
 
 /**
@@ -184,6 +206,8 @@ export class ApiStack extends Stack {
   readonly stripeWebhook: AppFunction;
   readonly stripeWebhookUrl: FunctionUrl;
   readonly alarms: readonly Alarm[];
+  /** The HTTP API's access logs (route key, status, latency per request): the dashboard queries them. */
+  readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -267,6 +291,20 @@ export class ApiStack extends Stack {
     this.stripeWebhookUrl = this.stripeWebhook.function.addFunctionUrl({
       authType: FunctionUrlAuthType.NONE,
     });
+    for (const area of functionAreas) {
+      if (!(areaAccess[area] as AreaAccess).watchesHealth) continue;
+      // Every function but the watcher itself (its own name in its environment would be a cycle).
+      const apiFunctions = Object.entries(functions).filter(([name]) => name !== area);
+      watchHealth(functions[area], {
+        functions: {
+          ...Object.fromEntries(apiFunctions.map(([name, fn]) => [name, fn.function])),
+          'stripe-webhook': this.stripeWebhook.function,
+          ...props.watched?.functions,
+        },
+        queues: props.watched?.queues ?? [],
+        webhook: this.stripeWebhook.function,
+      });
+    }
     new CfnOutput(this, 'StripeWebhookUrl', {
       value: this.stripeWebhookUrl.url,
       description: 'Register this URL as the endpoint of the Stripe webhook (Developers → Webhooks).',
@@ -330,6 +368,7 @@ export class ApiStack extends Stack {
       retention: stage.logRetention,
       removalPolicy: stage.removalPolicy,
     });
+    this.accessLogs = accessLogs;
     this.apiStage = this.httpApi.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,

@@ -1,8 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PriceIds } from '../../shared/billing/plans.ts';
+import { busDefinition } from '../../shared/events/bus.ts';
+import { functionAreas } from '../../shared/http/route.ts';
 import { repoRoot } from '../emulators/paths.ts';
 import { LOCAL_CREDENTIALS } from './aws.ts';
+import { localFunctionName } from './metrics.ts';
 import type { LocalResources } from './resources.ts';
 import { type LocalStripe, stripeEnvironment } from './stripe.ts';
 
@@ -37,9 +40,41 @@ export function handlerEnvironment(
     ALLOWED_REDIRECT_ORIGINS: LOCAL_REDIRECT_ORIGINS.join(','),
     OPS_EMAIL: LOCAL_OPS_EMAIL,
     PRODUCT_WAREHOUSE_STREAM: resources.warehouseStreamName,
-    // EMF lines are for CloudWatch: locally the handlers still record metrics but print none
-    // (POWERTOOLS_METRICS_DISABLED=false npm run dev shows them).
+    // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
+    // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    // The stage's namespace, as AppFunction sets it (lib/constructs/alarms.ts metricsNamespace).
+    POWERTOOLS_METRICS_NAMESPACE: `Plinth/${resources.stage}`,
+    ...healthEnvironment(resources),
+  };
+}
+
+/**
+ * What the health function watches locally (shared/health/health.config.ts): the local function
+ * names, and the rules' queues with their dead-letter queues (locally the publisher, product
+ * activity and schedules have none).
+ */
+export function healthEnvironment(resources: LocalResources): Record<string, string> {
+  const names = [
+    ...functionAreas.filter((area) => area !== 'health'),
+    'stripe-webhook',
+    'outbox-publisher',
+    'product-activity',
+    ...busDefinition.rules.map((rule) => rule.consumer),
+    ...busDefinition.schedules.map((schedule) => schedule.target),
+  ];
+  return {
+    HEALTH_FUNCTIONS: JSON.stringify(
+      Object.fromEntries([...new Set(names)].map((name) => [name, localFunctionName(resources.stage, name)])),
+    ),
+    HEALTH_QUEUES: JSON.stringify(
+      resources.rules.map((rule) => ({
+        name: rule.ruleName,
+        url: rule.queueUrl,
+        deadLetterUrl: rule.deadLetterQueueUrl,
+      })),
+    ),
+    HEALTH_WEBHOOK_FUNCTION: localFunctionName(resources.stage, 'stripe-webhook'),
   };
 }
 

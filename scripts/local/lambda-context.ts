@@ -5,14 +5,19 @@ import type { Context } from 'aws-lambda';
 export const LOCAL_ACCOUNT_ID = '123456789012';
 
 /**
- * The Lambda context the runtime would pass to `plinth-local-<name>` for one invocation, for
- * handlers called in process (local server, event runner, tests).
+ * The Lambda context the runtime would pass to `plinth-<stage>-<name>` (stage `local` unless
+ * given) for one invocation, for handlers called in process (local server, event runner, tests).
  */
 export function createLambdaContext(
   name: string,
-  options: { readonly region: string; readonly timeoutMs: number; readonly memoryMb: number },
+  options: {
+    readonly region: string;
+    readonly timeoutMs: number;
+    readonly memoryMb: number;
+    readonly stage?: string;
+  },
 ): Context {
-  const functionName = `plinth-local-${name}`;
+  const functionName = `plinth-${options.stage ?? 'local'}-${name}`;
   const deadline = Date.now() + options.timeoutMs;
   const ignore = () => undefined;
   return {

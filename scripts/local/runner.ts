@@ -25,6 +25,7 @@ import { busDefinition, type ScheduleDefinition } from '../../shared/events/bus.
 import { publisherStreamSettings } from '../../shared/events/publisher.ts';
 import { type LocalAwsTarget, localClientConfig } from './aws.ts';
 import { createLambdaContext, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
+import { type LocalMetrics, localFunctionName } from './metrics.ts';
 import type { LocalRule } from './resources.ts';
 
 /** SQS event sources receive up to ten messages per batch. */
@@ -84,6 +85,13 @@ export interface EventRunnerOptions extends LocalAwsTarget {
   readonly log?: (line: string) => void;
   /** A handler threw, a batch was given up, or a poll failed; default `console.error`. */
   readonly onError?: (error: unknown, context: { source: string }) => void;
+  /**
+   * Counts a handler that throws as the function's Lambda `Errors` (scripts/local/metrics.ts); the
+   * handlers' EMF lines reach it through the local server's capture, in the same process.
+   */
+  readonly metrics?: LocalMetrics;
+  /** Names the local functions `plinth-<stage>-<name>` (contexts and metrics). @default 'local' */
+  readonly stage?: string;
 }
 
 export interface EventRunner {
@@ -110,6 +118,10 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
   const retryAttempts = options.streamRetryAttempts ?? publisherStreamSettings.retryAttempts;
   const onError = options.onError ?? ((error, { source }) => console.error(`[runner] ${source}:`, error));
   const log = options.log ?? (() => undefined);
+  const stage = options.stage ?? 'local';
+  const countError = (name: string) => options.metrics?.lambda('Errors', localFunctionName(stage, name));
+  const lambdaContext = (name: string, region: string) =>
+    createLambdaContext(name, { region, timeoutMs: 60_000, memoryMb: 256, stage });
 
   const once = <T>(load: () => Promise<T>) => {
     let loaded: Promise<T> | undefined;
@@ -209,6 +221,7 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
         failed = (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
       } catch (error) {
         onError(error, { source: name });
+        countError(name);
         failed = sequenceNumbers;
       }
 
@@ -272,6 +285,7 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
       failed = reported.every((id) => ids.has(id)) ? new Set(reported) : ids;
     } catch (error) {
       onError(error, { source: `${rule.consumer} (rule ${rule.ruleName})` });
+      countError(rule.consumer);
       failed = ids;
     }
 
@@ -333,7 +347,12 @@ export function createEventRunner(options: EventRunnerOptions): EventRunner {
     return exclusive(async () => {
       const loadScheduled = options.loadScheduled ?? loadScheduledHandler;
       const { handler } = await loadScheduled(schedule.target);
-      await handler({ time: iso }, lambdaContext(schedule.target, options.region));
+      try {
+        await handler({ time: iso }, lambdaContext(schedule.target, options.region));
+      } catch (error) {
+        countError(schedule.target);
+        throw error;
+      }
       log(`schedule ${name}: ${schedule.target} ran for ${iso}`);
     });
   };
@@ -426,8 +445,4 @@ function toSqsRecord(message: Message, rule: LocalRule, region: string): SQSReco
     eventSourceARN: rule.queueArn,
     awsRegion: region,
   };
-}
-
-function lambdaContext(name: string, region: string) {
-  return createLambdaContext(name, { region, timeoutMs: 60_000, memoryMb: 256 });
 }

@@ -39,6 +39,7 @@ import { type FunctionArea, type RouteDefinition, routeKey } from '../../shared/
 import { routeList } from '../../shared/http/routes.ts';
 import { createJwtAuthorizer, toApiGatewayClaims } from './jwt-authorizer.ts';
 import { createLambdaContext, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
+import { captureEmf, type LocalMetrics, localFunctionName } from './metrics.ts';
 
 /** `npm run dev` serves the API here unless `PLINTH_PORT` says otherwise. */
 export const DEFAULT_API_PORT = 3000;
@@ -98,6 +99,13 @@ export interface LocalServerOptions {
   readonly log?: (line: string) => void;
   /** Faults (a function threw, the JWKS could not be fetched); default `console.error`. */
   readonly onError?: (error: unknown, context: { routeKey: string }) => void;
+  /**
+   * Where the functions' metrics go (scripts/local/metrics.ts): their EMF lines, and the `Errors`
+   * and webhook URL 4xx/5xx counts Lambda would publish. Without it, no metric leaves the process.
+   */
+  readonly metrics?: LocalMetrics;
+  /** Names the local functions `plinth-<stage>-<area>` (contexts and metrics). @default 'local' */
+  readonly stage?: string;
 }
 
 export interface LocalServer {
@@ -133,6 +141,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const authorizer = createJwtAuthorizer(options);
   const handlers = new Map<FunctionArea, Promise<HandlerModule>>();
   const loadWebhookHandler = options.loadWebhookHandler ?? loadStripeWebhookHandler;
+  const stage = options.stage ?? 'local';
+  const localMetrics = options.metrics;
+  // Imported only now: the metrics instance reads its namespace from the environment the caller set.
+  const releaseEmf = localMetrics
+    ? captureEmf((await import('../../shared/observability/metrics.ts')).metrics, (line) =>
+        localMetrics.emf(line),
+      )
+    : undefined;
+  /** Counts what Lambda would count for the function in AWS/Lambda. */
+  const countLambda = (metricName: string, name: string) =>
+    localMetrics?.lambda(metricName, localFunctionName(stage, name));
   let webhookHandler: Promise<WebhookHandlerModule> | undefined;
   let port = 0;
 
@@ -158,8 +177,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     return webhookHandler;
   };
 
-  /** Runs a function with API Gateway's integration timeout; a throw is a 500, a timeout a 503. */
-  const invoke = async <T>(key: string, call: () => Promise<T>, map: (result: T) => HttpReply) => {
+  /**
+   * Runs a function with API Gateway's integration timeout; a throw is a 500, a timeout a 503, and
+   * both count as the function's `Errors`, as in Lambda.
+   */
+  const invoke = async <T>(
+    key: string,
+    name: string,
+    call: () => Promise<T>,
+    map: (result: T) => HttpReply,
+  ) => {
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
@@ -168,10 +195,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
           timer = setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS);
         }),
       ]);
-      if (result === 'timeout') return jsonReply(503, { message: 'Service Unavailable' });
+      if (result === 'timeout') {
+        countLambda('Errors', name);
+        return jsonReply(503, { message: 'Service Unavailable' });
+      }
       return map(result);
     } catch (error) {
       onError(error, { routeKey: key });
+      countLambda('Errors', name);
       return jsonReply(500, { message: 'Internal Server Error' });
     } finally {
       clearTimeout(timer);
@@ -185,11 +216,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       return fromStructured(toProblemResponse(new PayloadTooLargeError(maxBodyBytes)));
     const event = buildFunctionUrlEvent({ req, rawPath, rawQueryString, body, port });
     const key = `${req.method ?? 'POST'} ${STRIPE_WEBHOOK_PATH}`;
-    return invoke(
+    const reply = await invoke(
       key,
-      async () => (await loadWebhookOnce()).handler(event, lambdaContext('stripe-webhook', options.region)),
+      'stripe-webhook',
+      async () =>
+        (await loadWebhookOnce()).handler(event, lambdaContext('stripe-webhook', options.region, stage)),
       fromLambdaResult,
     );
+    // A Function URL counts its answers by class.
+    if (reply.status >= 500) countLambda('Url5xxCount', 'stripe-webhook');
+    else if (reply.status >= 400) countLambda('Url4xxCount', 'stripe-webhook');
+    return reply;
   };
 
   const handle = async (req: IncomingMessage): Promise<HttpReply> => {
@@ -239,9 +276,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       scopes,
     });
     const area = match.route.route.area;
-    const context = lambdaContext(area, options.region);
+    const context = lambdaContext(area, options.region, stage);
     return invoke(
       match.route.key,
+      area,
       async () => (await loadOnce(area)).handler(event, context),
       fromLambdaResult,
     );
@@ -276,6 +314,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        releaseEmf?.();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
@@ -545,6 +584,6 @@ function send(res: ServerResponse, reply: HttpReply): void {
   res.end(reply.body);
 }
 
-function lambdaContext(name: string, region: string) {
-  return createLambdaContext(name, { region, timeoutMs: INTEGRATION_TIMEOUT_MS, memoryMb: 1024 });
+function lambdaContext(name: string, region: string, stage: string) {
+  return createLambdaContext(name, { region, timeoutMs: INTEGRATION_TIMEOUT_MS, memoryMb: 1024, stage });
 }

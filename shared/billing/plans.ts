@@ -139,3 +139,16 @@ export const invitationSendLimits: Readonly<Record<PlanId, InvitationSendLimits>
   team: { perTenantPerHour: 100, perUserPerHour: 50, perRecipientPerHour: 3 },
   business: { perTenantPerHour: 500, perUserPerHour: 200, perRecipientPerHour: 3 },
 };
+
+/**
+ * API requests a tenant on each plan may make per minute, across all its members and all the API's
+ * functions (every tenant-scoped route counts one), enforced where the tenant is resolved
+ * (shared/tenancy/tenant-context.ts, counter in shared/ratelimit/api-rate-limit.ts). Like the
+ * entitlements, the effective plan's number applies. An environment may replace them
+ * (`API_RATE_LIMITS`, e.g. test stacks); these are the defaults.
+ */
+export const apiRequestsPerMinute: Readonly<Record<PlanId, number>> = {
+  free: 120,
+  team: 600,
+  business: 3000,
+};

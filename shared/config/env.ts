@@ -14,6 +14,11 @@ const schema = z.object({
   /** The SES configuration set that reports bounces and complaints (CDK sets it; absent locally). */
   MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /**
+   * This environment's API request limits per tenant, replacing the plan catalogue's
+   * (shared/ratelimit/api-rate-limit.ts); absent: the catalogue.
+   */
+  API_RATE_LIMITS: z.string().optional(),
 });
 
 export type Env = z.infer<typeof schema>;

@@ -33,6 +33,12 @@ export interface RequestMeta {
   readonly sourceIp: string;
   /** The operator and session behind an impersonated request; audit entries record it. */
   readonly impersonatedBy?: Impersonator;
+  /**
+   * Response headers that code serving the request adds, by lower-case name: the api handler sends
+   * them with the response, success or problem (the tenant's API rate limit, added where the tenant
+   * is resolved). Present on every request the api handler builds; absent on hand-made ones.
+   */
+  readonly responseHeaders?: Record<string, string>;
 }
 
 /**
@@ -78,6 +84,29 @@ async function effectiveCaller(
   if (!gate) throw new ForbiddenError('This function does not serve requests under impersonation.');
   return gate.impersonate(caller, sessionId, event.pathParameters?.tenantId);
 }
+
+/** Adds `headers` to the response of `request` (nothing for a request built without a sink). */
+export function addResponseHeaders(request: RequestMeta, headers: ResponseHeaders): void {
+  if (!request.responseHeaders) return;
+  Object.assign(request.responseHeaders, mergeResponseHeaders(request.responseHeaders, headers));
+}
+
+/** The RateLimit fields are structured-field lists: two sources' members are joined, not replaced. */
+const LIST_HEADERS: ReadonlySet<string> = new Set(['ratelimit', 'ratelimit-policy']);
+
+/** `later` over `earlier`, joining the RateLimit lists both carry (earlier's members first). */
+export function mergeResponseHeaders(earlier: ResponseHeaders, later: ResponseHeaders): ResponseHeaders {
+  const merged: Record<string, string> = { ...earlier, ...later };
+  for (const name of LIST_HEADERS) {
+    const first = earlier[name];
+    const second = later[name];
+    if (first !== undefined && second !== undefined && first !== second) merged[name] = `${first}, ${second}`;
+  }
+  return merged;
+}
+
+/** Each request's header sink, for the error middleware, which sees the event but not the request meta. */
+const sinks = new WeakMap<object, Record<string, string>>();
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 type Output<R extends RouteDefinition> = R['response'] extends z.ZodType ? z.input<R['response']> : undefined;
@@ -202,7 +231,11 @@ function chooseMediaType(route: RouteDefinition, event: ApiEvent): string {
 /** Maps every error to a problem response, logging faults in full and client errors briefly. */
 const problemDetails = (): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2> => ({
   onError: async (request) => {
-    const response = toProblemResponse(request.error, request.event.requestContext?.requestId);
+    const problem = toProblemResponse(request.error, request.event.requestContext?.requestId);
+    const added = sinks.get(request.event);
+    const response = added
+      ? { ...problem, headers: { ...mergeResponseHeaders(problem.headers as ResponseHeaders, added) } }
+      : problem;
     if ((response.statusCode ?? 500) >= 500) logger.error('request failed', { error: request.error });
     else logger.info('request refused', { status: response.statusCode, detail: request.error?.message });
     request.response = response;
@@ -268,11 +301,18 @@ export function createApiHandler(
         impersonationSessionId: impersonatedBy.sessionId,
       });
     }
-    const request: RequestMeta = {
-      requestId: event.requestContext.requestId,
-      sourceIp: event.requestContext.http.sourceIp,
-      ...(impersonatedBy ? { impersonatedBy } : {}),
-    };
+    const responseHeaders: Record<string, string> = {};
+    sinks.set(event, responseHeaders);
+    // Not enumerable: use cases spread and store the request meta (audit), never the sink.
+    const request: RequestMeta = Object.defineProperty(
+      {
+        requestId: event.requestContext.requestId,
+        sourceIp: event.requestContext.http.sourceIp,
+        ...(impersonatedBy ? { impersonatedBy } : {}),
+      },
+      'responseHeaders',
+      { value: responseHeaders, enumerable: false },
+    );
     // Who may call an operator route is decided before its input is looked at.
     const operator =
       route.operator && caller ? await options.operators?.authorize(caller, route.operator) : undefined;
@@ -294,9 +334,11 @@ export function createApiHandler(
       caller,
       operator,
     } as HandlerInput<RouteDefinition>);
-    const { value, responseHeaders } = isReply(result)
-      ? { value: result.body, responseHeaders: result.headers }
-      : { value: result, responseHeaders: {} };
+    const { value, replyHeaders } = isReply(result)
+      ? { value: result.body, replyHeaders: result.headers }
+      : { value: result, replyHeaders: {} };
+    // The route's own RateLimit members first, the tenant's API limit after them.
+    const headersOut = mergeResponseHeaders(replyHeaders, responseHeaders);
     // Parsing the result strips anything the schema does not name (keys, internal fields).
     const parsed = route.response ? route.response.parse(value) : undefined;
     const representation = route.representations?.[mediaType];
@@ -306,7 +348,7 @@ export function createApiHandler(
       return {
         statusCode: route.status,
         headers: {
-          ...responseHeaders,
+          ...headersOut,
           ...representation.headers?.(parsed),
           ...vary,
           'content-type': `${mediaType}; charset=utf-8`,
@@ -314,7 +356,7 @@ export function createApiHandler(
         body: representation.render(parsed),
       };
     }
-    return json(route.status, parsed, { ...responseHeaders, ...vary });
+    return json(route.status, parsed, { ...headersOut, ...vary });
   };
 
   return middy<ApiEvent, APIGatewayProxyStructuredResultV2>()

@@ -41,6 +41,7 @@ export const functionAreas = [
   'impersonation',
   'support',
   'announcements',
+  'health',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

@@ -4,6 +4,7 @@ import { adminBillingRoutes } from './routes/admin-billing.ts';
 import { announcementsRoutes } from './routes/announcements.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
+import { healthRoutes } from './routes/health.ts';
 import { impersonationRoutes } from './routes/impersonation.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
 import { meRoutes } from './routes/me.ts';
@@ -38,6 +39,7 @@ export const routesByArea = {
   impersonation: impersonationRoutes,
   support: supportRoutes,
   announcements: announcementsRoutes,
+  health: healthRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -61,6 +63,7 @@ export const routes = {
   ...impersonationRoutes,
   ...supportRoutes,
   ...announcementsRoutes,
+  ...healthRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -23,6 +23,11 @@ export const eventMetricNames = {
   announcementEmailsSent: 'AnnouncementEmailsSent',
   /** Announcement mail runs the sweep started. */
   announcementMailRunsStarted: 'AnnouncementMailRunsStarted',
+  /**
+   * MRR (as the snapshot holds it: minor units of its currency; not a count) as of the last day the
+   * metrics rollup rolled up: the dashboard's MRR graph.
+   */
+  mrr: 'Mrr',
 } as const;
 
 /** The metrics of the product-activity consumer's warehouse copy; the failures are alarmed. Counts. */

@@ -6,6 +6,7 @@ import {
 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
 import type { FunctionArea, RouteDefinition } from '../http/route.ts';
+import { rateLimited } from '../http/routes/response-headers.ts';
 import { routeList } from '../http/routes.ts';
 import { IMPERSONATION_HEADER, impersonationPolicy } from '../impersonation/route-policy.ts';
 
@@ -36,6 +37,7 @@ const tags: Record<FunctionArea, string> = {
     "Customer support: tenants' tickets, the operators' queue, internal notes, and each tenant's communication history.",
   announcements:
     'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
+  health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
 };
 
 /** Every problem status the API answers with. */
@@ -98,11 +100,26 @@ const problemHeaders: Record<number, NonNullable<ResponseConfig['headers']>> = {
   },
 };
 
+/**
+ * Whether a route resolves its tenant from the path, and so counts against the tenant's API rate
+ * limit (shared/tenancy/tenant-context.ts): it may answer 429 and sends the RateLimit headers.
+ */
+export function countsAgainstTenantLimit(route: RouteDefinition): boolean {
+  return route.auth === 'jwt' && route.path.startsWith('/v1/tenants/{tenantId}');
+}
+
+/** The success headers a route declares, with the RateLimit fields of a tenant-scoped route. */
+function declaredSuccessHeaders(route: RouteDefinition): RouteDefinition['responseHeaders'] {
+  if (!countsAgainstTenantLimit(route)) return route.responseHeaders;
+  return { ...rateLimited, ...route.responseHeaders };
+}
+
 /** The OpenAPI form of a route's success headers. */
 function successHeaders(route: RouteDefinition): ResponseConfig['headers'] {
-  if (!route.responseHeaders) return undefined;
+  const declared = declaredSuccessHeaders(route);
+  if (!declared) return undefined;
   return Object.fromEntries(
-    Object.entries(route.responseHeaders).map(([name, header]) => [
+    Object.entries(declared).map(([name, header]) => [
       name,
       { description: header.description, required: header.required ?? true, schema: { type: 'string' } },
     ]),
@@ -148,6 +165,7 @@ const successDescriptions: Record<RouteDefinition['status'], string> = {
  */
 export function problemStatuses(route: RouteDefinition): number[] {
   const statuses = new Set<number>(route.problems ?? []);
+  if (countsAgainstTenantLimit(route)) statuses.add(429);
   if (route.params || route.query || route.body) statuses.add(400);
   if (route.auth === 'jwt') statuses.add(401);
   // The impersonation header: refused (403) where the route never runs under impersonation; where it
@@ -310,7 +328,7 @@ function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]):
   const responses: RouteConfig['responses'] = {
     [route.status]: {
       description: successDescriptions[route.status],
-      ...(route.responseHeaders ? { headers: successHeaders(route) } : {}),
+      ...(declaredSuccessHeaders(route) ? { headers: successHeaders(route) } : {}),
       ...(route.response
         ? {
             content: {

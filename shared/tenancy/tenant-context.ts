@@ -1,13 +1,16 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Caller } from '../auth/caller.ts';
 import type { BillingState } from '../billing/billing.schema.ts';
-import { entitlementsOf } from '../billing/entitlements.ts';
+import { effectivePlan, entitlementsOf } from '../billing/entitlements.ts';
 import { freeBillingState } from '../billing/free-billing-state.ts';
 import type { Entitlements } from '../billing/plans.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
-import type { RequestMeta } from '../http/api-handler.ts';
+import { addResponseHeaders, type RequestMeta } from '../http/api-handler.ts';
 import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
+import { type ApiRateLimits, apiRequestCheck } from '../ratelimit/api-rate-limit.ts';
+import { rateLimitHeaders } from '../ratelimit/rate-limit-headers.ts';
+import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { assertNotSuspended, newerSignIn, profileOf, recordSignIn } from '../users/user-profile.ts';
 import {
   hasPermission,
@@ -38,6 +41,14 @@ export interface TenantContext {
   readonly billing: BillingState;
   /** What the tenant's effective plan allows now. */
   readonly entitlements: Entitlements;
+  /** This request's count against the tenant's API rate limit (absent where none is enforced). */
+  readonly rateLimit?: RateLimitDecision;
+}
+
+/** The per-tenant API request limit that {@link createTenancy} enforces on every resolve. */
+export interface TenantRateLimit {
+  readonly limiter: RateLimiter;
+  readonly limits: ApiRateLimits;
 }
 
 /** Not found and not a member look the same, so tenant ids do not leak. */
@@ -54,9 +65,20 @@ export interface ResolveOptions {
 
 /**
  * `recordSignIns` (default true): whether `resolve` writes the caller's newer sign-in to their
- * profile; functions with read-only table access pass false.
+ * profile; functions with read-only table access pass false. `apiRateLimit`: with it, every resolve
+ * also counts the request against the tenant's plan limit (one conditional write, after the
+ * membership checks, so refused callers count nothing), throws the 429 when it is reached, and adds
+ * the RateLimit headers to the response.
  */
-export function createTenancy({ db, recordSignIns = true }: { db: Db; recordSignIns?: boolean }) {
+export function createTenancy({
+  db,
+  recordSignIns = true,
+  apiRateLimit,
+}: {
+  db: Db;
+  recordSignIns?: boolean;
+  apiRateLimit?: TenantRateLimit | undefined;
+}) {
   return {
     /**
      * Resolves the caller's membership of `tenantId` with one round trip (tenant, membership,
@@ -118,6 +140,7 @@ export function createTenancy({ db, recordSignIns = true }: { db: Db; recordSign
         ? (withoutKeys(billingItem) as BillingState)
         : freeBillingState(tenantId, tenant.createdAt);
       const entitlements = entitlementsOf(billing);
+      const rateLimit = apiRateLimit && (await limitRequest(apiRateLimit, billing, tenantId, request));
       return {
         [brand]: true,
         tenantId,
@@ -128,9 +151,23 @@ export function createTenancy({ db, recordSignIns = true }: { db: Db; recordSign
         request,
         billing,
         entitlements,
+        ...(rateLimit ? { rateLimit } : {}),
       };
     },
   };
+}
+
+/** Counts one request of the tenant; throws the 429 when its plan's limit is reached. */
+async function limitRequest(
+  { limiter, limits }: TenantRateLimit,
+  billing: BillingState,
+  tenantId: string,
+  request: RequestMeta,
+): Promise<RateLimitDecision> {
+  const [decision] = await limiter.enforce([apiRequestCheck(limits, effectivePlan(billing), tenantId)]);
+  if (!decision) throw new Error('The rate limiter returned no decision.');
+  addResponseHeaders(request, rateLimitHeaders([decision]));
+  return decision;
 }
 
 export type Tenancy = ReturnType<typeof createTenancy>;

@@ -128,12 +128,14 @@ describe('api stack (dev)', () => {
       (template.toJSON().Resources as Record<string, Resource>)[logicalId(plinth.api, fn.function)]
         ?.Properties.Environment;
 
-    it.each(functionAreas.filter((area) => !areaAccess[area].stripe && area !== 'product-analytics'))(
-      'gives %s the variables shared/config/env.ts reads, plus Powertools settings',
-      (area) => {
-        expect(environmentOf(plinth.api.functions[area])).toEqual({ Variables: commonVariables() });
-      },
-    );
+    // health's own variables (what it watches) are checked in test/infra/health.test.ts.
+    it.each(
+      functionAreas.filter(
+        (area) => !areaAccess[area].stripe && area !== 'product-analytics' && area !== 'health',
+      ),
+    )('gives %s the variables shared/config/env.ts reads, plus Powertools settings', (area) => {
+      expect(environmentOf(plinth.api.functions[area])).toEqual({ Variables: commonVariables() });
+    });
 
     it('gives product-analytics the common variables and the stage’s raw event TTL', () => {
       expect(environmentOf(plinth.api.functions['product-analytics'])).toEqual({
@@ -188,7 +190,7 @@ describe('api stack (dev)', () => {
       members: [...readActions, ...writeActions],
       invitations: [...readActions, ...writeActions],
       projects: [...readActions, ...writeActions],
-      audit: readActions,
+      audit: [...readActions, ...writeActions],
       billing: [...readActions, ...writeActions],
       admin: [...readActions, ...writeActions],
       'admin-billing': [...readActions, ...writeActions],
@@ -197,6 +199,7 @@ describe('api stack (dev)', () => {
       impersonation: [...readActions, ...writeActions],
       support: [...readActions, ...writeActions],
       announcements: [...readActions, ...writeActions],
+      health: readActions,
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -213,7 +216,7 @@ describe('api stack (dev)', () => {
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it.each(functionAreas)(
+    it.each(functionAreas.filter((area) => area !== 'health'))(
       'lets %s use "*" only for X-Ray, which has no resource-level permissions',
       (area) => {
         const statements = statementsOf(template, plinth.api, plinth.api.functions[area]);
@@ -302,6 +305,7 @@ describe('api stack (dev)', () => {
         impersonation: ['cognito-idp:AdminGetUser'],
         support: ['cognito-idp:AdminGetUser'],
         announcements: ['cognito-idp:AdminGetUser'],
+        health: ['cognito-idp:AdminGetUser'],
       });
     });
 

@@ -42,7 +42,14 @@ describe.each(stageNames)('synthesis with cdk-nag AwsSolutions (%s)', (stage) =>
   });
 
   it('leaves no error or warning annotation on any stack', () => {
-    for (const stack of [plinth.data, plinth.auth, plinth.events, plinth.api]) {
+    for (const stack of [
+      plinth.data,
+      plinth.auth,
+      plinth.events,
+      plinth.api,
+      plinth.alerts,
+      plinth.dashboard,
+    ]) {
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
       expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
     }

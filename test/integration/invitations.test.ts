@@ -509,11 +509,12 @@ describe('send limits', () => {
     });
     // Assess
     expect(response.status).toBe(201);
-    expect(response.headers['ratelimit-policy']).toBe(
-      '"invitations-per-recipient";q=3;w=3600, "invitations-per-user";q=20;w=3600, "invitations-per-tenant";q=20;w=3600',
+    // The route's limits, then the tenant's API request limit (shared/tenancy) the request counted in.
+    expect(response.headers['ratelimit-policy']).toMatch(
+      /^"invitations-per-recipient";q=3;w=3600, "invitations-per-user";q=20;w=3600, "invitations-per-tenant";q=20;w=3600, "api-requests";q=\d+;w=\d+$/,
     );
     expect(response.headers.ratelimit).toMatch(
-      /^"invitations-per-recipient";r=2;t=\d+, "invitations-per-user";r=19;t=\d+, "invitations-per-tenant";r=19;t=\d+$/,
+      /^"invitations-per-recipient";r=2;t=\d+, "invitations-per-user";r=19;t=\d+, "invitations-per-tenant";r=19;t=\d+, "api-requests";r=\d+;t=\d+$/,
     );
   });
 
@@ -533,9 +534,12 @@ describe('send limits', () => {
     expect(response.headers['content-type']).toBe('application/problem+json');
     expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(response.headers['retry-after'])).toBeLessThanOrEqual(3600);
-    expect(response.headers['ratelimit-policy']).toBe('"invitations-per-recipient";q=3;w=3600');
-    expect(response.headers.ratelimit).toBe(
-      `"invitations-per-recipient";r=0;t=${response.headers['retry-after']}`,
+    // The refused limit first; the tenant's API request limit the request counted in follows.
+    expect(response.headers['ratelimit-policy']).toMatch(
+      /^"invitations-per-recipient";q=3;w=3600, "api-requests";q=\d+;w=\d+$/,
+    );
+    expect(response.headers.ratelimit).toMatch(
+      new RegExp(`^"invitations-per-recipient";r=0;t=${response.headers['retry-after']}, "api-requests";`),
     );
     expect(response.body).toMatchObject({ status: 429, title: 'Too Many Requests' });
     expect(await mailTo(email)).toHaveLength(3);

@@ -6,6 +6,8 @@ import type { RollupResult } from '#shared/analytics/rollup.ts';
 import { keys } from '#shared/db/keys.ts';
 import { subscriptionEvent } from '#shared/events/subscription-events.ts';
 import { newId, systemClock } from '#shared/ids.ts';
+import { eventMetricNames } from '#shared/observability/metric-names.ts';
+import { captureEmf, metricBatchesOfEmf } from '../../scripts/local/metrics.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
 import { readStoredItem } from '../support/stripe-events.ts';
@@ -186,5 +188,21 @@ describe('metrics-rollup', () => {
     await handler({ time: '2026-03-07T00:05:00.000Z' });
 
     expect(await snapshot('2026-03-06')).toMatchObject({ dayMovements: { contraction: -7000 } });
+  });
+
+  it('emits the MRR of the day it rolled up through as the Mrr metric, for the dashboard', async () => {
+    const { metrics } = await import('#shared/observability/metrics.ts');
+    const lines: string[] = [];
+    const release = captureEmf(metrics, (line) => lines.push(line));
+    try {
+      await handler({ time: '2026-03-04T00:05:00.000Z', from: '2026-03-03', through: '2026-03-03' });
+    } finally {
+      release();
+    }
+
+    const data = lines.flatMap((line) => metricBatchesOfEmf(line) ?? []).flatMap((batch) => batch.data);
+    const stored = (await snapshot('2026-03-03')) as { mrr: number };
+    expect(stored.mrr).toBeGreaterThan(0);
+    expect(data.find((datum) => datum.MetricName === eventMetricNames.mrr)?.Values).toEqual([stored.mrr]);
   });
 });

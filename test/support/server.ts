@@ -1,3 +1,6 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { localClientConfig } from '../../scripts/local/aws.ts';
+import { createLocalMetrics, type LocalMetrics } from '../../scripts/local/metrics.ts';
 import { type LoadHandler, type LocalServer, startLocalServer } from '../../scripts/local/server.ts';
 import type { TestStack } from './stack.ts';
 
@@ -19,9 +22,13 @@ export interface TestServerOptions {
 export async function startTestServer(
   stack: TestStack,
   options: TestServerOptions = {},
-): Promise<LocalServer> {
+): Promise<LocalServer & { readonly metrics: LocalMetrics }> {
   Object.assign(process.env, stack.env);
-  return startLocalServer({
+  // As `npm run dev`: the functions' metrics reach moto's CloudWatch under this stack's names.
+  const metrics = createLocalMetrics(new CloudWatchClient(localClientConfig(stack)));
+  const server = await startLocalServer({
+    metrics,
+    stage: stack.stage,
     port: 0,
     region: stack.region,
     userPoolId: stack.userPoolId,
@@ -31,4 +38,5 @@ export async function startTestServer(
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
+  return { ...server, metrics };
 }

@@ -66,6 +66,8 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
         apiUrl: stripeMockEndpoint,
         webhookSecret: stripeWebhookSecret,
       }),
+      // Test files fire bursts at one tenant; the rate-limit tests set their own small limits.
+      API_RATE_LIMITS: JSON.stringify({ free: 100_000, team: 100_000, business: 100_000 }),
       // Handler logs would drown test output; POWERTOOLS_LOG_LEVEL=INFO npm test shows them.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     },

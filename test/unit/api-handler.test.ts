@@ -2,6 +2,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type ApiEvent,
+  addResponseHeaders,
   createApiHandler,
   type Implementation,
   MAX_BODY_BYTES,
@@ -473,5 +474,73 @@ describe('createApiHandler: headers', () => {
 
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ field: 'header.if-match', message: expect.any(String) }]);
+  });
+});
+
+describe('createApiHandler: response headers added while serving', () => {
+  const tenantLimit = { 'ratelimit-policy': '"api-requests";q=3;w=60', ratelimit: '"api-requests";r=2;t=41' };
+
+  it('sends the headers a use case added to the request with a success response', async () => {
+    const handler = projectsHandler({
+      listProjects: async ({ request }) => {
+        addResponseHeaders(request, tenantLimit);
+        return { items: [] };
+      },
+    });
+
+    const response = (await handler(apiEvent(list), context)) as APIGatewayProxyStructuredResultV2;
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject(tenantLimit);
+  });
+
+  it('sends them with a problem response too', async () => {
+    const handler = projectsHandler({
+      listProjects: async ({ request }) => {
+        addResponseHeaders(request, tenantLimit);
+        throw new ConflictError('no');
+      },
+    });
+
+    const response = (await handler(apiEvent(list), context)) as APIGatewayProxyStructuredResultV2;
+
+    expect(response.statusCode).toBe(409);
+    expect(response.headers).toMatchObject({ ...tenantLimit, 'content-type': 'application/problem+json' });
+  });
+
+  it("joins the RateLimit lists of the route's reply and of the request, the route's first", async () => {
+    const handler = projectsHandler({
+      getProject: async ({ request }) => {
+        addResponseHeaders(request, tenantLimit);
+        return reply(project, {
+          'ratelimit-policy': '"projects-read";q=10;w=1',
+          ratelimit: '"projects-read";r=9;t=1',
+        });
+      },
+    });
+
+    const response = (await handler(
+      apiEvent('GET /v1/tenants/{tenantId}/projects/{projectId}', { path: { tenantId, projectId } }),
+      context,
+    )) as APIGatewayProxyStructuredResultV2;
+
+    expect(response.headers?.['ratelimit-policy']).toBe('"projects-read";q=10;w=1, "api-requests";q=3;w=60');
+    expect(response.headers?.ratelimit).toBe('"projects-read";r=9;t=1, "api-requests";r=2;t=41');
+  });
+
+  it('keeps no header of one request for the next', async () => {
+    let first = true;
+    const handler = projectsHandler({
+      listProjects: async ({ request }) => {
+        if (first) addResponseHeaders(request, tenantLimit);
+        first = false;
+        return { items: [] };
+      },
+    });
+    await handler(apiEvent(list), context);
+
+    const second = (await handler(apiEvent(list), context)) as APIGatewayProxyStructuredResultV2;
+
+    expect(second.headers?.ratelimit).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '#shared/http/route.ts';
-import { routes } from '#shared/http/routes.ts';
-import { createOpenApiDocument } from '#shared/openapi/document.ts';
+import { routeList, routes } from '#shared/http/routes.ts';
+import { countsAgainstTenantLimit, createOpenApiDocument } from '#shared/openapi/document.ts';
 
 const document = createOpenApiDocument();
 
@@ -47,5 +47,18 @@ describe('OpenAPI document: headers', () => {
     const headers = operationOf(routes.createInvitation).responses['201']?.headers ?? {};
 
     expect(Object.keys(headers)).toEqual(['ratelimit-policy', 'ratelimit']);
+  });
+
+  it("documents the tenant's API rate limit (429, RateLimit headers on success) on every tenant-scoped route", () => {
+    const tenantRoutes = routeList.filter(countsAgainstTenantLimit);
+    expect(tenantRoutes).toContain(routes.listProjects);
+
+    for (const route of tenantRoutes) {
+      const responses = operationOf(route).responses;
+      expect(Object.keys(responses), route.operationId).toContain('429');
+      expect(Object.keys(responses[String(route.status)]?.headers ?? {}), route.operationId).toEqual(
+        expect.arrayContaining(['ratelimit-policy', 'ratelimit']),
+      );
+    }
   });
 });
