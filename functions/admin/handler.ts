@@ -8,7 +8,9 @@ import { operatorGuardFor } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { adminRoutes as routes } from '#shared/http/routes/admin.ts';
+import { emailDeliveryStatus } from '#shared/mail/suppression.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
+import { createSupportRepository } from '#shared/support/support.repository.ts';
 
 const { env, db, clock, newId } = createRuntime();
 
@@ -33,6 +35,8 @@ const accounts = createAccountsService({
   auditLog: createPlatformAuditLog(db),
   users,
   clock,
+  tickets: createSupportRepository(db),
+  emailDelivery: (emails) => emailDeliveryStatus(db, emails),
 });
 
 export const handler = createApiHandler(

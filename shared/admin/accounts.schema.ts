@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { idSchema, pageOf, paginationQuery, roleSchema } from '../http/common.schema.ts';
+import { emailDeliveryStatusSchema } from '../mail/suppression.ts';
+import { adminTicketSchema } from '../support/support.schema.ts';
 
 /**
  * The operators' users-and-tenants routes (search, detail, suspension, password reset) and the
@@ -142,6 +144,16 @@ export const adminTenantResponse = z.object({
     projects: z.number().int(),
   }),
   recentAudit: z.array(auditSummary).describe("The 20 newest entries of the tenant's audit log."),
+  openTickets: z
+    .array(adminTicketSchema)
+    .describe(
+      'Up to 20 of its support tickets not yet resolved (open or waiting for the customer), oldest first.',
+    ),
+  emailDelivery: z
+    .array(emailDeliveryStatusSchema)
+    .describe(
+      "Whether Plinth still mails each listed member's address (suppressed after a bounce or complaint).",
+    ),
 });
 export type AdminTenantView = z.infer<typeof adminTenantResponse>;
 
@@ -172,6 +184,11 @@ export const adminUserResponse = z.object({
   recentActivity: z
     .array(auditSummary)
     .describe("The user's 20 newest audit entries across their first 20 tenants."),
+  emailDelivery: emailDeliveryStatusSchema
+    .nullable()
+    .describe(
+      'Whether Plinth still mails the address (suppressed after a bounce or complaint); null without an email.',
+    ),
 });
 export type AdminUserView = z.infer<typeof adminUserResponse>;
 

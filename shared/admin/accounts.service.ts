@@ -6,6 +6,8 @@ import type { Page } from '../db/page.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ConflictError, ForbiddenError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
+import type { EmailDeliveryStatus } from '../mail/suppression.ts';
+import type { AdminTicket } from '../support/support.schema.ts';
 import type { AccountsRepository, Suspension } from './accounts.repository.ts';
 import type {
   AdminTenantView,
@@ -35,6 +37,16 @@ export interface AccountsServiceDeps {
   /** The user pool; loaded on first use (the Cognito client is not part of the function's init). */
   readonly users: UserAdmin;
   readonly clock: Clock;
+  /** A tenant's tickets, newest first, a page at a time (shared/support). */
+  readonly tickets: {
+    listForTenant(
+      tenantId: string,
+      filter: Record<string, never>,
+      page: { limit: number; cursor?: string | undefined },
+    ): Promise<Page<AdminTicket>>;
+  };
+  /** The suppression list's view of these addresses (shared/mail/suppression.ts). */
+  readonly emailDelivery: (emails: readonly string[]) => Promise<EmailDeliveryStatus[]>;
 }
 
 /** The operator as the use cases see them: who, with which roles (for the defence-in-depth check). */
@@ -68,7 +80,27 @@ function auditSummary(entry: Item) {
  * are made first and are idempotent; the table change and its platform audit entry follow in one
  * transaction, so a request that fails part-way can simply be retried.
  */
-export function createAccountsService({ accounts, search, auditLog, users, clock }: AccountsServiceDeps) {
+/** Tickets the tenant detail lists, and the pages of a tenant's tickets read at most to find them. */
+const OPEN_TICKETS_SHOWN = 20;
+const TICKET_PAGE = 100;
+
+export function createAccountsService(deps: AccountsServiceDeps) {
+  const { accounts, search, auditLog, users, clock } = deps;
+
+  /**
+   * The tenant's unresolved tickets, oldest first: read from the tenant's own partition (a tenant
+   * has few tickets; the pages stop once enough are found).
+   */
+  async function openTicketsOf(tenantId: string): Promise<AdminTicket[]> {
+    const found: AdminTicket[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await deps.tickets.listForTenant(tenantId, {}, { limit: TICKET_PAGE, cursor });
+      found.push(...page.items.filter((t) => t.status === 'open' || t.status === 'pending_customer'));
+      cursor = page.nextCursor;
+    } while (cursor && found.length < OPEN_TICKETS_SHOWN);
+    return found.slice(0, OPEN_TICKETS_SHOWN);
+  }
   async function requireUser(userId: string) {
     const account = await users.getAccount(userId);
     if (!account) throw accounts.notFound('User');
@@ -100,6 +132,10 @@ export function createAccountsService({ accounts, search, auditLog, users, clock
       const plan = billing.plan ?? 'free';
       const status: BillingState['status'] = billing.status ?? 'none';
       const entitlements = entitlementsOf({ plan, status });
+      const [openTickets, emailDelivery] = await Promise.all([
+        openTicketsOf(tenantId),
+        deps.emailDelivery(detail.members.map((m) => String(m.email))),
+      ]);
       return {
         tenantId,
         name: String(tenant.name),
@@ -143,6 +179,8 @@ export function createAccountsService({ accounts, search, auditLog, users, clock
         entitlements: { ...entitlements, features: [...entitlements.features] },
         usage: usageOf(tenant),
         recentAudit: detail.audit.map(auditSummary),
+        openTickets,
+        emailDelivery,
       };
     },
 
@@ -151,9 +189,11 @@ export function createAccountsService({ accounts, search, auditLog, users, clock
       const [account, detail] = await Promise.all([users.getAccount(userId), accounts.userDetail(userId)]);
       if (!account && !detail.profile) throw accounts.notFound('User');
       const profile = detail.profile;
+      const email = account?.email ?? profile?.email ?? null;
+      const [emailDelivery] = email ? await deps.emailDelivery([email]) : [];
       return {
         userId,
-        email: account?.email ?? profile?.email ?? null,
+        email,
         emailVerified: account?.emailVerified ?? false,
         status: profile?.status === 'suspended' ? 'suspended' : 'active',
         cognitoStatus: account?.status ?? 'DELETED',
@@ -171,6 +211,7 @@ export function createAccountsService({ accounts, search, auditLog, users, clock
           status: member.status as 'active' | 'suspended',
         })),
         recentActivity: detail.recentActivity.map(auditSummary),
+        emailDelivery: emailDelivery ?? null,
       };
     },
 

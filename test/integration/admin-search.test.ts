@@ -2,6 +2,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
+import { suppressAddress } from '#shared/mail/suppression.ts';
+import { memberItem } from '#shared/members/members.records.ts';
 import {
   api,
   createTestStack,
@@ -278,6 +280,65 @@ describe('GET /admin/tenants/{tenantId}', () => {
       'project.created',
       'tenant.created',
     ]);
+  });
+
+  it("lists the tenant's unresolved tickets and which members' addresses are suppressed", async () => {
+    const owner = await signUpUser(stack);
+    const colleague = await signUpUser(stack);
+    const tenantId = await tenantOf(owner, 'Ticketed', 'ticketed');
+    await stack.db.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: memberItem({
+          tenantId,
+          userId: colleague.userId,
+          email: colleague.email,
+          role: 'member',
+          status: 'active',
+          joinedAt: new Date().toISOString(),
+          updatedAt: new Date().toISOString(),
+        }),
+      }),
+    );
+    const client = api(server, owner.accessToken);
+    const open = (
+      await client.post(`/v1/tenants/${tenantId}/support/tickets`, { subject: 'Stuck', body: 'Help.' })
+    ).body;
+    const closed = (
+      await client.post(`/v1/tenants/${tenantId}/support/tickets`, { subject: 'Solved', body: 'Never mind.' })
+    ).body;
+    expect(
+      (await client.post(`/v1/tenants/${tenantId}/support/tickets/${closed.ticketId}/close`)).status,
+    ).toBe(200);
+    await suppressAddress(
+      { client: stack.db, tableName: stack.tableName },
+      {
+        email: colleague.email,
+        reason: 'bounce',
+        detail: 'Permanent/General',
+        feedbackId: newId(),
+        at: new Date().toISOString(),
+      },
+    );
+
+    const detail = await api(server, support.accessToken).get(`/admin/tenants/${tenantId}`);
+
+    expect(detail.status).toBe(200);
+    expect(detail.body.openTickets).toEqual([
+      expect.objectContaining({ ticketId: open.ticketId, subject: 'Stuck', status: 'open' }),
+    ]);
+    expect(detail.body.emailDelivery).toEqual(
+      expect.arrayContaining([
+        { email: owner.email.toLowerCase(), status: 'deliverable' },
+        expect.objectContaining({
+          email: colleague.email.toLowerCase(),
+          status: 'suppressed',
+          reason: 'bounce',
+        }),
+      ]),
+    );
+    const user = await api(server, support.accessToken).get(`/admin/users/${colleague.userId}`);
+    expect(user.body.emailDelivery).toMatchObject({ status: 'suppressed', reason: 'bounce' });
   });
 
   it('answers 404 for a tenant that does not exist', async () => {

@@ -120,6 +120,8 @@ function serviceWith(users: UserAdmin) {
     auditLog: {} as PlatformAuditLog,
     users,
     clock: () => new Date('2026-12-03T00:00:00Z'),
+    tickets: { listForTenant: unused },
+    emailDelivery: unused,
   });
 }
 
