@@ -1,12 +1,15 @@
 import { createAnnouncementRepository } from '#shared/announcements/announcements.repository.ts';
 import { createAnnouncementService } from '#shared/announcements/announcements.service.ts';
 import { operatorGuardFor } from '#shared/app/identity.ts';
+import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
 import { etagOf, parseIfMatch } from '#shared/http/conditional.ts';
 import { announcementsRoutes as routes } from '#shared/http/routes/announcements.ts';
 
-const { env, db, clock, newId } = createRuntime();
+const runtime = createRuntime();
+const { env, db, clock, newId, userGate } = runtime;
+const operators = operatorGuardFor(env, clock);
 const announcements = createAnnouncementService({
   db,
   announcements: createAnnouncementRepository(db),
@@ -44,11 +47,16 @@ export const handler = createApiHandler(
     implement(routes.withdrawAnnouncement, async ({ params, body, operator, request }) =>
       withEtag(await announcements.withdraw(operator, params.announcementId, body.reason, request)),
     ),
-    implement(routes.listMyAnnouncements, async ({ caller }) => announcements.listForUser(caller)),
+    // The user routes resolve no tenant: they check the user's suspension with one read of their profile.
+    implement(routes.listMyAnnouncements, async ({ caller }) => {
+      await userGate.check(caller);
+      return announcements.listForUser(caller);
+    }),
     implement(routes.dismissAnnouncement, async ({ params, caller }) => {
+      await userGate.check(caller);
       await announcements.dismiss(caller, params.announcementId);
       return undefined;
     }),
   ],
-  { operators: operatorGuardFor(env, clock) },
+  { operators, impersonation: impersonationGateFor(runtime, operators) },
 );

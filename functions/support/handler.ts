@@ -1,5 +1,6 @@
 import { deferred } from '#shared/app/deferred.ts';
 import { lazyIdentityDirectory, operatorGuardFor } from '#shared/app/identity.ts';
+import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { supportRoutes as routes } from '#shared/http/routes/support.ts';
@@ -8,8 +9,10 @@ import { traceClient } from '#shared/observability/tracer.ts';
 import { createSupportRepository } from '#shared/support/support.repository.ts';
 import { createSupportService } from '#shared/support/support.service.ts';
 
-const { env, db, clock, newId, tenancy } = createRuntime();
+const runtime = createRuntime();
+const { env, db, clock, newId, tenancy } = runtime;
 const directory = lazyIdentityDirectory(env);
+const operators = operatorGuardFor(env, clock, directory);
 // The SES client (~80 KB with its REST protocol code) is loaded on the first reply support mails.
 const mailer = deferred<MailSender>(async () => {
   const [{ SESv2Client }, { createSesMailSender }] = await Promise.all([
@@ -74,5 +77,5 @@ export const handler = createApiHandler(
       support.liftSuppression(operator, params.email, body.reason, request),
     ),
   ],
-  { operators: operatorGuardFor(env, clock, directory) },
+  { operators, impersonation: impersonationGateFor(runtime, operators) },
 );

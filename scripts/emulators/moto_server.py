@@ -10,6 +10,10 @@ block the table).
 It also answers `GET /plinth-api/ses/sent?source=<address>` with the emails SES accepted from that
 sender: moto's own `/moto-api/data.json` dumps every backend, which grows to megabytes in a test run
 (DynamoDB keeps its transaction snapshots there) and takes seconds to serve.
+
+And it lifts moto's cap of 50 Firehose delivery streams per region (AWS's old default quota; it is
+5,000 in the large regions now): every test file's stack has its own stream, and a run has more
+than 50 files.
 """
 
 import argparse
@@ -70,7 +74,14 @@ def create_app():
     return serialised
 
 
+def raise_firehose_quota():
+    from moto.firehose.models import DeliveryStream
+
+    DeliveryStream.MAX_STREAMS_PER_REGION = 5000
+
+
 def main():
+    raise_firehose_quota()
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5000)
