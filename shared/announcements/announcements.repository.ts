@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../db/cursor.ts';
 import { keys } from '../db/keys.ts';
 import type { Page, PageRequest } from '../db/page.ts';
 import { type TransactStep, transactWrite } from '../db/transact.ts';
+import { communicationStep, excerptOf } from '../mail/communications.ts';
 import type { Role } from '../tenancy/permissions.ts';
 import type { AnnouncementStatus, Audience, Severity } from './announcements.schema.ts';
 import type { AudienceMembership } from './audience.ts';
@@ -101,6 +102,9 @@ export interface UserAudienceFacts {
   readonly memberships: AudienceMembership[];
   readonly dismissed: ReadonlySet<string>;
 }
+
+/** The delivery marker existed: the history has the entry already. */
+class AlreadyDelivered extends Error {}
 
 export function createAnnouncementRepository(db: Db) {
   async function batchGet(keyList: readonly Record<string, string>[]): Promise<Record<string, unknown>[]> {
@@ -311,6 +315,59 @@ export function createAnnouncementRepository(db: Db) {
         .catch((error: unknown) => {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
         });
+    },
+
+    /**
+     * Records in the tenant's communication history that the announcement was shown to its people,
+     * once: a marker put only if absent, in one transaction with the history entry. False when it
+     * was recorded before.
+     */
+    async recordDelivery(
+      announcement: AnnouncementRecord,
+      tenantId: string,
+      at: Date,
+      communicationId: string,
+    ): Promise<boolean> {
+      try {
+        await transactWrite(db, [
+          {
+            item: {
+              Put: {
+                TableName: db.tableName,
+                Item: {
+                  ...keys.announcementDelivered(tenantId, announcement.announcementId),
+                  type: 'announcement-delivered',
+                  announcementId: announcement.announcementId,
+                  deliveredAt: at.toISOString(),
+                  ttl:
+                    Math.floor(new Date(announcement.expiresAt).getTime() / 1000) +
+                    DISMISSAL_TTL_AFTER_EXPIRY_SECONDS,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            onConditionFailed: () => new AlreadyDelivered(),
+          },
+          communicationStep(
+            db,
+            tenantId,
+            {
+              kind: 'announcement',
+              direction: 'outbound',
+              subject: announcement.title,
+              excerpt: excerptOf(announcement.body),
+              status: 'delivered',
+              announcementId: announcement.announcementId,
+            },
+            at.toISOString(),
+            communicationId,
+          ),
+        ]);
+        return true;
+      } catch (error) {
+        if (error instanceof AlreadyDelivered) return false;
+        throw error;
+      }
     },
 
     /** Marks an emailed announcement's mail run as started; false when it was not pending any more. */

@@ -14,6 +14,7 @@ import {
   PreconditionRequiredError,
 } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
+import { logger } from '../observability/logger.ts';
 import {
   type AnnouncementRecord,
   type AnnouncementRepository,
@@ -27,7 +28,13 @@ import type {
   UpdateAnnouncementInput,
   UserAnnouncement,
 } from './announcements.schema.ts';
-import { addresses, needsMemberships, statusAt } from './audience.ts';
+import {
+  type AudienceMembership,
+  addressedTenants,
+  addresses,
+  needsMemberships,
+  statusAt,
+} from './audience.ts';
 import { renderMarkdown } from './markdown.ts';
 
 export interface AnnouncementServiceDeps {
@@ -69,6 +76,8 @@ const notFound = () => new NotFoundError('Announcement not found.');
  */
 export function createAnnouncementService(deps: AnnouncementServiceDeps) {
   const { announcements, clock } = deps;
+  /** `<announcementId>|<tenantId>` pairs this container recorded (or found recorded) as delivered. */
+  const delivered = new Set<string>();
 
   const auditSteps = (
     operator: Operator,
@@ -122,19 +131,56 @@ export function createAnnouncementService(deps: AnnouncementServiceDeps) {
     return record;
   }
 
-  /** Announcements that are active now and address the user, not dismissed. */
-  async function visibleTo(userId: string): Promise<AnnouncementRecord[]> {
+  /**
+   * Announcements that are active now and address the user, not dismissed, with the user's
+   * memberships (read whenever something is active: they also say which tenants it reached).
+   */
+  async function visibleTo(
+    userId: string,
+  ): Promise<{ visible: AnnouncementRecord[]; memberships: AudienceMembership[] }> {
     const now = clock();
     const active = (await announcements.live(now)).filter((a) => statusAt(a, now) === 'active');
-    if (active.length === 0) return [];
+    if (active.length === 0) return { visible: [], memberships: [] };
     const facts = await announcements.userFacts(
       userId,
       active.map((a) => a.announcementId),
-      { withMemberships: active.some((a) => needsMemberships(a.audience)) },
+      { withMemberships: true },
     );
-    return active.filter(
+    const visible = active.filter(
       (a) => !facts.dismissed.has(a.announcementId) && addresses(a.audience, facts.memberships),
     );
+    return { visible, memberships: facts.memberships };
+  }
+
+  /**
+   * The first time an announcement is shown to someone of a tenant, the tenant's communication
+   * history records it (once per tenant, guarded by a marker item; this container remembers what
+   * it recorded so later reads write nothing). A failed write is logged and tried again on the
+   * next read: the user still gets their announcements.
+   */
+  async function recordDeliveries(
+    caller: Caller,
+    visible: readonly AnnouncementRecord[],
+    memberships: readonly AudienceMembership[],
+  ): Promise<void> {
+    // Shown to an operator acting as the user, not to the user.
+    if (caller.impersonatedBy) return;
+    for (const announcement of visible) {
+      for (const tenantId of addressedTenants(announcement.audience, memberships)) {
+        const pair = `${announcement.announcementId}|${tenantId}`;
+        if (delivered.has(pair)) continue;
+        try {
+          await announcements.recordDelivery(announcement, tenantId, clock(), deps.newId());
+          delivered.add(pair);
+        } catch (error) {
+          logger.error('could not record an announcement delivery', {
+            announcementId: announcement.announcementId,
+            tenantId,
+            error,
+          });
+        }
+      }
+    }
   }
 
   return {
@@ -270,7 +316,8 @@ export function createAnnouncementService(deps: AnnouncementServiceDeps) {
 
     /** `GET /v1/me/announcements`: active now, addressed to the caller, not dismissed; newest first. */
     async listForUser(caller: Caller): Promise<{ items: UserAnnouncement[] }> {
-      const visible = await visibleTo(caller.userId);
+      const { visible, memberships } = await visibleTo(caller.userId);
+      await recordDeliveries(caller, visible, memberships);
       visible.sort((a, b) => (a.publishAt === b.publishAt ? 0 : a.publishAt < b.publishAt ? 1 : -1));
       return { items: visible.map(userView) };
     },

@@ -59,6 +59,7 @@
  * | email suppression| EMAIL#<lower-case email> | SUPPRESSION            |                   |                      | SES bounce/complaint consumer (functions/mail-feedback) writes it; every mailer reads it before sending (GetItem, BatchGet for several recipients); emailDeliveryStatus for the admin user/tenant detail |
  * | announcement     | ANNOUNCEMENTS       | ANNOUNCEMENT#<announcementId> | ANNOUNCEMENTS_LIVE (only while not withdrawn) | <expiresAt>#<announcementId> | GET/PATCH /admin/announcements/{id} (GetItem); GET /admin/announcements?status= (Query pk newest first, status as a filter on the times); GET /v1/me/announcements and the mail sweep (Query gsi1 ANNOUNCEMENTS_LIVE, gsi1sk > now: the unexpired, unwithdrawn ones, a small set by nature; publishAt <= now filtered at read, so scheduled ones appear without a write) |
  * | dismissal        | USER#<userId>       | ANNOUNCEMENT_DISMISSED#<announcementId> |         |                      | POST /v1/me/announcements/{id}/dismiss (Put, idempotent); GET /v1/me/announcements reads the live ones' dismissals in the BatchGet that reads the user's tenants and billing (user read = Query live ‖ Query gsi1 USER# memberships, then one BatchGet per 100 keys); expires by TTL after the announcement |
+ * | announcement delivered | TENANT#<tenantId> | ANNOUNCEMENT_DELIVERED#<announcementId> |  |             | the first GET /v1/me/announcements that shows it to one of the tenant's people: put (attribute_not_exists) in one transaction with the tenant's `announcement` communication entry, so the history lists it once; expires by TTL after the announcement |
  * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
  * | mail page done   | ANNOUNCEMENT_MAIL#<announcementId> | PAGE#<page> |                     |                      | announcement-mail consumer: a page of users done and its next page queued (GetItem first, Put last), so a redelivered page queues no second chain; expires by TTL |
  *
@@ -419,6 +420,11 @@ export const keys = {
   announcementDismissal: (userId: string, announcementId: string) => ({
     pk: `USER#${userId}`,
     sk: `ANNOUNCEMENT_DISMISSED#${announcementId}`,
+  }),
+  /** An announcement was shown to someone of this tenant: its communication history records it once. */
+  announcementDelivered: (tenantId: string, announcementId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `ANNOUNCEMENT_DELIVERED#${announcementId}`,
   }),
   /** A critical announcement's email to one user: claimed before sending, settled after. */
   announcementMailed: (announcementId: string, userId: string) => ({

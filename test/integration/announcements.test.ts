@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAnnouncementRepository } from '#shared/announcements/announcements.repository.ts';
 import {
@@ -21,6 +21,9 @@ import { createTestStack, type TestStack } from '../support/harness.ts';
 let stack: TestStack;
 let sent: string[];
 let service: AnnouncementService;
+let teamTenant: string;
+let freeTenant: string;
+let businessTenant: string;
 let now: Date;
 const clock: Clock = () => now;
 const operator = { userId: 'operator-1', roles: ['support'] as const };
@@ -84,9 +87,9 @@ beforeAll(async () => {
     clock,
     newId: () => newId(now),
   });
-  await seedTenant('admin', 'team');
-  await seedTenant('member', 'free');
-  await seedTenant('owner', 'business');
+  teamTenant = await seedTenant('admin', 'team');
+  freeTenant = await seedTenant('member', 'free');
+  businessTenant = await seedTenant('owner', 'business');
 });
 
 const at = (iso: string) => new Date(iso).toISOString();
@@ -116,10 +119,61 @@ describe('a user’s announcement read', () => {
     await publish({ audience: { plans: ['business'] } });
     await publish({ audience: { roles: ['manager'] } });
     await publish({ audience: 'everyone' });
+    // The first read records each announcement's delivery in the tenants it reached.
+    await service.listForUser(caller);
     sent.length = 0;
     const { items } = await service.listForUser(caller);
     expect(items).toHaveLength(3);
     expect([...sent].sort()).toEqual(['BatchGetCommand', 'QueryCommand', 'QueryCommand']);
+  });
+
+  it('records an announcement in the communication history of each tenant it reached, once', async () => {
+    const id = await publish({
+      title: 'Maintenance',
+      body: 'Sunday **02:00** UTC',
+      audience: { plans: ['team', 'business'] },
+    });
+    await service.listForUser(caller);
+    // Another container (a fresh service) reading it again writes no second entry.
+    const other = createAnnouncementService({
+      db: { client: stack.db, tableName: stack.tableName },
+      announcements: createAnnouncementRepository({ client: stack.db, tableName: stack.tableName }),
+      clock,
+      newId: () => newId(now),
+    });
+    await other.listForUser(caller);
+    await other.listForUser(caller);
+
+    const entries = await Promise.all(
+      [teamTenant, businessTenant, freeTenant].map(async (tenantId) => {
+        const prefix = keys.communicationsPrefix(tenantId);
+        const result = await stack.db.send(
+          new QueryCommand({
+            TableName: stack.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
+          }),
+        );
+        return (result.Items ?? []).filter((item) => item.announcementId === id);
+      }),
+    );
+    expect(entries.map((list) => list.length)).toEqual([1, 1, 0]);
+    expect(entries[0]?.[0]).toMatchObject({
+      kind: 'announcement',
+      direction: 'outbound',
+      subject: 'Maintenance',
+      excerpt: 'Sunday **02:00** UTC',
+      status: 'delivered',
+    });
+  });
+
+  it('records nothing for a read made under impersonation', async () => {
+    const id = await publish({ audience: { tenantIds: [freeTenant] } });
+    await service.listForUser({ ...caller, impersonatedBy: { operatorId: 'op', sessionId: 's' } });
+    const marker = await stack.db.send(
+      new GetCommand({ TableName: stack.tableName, Key: keys.announcementDelivered(freeTenant, id) }),
+    );
+    expect(marker.Item).toBeUndefined();
   });
 
   it('shows a scheduled announcement when the clock passes its publishAt, with nothing written', async () => {
@@ -128,7 +182,12 @@ describe('a user’s announcement read', () => {
     now = new Date('2026-12-01T11:00:00.000Z');
     sent.length = 0;
     expect((await service.listForUser(caller)).items.map((i) => i.announcementId)).toContain(id);
-    expect(sent.filter((name) => !['QueryCommand', 'BatchGetCommand'].includes(name))).toEqual([]);
+    // Only the delivery records of the tenants it reached: nothing about the announcement itself.
+    expect(sent.filter((name) => !['QueryCommand', 'BatchGetCommand'].includes(name))).toEqual([
+      'TransactWriteCommand',
+      'TransactWriteCommand',
+      'TransactWriteCommand',
+    ]);
   });
 
   it('stops showing an announcement when the clock passes its expiresAt', async () => {
