@@ -1,19 +1,16 @@
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { lazyIdentityDirectory } from '#shared/app/identity.ts';
 import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { meRoutes as routes } from '#shared/http/routes/me.ts';
-import { traceClient } from '#shared/observability/tracer.ts';
 import { createTenantRepository } from '#shared/tenants/tenants.repository.ts';
-import { createCognitoDirectory } from '#shared/users/identity-directory.ts';
 import { createMeService } from '#shared/users/me.service.ts';
 
 const runtime = createRuntime({ tableAccess: 'read' });
 const { env, db, clock, newId, userGate } = runtime;
-const directory = createCognitoDirectory(
-  traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
-  env.USER_POOL_ID,
-);
+// The Cognito client is loaded on the first request (which asks the pool for the caller's email),
+// not at cold start, as in the tenants function.
+const directory = lazyIdentityDirectory(env);
 const me = createMeService({ tenants: createTenantRepository(db, { clock, newId }), directory });
 
 export const handler = createApiHandler(

@@ -61,7 +61,8 @@ export interface BundleReport {
 }
 
 /**
- * The environment a function reads at init (shared/config/env.ts, shared/billing/billing.env.ts),
+ * The environment a function reads at init (shared/config/env.ts, shared/billing/billing.env.ts,
+ * shared/health/health.config.ts),
  * with dummy values: init builds clients but makes no calls, so nothing needs to answer. The Stripe
  * secrets are given as values; deployed, they are read from SSM at init, one round trip more.
  */
@@ -76,6 +77,11 @@ export const initEnvironment = {
     business: { month: 'price_business_month', year: 'price_business_year' },
   }),
   USER_POOL_ID: 'us-east-1_bench',
+  HEALTH_FUNCTIONS: JSON.stringify({ projects: 'plinth-bench-projects' }),
+  HEALTH_QUEUES: JSON.stringify([
+    { name: 'notifications', url: 'https://sqs.bench/notifications', deadLetterUrl: 'https://sqs.bench/dlq' },
+  ]),
+  HEALTH_WEBHOOK_FUNCTION: 'plinth-bench-stripe-webhook',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',

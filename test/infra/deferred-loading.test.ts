@@ -60,6 +60,7 @@ describe('what Lambda functions load at cold start', () => {
       'stripe-webhook',
       'invitations',
       'tenants',
+      'me',
       'notifications',
       'analytics-movements',
       'dunning-sweep',
@@ -107,6 +108,11 @@ describe('what Lambda functions load at cold start', () => {
   it('invitations loads the Cognito client on the paths that look a user up, not at init', () => {
     expect(matching(of('invitations').init, cognitoClient)).toEqual([]);
     expect(matching(of('invitations').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it('me loads the Cognito client on its first request, not at init', () => {
+    expect(matching(of('me').init, cognitoClient)).toEqual([]);
+    expect(matching(of('me').deferred, cognitoClient)).not.toEqual([]);
   });
 
   it('tenants loads the Cognito client on the first tenant creation, not at init', () => {
