@@ -1,5 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { BusEvent } from '../events/consumer.ts';
@@ -7,6 +6,7 @@ import type { Clock, IdGenerator } from '../ids.ts';
 import { recordCommunication } from '../mail/communications.ts';
 import type { MailSender, OutgoingEmail } from '../mail/mail-sender.ts';
 import { escapeHtml } from '../mail/mail-text.ts';
+import { sendOnceMarks } from '../mail/send-once.ts';
 import { logger } from '../observability/logger.ts';
 import {
   ANNOUNCEMENT_MAIL_REQUESTED,
@@ -39,8 +39,6 @@ export interface EventBus {
   put(detail: AnnouncementMailDetail): Promise<void>;
 }
 
-/** A claim older than this is taken to be from a sender that crashed; the email is sent again. */
-const CLAIM_SECONDS = 120;
 /** Marks outlive every redelivery (SQS keeps a message at most 14 days). */
 const MARK_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** Users of a page handled at once (each: a query, a batch read, a put, an email, an update). */
@@ -128,67 +126,16 @@ async function inBatches<T>(
 
 export function createAnnouncementMailer(deps: AnnouncementMailerDeps) {
   const { db } = deps;
+  const marks = sendOnceMarks(db, deps.clock);
   const pageSize = deps.pageSize ?? 50;
 
-  /** Claims the user's email of this announcement; false when it was sent already. */
-  async function claim(announcementId: string, userId: string): Promise<boolean> {
-    const seconds = Math.floor(deps.clock().getTime() / 1000);
-    try {
-      await db.client.send(
-        new PutCommand({
-          TableName: db.tableName,
-          Item: {
-            ...keys.announcementMailed(announcementId, userId),
-            type: 'announcement-mail',
-            announcementId,
-            userId,
-            status: 'sending',
-            claimedUntil: seconds + CLAIM_SECONDS,
-            ttl: seconds + MARK_TTL_SECONDS,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :sending AND claimedUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':sending': 'sending', ':now': seconds },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const { Item } = await db.client.send(
-        new GetCommand({
-          TableName: db.tableName,
-          Key: keys.announcementMailed(announcementId, userId),
-          ConsistentRead: true,
-        }),
-      );
-      if (Item?.status === 'sent') return false;
-      throw new AnnouncementMailInFlightError(announcementId, userId);
-    }
-  }
-
-  async function settle(announcementId: string, userId: string): Promise<void> {
-    await db.client.send(
-      new UpdateCommand({
-        TableName: db.tableName,
-        Key: keys.announcementMailed(announcementId, userId),
-        UpdateExpression: 'SET #status = :sent, sentAt = :at REMOVE claimedUntil',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':sent': 'sent', ':at': deps.clock().toISOString() },
-      }),
+  /** The user's send-once mark for this announcement: one email per user, however often delivered. */
+  const mark = (announcementId: string, userId: string) =>
+    marks(
+      keys.announcementMailed(announcementId, userId),
+      { type: 'announcement-mail', announcementId, userId },
+      () => new AnnouncementMailInFlightError(announcementId, userId),
     );
-  }
-
-  async function release(announcementId: string, userId: string): Promise<void> {
-    await db.client.send(
-      new DeleteCommand({
-        TableName: db.tableName,
-        Key: keys.announcementMailed(announcementId, userId),
-        ConditionExpression: '#status = :sending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':sending': 'sending' },
-      }),
-    );
-  }
 
   /** Mails the user if the audience addresses them and they were not mailed yet; true when sent now. */
   async function mailUser(announcement: AnnouncementRecord, user: PoolUser): Promise<boolean> {
@@ -197,17 +144,18 @@ export function createAnnouncementMailer(deps: AnnouncementMailerDeps) {
     const facts = await deps.announcements.userFacts(user.userId, [], { withMemberships: true });
     const tenants = addressedTenants(announcement.audience, facts.memberships);
     if (announcement.audience !== 'everyone' && tenants.length === 0) return false;
-    if (!(await claim(announcement.announcementId, user.userId))) return false;
+    const sendOnce = mark(announcement.announcementId, user.userId);
+    if (!(await sendOnce.claim())) return false;
     const mail = renderAnnouncementMail(announcement, user.email, deps.appUrl);
     const context = { kind: 'announcement', announcementId: announcement.announcementId } as const;
     let outcome: Awaited<ReturnType<MailSender['send']>>;
     try {
       outcome = await deps.mailer.send(mail, { ...context, tenantId: tenants[0] });
     } catch (error) {
-      await release(announcement.announcementId, user.userId).catch(() => undefined);
+      await sendOnce.release().catch(() => undefined);
       throw error;
     }
-    await settle(announcement.announcementId, user.userId);
+    await sendOnce.settle();
     // The sender recorded the email in the first tenant's history; the user's other addressed
     // tenants get the same entry. After the settle, so a failed write never mails the user twice.
     for (const tenantId of tenants.slice(1)) {

@@ -1,5 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
@@ -7,6 +6,7 @@ import { type BusEvent, type ConsumerFailure, processBusMessages } from '../even
 import { parseSubscriptionEvent } from '../events/subscription-events.ts';
 import type { Clock } from '../ids.ts';
 import { mailedName } from '../mail/mail-text.ts';
+import { sendOnceMarks } from '../mail/send-once.ts';
 import { billingContacts } from '../tenancy/contacts.ts';
 import {
   type BillingMail,
@@ -42,11 +42,6 @@ const dunningEventTypes: ReadonlySet<string> = new Set(['Payment Failed v1', 'Su
 const mailKindOf = (type: string): 'dunning' | 'billing' =>
   dunningEventTypes.has(type) ? 'dunning' : 'billing';
 
-/** A claim older than this is taken to be from a sender that crashed; the email is sent again. */
-const CLAIM_SECONDS = 120;
-/** Markers outlive every redelivery (SQS keeps a message at most 14 days). */
-const MARKER_TTL_SECONDS = 30 * 24 * 60 * 60;
-
 export interface NotificationDeps {
   readonly db: Db;
   readonly mailer: BillingMailer;
@@ -73,6 +68,7 @@ export class NotificationInFlightError extends Error {
 
 export function createNotificationService(deps: NotificationDeps) {
   const { db } = deps;
+  const marks = sendOnceMarks(db, deps.clock);
 
   async function readItem(key: { pk: string; sk: string }) {
     const { Item } = await db.client.send(
@@ -81,63 +77,13 @@ export function createNotificationService(deps: NotificationDeps) {
     return Item;
   }
 
-  /** Claims the event for this delivery; false when it was already mailed. */
-  async function claim(tenantId: string, eventId: string): Promise<boolean> {
-    const now = deps.clock();
-    const seconds = Math.floor(now.getTime() / 1000);
-    try {
-      await db.client.send(
-        new PutCommand({
-          TableName: db.tableName,
-          Item: {
-            ...keys.notified(tenantId, eventId),
-            type: 'notification',
-            eventId,
-            status: 'sending',
-            claimedUntil: seconds + CLAIM_SECONDS,
-            ttl: seconds + MARKER_TTL_SECONDS,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :sending AND claimedUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':sending': 'sending', ':now': seconds },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const marker = await readItem(keys.notified(tenantId, eventId));
-      if (marker?.status === 'sent') return false;
-      throw new NotificationInFlightError(eventId);
-    }
-  }
-
-  async function settle(tenantId: string, eventId: string, recipients: number): Promise<void> {
-    await db.client.send(
-      new UpdateCommand({
-        TableName: db.tableName,
-        Key: keys.notified(tenantId, eventId),
-        UpdateExpression: 'SET #status = :sent, sentAt = :at, recipients = :recipients REMOVE claimedUntil',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':sent': 'sent',
-          ':at': deps.clock().toISOString(),
-          ':recipients': recipients,
-        },
-      }),
+  /** The event's send-once mark: one email (set) per event and tenant, however often delivered. */
+  const mark = (tenantId: string, eventId: string) =>
+    marks(
+      keys.notified(tenantId, eventId),
+      { type: 'notification', eventId },
+      () => new NotificationInFlightError(eventId),
     );
-  }
-
-  async function release(tenantId: string, eventId: string): Promise<void> {
-    await db.client.send(
-      new DeleteCommand({
-        TableName: db.tableName,
-        Key: keys.notified(tenantId, eventId),
-        ConditionExpression: '#status = :sending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':sending': 'sending' },
-      }),
-    );
-  }
 
   /** The email an event calls for, given its recipients and tenant; undefined for other types. */
   async function compose(
@@ -224,7 +170,7 @@ export function createNotificationService(deps: NotificationDeps) {
         type as (typeof notifiedEventTypes)[number],
         event.detail,
       );
-      if (!(await claim(tenantId, eventId))) return 'duplicate';
+      if (!(await mark(tenantId, eventId).claim())) return 'duplicate';
       try {
         const [to, tenant] = await Promise.all([
           billingContacts(db, tenantId),
@@ -236,15 +182,17 @@ export function createNotificationService(deps: NotificationDeps) {
         const forOperators = composeForOperators(event, tenantName);
         if (forOperators) await deps.mailer.send(forOperators);
         if (to.length === 0 || !tenant || tenant.status === 'deleted') {
-          await settle(tenantId, eventId, forOperators ? 1 : 0);
+          await mark(tenantId, eventId).settle({ recipients: forOperators ? 1 : 0 });
           return forOperators ? 'sent' : 'no-recipients';
         }
         const mail = await compose(event, to, tenantName);
         if (mail) await deps.mailer.send({ ...mail, tenantId, kind: mailKindOf(type) });
-        await settle(tenantId, eventId, (mail ? to.length : 0) + (forOperators ? 1 : 0));
+        await mark(tenantId, eventId).settle({ recipients: (mail ? to.length : 0) + (forOperators ? 1 : 0) });
         return 'sent';
       } catch (error) {
-        await release(tenantId, eventId).catch(() => undefined);
+        await mark(tenantId, eventId)
+          .release()
+          .catch(() => undefined);
         throw error;
       }
     },
