@@ -2,12 +2,12 @@ import * as z from 'zod';
 import {
   billingCompSchema,
   billingDisputeSchema,
+  billingStateSchema,
   duplicateSubscriptionSchema,
   invoiceSchema,
-  moneySchema,
   subscriptionStatusSchema,
 } from '../../billing/billing.schema.ts';
-import { billingIntervalSchema, paidPlanIdSchema, planIdSchema } from '../../billing/plans.ts';
+import { paidPlanIdSchema } from '../../billing/plans.ts';
 
 /**
  * The operators' billing routes (`/admin/tenants/{tenantId}/billing|credits|comps|cancellation`):
@@ -44,25 +44,28 @@ export const ADMIN_BILLING_LIST_LIMIT = 25;
 export const adminBillingResponse = z.object({
   tenantId: z.string(),
   /** The subscription as mirrored from Stripe's webhooks (free plan and `none` when never subscribed). */
-  subscription: z.object({
-    plan: planIdSchema,
-    interval: billingIntervalSchema.nullable(),
-    status: subscriptionStatusSchema,
-    customerId: z.string().nullable(),
-    subscriptionId: z.string().nullable(),
-    currentPeriodEnd: z.iso.datetime().nullable(),
-    cancelAtPeriodEnd: z.boolean(),
-    trialEnd: z.iso.datetime().nullable(),
-    pastDueSince: z.iso.datetime().nullable(),
-    graceEndsAt: z.iso.datetime().nullable(),
-    restricted: z.boolean(),
-    /** The MRR the tenant contributes now (0 while comped). */
-    monthlyAmount: moneySchema,
-    /** A running comp, if any. */
-    comp: billingCompSchema.nullable(),
-    duplicateSubscriptions: z.array(duplicateSubscriptionSchema),
-    updatedAt: z.iso.datetime(),
-  }),
+  subscription: billingStateSchema
+    .pick({
+      plan: true,
+      interval: true,
+      status: true,
+      customerId: true,
+      subscriptionId: true,
+      currentPeriodEnd: true,
+      cancelAtPeriodEnd: true,
+      trialEnd: true,
+      pastDueSince: true,
+      graceEndsAt: true,
+      restricted: true,
+      // The MRR the tenant contributes now (0 while comped).
+      monthlyAmount: true,
+    })
+    .extend({
+      /** A running comp, if any. */
+      comp: billingCompSchema.nullable(),
+      duplicateSubscriptions: z.array(duplicateSubscriptionSchema),
+      updatedAt: z.iso.datetime(),
+    }),
   /** The newest invoices, each with its refunds. */
   invoices: z.array(invoiceSchema),
   /** The refunds of those invoices, newest first. */
