@@ -36,24 +36,27 @@ const support = createSupportService({
   appUrl: env.APP_URL,
 });
 
+// A suspended tenant's members can still reach support (the suspension tells them to).
+const SUPPORT = { support: true } as const;
+
 export const handler = createApiHandler(
   'support',
   routes,
   [
     implement(routes.openSupportTicket, async ({ params, body, caller, request }) =>
-      support.open(await tenancy.resolve(caller, params.tenantId, request), body),
+      support.open(await tenancy.resolve(caller, params.tenantId, request, SUPPORT), body),
     ),
     implement(routes.listSupportTickets, async ({ params, query, caller, request }) =>
-      support.list(await tenancy.resolve(caller, params.tenantId, request), query),
+      support.list(await tenancy.resolve(caller, params.tenantId, request, SUPPORT), query),
     ),
     implement(routes.getSupportTicket, async ({ params, caller, request }) =>
-      support.get(await tenancy.resolve(caller, params.tenantId, request), params.ticketId),
+      support.get(await tenancy.resolve(caller, params.tenantId, request, SUPPORT), params.ticketId),
     ),
     implement(routes.replyToSupportTicket, async ({ params, body, caller, request }) =>
-      support.reply(await tenancy.resolve(caller, params.tenantId, request), params.ticketId, body),
+      support.reply(await tenancy.resolve(caller, params.tenantId, request, SUPPORT), params.ticketId, body),
     ),
     implement(routes.closeSupportTicket, async ({ params, caller, request }) =>
-      support.close(await tenancy.resolve(caller, params.tenantId, request), params.ticketId),
+      support.close(await tenancy.resolve(caller, params.tenantId, request, SUPPORT), params.ticketId),
     ),
     implement(routes.adminListSupportTickets, async ({ query }) => support.adminList(query)),
     implement(routes.adminGetSupportTicket, async ({ params }) => support.adminGet(params.ticketId)),

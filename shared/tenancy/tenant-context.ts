@@ -61,6 +61,11 @@ export interface ResolveOptions {
    * get through, as for a tenant restricted after failed payments, so they can pay and cancel.
    */
   readonly billing?: boolean;
+  /**
+   * A support route: a suspended tenant's active members can still open, read and answer their
+   * tickets, since the suspension tells them to contact support.
+   */
+  readonly support?: boolean;
 }
 
 /**
@@ -124,14 +129,14 @@ export function createTenancy({
       if (!tenantItem || !memberItem || tenantItem.status === 'deleted') throw notFound();
       const tenant = withoutKeys(tenantItem) as TenantRecord;
       const member = withoutKeys(memberItem) as MemberRecord;
-      if (
-        tenant.status === 'suspended' &&
-        !(options.billing && member.status === 'active' && hasPermission(member.role, 'billing:manage'))
-      ) {
+      const openWhileSuspended =
+        member.status === 'active' &&
+        ((options.billing && hasPermission(member.role, 'billing:manage')) || options.support === true);
+      if (tenant.status === 'suspended' && !openWhileSuspended) {
         throw new ForbiddenError(
           options.billing
             ? 'This tenant is suspended by the platform: only its billing admins can reach billing. Contact support.'
-            : 'This tenant is suspended by the platform. Contact support.',
+            : 'This tenant is suspended by the platform. Contact support (its support tickets stay open).',
         );
       }
       if (member.status !== 'active')

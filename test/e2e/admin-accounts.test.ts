@@ -256,6 +256,20 @@ describe('suspending a tenant', () => {
     expect((await api(server, member.accessToken).get(`/v1/tenants/${tenantId}/billing`)).status).toBe(403);
   });
 
+  it('keeps support tickets open to its members, who are told to contact support', async () => {
+    const { user, tenantId } = await customerWithTenant('tenant-support-open');
+    const member = await memberOf(user, tenantId, 'member');
+    await api(server, support.accessToken).post(`/admin/tenants/${tenantId}/suspension`, reason);
+
+    const opened = await api(server, member.accessToken).post(`/v1/tenants/${tenantId}/support/tickets`, {
+      subject: 'Why are we suspended?',
+      body: 'We cannot reach our projects.',
+    });
+    expect(opened.status).toBe(201);
+    const listed = await api(server, member.accessToken).get(`/v1/tenants/${tenantId}/support/tickets`);
+    expect(listed.body.items.map((t: { ticketId: string }) => t.ticketId)).toEqual([opened.body.ticketId]);
+  });
+
   it('gives members their access back on reactivation and keeps their data', async () => {
     const { user, tenantId } = await customerWithTenant('tenant-reactivated');
     const client = api(server, user.accessToken);
