@@ -52,10 +52,13 @@ const fields = {
     .trim()
     .min(1)
     .max(120)
-    .regex(
-      /^[^\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$/u,
+    // A check, not `.regex()`: the pattern needs the `u` flag, which a JSON Schema pattern cannot
+    // carry (it came out as a pattern ending in a literal `/u`, which no title matches).
+    .refine(
+      (title) => !/[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u.test(title),
       'one line of text, no control characters',
-    ),
+    )
+    .meta({ description: 'One line of text: no control characters, line breaks or bidi controls.' }),
   body: bodySchema,
   severity: severitySchema,
   audience: audienceSchema,
@@ -85,6 +88,18 @@ export const createAnnouncementBody = z
     if (value.email && value.severity !== 'critical') {
       ctx.addIssue({ code: 'custom', path: ['email'], message: 'only critical announcements are emailed' });
     }
+  })
+  .meta({
+    example: {
+      title: 'Maintenance on Sunday',
+      body: 'The API is read-only on **Sunday 02:00-03:00 UTC**.',
+      severity: 'warning',
+      audience: { plans: ['team', 'business'], roles: ['owner', 'admin'] },
+      publishAt: '2027-01-08T09:00:00Z',
+      expiresAt: '2027-01-10T03:00:00Z',
+      email: false,
+      reason: 'Database upgrade, change 2231',
+    },
   });
 export type CreateAnnouncementInput = z.infer<typeof createAnnouncementBody>;
 
@@ -99,7 +114,9 @@ export const updateAnnouncementBody = partialUpdate(
     email: fields.email.optional(),
     reason,
   }),
-).superRefine(timesInOrder);
+)
+  .superRefine(timesInOrder)
+  .meta({ example: { title: 'Maintenance moved to Monday', reason: 'Rescheduled, change 2231' } });
 export type UpdateAnnouncementInput = z.infer<typeof updateAnnouncementBody>;
 
 export const withdrawAnnouncementBody = z.strictObject({ reason });

@@ -373,3 +373,15 @@ describe('GET /openapi.json', () => {
     expect(JSON.parse(response.body ?? '')).toEqual({ status: 'ok' });
   });
 });
+
+describe('schema patterns', () => {
+  it('are plain patterns, with no regex flags glued to their end (JSON Schema patterns take none)', () => {
+    const patterns: string[] = [];
+    JSON.stringify(document, (key, value) => {
+      if (key === 'pattern' && typeof value === 'string') patterns.push(value);
+      return value;
+    });
+    expect(patterns.length).toBeGreaterThan(0);
+    expect(patterns.filter((pattern) => /\/[dgimsuvy]+$/.test(pattern))).toEqual([]);
+  });
+});
