@@ -39,6 +39,11 @@ export interface StageConfig {
    * event. CDK context `productEventTtlDays` (`{"prod":180}`) replaces a stage's value.
    */
   readonly productEventTtlDays: number;
+  /**
+   * Encrypt the table with a customer managed KMS key (rotated yearly) instead of DynamoDB's AWS
+   * owned key: the key's own policy and CloudTrail then say who may read the data and who did.
+   */
+  readonly tableKey: 'customer-managed' | 'aws-owned';
 }
 
 const stageConfigs: Record<StageName, StageConfig> = {
@@ -54,6 +59,8 @@ const stageConfigs: Record<StageName, StageConfig> = {
     allowedRedirectOrigins: ['http://localhost:3000', 'http://localhost:5173'],
     // A throwaway stage keeps raw events a month: the usage reads work from the aggregates anyway.
     productEventTtlDays: 30,
+    // A throwaway stage holds test data only; a key costs $1 a month and outlives the stage.
+    tableKey: 'aws-owned',
   },
   prod: {
     name: 'prod',
@@ -66,6 +73,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     extraCorsOrigins: [],
     allowedRedirectOrigins: [],
     productEventTtlDays: 90,
+    tableKey: 'customer-managed',
   },
 };
 

@@ -64,6 +64,10 @@ export interface UserPoolAccess {
 }
 
 /** Table access a function may have. */
+/** What reading and writing a table encrypted with a customer managed key takes of the key. */
+const tableKeyReadActions = ['kms:Decrypt', 'kms:DescribeKey'];
+const tableKeyWriteActions = ['kms:Encrypt', 'kms:GenerateDataKey'];
+
 export interface TableAccess {
   readonly table: ITableV2;
   /** The table's global secondary indexes the function may query. */
@@ -204,6 +208,12 @@ export class AppFunction extends Construct {
   private grantTableAccess({ table, indexNames, mode }: TableAccess): void {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: [...tableItemActions[mode]], resources: [table.tableArn] }),
+    );
+    // A table encrypted with a customer managed key (prod) needs the key's use too, action by action
+    // (no wildcards such as `kms:GenerateDataKey*`).
+    table.encryptionKey?.grant(
+      this.role,
+      ...(mode === 'read' ? tableKeyReadActions : [...tableKeyReadActions, ...tableKeyWriteActions]),
     );
     // Indexes are named one by one rather than `<table>/index/*`, and only Query applies to them.
     if (indexNames.length > 0) {

@@ -5,8 +5,10 @@ import {
   Billing,
   ProjectionType,
   StreamViewType,
+  TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/db/table.ts';
 import type { StageConfig } from '../stage.ts';
@@ -24,6 +26,18 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    // Functions get the key's use with their table access (lib/constructs/app-function.ts), stream
+    // consumers with their event source.
+    const encryption =
+      stage.tableKey === 'customer-managed'
+        ? TableEncryptionV2.customerManagedKey(
+            new Key(this, 'TableKey', {
+              description: `Plinth ${stage.name}: encrypts the table and its stream`,
+              enableKeyRotation: true,
+              removalPolicy: stage.removalPolicy,
+            }),
+          )
+        : TableEncryptionV2.dynamoOwnedKey();
 
     this.table = new TableV2(this, 'Table', {
       partitionKey: stringAttribute(tableDefinition.partitionKey),
@@ -38,6 +52,7 @@ export class DataStack extends Stack {
       timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
       dynamoStream: StreamViewType[tableDefinition.stream],
       billing: Billing.onDemand(),
+      encryption,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: stage.deletionProtection,
       removalPolicy: stage.removalPolicy,

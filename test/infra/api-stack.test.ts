@@ -621,6 +621,19 @@ describe('api stack (prod, with context)', () => {
     });
   });
 
+  it.each([
+    ['me', ['kms:Decrypt', 'kms:DescribeKey']],
+    ['projects', ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']],
+  ] as const)(
+    "lets %s use the table's customer managed key as far as its table access goes",
+    (area, expected) => {
+      const kms = actionsOf(statementsOf(template, plinth.api, plinth.api.functions[area])).filter((action) =>
+        action.startsWith('kms:'),
+      );
+      expect(kms.sort()).toEqual([...expected].sort());
+    },
+  );
+
   it('throttles with the prod limits', () => {
     const { throttle } = stageConfigFor('prod');
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

@@ -113,4 +113,17 @@ describe('data stack', () => {
       }),
     });
   });
+
+  it('encrypts the prod table with a rotated customer managed key', () => {
+    prod.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    prod.hasResourceProperties(TABLE, {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: Match.anyValue() } })],
+    });
+  });
+
+  it('leaves the dev table on the AWS owned key', () => {
+    dev.resourceCountIs('AWS::KMS::Key', 0);
+    dev.hasResourceProperties(TABLE, { SSESpecification: { SSEEnabled: false } });
+  });
 });

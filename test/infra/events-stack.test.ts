@@ -209,8 +209,14 @@ describe('events stack', () => {
       expect(byAction('sqs:').map((statement) => statement.Resource)).toEqual([
         arnOf(plinth.events, publisher.deadLetterQueue),
       ]);
+      // kms: only the prod table's key, to read its stream and clear the marks.
+      expect(
+        byAction('kms:').map((statement) =>
+          JSON.stringify(statement.Resource).includes(plinth.data.stackName),
+        ),
+      ).toEqual(byAction('kms:').map(() => true));
       expect(new Set(actionsOf(statements).map((action) => action.split(':')[0]))).toEqual(
-        new Set(['logs', 'xray', 'events', 'sqs', 'dynamodb']),
+        new Set(['logs', 'xray', 'events', 'sqs', 'dynamodb', 'kms']),
       );
     });
 
@@ -339,13 +345,26 @@ describe('events stack', () => {
       );
     });
 
-    it('gives no function of this stack access to the Stripe parameters or KMS', () => {
+    it("gives no function of this stack access to the Stripe parameters, and of KMS only the table key's use", () => {
       const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy'));
-      const actions = policies.flatMap((policy) =>
-        actionsOf((policy.Properties.PolicyDocument as { Statement: never[] }).Statement),
+      const statements = policies.flatMap(
+        (policy) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement,
       );
+      const actions = actionsOf(statements);
 
-      expect(actions.filter((action) => action.startsWith('ssm:') || action.startsWith('kms:'))).toEqual([]);
+      expect(actions.filter((action) => action.startsWith('ssm:'))).toEqual([]);
+      expect(new Set(actions.filter((action) => action.startsWith('kms:')))).toEqual(
+        new Set(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+      );
+      const keyStatements = statements.filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('kms:')),
+      );
+      for (const statement of keyStatements) {
+        // The table key, exported by the data stack.
+        expect(JSON.stringify((statement as { Resource: unknown }).Resource)).toContain(
+          plinth.data.stackName,
+        );
+      }
     });
   });
 
