@@ -13,10 +13,12 @@ import { rateLimitHeaders } from '../ratelimit/rate-limit-headers.ts';
 import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { assertNotSuspended, newerSignIn, profileOf, recordSignIn } from '../users/user-profile.ts';
 import {
+  attributeRulesFor,
   hasPermission,
   isOpenWhileRestricted,
   isReadOnly,
   type Permission,
+  type ResourceAttributes,
   type Role,
   roleRank,
 } from './permissions.ts';
@@ -174,24 +176,28 @@ export type Tenancy = ReturnType<typeof createTenancy>;
 
 /**
  * The one authorization check; it also holds back every change (402) while the tenant is
- * restricted for non-payment, except billing itself. `resource` carries attributes that refine the decision: the role
- * of the member being acted on (`targetRole`) and the role being granted (`grantsRole`). Nobody
- * acts on or grants a role above their own, and only owners act on or grant `owner`.
+ * restricted for non-payment, except billing itself. `resource` carries attributes that refine the
+ * decision: the role of the member being acted on (`targetRole`) and the role being granted
+ * (`grantsRole`): nobody acts on or grants a role above their own, and only owners act on or grant
+ * `owner`. A role without the permission may still hold it for some resources through an attribute
+ * rule (`attributeRules` in permissions.ts, e.g. a manager deleting a project they created:
+ * `createdBy`); the resource's attributes then decide.
  */
 export function authorize(
   ctx: TenantContext,
   permission: Permission,
-  resource: { targetRole?: Role; grantsRole?: Role } = {},
+  resource: ResourceAttributes = {},
 ): void {
   if (!hasPermission(ctx.role, permission)) {
-    throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
+    const rules = attributeRulesFor(ctx.role, permission);
+    if (rules.length === 0) throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
+    if (!rules.some((rule) => rule.applies(ctx.caller, resource))) {
+      throw new ForbiddenError(
+        `Your role (${ctx.role}) allows ${permission} only on ${rules.map((r) => r.scope).join(' or ')}.`,
+      );
+    }
   }
-  // Billing and support stay open so a restricted customer can pay or ask for help.
-  if (ctx.billing.restricted && !isReadOnly(permission) && !isOpenWhileRestricted(permission)) {
-    throw new PaymentRequiredError(
-      'This tenant is restricted after failed payments: data can be read, but changes need a successful payment. Update the payment method in the billing portal.',
-    );
-  }
+  assertChangesAllowed(ctx, permission);
   for (const role of [resource.targetRole, resource.grantsRole]) {
     if (role === undefined) continue;
     if (role === 'owner' && !hasPermission(ctx.role, 'owners:manage')) {
@@ -200,5 +206,26 @@ export function authorize(
     if (roleRank[role] > roleRank[ctx.role]) {
       throw new ForbiddenError(`Your role (${ctx.role}) cannot act on or grant the ${role} role.`);
     }
+  }
+}
+
+/**
+ * The check before the resource is read: passes when the role holds `permission` outright or
+ * through an attribute rule (for some resources), so a caller who could never act gets the 403 at
+ * once rather than a lookup. `authorize` with the resource's attributes decides afterwards.
+ */
+export function authorizeSome(ctx: TenantContext, permission: Permission): void {
+  if (!hasPermission(ctx.role, permission) && attributeRulesFor(ctx.role, permission).length === 0) {
+    throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
+  }
+  assertChangesAllowed(ctx, permission);
+}
+
+/** Billing and support stay open so a restricted customer can pay or ask for help. */
+function assertChangesAllowed(ctx: TenantContext, permission: Permission): void {
+  if (ctx.billing.restricted && !isReadOnly(permission) && !isOpenWhileRestricted(permission)) {
+    throw new PaymentRequiredError(
+      'This tenant is restricted after failed payments: data can be read, but changes need a successful payment. Update the payment method in the billing portal.',
+    );
   }
 }
