@@ -11,6 +11,7 @@ import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/err
 import { type ApiRateLimits, apiRequestCheck } from '../ratelimit/api-rate-limit.ts';
 import { rateLimitHeaders } from '../ratelimit/rate-limit-headers.ts';
 import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.ts';
+import { ENROL_TOTP_ROUTE, VERIFY_TOTP_ROUTE } from '../users/mfa-routes.ts';
 import { assertNotSuspended, newerSignIn, profileOf, recordSignIn } from '../users/user-profile.ts';
 import {
   attributeRulesFor,
@@ -43,6 +44,8 @@ export interface TenantContext {
   readonly billing: BillingState;
   /** What the tenant's effective plan allows now. */
   readonly entitlements: Entitlements;
+  /** Whether the caller has MFA on (their profile's `mfaEnabled`, read in the resolve's BatchGet). */
+  readonly mfaEnabled: boolean;
   /** This request's count against the tenant's API rate limit (absent where none is enforced). */
   readonly rateLimit?: RateLimitDecision;
 }
@@ -63,6 +66,22 @@ export interface ResolveOptions {
    * get through, as for a tenant restricted after failed payments, so they can pay and cancel.
    */
   readonly billing?: boolean;
+  /**
+   * A route that stays open to members without MFA when the tenant requires it: reading the tenant
+   * itself (`GET /v1/tenants/{tenantId}`), so a refused member can see why. Every other route of a
+   * tenant that requires MFA answers them 403 ({@link MfaRequiredError}).
+   */
+  readonly openWithoutMfa?: boolean;
+}
+
+/** 403 for a member without MFA on a tenant that requires it; says how to enrol. */
+export class MfaRequiredError extends ForbiddenError {
+  constructor() {
+    super(
+      `This tenant requires multi-factor authentication. Turn on an authenticator app: ${ENROL_TOTP_ROUTE} returns a secret (and an otpauth:// URI) for the app, then ${VERIFY_TOTP_ROUTE} with {"code": "<6 digits>"} turns MFA on; retry this request after that.`,
+    );
+    this.name = 'MfaRequiredError';
+  }
 }
 
 /**
@@ -87,7 +106,8 @@ export function createTenancy({
      * billing and the caller's profile in one BatchGetItem, strongly consistent so a removal, a
      * suspension of the user or tenant, or a payment restriction bites at once). When the token
      * shows a sign-in newer than the profile's, one conditional UpdateItem records it (once per
-     * sign-in).
+     * sign-in). A tenant that requires MFA refuses callers whose profile shows none (403 saying how
+     * to enrol), except on routes that pass `openWithoutMfa`; no other tenant is affected.
      */
     async resolve(
       caller: Caller,
@@ -138,6 +158,9 @@ export function createTenancy({
       }
       if (member.status !== 'active')
         throw new ForbiddenError('Your membership of this tenant is suspended.');
+      const mfaEnabled = profile?.mfaEnabled === true;
+      // Before the rate limit: a refused member counts nothing.
+      if (tenant.requireMfa === true && !mfaEnabled && !options.openWithoutMfa) throw new MfaRequiredError();
       const billing = billingItem
         ? (withoutKeys(billingItem) as BillingState)
         : freeBillingState(tenantId, tenant.createdAt);
@@ -153,6 +176,7 @@ export function createTenancy({
         request,
         billing,
         entitlements,
+        mfaEnabled,
         ...(rateLimit ? { rateLimit } : {}),
       };
     },

@@ -53,7 +53,14 @@ function fakeMembers(stored: Member[]) {
 
 function serviceWith(stored: Member[]) {
   const fake = fakeMembers(stored);
-  return { service: createMemberService({ members: fake.factory, clock: () => NOW }), writes: fake.writes };
+  return {
+    service: createMemberService({
+      members: fake.factory,
+      clock: () => NOW,
+      mfaStatus: async (ids) => new Map(ids.map((id) => [id, false])),
+    }),
+    writes: fake.writes,
+  };
 }
 
 describe('member rules: reading', () => {
