@@ -9,6 +9,7 @@ import {
   api,
   createTestStack,
   type LocalServer,
+  signUpOperator,
   signUpUser,
   startTestServer,
   type TestStack,
@@ -306,6 +307,25 @@ describe('a tenant requiring MFA', () => {
     const response = await api(server, stranger.accessToken).get(`/v1/tenants/${tenantId}/projects`);
 
     expect(response.status).toBe(404);
+  });
+
+  it('refuses an operator impersonating a member without MFA with the member’s 403', async () => {
+    const { tenantId } = await requiringTenant();
+    const member = await addMember(tenantId, 'member');
+    const support = await signUpOperator(stack, ['support']);
+    const opened = await api(server, support.accessToken).post('/admin/impersonations', {
+      userId: member.userId,
+      reason: 'Ticket 12: cannot see projects',
+      minutes: 15,
+    });
+    expect(opened.status).toBe(201);
+
+    const response = await api(server, support.accessToken).get(`/v1/tenants/${tenantId}/projects`, {
+      headers: { 'plinth-impersonation': opened.body.sessionId },
+    });
+
+    expect(response.status).toBe(403);
+    expect(response.body.detail).toContain('POST /v1/me/mfa/totp');
   });
 
   it('lets members without MFA back in once an owner lifts it', async () => {
