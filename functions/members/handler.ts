@@ -4,10 +4,15 @@ import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { membersRoutes as routes } from '#shared/http/routes/members.ts';
 import { createMemberRepository } from '#shared/members/members.repository.ts';
 import { createMemberService } from '#shared/members/members.service.ts';
+import { mfaStatusOf } from '#shared/users/user-profile.ts';
 
 const runtime = createRuntime();
 const { db, clock, newId, tenancy } = runtime;
-const members = createMemberService({ members: createMemberRepository(db, { clock, newId }), clock });
+const members = createMemberService({
+  members: createMemberRepository(db, { clock, newId }),
+  clock,
+  mfaStatus: (userIds) => mfaStatusOf(db, userIds),
+});
 
 export const handler = createApiHandler(
   'members',

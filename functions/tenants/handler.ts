@@ -32,7 +32,8 @@ export const handler = createApiHandler(
       return tenants.create(caller, body, request);
     }),
     implement(routes.getTenant, async ({ params, caller, request }) =>
-      tenants.get(await tenancy.resolve(caller, params.tenantId, request)),
+      // Open to members without MFA on a tenant that requires it, so they can see why they are refused.
+      tenants.get(await tenancy.resolve(caller, params.tenantId, request, { openWithoutMfa: true })),
     ),
     implement(routes.updateTenant, async ({ params, body, caller, request }) =>
       tenants.update(await tenancy.resolve(caller, params.tenantId, request), body),

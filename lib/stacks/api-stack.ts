@@ -50,13 +50,14 @@ interface AreaAccess {
 /**
  * `me`, `tenants` (the new owner's email) and `invitations` read the caller's verified email with
  * AdminGetUser, since Cognito access tokens carry no email; `invitations` mails the invitation link;
- * `me` and `audit` only read (they list what other areas write); `system` (health, OpenAPI) touches
+ * `audit` only reads what other areas write, and `me` writes only the caller's profile (MFA status;
+ * its enrolment calls Cognito with the user's own token, which needs no IAM grant); `system` (health, OpenAPI) touches
  * no data; `billing` (checkout, portal, plan changes) and `admin-billing` (refunds, credits, comps,
  * cancellations) call Stripe with the secret key. Checked against the handlers: widen an entry here when a handler starts needing more.
  */
 export const areaAccess = {
   system: { table: 'none', userPoolActions: [], sendsEmail: false, stripe: false },
-  me: { table: 'read', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false, stripe: false },
+  me: { table: 'readWrite', userPoolActions: ['cognito-idp:AdminGetUser'], sendsEmail: false, stripe: false },
   tenants: {
     table: 'readWrite',
     userPoolActions: ['cognito-idp:AdminGetUser'],

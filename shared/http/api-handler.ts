@@ -140,6 +140,12 @@ export interface HandlerInput<R extends RouteDefinition> {
   readonly caller: R['auth'] extends 'jwt' ? Caller : undefined;
   /** The operator who passed the route's guard; present on every route that sets `operator`. */
   readonly operator: R['operator'] extends string ? Operator : undefined;
+  /**
+   * The caller's own access token (the `Authorization: Bearer` token the authorizer verified), for
+   * the few use cases that call Cognito as the user (MFA enrolment). Absent on public routes and
+   * under impersonation (the token is then the operator's). A credential: never log or store it.
+   */
+  readonly accessToken: string | undefined;
 }
 
 export interface Implementation {
@@ -182,6 +188,13 @@ function lowerCaseKeys(headers: Record<string, string | undefined>): Record<stri
   for (const [name, value] of Object.entries(headers))
     if (value !== undefined) result[name.toLowerCase()] = value;
   return result;
+}
+
+/** The bearer token of the `Authorization` header (which API Gateway's authorizer has verified). */
+function bearerToken(event: ApiEvent): string | undefined {
+  const value = lowerCaseKeys(event.headers ?? {}).authorization;
+  const match = value === undefined ? null : /^Bearer\s+(\S+)$/i.exec(value.trim());
+  return match?.[1];
 }
 
 function readJsonBody(event: ApiEvent, maxBytes: number): unknown {
@@ -324,6 +337,7 @@ export function createApiHandler(
       ? parsePart(route.body, readJsonBody(event, route.maxBodyBytes ?? MAX_BODY_BYTES), 'body')
       : undefined;
     const mediaType = chooseMediaType(route, event);
+    const accessToken = caller && !impersonatedBy ? bearerToken(event) : undefined;
 
     const result = await implementation.run({
       params,
@@ -333,6 +347,7 @@ export function createApiHandler(
       request,
       caller,
       operator,
+      accessToken,
     } as HandlerInput<RouteDefinition>);
     const { value, replyHeaders } = isReply(result)
       ? { value: result.body, replyHeaders: result.headers }

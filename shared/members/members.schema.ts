@@ -12,6 +12,17 @@ export const memberSchema = z.object({
 });
 export type Member = z.infer<typeof memberSchema>;
 
+/** A member as the tenant's list shows it: with their MFA status for those who manage members. */
+export const memberListItemSchema = memberSchema.extend({
+  mfaEnabled: z
+    .boolean()
+    .optional()
+    .describe(
+      'Whether the member has MFA on (their profile). Shown to admins and owners only, so they can see who lacks it before or after requiring it.',
+    ),
+});
+export type MemberListItem = z.infer<typeof memberListItemSchema>;
+
 /** Cognito `sub` values are UUIDs. */
 export const userIdSchema = z.uuid();
 

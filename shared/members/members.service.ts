@@ -1,13 +1,16 @@
 import type { Page } from '../db/page.ts';
 import { NotFoundError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
+import { hasPermission } from '../tenancy/permissions.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { MemberRepositoryFactory } from './members.repository.ts';
-import type { ChangeRoleInput, Member } from './members.schema.ts';
+import type { ChangeRoleInput, Member, MemberListItem } from './members.schema.ts';
 
 export interface MemberServiceDeps {
   readonly members: MemberRepositoryFactory;
   readonly clock: Clock;
+  /** Whether each user has MFA on, from their profiles (`mfaStatusOf` in shared/users/user-profile.ts). */
+  readonly mfaStatus: (userIds: readonly string[]) => Promise<ReadonlyMap<string, boolean>>;
 }
 
 /**
@@ -15,7 +18,7 @@ export interface MemberServiceDeps {
  * stops anyone acting on or granting a role above their own; the "at least one owner" rule is a
  * condition in the repository's transaction, not a read here.
  */
-export function createMemberService({ members, clock }: MemberServiceDeps) {
+export function createMemberService({ members, clock, mfaStatus }: MemberServiceDeps) {
   const actor = (ctx: TenantContext) => ({ userId: ctx.caller.userId, email: ctx.member.email });
 
   async function find(ctx: TenantContext, userId: string): Promise<Member> {
@@ -25,12 +28,22 @@ export function createMemberService({ members, clock }: MemberServiceDeps) {
   }
 
   return {
+    /**
+     * A page of the tenant's members. Admins and owners (who manage members) also see each one's
+     * MFA status, read from the page's profiles with one BatchGet; others see none.
+     */
     async list(
       ctx: TenantContext,
       page: { limit: number; cursor?: string | undefined },
-    ): Promise<Page<Member>> {
+    ): Promise<Page<MemberListItem>> {
       authorize(ctx, 'members:read');
-      return members.forTenant(ctx).list(page);
+      const listed = await members.forTenant(ctx).list(page);
+      if (!hasPermission(ctx.role, 'members:change-role') || listed.items.length === 0) return listed;
+      const mfa = await mfaStatus(listed.items.map((m) => m.userId));
+      return {
+        ...listed,
+        items: listed.items.map((m) => ({ ...m, mfaEnabled: mfa.get(m.userId) === true })),
+      };
     },
 
     /** Changing one's own role follows the same rules: an owner may step down unless last. */

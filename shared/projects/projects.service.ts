@@ -8,7 +8,7 @@ import {
   PreconditionRequiredError,
 } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
-import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
+import { authorize, authorizeSome, type TenantContext } from '../tenancy/tenant-context.ts';
 import { type ProjectRepositoryFactory, StaleProjectError } from './projects.repository.ts';
 import type { CreateProjectInput, Project, UpdateProjectInput } from './projects.schema.ts';
 
@@ -132,9 +132,11 @@ export function createProjectService({ projects, clock, newId }: ProjectServiceD
       throw new ConflictError('The project is being changed by other requests right now; retry.');
     },
 
+    /** Admins and owners delete any project; managers only the ones they created (`createdBy`). */
     async remove(ctx: TenantContext, projectId: string): Promise<void> {
-      authorize(ctx, 'projects:delete');
+      authorizeSome(ctx, 'projects:delete');
       const before = await find(ctx, projectId);
+      authorize(ctx, 'projects:delete', { createdBy: before.createdBy });
       await projects.forTenant(ctx).remove(before, {
         actor: actor(ctx),
         request: ctx.request,

@@ -73,3 +73,45 @@ const OPEN_WHILE_RESTRICTED: ReadonlySet<string> = new Set([
 export function isOpenWhileRestricted(permission: Permission): boolean {
   return OPEN_WHILE_RESTRICTED.has(permission);
 }
+
+/** What `authorize` knows about the resource acted on, for the role and attribute rules. */
+export interface ResourceAttributes {
+  /** The role of the member being acted on. */
+  readonly targetRole?: Role;
+  /** The role being granted. */
+  readonly grantsRole?: Role;
+  /** Who created the resource (a project's `createdBy`). */
+  readonly createdBy?: string;
+}
+
+/**
+ * A permission a role does not hold outright, granted for the resources whose attributes pass
+ * `applies`. `scope` ends the 403 sentence that refuses the others ("… only on {scope}").
+ */
+export interface AttributeRule {
+  readonly permission: Permission;
+  readonly roles: readonly Role[];
+  readonly scope: string;
+  readonly applies: (subject: { readonly userId: string }, resource: ResourceAttributes) => boolean;
+}
+
+/**
+ * The attribute rules, beside the role table: each lets some roles use a permission on some
+ * resources only. A team adds its own here (and passes the attributes its rule reads to
+ * `authorize`); roles that hold the permission outright are never narrowed by a rule.
+ */
+export const attributeRules: readonly AttributeRule[] = [
+  {
+    // Managers create projects; they may also clean up their own, but not a colleague's.
+    permission: 'projects:delete',
+    roles: ['manager'],
+    scope: 'the projects you created',
+    applies: (subject, resource) => resource.createdBy !== undefined && resource.createdBy === subject.userId,
+  },
+];
+
+/** The attribute rules that may grant `permission` to `role` (none when the role holds it outright). */
+export function attributeRulesFor(role: Role, permission: Permission): readonly AttributeRule[] {
+  if (hasPermission(role, permission)) return [];
+  return attributeRules.filter((rule) => rule.permission === permission && rule.roles.includes(role));
+}

@@ -2,10 +2,12 @@ import type { Member } from '../members/members.schema.ts';
 import type { Tenant } from '../tenants/tenants.schema.ts';
 
 /** The tenant item as stored: the API shape plus the owner count that guards "at least one owner". */
-export interface TenantRecord extends Omit<Tenant, 'supportAccess'> {
+export interface TenantRecord extends Omit<Tenant, 'supportAccess' | 'requireMfa'> {
   readonly ownerCount: number;
   /** `false` once an owner turned support access off; absent = on (shared/impersonation/). */
   readonly supportAccess?: boolean;
+  /** `true` once an owner requires MFA of its members (enforced in the tenant resolve); absent = off. */
+  readonly requireMfa?: boolean;
   /** Active members: the seats in use. Changed in the same transaction as the membership. */
   readonly memberCount?: number;
   /** Projects in use. Changed in the same transaction as the project. */

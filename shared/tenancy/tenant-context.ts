@@ -11,12 +11,15 @@ import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/err
 import { type ApiRateLimits, apiRequestCheck } from '../ratelimit/api-rate-limit.ts';
 import { rateLimitHeaders } from '../ratelimit/rate-limit-headers.ts';
 import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.ts';
+import { ENROL_TOTP_ROUTE, VERIFY_TOTP_ROUTE } from '../users/mfa-routes.ts';
 import { assertNotSuspended, newerSignIn, profileOf, recordSignIn } from '../users/user-profile.ts';
 import {
+  attributeRulesFor,
   hasPermission,
   isOpenWhileRestricted,
   isReadOnly,
   type Permission,
+  type ResourceAttributes,
   type Role,
   roleRank,
 } from './permissions.ts';
@@ -41,6 +44,8 @@ export interface TenantContext {
   readonly billing: BillingState;
   /** What the tenant's effective plan allows now. */
   readonly entitlements: Entitlements;
+  /** Whether the caller has MFA on (their profile's `mfaEnabled`, read in the resolve's BatchGet). */
+  readonly mfaEnabled: boolean;
   /** This request's count against the tenant's API rate limit (absent where none is enforced). */
   readonly rateLimit?: RateLimitDecision;
 }
@@ -66,6 +71,22 @@ export interface ResolveOptions {
    * tickets, since the suspension tells them to contact support.
    */
   readonly support?: boolean;
+  /**
+   * A route that stays open to members without MFA when the tenant requires it: reading the tenant
+   * itself (`GET /v1/tenants/{tenantId}`), so a refused member can see why. Every other route of a
+   * tenant that requires MFA answers them 403 ({@link MfaRequiredError}).
+   */
+  readonly openWithoutMfa?: boolean;
+}
+
+/** 403 for a member without MFA on a tenant that requires it; says how to enrol. */
+export class MfaRequiredError extends ForbiddenError {
+  constructor() {
+    super(
+      `This tenant requires multi-factor authentication. Turn on an authenticator app: ${ENROL_TOTP_ROUTE} returns a secret (and an otpauth:// URI) for the app, then ${VERIFY_TOTP_ROUTE} with {"code": "<6 digits>"} turns MFA on; retry this request after that.`,
+    );
+    this.name = 'MfaRequiredError';
+  }
 }
 
 /**
@@ -90,7 +111,8 @@ export function createTenancy({
      * billing and the caller's profile in one BatchGetItem, strongly consistent so a removal, a
      * suspension of the user or tenant, or a payment restriction bites at once). When the token
      * shows a sign-in newer than the profile's, one conditional UpdateItem records it (once per
-     * sign-in).
+     * sign-in). A tenant that requires MFA refuses callers whose profile shows none (403 saying how
+     * to enrol), except on routes that pass `openWithoutMfa`; no other tenant is affected.
      */
     async resolve(
       caller: Caller,
@@ -141,6 +163,9 @@ export function createTenancy({
       }
       if (member.status !== 'active')
         throw new ForbiddenError('Your membership of this tenant is suspended.');
+      const mfaEnabled = profile?.mfaEnabled === true;
+      // Before the rate limit: a refused member counts nothing.
+      if (tenant.requireMfa === true && !mfaEnabled && !options.openWithoutMfa) throw new MfaRequiredError();
       const billing = billingItem
         ? (withoutKeys(billingItem) as BillingState)
         : freeBillingState(tenantId, tenant.createdAt);
@@ -156,6 +181,7 @@ export function createTenancy({
         request,
         billing,
         entitlements,
+        mfaEnabled,
         ...(rateLimit ? { rateLimit } : {}),
       };
     },
@@ -179,24 +205,28 @@ export type Tenancy = ReturnType<typeof createTenancy>;
 
 /**
  * The one authorization check; it also holds back every change (402) while the tenant is
- * restricted for non-payment, except billing itself. `resource` carries attributes that refine the decision: the role
- * of the member being acted on (`targetRole`) and the role being granted (`grantsRole`). Nobody
- * acts on or grants a role above their own, and only owners act on or grant `owner`.
+ * restricted for non-payment, except billing itself. `resource` carries attributes that refine the
+ * decision: the role of the member being acted on (`targetRole`) and the role being granted
+ * (`grantsRole`): nobody acts on or grants a role above their own, and only owners act on or grant
+ * `owner`. A role without the permission may still hold it for some resources through an attribute
+ * rule (`attributeRules` in permissions.ts, e.g. a manager deleting a project they created:
+ * `createdBy`); the resource's attributes then decide.
  */
 export function authorize(
   ctx: TenantContext,
   permission: Permission,
-  resource: { targetRole?: Role; grantsRole?: Role } = {},
+  resource: ResourceAttributes = {},
 ): void {
   if (!hasPermission(ctx.role, permission)) {
-    throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
+    const rules = attributeRulesFor(ctx.role, permission);
+    if (rules.length === 0) throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
+    if (!rules.some((rule) => rule.applies(ctx.caller, resource))) {
+      throw new ForbiddenError(
+        `Your role (${ctx.role}) allows ${permission} only on ${rules.map((r) => r.scope).join(' or ')}.`,
+      );
+    }
   }
-  // Billing and support stay open so a restricted customer can pay or ask for help.
-  if (ctx.billing.restricted && !isReadOnly(permission) && !isOpenWhileRestricted(permission)) {
-    throw new PaymentRequiredError(
-      'This tenant is restricted after failed payments: data can be read, but changes need a successful payment. Update the payment method in the billing portal.',
-    );
-  }
+  assertChangesAllowed(ctx, permission);
   for (const role of [resource.targetRole, resource.grantsRole]) {
     if (role === undefined) continue;
     if (role === 'owner' && !hasPermission(ctx.role, 'owners:manage')) {
@@ -205,5 +235,26 @@ export function authorize(
     if (roleRank[role] > roleRank[ctx.role]) {
       throw new ForbiddenError(`Your role (${ctx.role}) cannot act on or grant the ${role} role.`);
     }
+  }
+}
+
+/**
+ * The check before the resource is read: passes when the role holds `permission` outright or
+ * through an attribute rule (for some resources), so a caller who could never act gets the 403 at
+ * once rather than a lookup. `authorize` with the resource's attributes decides afterwards.
+ */
+export function authorizeSome(ctx: TenantContext, permission: Permission): void {
+  if (!hasPermission(ctx.role, permission) && attributeRulesFor(ctx.role, permission).length === 0) {
+    throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
+  }
+  assertChangesAllowed(ctx, permission);
+}
+
+/** Billing and support stay open so a restricted customer can pay or ask for help. */
+function assertChangesAllowed(ctx: TenantContext, permission: Permission): void {
+  if (ctx.billing.restricted && !isReadOnly(permission) && !isOpenWhileRestricted(permission)) {
+    throw new PaymentRequiredError(
+      'This tenant is restricted after failed payments: data can be read, but changes need a successful payment. Update the payment method in the billing portal.',
+    );
   }
 }

@@ -114,9 +114,14 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
         auditStep(db, { ...event, tenantId: ctx.tenantId }, deps);
       const stillActive = () => new NotFoundError('Tenant not found.');
       return {
-        /** Writes the tenant's settings (name, support access) with the audit entry. */
+        /** Writes the tenant's settings (name, support access, MFA requirement) with the audit entry. */
         async update(
-          settings: { readonly name: string; readonly supportAccess: boolean; readonly updatedAt: string },
+          settings: {
+            readonly name: string;
+            readonly supportAccess: boolean;
+            readonly requireMfa: boolean;
+            readonly updatedAt: string;
+          },
           event: Omit<AuditEvent, 'tenantId'>,
         ): Promise<void> {
           // The operators' search entry follows the name.
@@ -128,12 +133,13 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
                   TableName: db.tableName,
                   Key: keys.tenant(ctx.tenantId),
                   UpdateExpression:
-                    'SET #name = :name, supportAccess = :support, updatedAt = :updatedAt, gsi2pk = :g2pk, gsi2sk = :g2sk',
+                    'SET #name = :name, supportAccess = :support, requireMfa = :requireMfa, updatedAt = :updatedAt, gsi2pk = :g2pk, gsi2sk = :g2sk',
                   ConditionExpression: '#status = :active',
                   ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
                   ExpressionAttributeValues: {
                     ':name': settings.name,
                     ':support': settings.supportAccess,
+                    ':requireMfa': settings.requireMfa,
                     ':updatedAt': settings.updatedAt,
                     ':active': 'active',
                     ':g2pk': entry.gsi2pk,

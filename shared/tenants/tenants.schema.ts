@@ -18,6 +18,11 @@ export const tenantSchema = z.object({
     .describe(
       "Whether the platform's support operators may open impersonation sessions for this tenant (owners turn it off).",
     ),
+  requireMfa: z
+    .boolean()
+    .describe(
+      'Whether members need an authenticator app (MFA) on to use this tenant: those without get 403 on its routes, except reading the tenant itself.',
+    ),
 });
 export type Tenant = z.infer<typeof tenantSchema>;
 
@@ -34,6 +39,12 @@ export const updateTenantBody = partialUpdate(
       .optional()
       .describe(
         'false: support operators can no longer act as this tenant’s members (sessions are refused at once, open ones included).',
+      ),
+    requireMfa: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: members without MFA are refused (403 saying how to enrol) at once. Needs the `mfa-policy` feature (Business) and MFA on for the owner who turns it on; turning it off needs neither.',
       ),
   }),
 );

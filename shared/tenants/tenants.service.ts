@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/caller.ts';
+import { assertFeature } from '../billing/entitlements.ts';
 import type { TenantCounters } from '../billing/limits.ts';
 import { subscriptionBlockingDeletion } from '../billing/subscription-status.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
@@ -8,6 +9,7 @@ import { visibleMemberships } from '../impersonation/visible-tenants.ts';
 import type { MemberRecord, TenantRecord } from '../tenancy/records.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { IdentityDirectory } from '../users/identity-directory.ts';
+import { ENROL_TOTP_ROUTE, VERIFY_TOTP_ROUTE } from '../users/mfa-routes.ts';
 import type { TenantRepository } from './tenants.repository.ts';
 import type { CreateTenantInput, Tenant, UpdateTenantInput } from './tenants.schema.ts';
 
@@ -28,7 +30,7 @@ function publicTenant(record: TenantRecord): Tenant {
     reservedSeats: _reserved,
     ...tenant
   } = record as TenantRecord & TenantCounters;
-  return { ...tenant, supportAccess: record.supportAccess ?? true };
+  return { ...tenant, supportAccess: record.supportAccess ?? true, requireMfa: record.requireMfa ?? false };
 }
 
 export function createTenantService({ tenants, directory, clock, newId }: TenantServiceDeps) {
@@ -80,13 +82,27 @@ export function createTenantService({ tenants, directory, clock, newId }: Tenant
       return { ...publicTenant(ctx.tenant), role: ctx.role };
     },
 
+    /**
+     * Changes the tenant's settings. Requiring MFA (off to on) needs the `mfa-policy` feature (402
+     * naming the plan) and MFA on for the owner doing it (409: they would lock themselves out);
+     * lifting it needs neither, so a downgraded tenant can still turn it off.
+     */
     async update(ctx: TenantContext, input: UpdateTenantInput): Promise<Tenant> {
       authorize(ctx, 'tenant:update');
       const before = publicTenant(ctx.tenant);
+      if (input.requireMfa === true && !before.requireMfa) {
+        assertFeature(ctx.billing, ctx.entitlements, 'mfa-policy');
+        if (!ctx.mfaEnabled) {
+          throw new ConflictError(
+            `Turn MFA on for yourself before requiring it of the tenant (${ENROL_TOTP_ROUTE}, then ${VERIFY_TOTP_ROUTE}): otherwise the requirement would shut you out.`,
+          );
+        }
+      }
       const after: Tenant = {
         ...before,
         name: input.name ?? before.name,
         supportAccess: input.supportAccess ?? before.supportAccess,
+        requireMfa: input.requireMfa ?? before.requireMfa,
         updatedAt: clock().toISOString(),
       };
       await tenants.forTenant(ctx).update(after, {

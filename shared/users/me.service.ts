@@ -3,6 +3,7 @@ import { UnauthorizedError } from '../http/errors.ts';
 import { visibleMemberships } from '../impersonation/visible-tenants.ts';
 import type { TenantRepository } from '../tenants/tenants.repository.ts';
 import type { IdentityDirectory } from './identity-directory.ts';
+import type { UserProfile } from './user-profile.ts';
 import type { MeResponse } from './users.schema.ts';
 
 /** `GET /v1/me`: who the caller is, from the user pool, and where they belong. */
@@ -14,7 +15,8 @@ export function createMeService({
   directory: IdentityDirectory;
 }) {
   return {
-    async get(caller: Caller): Promise<MeResponse> {
+    /** `profile`: the caller's profile as the user gate read it (MFA status). */
+    async get(caller: Caller, profile?: UserProfile): Promise<MeResponse> {
       const [identity, memberships] = await Promise.all([
         directory.getUser(caller.userId),
         tenants.listMemberships(caller.userId).then((all) => visibleMemberships(caller, all)),
@@ -25,6 +27,7 @@ export function createMeService({
         email: identity.email,
         emailVerified: identity.emailVerified,
         platformAdmin: caller.platformAdmin,
+        mfaEnabled: profile?.mfaEnabled === true,
         memberships: memberships.map((m) => ({
           tenantId: m.tenant.tenantId,
           tenantName: m.tenant.name,

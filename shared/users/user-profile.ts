@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchRead, keyOf } from '../admin/batch-read.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
@@ -21,6 +22,15 @@ export interface UserProfile {
   readonly suspensionReason?: string | undefined;
   /** The newest token `auth_time` the API has seen (ISO). */
   readonly lastSignInAt?: string | undefined;
+  /**
+   * Whether the user turned an authenticator app (TOTP) on through Plinth's MFA routes (absent
+   * means no): access tokens do not say, and reading it here costs nothing where the profile is
+   * read anyway (the tenant resolve's BatchGet). Written after Cognito turned TOTP on, and before
+   * Cognito turns it off, so it never claims more than the pool has.
+   */
+  readonly mfaEnabled?: boolean | undefined;
+  /** When `mfaEnabled` last changed (ISO). */
+  readonly mfaUpdatedAt?: string | undefined;
   readonly createdAt?: string | undefined;
 }
 
@@ -74,6 +84,41 @@ export async function recordSignIn(db: Db, userId: string, at: string): Promise<
     if (error instanceof ConditionalCheckFailedException) return;
     throw error;
   }
+}
+
+/**
+ * Records whether the user has MFA on, with one UpdateItem (creating the profile if need be).
+ * Idempotent: a retry after a fault writes the same state again.
+ */
+export async function recordMfa(db: Db, userId: string, enabled: boolean, at: string): Promise<void> {
+  await db.client.send(
+    new UpdateCommand({
+      TableName: db.tableName,
+      Key: keys.userProfile(userId),
+      UpdateExpression: 'SET mfaEnabled = :enabled, mfaUpdatedAt = :at, userId = :userId, #type = :type',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: {
+        ':enabled': enabled,
+        ':at': at,
+        ':userId': userId,
+        ':type': 'user-profile',
+      },
+    }),
+  );
+}
+
+/**
+ * Whether each of `userIds` has MFA on, from their profiles: one BatchGetItem per 100 users (a
+ * page of members), eventually consistent (a listing, not an access decision).
+ */
+export async function mfaStatusOf(db: Db, userIds: readonly string[]): Promise<Map<string, boolean>> {
+  const found = await batchRead(
+    db,
+    userIds.map((id) => keys.userProfile(id)),
+  );
+  return new Map(
+    userIds.map((id) => [id, profileOf(found.get(keyOf(keys.userProfile(id))))?.mfaEnabled === true]),
+  );
 }
 
 /**

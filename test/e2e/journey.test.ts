@@ -63,12 +63,14 @@ describe('a team adopting Plinth', () => {
     expect(members.body.items.map((m: { role: string }) => m.role).sort()).toEqual(['manager', 'owner']);
     const project = await asColleague.post(`${base}/projects`, { name: 'Launch', slug: 'launch' });
     expect(project.status).toBe(201);
-    expect((await asColleague.delete(`${base}/projects/${project.body.projectId}`)).status).toBe(403);
+    // A manager deletes only the projects they created: not the owner's.
+    const owners = await asOwner.post(`${base}/projects`, { name: 'Roadmap', slug: 'roadmap' });
+    expect((await asColleague.delete(`${base}/projects/${owners.body.projectId}`)).status).toBe(403);
 
     // The owner promotes the colleague to admin, who may now delete it.
     const promoted = await asOwner.patch(`${base}/members/${colleague.userId}`, { role: 'admin' });
     expect(promoted.body.role).toBe('admin');
-    expect((await asColleague.delete(`${base}/projects/${project.body.projectId}`)).status).toBe(204);
+    expect((await asColleague.delete(`${base}/projects/${owners.body.projectId}`)).status).toBe(204);
 
     // The owner cannot leave while the only owner; removing the colleague works.
     expect((await asOwner.delete(`${base}/members/${owner.userId}`)).status).toBe(409);
@@ -88,6 +90,7 @@ describe('a team adopting Plinth', () => {
       'member.removed',
       'project.deleted',
       'member.role-changed',
+      'project.created',
       'project.created',
       expect.stringMatching(/^(member\.joined|invitation\.accepted)$/),
       expect.stringMatching(/^(member\.joined|invitation\.accepted)$/),

@@ -185,7 +185,7 @@ describe('api stack (dev)', () => {
   describe('permissions', () => {
     const expectedTableActions: Record<FunctionArea, string[]> = {
       system: [],
-      me: readActions,
+      me: [...readActions, ...writeActions],
       tenants: [...readActions, ...writeActions],
       members: [...readActions, ...writeActions],
       invitations: [...readActions, ...writeActions],

@@ -13,6 +13,7 @@ import type { Member } from '#shared/members/members.schema.ts';
 import { createMemberService } from '#shared/members/members.service.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { createTenancy } from '#shared/tenancy/tenant-context.ts';
+import { mfaStatusOf } from '#shared/users/user-profile.ts';
 import { type ApiHandler, type CallOptions, callHandler } from '../support/handler-call.ts';
 import { createTestStack, type TestStack } from '../support/harness.ts';
 import { auditItemsOf, snapshotOf } from '../support/table-state.ts';
@@ -120,7 +121,9 @@ describe('GET /v1/tenants/{tenantId}/members', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(response.body.items).toHaveLength(4);
-    expect(response.body.items).toContainEqual(first(tenant, 'owner'));
+    // Admins and owners also see who has MFA on (nobody here).
+    const mfa = role === 'admin' || role === 'owner' ? { mfaEnabled: false } : {};
+    expect(response.body.items).toContainEqual({ ...first(tenant, 'owner'), ...mfa });
   });
 
   it('pages through the members with a cursor', async () => {
@@ -478,7 +481,11 @@ describe('racing requests', () => {
   // was when it began, undoing the other's commit), so a Promise.all here would test moto, not us.
   const deps = { clock: systemClock, newId: () => newId() };
   const service = () =>
-    createMemberService({ members: createMemberRepository(db, deps), clock: systemClock });
+    createMemberService({
+      members: createMemberRepository(db, deps),
+      clock: systemClock,
+      mfaStatus: (userIds) => mfaStatusOf(db, userIds),
+    });
   const contextOf = (tenant: SeededTenant, member: Member) =>
     createTenancy({ db }).resolve(
       { userId: member.userId, groups: [], platformAdmin: false },

@@ -205,7 +205,7 @@ describe('projects', () => {
     expect((await client.delete(path)).status).toBe(403);
   });
 
-  it('lets a manager create and update but not delete', async () => {
+  it('lets a manager create, update and delete a project they created', async () => {
     const manager = await memberWithRole('manager');
     const client = api(server, manager.accessToken);
     const created = await client.post(`/v1/tenants/${tenantId}/projects`, newProject());
@@ -213,7 +213,26 @@ describe('projects', () => {
 
     expect(created.status).toBe(201);
     expect((await client.patch(path, { name: 'Managed' }, ifMatch(created))).status).toBe(200);
-    expect((await client.delete(path)).status).toBe(403);
+    expect((await client.delete(path)).status).toBe(204);
+    expect((await api(server, owner.accessToken).get(path)).status).toBe(404);
+  });
+
+  it("refuses a manager deleting another member's project, which stays", async () => {
+    const manager = await memberWithRole('manager');
+    const colleague = await memberWithRole('manager');
+    const created = await api(server, colleague.accessToken).post(
+      `/v1/tenants/${tenantId}/projects`,
+      newProject(),
+    );
+    const path = `/v1/tenants/${tenantId}/projects/${created.body.projectId}`;
+
+    const response = await api(server, manager.accessToken).delete(path);
+
+    expect(response.status).toBe(403);
+    expect(response.body.detail).toBe(
+      'Your role (manager) allows projects:delete only on the projects you created.',
+    );
+    expect((await api(server, owner.accessToken).get(path)).status).toBe(200);
   });
 
   it('lets an admin delete', async () => {

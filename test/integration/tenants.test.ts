@@ -266,6 +266,7 @@ describe('tenants', () => {
       email: user.email,
       emailVerified: true,
       platformAdmin: false,
+      mfaEnabled: false,
       memberships: [
         { tenantId: tenant.tenantId, tenantName: 'Me Inc', tenantSlug: tenant.slug, role: 'owner' },
       ],

@@ -11,6 +11,8 @@ export interface FakeContextOptions {
   readonly email?: string;
   readonly tenant?: Partial<TenantRecord>;
   readonly billing?: Partial<BillingState>;
+  /** Whether the caller has MFA on (default false). */
+  readonly mfaEnabled?: boolean;
 }
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -52,5 +54,6 @@ export function fakeTenantContext(options: FakeContextOptions): TenantContext {
     request: { requestId: 'req-1', sourceIp: '203.0.113.7' },
     billing,
     entitlements: entitlementsOf(billing),
+    mfaEnabled: options.mfaEnabled ?? false,
   } as unknown as TenantContext;
 }

@@ -251,6 +251,63 @@ describe('createApiHandler: use case input and output', () => {
     );
   });
 
+  it("hands the use case the caller's own bearer token", async () => {
+    const run = vi.fn<Run>(async () => project);
+    const handler = projectsHandler({ getProject: run });
+    const event = apiEvent('GET /v1/tenants/{tenantId}/projects/{projectId}', {
+      path: { tenantId, projectId },
+      headers: { Authorization: 'Bearer eyJ.token.sig' },
+    });
+
+    await call(handler, event);
+
+    expect(run).toHaveBeenCalledWith(expect.objectContaining({ accessToken: 'eyJ.token.sig' }));
+  });
+
+  it('hands no token to a use case when the request carries none', async () => {
+    const run = vi.fn<Run>(async () => project);
+    const handler = projectsHandler({ getProject: run });
+    const event = apiEvent('GET /v1/tenants/{tenantId}/projects/{projectId}', {
+      path: { tenantId, projectId },
+    });
+
+    await call(handler, event);
+
+    expect(run).toHaveBeenCalledWith(expect.objectContaining({ accessToken: undefined }));
+  });
+
+  it("hands no token under impersonation, where the bearer token is the operator's", async () => {
+    const run = vi.fn<Run>(async () => project);
+    const handler = createApiHandler(
+      'projects',
+      routes,
+      projectRoutes.map((name) => ({ route: routes[name], run: name === 'getProject' ? run : notCalled })),
+      {
+        impersonation: {
+          impersonate: async (operator, sessionId) => ({
+            userId: 'user-2',
+            groups: [],
+            platformAdmin: false,
+            impersonatedBy: { operatorId: operator.userId, sessionId },
+          }),
+        },
+      },
+    );
+    const event = apiEvent('GET /v1/tenants/{tenantId}/projects/{projectId}', {
+      path: { tenantId, projectId },
+      headers: { authorization: 'Bearer operator.token.sig', 'plinth-impersonation': 'session-1' },
+    });
+
+    await call(handler, event);
+
+    expect(run).toHaveBeenCalledWith(
+      expect.objectContaining({
+        caller: expect.objectContaining({ userId: 'user-2' }),
+        accessToken: undefined,
+      }),
+    );
+  });
+
   it("answers with the route's success status and a JSON body", async () => {
     const handler = projectsHandler({ createProject: async () => project });
     const body = JSON.stringify({ name: 'Apollo', slug: 'apollo' });

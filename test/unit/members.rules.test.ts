@@ -51,9 +51,21 @@ function fakeMembers(stored: Member[]) {
   return { factory, writes };
 }
 
-function serviceWith(stored: Member[]) {
+function serviceWith(stored: Member[], withMfa: readonly string[] = []) {
   const fake = fakeMembers(stored);
-  return { service: createMemberService({ members: fake.factory, clock: () => NOW }), writes: fake.writes };
+  const mfaLookups: (readonly string[])[] = [];
+  return {
+    service: createMemberService({
+      members: fake.factory,
+      clock: () => NOW,
+      mfaStatus: async (ids) => {
+        mfaLookups.push(ids);
+        return new Map(ids.map((id) => [id, withMfa.includes(id)]));
+      },
+    }),
+    writes: fake.writes,
+    mfaLookups,
+  };
 }
 
 describe('member rules: reading', () => {
@@ -64,6 +76,33 @@ describe('member rules: reading', () => {
     const page = await service.list(contextWithRole('member'), { limit: 25 });
     // Assess
     expect(page.items.map((m) => m.userId)).toEqual([CALLER_ID, TARGET_ID]);
+  });
+
+  it.each<Role>(['admin', 'owner'])('shows a %s who has MFA on, for the page in one lookup', async (role) => {
+    const { service, mfaLookups } = serviceWith(
+      [member(CALLER_ID, role), member(TARGET_ID, 'member')],
+      [CALLER_ID],
+    );
+
+    const page = await service.list(contextWithRole(role), { limit: 25 });
+
+    expect(page.items.map((m) => [m.userId, m.mfaEnabled])).toEqual([
+      [CALLER_ID, true],
+      [TARGET_ID, false],
+    ]);
+    expect(mfaLookups).toEqual([[CALLER_ID, TARGET_ID]]);
+  });
+
+  it.each<Role>(['member', 'manager'])('shows a %s no MFA status and looks none up', async (role) => {
+    const { service, mfaLookups } = serviceWith(
+      [member(CALLER_ID, role), member(TARGET_ID, 'owner')],
+      [TARGET_ID],
+    );
+
+    const page = await service.list(contextWithRole(role), { limit: 25 });
+
+    for (const item of page.items) expect(item).not.toHaveProperty('mfaEnabled');
+    expect(mfaLookups).toEqual([]);
   });
 });
 

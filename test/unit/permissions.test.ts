@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, PaymentRequiredError } from '#shared/http/errors.ts';
-import { hasPermission, type Permission, permissionsByRole, type Role } from '#shared/tenancy/permissions.ts';
+import {
+  attributeRulesFor,
+  hasPermission,
+  type Permission,
+  permissionsByRole,
+  type Role,
+} from '#shared/tenancy/permissions.ts';
 import type { TenantContext } from '#shared/tenancy/tenant-context.ts';
-import { authorize } from '#shared/tenancy/tenant-context.ts';
+import { authorize, authorizeSome } from '#shared/tenancy/tenant-context.ts';
 import { fakeTenantContext } from '../support/tenant-context.ts';
 
 function contextWithRole(role: Role): TenantContext {
@@ -88,5 +94,61 @@ describe('authorize while a tenant is restricted for non-payment', () => {
   it('checks the role before the restriction, so a member learns nothing about billing', () => {
     const member = fakeTenantContext({ role: 'member', billing: { restricted: true } });
     expect(() => authorize(member, 'projects:create')).toThrow(ForbiddenError);
+  });
+});
+
+describe('attribute rules: deleting projects by creator', () => {
+  const creator = '22222222-2222-4222-8222-222222222222';
+  const colleague = '33333333-3333-4333-8333-333333333333';
+  const as = (role: Role) => fakeTenantContext({ role, userId: creator });
+
+  it.each([
+    ['manager', creator, true],
+    ['manager', colleague, false],
+    ['member', creator, false],
+    ['member', colleague, false],
+    ['admin', creator, true],
+    ['admin', colleague, true],
+    ['owner', creator, true],
+    ['owner', colleague, true],
+  ] as [Role, string, boolean][])(
+    '%s deleting a project created by %s: allowed %s',
+    (role, createdBy, allowed) => {
+      const attempt = () => authorize(as(role), 'projects:delete', { createdBy });
+      if (allowed) expect(attempt).not.toThrow();
+      else expect(attempt).toThrow(ForbiddenError);
+    },
+  );
+
+  it("tells a manager refused another's project which projects they may delete", () => {
+    expect(() => authorize(as('manager'), 'projects:delete', { createdBy: colleague })).toThrowError(
+      new ForbiddenError('Your role (manager) allows projects:delete only on the projects you created.'),
+    );
+  });
+
+  it('refuses a manager when the resource names no creator', () => {
+    expect(() => authorize(as('manager'), 'projects:delete')).toThrow(ForbiddenError);
+  });
+
+  it('lists the manager rule as the only way a manager deletes projects', () => {
+    expect(attributeRulesFor('manager', 'projects:delete').map((r) => r.scope)).toEqual([
+      'the projects you created',
+    ]);
+    expect(attributeRulesFor('admin', 'projects:delete')).toEqual([]);
+    expect(attributeRulesFor('member', 'projects:delete')).toEqual([]);
+  });
+
+  it('lets authorizeSome pass a manager before the project is read, and refuse a member', () => {
+    expect(() => authorizeSome(as('manager'), 'projects:delete')).not.toThrow();
+    expect(() => authorizeSome(as('member'), 'projects:delete')).toThrowError(
+      new ForbiddenError('Your role (member) does not allow projects:delete.'),
+    );
+  });
+
+  it('still holds a manager deleting their own project to the non-payment restriction', () => {
+    const restricted = fakeTenantContext({ role: 'manager', userId: creator, billing: { restricted: true } });
+    expect(() => authorize(restricted, 'projects:delete', { createdBy: creator })).toThrow(
+      PaymentRequiredError,
+    );
   });
 });

@@ -1,4 +1,9 @@
-import { changeRoleBody, memberParams, memberSchema } from '../../members/members.schema.ts';
+import {
+  changeRoleBody,
+  memberListItemSchema,
+  memberParams,
+  memberSchema,
+} from '../../members/members.schema.ts';
 import { pageOf, paginationQuery, tenantParams } from '../common.schema.ts';
 import { defineRoute, type RouteDefinition } from '../route.ts';
 
@@ -13,7 +18,7 @@ export const membersRoutes = {
     summary: "The tenant's members.",
     params: tenantParams,
     query: paginationQuery,
-    response: pageOf(memberSchema),
+    response: pageOf(memberListItemSchema),
     status: 200,
     problems: [403, 404],
   }),
