@@ -622,7 +622,7 @@ describe('api stack (prod, with context)', () => {
   });
 
   it.each([
-    ['me', ['kms:Decrypt', 'kms:DescribeKey']],
+    ['health', ['kms:Decrypt', 'kms:DescribeKey']],
     ['projects', ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']],
   ] as const)(
     "lets %s use the table's customer managed key as far as its table access goes",
