@@ -90,21 +90,11 @@ export class MfaRequiredError extends ForbiddenError {
 }
 
 /**
- * `recordSignIns` (default true): whether `resolve` writes the caller's newer sign-in to their
- * profile; functions with read-only table access pass false. `apiRateLimit`: with it, every resolve
- * also counts the request against the tenant's plan limit (one conditional write, after the
+ * `apiRateLimit`: with it, every resolve also counts the request against the tenant's plan limit (one conditional write, after the
  * membership checks, so refused callers count nothing), throws the 429 when it is reached, and adds
  * the RateLimit headers to the response.
  */
-export function createTenancy({
-  db,
-  recordSignIns = true,
-  apiRateLimit,
-}: {
-  db: Db;
-  recordSignIns?: boolean;
-  apiRateLimit?: TenantRateLimit | undefined;
-}) {
+export function createTenancy({ db, apiRateLimit }: { db: Db; apiRateLimit?: TenantRateLimit | undefined }) {
   return {
     /**
      * Resolves the caller's membership of `tenantId` with one round trip (tenant, membership,
@@ -146,7 +136,7 @@ export function createTenancy({
       const profile = profileOf(items.find((i) => i.pk === profileKey.pk && i.sk === profileKey.sk));
       // A suspended user is refused whatever the tenant: the answer says nothing about the tenant.
       assertNotSuspended(profile);
-      const signIn = recordSignIns ? newerSignIn(caller, profile) : undefined;
+      const signIn = newerSignIn(caller, profile);
       if (signIn) await recordSignIn(db, caller.userId, signIn);
       if (!tenantItem || !memberItem || tenantItem.status === 'deleted') throw notFound();
       const tenant = withoutKeys(tenantItem) as TenantRecord;

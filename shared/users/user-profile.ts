@@ -124,9 +124,9 @@ export async function mfaStatusOf(db: Db, userIds: readonly string[]): Promise<M
 /**
  * The check of routes that resolve no tenant (GET /v1/me, POST /v1/tenants, invitations): one
  * strongly consistent GetItem of the profile (0.5 KB, 1 RCU), a 403 for a suspended user, and the
- * sign-in recorded when it is new (only where the function may write: `recordSignIns`).
+ * sign-in recorded when it is new (so a function that uses it must be able to write the table).
  */
-export function createUserGate({ db, recordSignIns }: { db: Db; recordSignIns: boolean }) {
+export function createUserGate({ db }: { db: Db }) {
   return {
     async check(caller: Caller): Promise<UserProfile | undefined> {
       const result = await db.client.send(
@@ -138,7 +138,7 @@ export function createUserGate({ db, recordSignIns }: { db: Db; recordSignIns: b
       );
       const profile = profileOf(result.Item);
       assertNotSuspended(profile);
-      const signIn = recordSignIns ? newerSignIn(caller, profile) : undefined;
+      const signIn = newerSignIn(caller, profile);
       if (signIn) await recordSignIn(db, caller.userId, signIn);
       return profile;
     },
