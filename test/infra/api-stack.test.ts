@@ -663,3 +663,13 @@ describe('api stack (prod, with context)', () => {
     expect(JSON.stringify(sesStatement?.Resource)).toContain(':identity/mail.acme.test');
   });
 });
+
+describe('read-only table access', () => {
+  it('is given only to functions whose routes are all operator routes (they neither record sign-ins nor count requests against a tenant)', () => {
+    const readOnly = functionAreas.filter((area) => areaAccess[area].table === 'read');
+    const customerRoutes = routeList.filter(
+      (route) => readOnly.includes(route.area) && route.auth === 'jwt' && !route.path.startsWith('/admin'),
+    );
+    expect(customerRoutes.map((route) => routeKey(route))).toEqual([]);
+  });
+});
