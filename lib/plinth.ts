@@ -116,6 +116,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     ...common,
     description: 'Plinth: Cognito user pool and the SES configuration set',
     mailFrom: context.mailFrom,
+    appUrl: context.appUrl,
   });
   const events = new EventsStack(app, name('events'), {
     ...common,

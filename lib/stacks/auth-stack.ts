@@ -4,6 +4,7 @@ import {
   CfnUserPoolGroup,
   FeaturePlan,
   Mfa,
+  PasskeyUserVerification,
   StandardThreatProtectionMode,
   UserPool,
   type UserPoolClient,
@@ -29,6 +30,11 @@ export interface AuthStackProps extends StackProps {
    * out through SES from it, not through Cognito's built-in sender (50 emails a day).
    */
   readonly mailFrom: string;
+  /**
+   * Where the product's client runs: its host is the passkeys' relying party, so passkeys made
+   * there work only there (WebAuthn binds a passkey to the site that made it).
+   */
+  readonly appUrl: string;
 }
 
 /** The SES configuration set every Plinth email of a stage is sent through. */
@@ -105,6 +111,11 @@ export class AuthStack extends Stack {
         requireSymbols: passwordPolicy.requireSymbols,
         tempPasswordValidity: Duration.days(passwordPolicy.temporaryPasswordValidityDays),
       },
+      // Passwords, mailed one-time codes and passkeys as first factors (choice-based USER_AUTH);
+      // the Essentials plan (dev) and Plus (prod) both offer them.
+      signInPolicy: { allowedFirstAuthFactors: { ...definition.firstAuthFactors } },
+      passkeyRelyingPartyId: new URL(props.appUrl).hostname,
+      passkeyUserVerification: PasskeyUserVerification.PREFERRED,
       mfa: Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
@@ -131,6 +142,7 @@ export class AuthStack extends Stack {
       authFlows: {
         userPassword: appClient.authFlows.userPassword,
         userSrp: appClient.authFlows.userSrp,
+        user: appClient.authFlows.user,
         adminUserPassword: appClient.authFlows.adminUserPassword,
       },
       // Sign-in goes through the Cognito API, not the hosted UI: no OAuth flows, no callback URLs.

@@ -204,6 +204,7 @@ async function createUserPool(client: CognitoIdentityProviderClient, poolName: s
   const flows: ExplicitAuthFlowsType[] = ['ALLOW_REFRESH_TOKEN_AUTH'];
   if (appClient.authFlows.userPassword) flows.push('ALLOW_USER_PASSWORD_AUTH');
   if (appClient.authFlows.userSrp) flows.push('ALLOW_USER_SRP_AUTH');
+  // Not `ALLOW_USER_AUTH` (choice-based sign-in: email codes, passkeys): moto does not implement it.
   // Always on locally (even though the deployed client has it off): tests and scripts sign users in
   // with admin credentials, without knowing the client's flows.
   flows.push('ALLOW_ADMIN_USER_PASSWORD_AUTH');

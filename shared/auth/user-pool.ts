@@ -22,9 +22,16 @@ export const userPoolDefinition = {
     { name: 'support', description: 'Operators: read, tickets, announcements, impersonation, suspension' },
     { name: 'finance', description: 'Operators: read, credits, comps, cancellations, refunds, metrics' },
   ],
+  /**
+   * What a user may sign in with first, through Cognito's choice-based `USER_AUTH` flow (the
+   * client asks for the choices, then answers the one the user picks): a password, a one-time code
+   * mailed to them, or a passkey. Deployed only: moto has no `USER_AUTH` (README "Signing in").
+   */
+  firstAuthFactors: { password: true, emailOtp: true, passkey: true },
   appClient: {
     name: 'plinth-web',
-    authFlows: { userPassword: true, userSrp: true, adminUserPassword: false },
+    /** `user`: the choice-based `USER_AUTH` flow (passwords, email codes, passkeys). */
+    authFlows: { userPassword: true, userSrp: true, user: true, adminUserPassword: false },
     accessTokenValidityMinutes: 60,
     idTokenValidityMinutes: 60,
     refreshTokenValidityDays: 30,

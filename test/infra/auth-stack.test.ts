@@ -49,6 +49,21 @@ describe('auth stack', () => {
     });
   });
 
+  it('offers passwords, mailed one-time codes and passkeys as first factors (choice-based sign-in)', () => {
+    dev.hasResourceProperties(POOL, {
+      Policies: Match.objectLike({
+        SignInPolicy: { AllowedFirstAuthFactors: Match.arrayEquals(['PASSWORD', 'EMAIL_OTP', 'WEB_AUTHN']) },
+      }),
+      WebAuthnUserVerification: 'preferred',
+    });
+    dev.hasResourceProperties(CLIENT, { ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_AUTH']) });
+  });
+
+  it("makes the app's host the passkeys' relying party", () => {
+    const app = buildPlinth({ stage: 'prod', context: { appUrl: 'https://app.acme.test/welcome' } });
+    Template.fromStack(app.auth).hasResourceProperties(POOL, { WebAuthnRelyingPartyID: 'app.acme.test' });
+  });
+
   it('enforces threat protection on the Plus plan in prod', () => {
     prod.hasResourceProperties(POOL, {
       UserPoolTier: 'PLUS',
@@ -81,7 +96,12 @@ describe('auth stack', () => {
     dev.hasResourceProperties(CLIENT, {
       ClientName: client.name,
       GenerateSecret: false,
-      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      ExplicitAuthFlows: [
+        'ALLOW_USER_PASSWORD_AUTH',
+        'ALLOW_USER_SRP_AUTH',
+        'ALLOW_USER_AUTH',
+        'ALLOW_REFRESH_TOKEN_AUTH',
+      ],
       AccessTokenValidity: client.accessTokenValidityMinutes,
       IdTokenValidity: client.idTokenValidityMinutes,
       RefreshTokenValidity: client.refreshTokenValidityDays * 24 * 60,
