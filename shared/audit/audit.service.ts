@@ -1,7 +1,22 @@
 import { assertFeature } from '../billing/entitlements.ts';
+import type { Db } from '../db/client.ts';
+import type { Clock } from '../ids.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { AuditPage, AuditRepositoryFactory } from './audit.repository.ts';
-import type { AuditQuery } from './audit.schema.ts';
+import {
+  type AuditExportQuery,
+  type AuditQuery,
+  type AuditVerifyQuery,
+  DEFAULT_VERIFY_DAYS,
+} from './audit.schema.ts';
+import { addDays, utcDayOf } from './audit-chain.ts';
+import {
+  type AuditLogExport,
+  type ChainVerification,
+  exportAuditLog,
+  verifyTenantChain,
+} from './audit-verify.ts';
+import type { DigestArchive } from './digest-archive.ts';
 
 export interface AuditServiceDeps {
   readonly audit: AuditRepositoryFactory;
@@ -25,3 +40,40 @@ export function createAuditService({ audit }: AuditServiceDeps) {
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;
+
+export interface AuditChainServiceDeps {
+  readonly db: Db;
+  /** The daily digests in the Object Lock bucket. */
+  readonly archive: DigestArchive;
+  readonly clock: Clock;
+}
+
+/**
+ * Verifying and exporting the tenant's hash-chained audit log (./audit-verify.ts); the same
+ * permission and plan feature as reading it.
+ */
+export function createAuditChainService(chain: AuditChainServiceDeps) {
+  return {
+    /**
+     * Recomputes the tenant's chain for [from, to] (default the last 30 days up to today, UTC)
+     * against the anchored digests (same permission and plan feature as reading the log).
+     */
+    async verify(ctx: TenantContext, query: AuditVerifyQuery): Promise<ChainVerification> {
+      authorize(ctx, 'audit:read');
+      assertFeature(ctx.billing, ctx.entitlements, 'audit-log');
+      const now = chain.clock();
+      const to = query.to ?? utcDayOf(now);
+      const from = query.from ?? addDays(to, -(DEFAULT_VERIFY_DAYS - 1));
+      return verifyTenantChain(chain, ctx.tenantId, { from, to }, now);
+    },
+
+    /** The tenant's entries of [from, to] with their hashes and the anchored digests. */
+    async export(ctx: TenantContext, query: AuditExportQuery): Promise<AuditLogExport> {
+      authorize(ctx, 'audit:read');
+      assertFeature(ctx.billing, ctx.entitlements, 'audit-log');
+      return exportAuditLog(chain, ctx.tenantId, query);
+    },
+  };
+}
+
+export type AuditChainService = ReturnType<typeof createAuditChainService>;
