@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '#shared/audit/audit.schema.ts';
 import {
   canonicalJson,
   chainDay,
@@ -10,7 +11,6 @@ import {
   personalFieldsOf,
   personalHashOf,
 } from '#shared/audit/audit-chain.ts';
-import type { AuditEntry } from '#shared/audit/audit.schema.ts';
 import { daysBetween } from '#shared/audit/audit-verify.ts';
 
 const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
