@@ -39,6 +39,12 @@ export interface StageConfig {
    * event. CDK context `productEventTtlDays` (`{"prod":180}`) replaces a stage's value.
    */
   readonly productEventTtlDays: number;
+  /**
+   * Days each daily audit digest stays locked (Object Lock, compliance mode) in the audit digest
+   * bucket: nobody can change or delete it before then (lib/constructs/audit-digest-bucket.ts).
+   * Longer than the longest verify window; an auditor's look-back in prod.
+   */
+  readonly auditDigestRetentionDays: number;
 }
 
 const stageConfigs: Record<StageName, StageConfig> = {
@@ -54,6 +60,8 @@ const stageConfigs: Record<StageName, StageConfig> = {
     allowedRedirectOrigins: ['http://localhost:3000', 'http://localhost:5173'],
     // A throwaway stage keeps raw events a month: the usage reads work from the aggregates anyway.
     productEventTtlDays: 30,
+    // A throwaway stage must not keep undeletable objects for long.
+    auditDigestRetentionDays: 1,
   },
   prod: {
     name: 'prod',
@@ -66,6 +74,8 @@ const stageConfigs: Record<StageName, StageConfig> = {
     extraCorsOrigins: [],
     allowedRedirectOrigins: [],
     productEventTtlDays: 90,
+    // More than a year: a yearly audit can check the whole previous year against locked digests.
+    auditDigestRetentionDays: 400,
   },
 };
 

@@ -8,6 +8,7 @@ import {
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { AuditDigestBucket } from '../constructs/audit-digest-bucket.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import type { StageConfig } from '../stage.ts';
 
@@ -20,6 +21,8 @@ const stringAttribute = (name: string): Attribute => ({ name, type: AttributeTyp
 /** The one DynamoDB table, built from the shared `tableDefinition`. */
 export class DataStack extends Stack {
   readonly table: TableV2;
+  /** The daily audit digests, under Object Lock (shared/audit/digest-archive.ts). */
+  readonly auditDigests: AuditDigestBucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -43,6 +46,9 @@ export class DataStack extends Stack {
       removalPolicy: stage.removalPolicy,
     });
 
+    this.auditDigests = new AuditDigestBucket(this, 'AuditDigests', { stage });
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AuditDigestBucketName', { value: this.auditDigests.bucket.bucketName });
   }
 }
