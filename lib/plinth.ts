@@ -111,7 +111,10 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     description: 'Plinth: the alarm topic that mails the operators',
     opsEmail,
   });
-  const data = new DataStack(app, name('data'), { ...common, description: 'Plinth: the DynamoDB table and the audit digest bucket' });
+  const data = new DataStack(app, name('data'), {
+    ...common,
+    description: 'Plinth: the DynamoDB table and the audit digest bucket',
+  });
   const auth = new AuthStack(app, name('auth'), {
     ...common,
     description: 'Plinth: Cognito user pool and the SES configuration set',

@@ -8,8 +8,8 @@ import {
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { AuditDigestBucket } from '../constructs/audit-digest-bucket.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
+import { AuditDigestBucket } from '../constructs/audit-digest-bucket.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface DataStackProps extends StackProps {
