@@ -79,12 +79,23 @@ export const auditVerifyQuery = z
   .superRefine(checkDayRange);
 export type AuditVerifyQuery = z.infer<typeof auditVerifyQuery>;
 
+/** Days an export covers when it names no `from`. */
+export const DEFAULT_EXPORT_DAYS = 7;
+
 export const auditExportQuery = z
   .object({
-    from: z.iso.date().describe('First UTC day (YYYY-MM-DD), inclusive.'),
+    from: z.iso
+      .date()
+      .optional()
+      .describe(
+        `First UTC day (YYYY-MM-DD), inclusive; default ${DEFAULT_EXPORT_DAYS - 1} days before \`to\`.`,
+      ),
     to: z.iso
       .date()
-      .describe(`Last UTC day (YYYY-MM-DD), inclusive; at most ${MAX_AUDIT_RANGE_DAYS} days after \`from\`.`),
+      .optional()
+      .describe(
+        `Last UTC day (YYYY-MM-DD), inclusive, at most ${MAX_AUDIT_RANGE_DAYS} days after \`from\`; default today.`,
+      ),
   })
   .superRefine(checkDayRange);
 export type AuditExportQuery = z.infer<typeof auditExportQuery>;

@@ -7,6 +7,7 @@ import {
   type AuditExportQuery,
   type AuditQuery,
   type AuditVerifyQuery,
+  DEFAULT_EXPORT_DAYS,
   DEFAULT_VERIFY_DAYS,
 } from './audit.schema.ts';
 import { addDays, utcDayOf } from './audit-chain.ts';
@@ -71,7 +72,9 @@ export function createAuditChainService(chain: AuditChainServiceDeps) {
     async export(ctx: TenantContext, query: AuditExportQuery): Promise<AuditLogExport> {
       authorize(ctx, 'audit:read');
       assertFeature(ctx.billing, ctx.entitlements, 'audit-log');
-      return exportAuditLog(chain, ctx.tenantId, query);
+      const to = query.to ?? utcDayOf(chain.clock());
+      const from = query.from ?? addDays(to, -(DEFAULT_EXPORT_DAYS - 1));
+      return exportAuditLog(chain, ctx.tenantId, { from, to });
     },
   };
 }

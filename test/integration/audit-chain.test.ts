@@ -429,13 +429,14 @@ describe('the export', () => {
     expect(day?.entries.at(-1)?.entryHash).toBe(day?.digest.head);
   });
 
-  it('requires from and to', async () => {
+  it('refuses a from after to with a field error', async () => {
     const tenant = await seedTenant('2026-03-07T11:00:00.000Z');
     const response = await callHandler(handler, routes.exportAuditLog, {
       as: tenant.owner,
       params: { tenantId: tenant.tenantId },
-      query: {},
+      query: { from: '2026-03-08', to: '2026-03-07' },
     });
     expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ errors: [expect.objectContaining({ field: 'query.from' })] });
   });
 });

@@ -46,7 +46,7 @@ export const auditRoutes = {
     auth: 'jwt',
     operationId: 'exportAuditLog',
     summary:
-      "The tenant's audit entries of a range of days (at most 31) with their chain hashes and the anchored " +
+      "The tenant's audit entries of a range of days (default the last 7, at most 31) with their chain hashes and the anchored " +
       'daily digests, for verification outside Plinth (README "Tamper-evident audit").',
     params: tenantParams,
     query: auditExportQuery,
