@@ -140,6 +140,32 @@ export function productEventTtlDaysFor(
   return parsed.data;
 }
 
+/**
+ * The stage's audit digest retention in days: the CDK context's value for this stage
+ * (`auditDigestRetentionDays`, stage → days, in cdk.json or `-c auditDigestRetentionDays='{"prod":2555}'`)
+ * when it has one, else the stage's own. Throws, naming the entry, for anything but a whole number
+ * of days from 1 to 36500 (S3's Object Lock limit is 100 years). Compliance mode cannot be undone:
+ * every digest written keeps its retention even if this is lowered later.
+ */
+export function auditDigestRetentionDaysFor(
+  stage: StageConfig,
+  fromContext: Readonly<Record<string, unknown>> = {},
+): number {
+  const configured = fromContext[stage.name];
+  if (configured === undefined) return stage.auditDigestRetentionDays;
+  if (
+    typeof configured !== 'number' ||
+    !Number.isInteger(configured) ||
+    configured < 1 ||
+    configured > 36_500
+  ) {
+    throw new Error(
+      `context auditDigestRetentionDays.${stage.name}: ${JSON.stringify(configured)} is not a number of days from 1 to 36500.`,
+    );
+  }
+  return configured;
+}
+
 /** Domains reserved for documentation (RFC 2606): the example defaults of `appUrl` and `mailFrom`. */
 const EXAMPLE_DOMAIN = /(^|\.)example\.(com|net|org)$/i;
 
