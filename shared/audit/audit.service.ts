@@ -1,5 +1,6 @@
 import { assertFeature } from '../billing/entitlements.ts';
 import type { Db } from '../db/client.ts';
+import { BadRequestError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
 import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { AuditPage, AuditRepositoryFactory } from './audit.repository.ts';
@@ -9,6 +10,7 @@ import {
   type AuditVerifyQuery,
   DEFAULT_EXPORT_DAYS,
   DEFAULT_VERIFY_DAYS,
+  MAX_AUDIT_RANGE_DAYS,
 } from './audit.schema.ts';
 import { addDays, utcDayOf } from './audit-chain.ts';
 import {
@@ -42,6 +44,30 @@ export function createAuditService({ audit }: AuditServiceDeps) {
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
+/**
+ * The days a verify or export covers: `to` defaults to today (UTC), `from` to `defaultDays` days
+ * ending at `to`. The schema checks a range whose ends are both given; a default end is checked here.
+ */
+function dayRange(
+  query: { from?: string | undefined; to?: string | undefined },
+  defaultDays: number,
+  now: Date,
+): { from: string; to: string } {
+  const to = query.to ?? utcDayOf(now);
+  const from = query.from ?? addDays(to, -(defaultDays - 1));
+  if (from > to) {
+    throw new BadRequestError('The query is invalid.', [
+      { field: 'query.from', message: `from must not be after to (${to})` },
+    ]);
+  }
+  if (addDays(from, MAX_AUDIT_RANGE_DAYS - 1) < to) {
+    throw new BadRequestError('The query is invalid.', [
+      { field: 'query.from', message: `at most ${MAX_AUDIT_RANGE_DAYS} days up to ${to}` },
+    ]);
+  }
+  return { from, to };
+}
+
 export interface AuditChainServiceDeps {
   readonly db: Db;
   /** The daily digests in the Object Lock bucket. */
@@ -63,18 +89,14 @@ export function createAuditChainService(chain: AuditChainServiceDeps) {
       authorize(ctx, 'audit:read');
       assertFeature(ctx.billing, ctx.entitlements, 'audit-log');
       const now = chain.clock();
-      const to = query.to ?? utcDayOf(now);
-      const from = query.from ?? addDays(to, -(DEFAULT_VERIFY_DAYS - 1));
-      return verifyTenantChain(chain, ctx.tenantId, { from, to }, now);
+      return verifyTenantChain(chain, ctx.tenantId, dayRange(query, DEFAULT_VERIFY_DAYS, now), now);
     },
 
     /** The tenant's entries of [from, to] with their hashes and the anchored digests. */
     async export(ctx: TenantContext, query: AuditExportQuery): Promise<AuditLogExport> {
       authorize(ctx, 'audit:read');
       assertFeature(ctx.billing, ctx.entitlements, 'audit-log');
-      const to = query.to ?? utcDayOf(chain.clock());
-      const from = query.from ?? addDays(to, -(DEFAULT_EXPORT_DAYS - 1));
-      return exportAuditLog(chain, ctx.tenantId, { from, to });
+      return exportAuditLog(chain, ctx.tenantId, dayRange(query, DEFAULT_EXPORT_DAYS, chain.clock()));
     },
   };
 }

@@ -324,6 +324,12 @@ describe('verifying the chain', () => {
     });
   });
 
+  it('refuses a from more than 31 days before today when to is left out, with a field error', async () => {
+    const response = await verify(tenant, { from: '2026-01-01' });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ errors: [expect.objectContaining({ field: 'query.from' })] });
+  });
+
   it('refuses a range longer than 31 days with a field error', async () => {
     const response = await verify(tenant, { from: '2026-01-01', to: '2026-03-01' });
     expect(response.status).toBe(400);
