@@ -10,6 +10,7 @@ import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import {
   assertStageReady,
+  auditDigestRetentionDaysFor,
   opsEmailFor,
   productEventTtlDaysFor,
   redirectOriginsFor,
@@ -47,6 +48,8 @@ const contextSchema = z.object({
   opsEmail: z.unknown(),
   /** Stage → days a raw product event stays in the table (lib/stage.ts `productEventTtlDaysFor`). */
   productEventTtlDays: jsonObject.default({}),
+  /** Stage → days each audit digest stays locked (lib/stage.ts `auditDigestRetentionDaysFor`). */
+  auditDigestRetentionDays: jsonObject.default({}),
 });
 
 export type PlinthContext = z.infer<typeof contextSchema>;
@@ -62,6 +65,7 @@ export function readPlinthContext(app: App): PlinthContext {
     allowedRedirectOrigins: app.node.tryGetContext('allowedRedirectOrigins'),
     opsEmail: app.node.tryGetContext('opsEmail'),
     productEventTtlDays: app.node.tryGetContext('productEventTtlDays'),
+    auditDigestRetentionDays: app.node.tryGetContext('auditDigestRetentionDays'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -92,7 +96,11 @@ export interface PlinthStacks {
 /** Adds the stage's stacks (named `plinth-<stage>-<part>`) to the app. */
 export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthStacks {
   const context = readPlinthContext(app);
-  const stage = stageConfigFor(context.stage);
+  const baseStage = stageConfigFor(context.stage);
+  const stage: StageConfig = {
+    ...baseStage,
+    auditDigestRetentionDays: auditDigestRetentionDaysFor(baseStage, context.auditDigestRetentionDays),
+  };
   assertStageReady(stage, context);
   const stripe = stripeConfigFor(stage.name, context);
   const productEventTtlDays = productEventTtlDaysFor(stage, context.productEventTtlDays);
@@ -111,7 +119,10 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     description: 'Plinth: the alarm topic that mails the operators',
     opsEmail,
   });
-  const data = new DataStack(app, name('data'), { ...common, description: 'Plinth: the DynamoDB table' });
+  const data = new DataStack(app, name('data'), {
+    ...common,
+    description: 'Plinth: the DynamoDB table and the audit digest bucket',
+  });
   const auth = new AuthStack(app, name('auth'), {
     ...common,
     description: 'Plinth: Cognito user pool and the SES configuration set',

@@ -44,6 +44,12 @@ export interface StageConfig {
    * owned key: the key's own policy and CloudTrail then say who may read the data and who did.
    */
   readonly tableKey: 'customer-managed' | 'aws-owned';
+  /**
+   * Days each daily audit digest stays locked (Object Lock, compliance mode) in the audit digest
+   * bucket: nobody can change or delete it before then (lib/constructs/audit-digest-bucket.ts).
+   * Longer than the longest verify window; an auditor's look-back in prod.
+   */
+  readonly auditDigestRetentionDays: number;
 }
 
 const stageConfigs: Record<StageName, StageConfig> = {
@@ -61,6 +67,8 @@ const stageConfigs: Record<StageName, StageConfig> = {
     productEventTtlDays: 30,
     // A throwaway stage holds test data only; a key costs $1 a month and outlives the stage.
     tableKey: 'aws-owned',
+    // A throwaway stage must not keep undeletable objects for long.
+    auditDigestRetentionDays: 1,
   },
   prod: {
     name: 'prod',
@@ -74,6 +82,8 @@ const stageConfigs: Record<StageName, StageConfig> = {
     allowedRedirectOrigins: [],
     productEventTtlDays: 90,
     tableKey: 'customer-managed',
+    // More than a year: a yearly audit can check the whole previous year against locked digests.
+    auditDigestRetentionDays: 400,
   },
 };
 
@@ -136,6 +146,32 @@ export function productEventTtlDaysFor(
     );
   }
   return parsed.data;
+}
+
+/**
+ * The stage's audit digest retention in days: the CDK context's value for this stage
+ * (`auditDigestRetentionDays`, stage → days, in cdk.json or `-c auditDigestRetentionDays='{"prod":2555}'`)
+ * when it has one, else the stage's own. Throws, naming the entry, for anything but a whole number
+ * of days from 1 to 36500 (S3's Object Lock limit is 100 years). Compliance mode cannot be undone:
+ * every digest written keeps its retention even if this is lowered later.
+ */
+export function auditDigestRetentionDaysFor(
+  stage: StageConfig,
+  fromContext: Readonly<Record<string, unknown>> = {},
+): number {
+  const configured = fromContext[stage.name];
+  if (configured === undefined) return stage.auditDigestRetentionDays;
+  if (
+    typeof configured !== 'number' ||
+    !Number.isInteger(configured) ||
+    configured < 1 ||
+    configured > 36_500
+  ) {
+    throw new Error(
+      `context auditDigestRetentionDays.${stage.name}: ${JSON.stringify(configured)} is not a number of days from 1 to 36500.`,
+    );
+  }
+  return configured;
 }
 
 /** Domains reserved for documentation (RFC 2606): the example defaults of `appUrl` and `mailFrom`. */

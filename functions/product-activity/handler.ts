@@ -5,6 +5,7 @@ import { createProductEventRecorder } from '#shared/analytics/product/recorder.t
 import type { ProductEventSink } from '#shared/analytics/product/warehouse.ts';
 import { deferred } from '#shared/app/deferred.ts';
 import { createWorkerDb } from '#shared/app/worker-db.ts';
+import { markAuditDays } from '#shared/audit/audit-digest.ts';
 import { systemClock } from '#shared/ids.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { productMetricNames } from '#shared/observability/metric-names.ts';
@@ -15,7 +16,8 @@ import { workerHandler } from '#shared/observability/worker-handler.ts';
 /**
  * The product side of the table's stream (filtered to audit and raw product event INSERTs): each
  * audited action of a person → a product event recorded with its aggregates; each raw product event
- * → a line in the warehouse (Amazon Data Firehose → S3). Deployed with `ReportBatchItemFailures`.
+ * → a line in the warehouse (Amazon Data Firehose → S3); and each audit entry's tenant-day marked due
+ * for the audit digest (shared/audit/audit-digest.ts). Deployed with `ReportBatchItemFailures`.
  */
 const env = readWarehouseEnv();
 const db = createWorkerDb();
@@ -45,6 +47,7 @@ export const handler = workerHandler(async (event: DynamoDBStreamEvent): Promise
     return await handleProductStream(event.Records, {
       recorder,
       sink,
+      markAuditDays: (records) => markAuditDays(records, { db }),
       onRecorded: () => {
         recorded += 1;
       },

@@ -29,6 +29,7 @@ import {
   type TableAccess,
   type UserPoolAccess,
 } from '../constructs/app-function.ts';
+import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
@@ -45,6 +46,8 @@ interface AreaAccess {
   readonly stripe: boolean;
   /** Reads queue depths and CloudWatch metrics of the whole stage (lib/constructs/health-watch.ts). */
   readonly watchesHealth?: boolean;
+  /** Lists and reads the audit digests (verify and export routes). */
+  readonly readsAuditDigests?: boolean;
 }
 
 /**
@@ -84,12 +87,16 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
-  /** Reads the audit log; writes only the tenant's API request count and the caller's sign-in time. */
+  /**
+   * Reads the audit log and its digests (verify, export); writes only the tenant's API request count
+   * and the caller's sign-in time.
+   */
   audit: {
     table: 'readWrite',
     userPoolActions: ['cognito-idp:AdminGetUser'],
     sendsEmail: false,
     stripe: false,
+    readsAuditDigests: true,
   },
   billing: { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: true },
   /** Refunds (Stripe); suspends, reactivates and resets users in the pool (shared/admin/user-admin.ts). */
@@ -252,6 +259,7 @@ export class ApiStack extends Stack {
           ...(access.stripe ? stripeEnvironment : {}),
           ...(area === 'billing' ? billingEnvironment : {}),
           ...(area === 'product-analytics' ? productEnvironment : {}),
+          ...(access.readsAuditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
         },
         ...(access.table === 'none'
           ? {}
@@ -270,6 +278,8 @@ export class ApiStack extends Stack {
             }
           : {}),
       });
+      // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
+      if (access.readsAuditDigests) grantReadAuditDigests(functions[area].role, stage);
     }
     this.functions = functions;
 

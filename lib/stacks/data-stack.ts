@@ -11,6 +11,7 @@ import {
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/db/table.ts';
+import { AuditDigestBucket } from '../constructs/audit-digest-bucket.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface DataStackProps extends StackProps {
@@ -22,6 +23,8 @@ const stringAttribute = (name: string): Attribute => ({ name, type: AttributeTyp
 /** The one DynamoDB table, built from the shared `tableDefinition`. */
 export class DataStack extends Stack {
   readonly table: TableV2;
+  /** The daily audit digests, under Object Lock (shared/audit/digest-archive.ts). */
+  readonly auditDigests: AuditDigestBucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -58,6 +61,9 @@ export class DataStack extends Stack {
       removalPolicy: stage.removalPolicy,
     });
 
+    this.auditDigests = new AuditDigestBucket(this, 'AuditDigests', { stage });
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AuditDigestBucketName', { value: this.auditDigests.bucket.bucketName });
   }
 }

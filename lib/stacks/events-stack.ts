@@ -26,6 +26,11 @@ import {
   type TableAccess,
   type UserPoolAccess,
 } from '../constructs/app-function.ts';
+import {
+  auditDigestBucketName,
+  grantPutAuditDigests,
+  grantReadAuditDigests,
+} from '../constructs/audit-digest-bucket.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
@@ -42,6 +47,8 @@ interface WorkerSettings {
   readonly userPoolActions?: UserPoolAccess['actions'];
   /** Puts events on the bus itself (not through the outbox). @default false */
   readonly putsEvents?: boolean;
+  /** Writes (puts) or reads (lists, gets) the audit digests in the Object Lock bucket. @default none */
+  readonly auditDigests?: 'put' | 'read';
 }
 
 /**
@@ -72,6 +79,10 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
     userPoolActions: ['cognito-idp:ListUsers'],
     putsEvents: true,
   },
+  /** Queries the due tenant-days, reads each day's entries, puts its digest in S3 and records it. */
+  'audit-digest': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'put' },
+  /** Queries recent days' tenants and their entries; reads the digests. Writes nothing. */
+  'audit-verify': { table: 'read', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'read' },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
@@ -175,13 +186,13 @@ export class EventsStack extends Stack {
         stage,
         description: `Plinth ${stage.name}: ${name}`,
         // Only the workers that mail need the operators' address and the configuration set.
-        environment: settings.sendsEmail
-          ? {
-              ...environment,
-              OPS_EMAIL: props.opsEmail,
-              MAIL_CONFIGURATION_SET: props.mailConfigurationSetName,
-            }
-          : environment,
+        environment: {
+          ...environment,
+          ...(settings.sendsEmail
+            ? { OPS_EMAIL: props.opsEmail, MAIL_CONFIGURATION_SET: props.mailConfigurationSetName }
+            : {}),
+          ...(settings.auditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
+        },
         timeout: Duration.seconds(settings.timeoutSeconds),
         ...(settings.table === 'none'
           ? {}
@@ -194,6 +205,9 @@ export class EventsStack extends Stack {
           : {}),
       });
       if (settings.putsEvents) this.eventBus.grantPutEventsTo(workers[name].role);
+      // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
+      if (settings.auditDigests === 'put') grantPutAuditDigests(workers[name].role, stage);
+      if (settings.auditDigests === 'read') grantReadAuditDigests(workers[name].role, stage);
     }
     this.workers = workers;
 
@@ -388,6 +402,33 @@ export class EventsStack extends Stack {
         'MetricsReconcileFailuresAlarm',
         'metrics-reconcile failed a run (the scheduler retries it).',
         { errors: this.workerFunction('metrics-reconcile').metricErrors({ statistic: 'Sum' }) },
+      ),
+      countAlarm(
+        this,
+        'AuditChainBreakAlarm',
+        "The audit verifier found a tenant's audit log that no longer matches its digest in the Object Lock bucket: an entry was changed, removed or added in the table. Its log line names the tenant and the first broken link; GET /v1/tenants/{id}/audit-log/verify shows it too.",
+        appMetric(stageName, eventMetricNames.auditChainBreaks),
+      ),
+      countAlarm(
+        this,
+        'AuditDigestRevisedAlarm',
+        "The audit digest job digested a tenant's day again with a different head: entries of that day arrived after its digest (a writer's clock far behind, or a stream held up for over an hour, or a write to the table outside the application). Its log line names the tenant and day.",
+        appMetric(stageName, eventMetricNames.auditDigestsRevised),
+      ),
+      failureAlarm(
+        this,
+        'AuditDigestFailuresAlarm',
+        'The audit digest job failed a run (the scheduler retries it; the next hourly run takes whatever is still due).',
+        {
+          failedRuns: appMetric(stageName, eventMetricNames.auditDigestFailures),
+          errors: this.workerFunction('audit-digest').metricErrors({ statistic: 'Sum' }),
+        },
+      ),
+      failureAlarm(
+        this,
+        'AuditVerifyFailuresAlarm',
+        'The scheduled audit verifier failed a run (the scheduler retries it): chains went unchecked today.',
+        { errors: this.workerFunction('audit-verify').metricErrors({ statistic: 'Sum' }) },
       ),
     ];
   }

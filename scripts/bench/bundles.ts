@@ -62,7 +62,7 @@ export interface BundleReport {
 
 /**
  * The environment a function reads at init (shared/config/env.ts, shared/billing/billing.env.ts,
- * shared/health/health.config.ts),
+ * shared/health/health.config.ts, shared/audit/audit.env.ts),
  * with dummy values: init builds clients but makes no calls, so nothing needs to answer. The Stripe
  * secrets are given as values; deployed, they are read from SSM at init, one round trip more.
  */
@@ -70,6 +70,7 @@ export const initEnvironment = {
   TABLE_NAME: 'plinth-bench',
   EVENT_BUS_NAME: 'plinth-bench',
   PRODUCT_WAREHOUSE_STREAM: 'plinth-bench-product-events',
+  AUDIT_DIGEST_BUCKET: 'plinth-bench-audit-digests',
   STRIPE_SECRET_KEY: 'sk_test_bench',
   STRIPE_WEBHOOK_SECRET: 'whsec_bench',
   STRIPE_PRICE_IDS: JSON.stringify({

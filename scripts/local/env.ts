@@ -40,6 +40,7 @@ export function handlerEnvironment(
     ALLOWED_REDIRECT_ORIGINS: LOCAL_REDIRECT_ORIGINS.join(','),
     OPS_EMAIL: LOCAL_OPS_EMAIL,
     PRODUCT_WAREHOUSE_STREAM: resources.warehouseStreamName,
+    AUDIT_DIGEST_BUCKET: resources.auditDigestBucket,
     // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
     // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

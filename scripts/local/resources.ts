@@ -34,7 +34,12 @@ import {
   ResourceInUseException as DeliveryStreamInUseException,
   FirehoseClient,
 } from '@aws-sdk/client-firehose';
-import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { AlreadyExistsException, CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { warehouseDelivery, warehouseLayout } from '../../shared/analytics/product/warehouse.ts';
@@ -86,7 +91,12 @@ export interface LocalResources extends LocalAwsTarget {
   readonly warehouseStreamName: string;
   /** The bucket that stream writes to: list `events/YYYY/MM/DD/HH/` in it to see the lines. */
   readonly warehouseBucket: string;
+  /** The Object Lock bucket of the audit digests (`AUDIT_DIGEST_BUCKET`). */
+  readonly auditDigestBucket: string;
 }
+
+/** Days a local audit digest stays locked (the dev stage's retention, lib/stage.ts). */
+export const LOCAL_AUDIT_DIGEST_RETENTION_DAYS = 1;
 
 /**
  * Creates (or finds, on a second call against the same emulator) the table, user pool with its
@@ -106,12 +116,13 @@ export async function createLocalResources(options: LocalResourcesOptions): Prom
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   const firehose = new FirehoseClient(config);
   try {
-    const [table, pool, bus, , warehouse] = await Promise.all([
+    const [table, pool, bus, , warehouse, auditDigestBucket] = await Promise.all([
       createTable(dynamodb, options.tableName ?? name),
       createUserPool(cognito, options.userPoolName ?? name),
       createBus(events, sqs, busNameFor(options.stage), options.rules ?? busDefinition.rules),
       verifySender(ses, mailFrom),
       createWarehouse(s3, firehose, name),
+      createAuditDigestBucket(s3, name),
     ]);
     return {
       endpoint: options.endpoint,
@@ -122,6 +133,7 @@ export async function createLocalResources(options: LocalResourcesOptions): Prom
       ...bus,
       mailFrom,
       ...warehouse,
+      auditDigestBucket,
     };
   } finally {
     for (const client of [dynamodb, cognito, events, sqs, ses, s3, firehose]) client.destroy();
@@ -365,6 +377,30 @@ async function createWarehouse(s3: S3Client, firehose: FirehoseClient, name: str
     if (!(error instanceof DeliveryStreamInUseException)) throw error;
   }
   return { warehouseStreamName, warehouseBucket };
+}
+
+/**
+ * The audit digests' bucket (lib/constructs/audit-digest-bucket.ts): Object Lock on, compliance mode
+ * by default for {@link LOCAL_AUDIT_DIGEST_RETENTION_DAYS}. moto keeps a locked version from being
+ * deleted or its retention shortened, as S3 does (test/integration/audit-chain.test.ts checks it).
+ */
+async function createAuditDigestBucket(s3: S3Client, name: string): Promise<string> {
+  const bucket = `${name}-audit-digests`;
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+  }
+  await s3.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: bucket,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: LOCAL_AUDIT_DIGEST_RETENTION_DAYS } },
+      },
+    }),
+  );
+  return bucket;
 }
 
 async function verifySender(ses: SESv2Client, mailFrom: string): Promise<void> {

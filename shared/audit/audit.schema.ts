@@ -49,3 +49,131 @@ export const auditQuery = paginationQuery
     path: ['from'],
   });
 export type AuditQuery = z.infer<typeof auditQuery>;
+
+/** The longest range of days one verify or export request covers. */
+export const MAX_AUDIT_RANGE_DAYS = 31;
+/** Days a verify request covers when it names no `from`. */
+export const DEFAULT_VERIFY_DAYS = 30;
+
+const daySpan = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+
+/** `from` <= `to`, and at most {@link MAX_AUDIT_RANGE_DAYS} days between them (both inclusive). */
+function checkDayRange(q: { from?: string | undefined; to?: string | undefined }, ctx: z.RefinementCtx) {
+  if (!q.from || !q.to) return;
+  if (q.from > q.to) ctx.addIssue({ code: 'custom', message: 'from must not be after to', path: ['from'] });
+  else if (daySpan(q.from, q.to) > MAX_AUDIT_RANGE_DAYS) {
+    ctx.addIssue({ code: 'custom', message: `at most ${MAX_AUDIT_RANGE_DAYS} days`, path: ['to'] });
+  }
+}
+
+export const auditVerifyQuery = z
+  .object({
+    from: z.iso
+      .date()
+      .optional()
+      .describe(
+        `First UTC day (YYYY-MM-DD), inclusive; default ${DEFAULT_VERIFY_DAYS - 1} days before \`to\`.`,
+      ),
+    to: z.iso.date().optional().describe('Last UTC day (YYYY-MM-DD), inclusive; default today.'),
+  })
+  .superRefine(checkDayRange);
+export type AuditVerifyQuery = z.infer<typeof auditVerifyQuery>;
+
+/** Days an export covers when it names no `from`. */
+export const DEFAULT_EXPORT_DAYS = 7;
+
+export const auditExportQuery = z
+  .object({
+    from: z.iso
+      .date()
+      .optional()
+      .describe(
+        `First UTC day (YYYY-MM-DD), inclusive; default ${DEFAULT_EXPORT_DAYS - 1} days before \`to\`.`,
+      ),
+    to: z.iso
+      .date()
+      .optional()
+      .describe(
+        `Last UTC day (YYYY-MM-DD), inclusive, at most ${MAX_AUDIT_RANGE_DAYS} days after \`from\`; default today.`,
+      ),
+  })
+  .superRefine(checkDayRange);
+export type AuditExportQuery = z.infer<typeof auditExportQuery>;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const chainBreakSchema = z.object({
+  day: z.iso.date(),
+  kind: z
+    .enum([
+      'entry-changed',
+      'entry-missing',
+      'entry-added',
+      'head-mismatch',
+      'digest-missing',
+      'table-digest-mismatch',
+    ])
+    .describe(
+      'entry-changed: the entry no longer hashes to its anchored hash; entry-missing / entry-added: an entry ' +
+        'the digest has is gone, or one it does not have appeared; head-mismatch: the day chains to another head; ' +
+        "digest-missing: a closed day has entries but no anchored digest; table-digest-mismatch: the table's copy " +
+        'of the digest differs from the Object Lock copy.',
+    ),
+  entryId: z.string().optional(),
+  expected: z.string().describe('What the anchored digest holds (a hash, or "(none)").'),
+  found: z.string().describe('What the table holds now (a hash, or "(none)").'),
+});
+
+export const auditVerificationSchema = z.object({
+  tenantId: z.string(),
+  from: z.iso.date(),
+  to: z.iso.date(),
+  ok: z.boolean().describe('True when every digested day of the range holds.'),
+  daysVerified: z.number().int(),
+  entriesVerified: z.number().int(),
+  pendingDays: z
+    .array(z.iso.date())
+    .describe('Days with entries not digested yet (the current day, or one closed less than a day ago).'),
+  firstBreak: chainBreakSchema.optional().describe('The first link that does not hold, when `ok` is false.'),
+});
+
+export const dayDigestSchema = z.object({
+  algorithm: z.literal('plinth-audit-chain/v1'),
+  tenantId: z.string(),
+  day: z.iso.date(),
+  revision: z.number().int().describe('1 for the first digest of the day; later entries made a new one.'),
+  entryCount: z.number().int(),
+  genesis: sha256Hex,
+  head: sha256Hex,
+  digestedAt: z.iso.datetime(),
+  links: z.array(z.tuple([z.string(), sha256Hex])).describe('Each entry id with its hash, in chain order.'),
+});
+
+export const auditExportSchema = z.object({
+  algorithm: z
+    .literal('plinth-audit-chain/v1')
+    .describe('The chain algorithm (README "Tamper-evident audit").'),
+  tenantId: z.string(),
+  from: z.iso.date(),
+  to: z.iso.date(),
+  days: z.array(
+    z.object({
+      day: z.iso.date(),
+      digest: dayDigestSchema
+        .nullable()
+        .describe('The anchored digest (Object Lock bucket); null while pending.'),
+      entries: z.array(
+        z.object({
+          entry: auditEntrySchema.extend({
+            personalHash: sha256Hex
+              .optional()
+              .describe('Present once an erasure replaced the personal fields: the hash of the originals.'),
+          }),
+          personalHash: sha256Hex,
+          previousHash: sha256Hex,
+          entryHash: sha256Hex,
+        }),
+      ),
+    }),
+  ),
+});

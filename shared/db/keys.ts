@@ -62,6 +62,7 @@
  * | announcement delivered | TENANT#<tenantId> | ANNOUNCEMENT_DELIVERED#<announcementId> |  |             | the first GET /v1/me/announcements that shows it to one of the tenant's people: put (attribute_not_exists) in one transaction with the tenant's `announcement` communication entry, so the history lists it once; expires by TTL after the announcement |
  * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
  * | mail page done   | ANNOUNCEMENT_MAIL#<announcementId> | PAGE#<page> |                     |                      | announcement-mail consumer: a page of users done and its next page queued (GetItem first, Put last), so a redelivered page queues no second chain; expires by TTL |
+ * | audit day        | AUDIT_DAY#<YYYY-MM-DD> | TENANT#<tenantId>        | AUDIT_DIGEST_DUE (only while entries of that day are not yet digested) | <YYYY-MM-DD>#<tenantId> | product-activity marks it with each audit INSERT (UpdateItem ADD marks); audit-digest (Query gsi1 AUDIT_DIGEST_DUE, gsi1sk < the last closed day) chains the day, writes the digest to S3 and here, removes gsi1 if marks is unchanged; audit-verify (Query pk: the tenants of a recent day) and GET audit-log/verify (GetItem per day) compare it with S3 |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -435,6 +436,24 @@ export const keys = {
   announcementMailPageDone: (announcementId: string, page: number) => ({
     pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
     sk: `PAGE#${page}`,
+  }),
+
+  /** One tenant's audit entries of one UTC day: their digest state (shared/audit/audit-digest.ts). */
+  auditDay: (day: string, tenantId: string) => ({ pk: `AUDIT_DAY#${day}`, sk: tenantPk(tenantId) }),
+  /** The tenants with entries on `day` (Query pk). */
+  auditDayTenants: (day: string) => ({ pk: `AUDIT_DAY#${day}`, skPrefix: 'TENANT#' }),
+  /** gsi1 attributes of a tenant-day whose entries are not yet digested. */
+  auditDigestDue: (day: string, tenantId: string) => ({
+    gsi1pk: 'AUDIT_DIGEST_DUE',
+    gsi1sk: `${day}#${tenantId}`,
+  }),
+  /** The due tenant-days of the days before `day` (Query gsi1, gsi1sk < day). */
+  auditDigestDueBefore: (day: string) => ({ gsi1pk: 'AUDIT_DIGEST_DUE', gsi1skBefore: day }),
+  /** A tenant's entries of one UTC day, in sort-key order (Query pk, sk between). */
+  auditDayRange: (tenantId: string, day: string) => ({
+    pk: tenantPk(tenantId),
+    skFrom: `AUDIT#${day}T`,
+    skTo: `AUDIT#${day}T~`,
   }),
 } as const;
 

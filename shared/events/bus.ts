@@ -107,6 +107,19 @@ export const busDefinition = {
       everyMinutes: 1,
       target: 'announcement-mail-sweep',
     },
+    {
+      name: 'audit-digest',
+      description:
+        "Chains each tenant's audit entries of the closed days (an hour past midnight UTC) and writes the digests to the Object Lock bucket",
+      everyMinutes: 60,
+      target: 'audit-digest',
+    },
+    {
+      name: 'audit-verify',
+      description: "Recomputes every recently digested tenant's audit chain against the anchored digests",
+      everyMinutes: 24 * 60,
+      target: 'audit-verify',
+    },
   ] as readonly ScheduleDefinition[],
 } as const;
 

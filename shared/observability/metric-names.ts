@@ -23,6 +23,14 @@ export const eventMetricNames = {
   announcementEmailsSent: 'AnnouncementEmailsSent',
   /** Announcement mail runs the sweep started. */
   announcementMailRunsStarted: 'AnnouncementMailRunsStarted',
+  /** Tenant-days the audit digest job anchored in the Object Lock bucket. */
+  auditDaysDigested: 'AuditDaysDigested',
+  /** Tenant-days digested again with a different head: entries arrived after their digest (alarmed). */
+  auditDigestsRevised: 'AuditDigestsRevised',
+  /** Audit digest runs that failed (the scheduler retries; the next run takes what is still due). */
+  auditDigestFailures: 'AuditDigestFailures',
+  /** Tenants whose audit chain does not hold against the anchored digests (alarmed). */
+  auditChainBreaks: 'AuditChainBreaks',
   /**
    * MRR (as the snapshot holds it: minor units of its currency; not a count) as of the last day the
    * metrics rollup rolled up: the dashboard's MRR graph.

@@ -6,11 +6,12 @@ import {
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { GetObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../scripts/local/aws.ts';
-import { createLocalResources } from '../../scripts/local/resources.ts';
+import { createLocalResources, LOCAL_AUDIT_DIGEST_RETENTION_DAYS } from '../../scripts/local/resources.ts';
 import { warehouseLayout } from '../../shared/analytics/product/warehouse.ts';
 import { userPoolDefinition } from '../../shared/auth/user-pool.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
@@ -189,6 +190,22 @@ describe('product event warehouse', () => {
   });
 });
 
+describe('audit digest bucket', () => {
+  it('locks every object in compliance mode by default, for the dev stage retention', async () => {
+    const s3 = new S3Client({ ...localClientConfig(stack), forcePathStyle: true });
+
+    const { ObjectLockConfiguration } = await s3.send(
+      new GetObjectLockConfigurationCommand({ Bucket: stack.auditDigestBucket }),
+    );
+
+    expect(ObjectLockConfiguration).toMatchObject({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: LOCAL_AUDIT_DIGEST_RETENTION_DAYS } },
+    });
+    s3.destroy();
+  });
+});
+
 describe('a second run against the same emulator', () => {
   it('finds the existing resources instead of failing or duplicating them', async () => {
     const again = await createLocalResources({
@@ -212,6 +229,7 @@ describe('a second run against the same emulator', () => {
       mailFrom: stack.mailFrom,
       warehouseStreamName: stack.warehouseStreamName,
       warehouseBucket: stack.warehouseBucket,
+      auditDigestBucket: stack.auditDigestBucket,
     });
   });
 });

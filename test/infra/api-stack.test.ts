@@ -134,7 +134,10 @@ describe('api stack (dev)', () => {
         (area) => !areaAccess[area].stripe && area !== 'product-analytics' && area !== 'health',
       ),
     )('gives %s the variables shared/config/env.ts reads, plus Powertools settings', (area) => {
-      expect(environmentOf(plinth.api.functions[area])).toEqual({ Variables: commonVariables() });
+      const variables = environmentOf(plinth.api.functions[area]) as { Variables: Record<string, unknown> };
+      // The audit digest bucket (audit only) is asserted in "names the audit digest bucket …".
+      const { AUDIT_DIGEST_BUCKET: _bucket, ...rest } = variables.Variables;
+      expect({ Variables: rest }).toEqual({ Variables: commonVariables() });
     });
 
     it('gives product-analytics the common variables and the stage’s raw event TTL', () => {
@@ -220,8 +223,11 @@ describe('api stack (dev)', () => {
       'lets %s use "*" only for X-Ray, which has no resource-level permissions',
       (area) => {
         const statements = statementsOf(template, plinth.api, plinth.api.functions[area]);
-        const starStatements = statements.filter((statement) =>
-          asList(statement.Resource).some((resource) => JSON.stringify(resource).includes('*')),
+        const starStatements = statements.filter(
+          (statement) =>
+            asList(statement.Resource).some((resource) => JSON.stringify(resource).includes('*')) &&
+            // The audit digests' prefix, asserted on its own below.
+            !JSON.stringify(statement.Resource).includes('/audit-digests/*'),
         );
 
         expect(starStatements).toEqual([
@@ -233,6 +239,46 @@ describe('api stack (dev)', () => {
         ]);
       },
     );
+
+    it('lets only audit list and read the audit digests, under their prefix, and no other S3 action', () => {
+      const s3Statements = (area: FunctionArea) =>
+        statementsOf(template, plinth.api, plinth.api.functions[area]).filter((statement) =>
+          actionsOf([statement]).some((action) => action.startsWith('s3:')),
+        );
+      const bucketArn = [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':s3:::plinth-dev-audit-digests-',
+        { Ref: 'AWS::AccountId' },
+        '-',
+        { Ref: 'AWS::Region' },
+      ];
+
+      expect(s3Statements('audit')).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: { 'Fn::Join': ['', bucketArn] },
+          Condition: { StringLike: { 's3:prefix': ['audit-digests/*'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Join': ['', [...bucketArn, '/audit-digests/*']] },
+        },
+      ]);
+      for (const area of functionAreas.filter((name) => name !== 'audit'))
+        expect(s3Statements(area)).toEqual([]);
+    });
+
+    it('names the audit digest bucket to the audit function', () => {
+      const resources = template.toJSON().Resources as Record<string, Resource>;
+      const environment = resources[logicalId(plinth.api, plinth.api.functions.audit.function)]?.Properties
+        .Environment as { Variables: Record<string, unknown> };
+      expect(JSON.stringify(environment.Variables.AUDIT_DIGEST_BUCKET)).toContain(
+        'plinth-dev-audit-digests-',
+      );
+    });
 
     it.each(functionAreas)('lets %s write only to its own log group', (area) => {
       const fn = plinth.api.functions[area];

@@ -127,3 +127,59 @@ describe('data stack', () => {
     dev.hasResourceProperties(TABLE, { SSESpecification: { SSEEnabled: false } });
   });
 });
+
+describe('audit digest bucket', () => {
+  const bucketOf = (stage: 'dev' | 'prod') => {
+    const template = Template.fromStack(buildPlinth({ stage }).data);
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as {
+      Properties: Record<string, unknown>;
+      DeletionPolicy?: string;
+    }[];
+    expect(buckets).toHaveLength(1);
+    return { template, bucket: buckets[0] };
+  };
+
+  it('locks every digest in compliance mode for the stage’s retention', () => {
+    expect(bucketOf('prod').bucket?.Properties).toMatchObject({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    expect(bucketOf('dev').bucket?.Properties).toMatchObject({
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } },
+    });
+  });
+
+  it('encrypts, blocks public access and is kept when the stack goes away', () => {
+    const { bucket } = bucketOf('dev');
+    expect(bucket?.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    expect(bucket?.DeletionPolicy).toBe('Retain');
+  });
+
+  it('refuses plain-HTTP access', () => {
+    bucketOf('prod').template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+});

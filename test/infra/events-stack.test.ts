@@ -332,6 +332,52 @@ describe('events stack', () => {
       expect(JSON.stringify(statements)).toContain('/index/gsi1');
     });
 
+    const s3StatementsOf = (name: string) =>
+      statementsOf(template, plinth.events, worker(name).role).filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('s3:')),
+      );
+    const digestBucketArn = [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':s3:::plinth-prod-audit-digests-',
+      { Ref: 'AWS::AccountId' },
+      '-',
+      { Ref: 'AWS::Region' },
+    ];
+
+    it('runs the audit digest every hour and lets it only put digest objects (no delete, no retention change)', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 hour)',
+        Target: Match.objectLike({ Arn: functionArn(worker('audit-digest')) }),
+      });
+      expect(s3StatementsOf('audit-digest')).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [...digestBucketArn, '/audit-digests/*']] },
+        },
+      ]);
+    });
+
+    it('runs the audit verifier every day and lets it only list and read digests, and only read the table', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 day)',
+        Target: Match.objectLike({ Arn: functionArn(worker('audit-verify')) }),
+      });
+      expect(actionsOf(s3StatementsOf('audit-verify')).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+      const tableActions = actionsOf(
+        statementsOf(template, plinth.events, worker('audit-verify').role),
+      ).filter((action) => action.startsWith('dynamodb:'));
+      expect(tableActions).not.toContain('dynamodb:PutItem');
+      expect(tableActions).not.toContain('dynamodb:UpdateItem');
+    });
+
+    it('gives no other worker access to S3', () => {
+      for (const name of Object.keys(plinth.events.workers).filter((n) => !n.startsWith('audit-'))) {
+        expect(s3StatementsOf(name)).toEqual([]);
+      }
+    });
+
     it('lets the scheduler invoke the sweep and nothing else', () => {
       const [schedule] = plinth.events.schedules;
       if (!schedule) throw new Error('no schedule');
@@ -455,6 +501,31 @@ describe('events stack', () => {
         Dimensions: [{ Name: 'service', Value: 'plinth' }],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
+
+    it.each([eventMetricNames.auditChainBreaks, eventMetricNames.auditDigestsRevised])(
+      'alarms on any %s counted in EMF',
+      (metricName) => {
+        const alarm = (Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')) as Resource[]).find(
+          (candidate) => candidate.Properties.MetricName === metricName,
+        );
+        expect(alarm?.Properties).toMatchObject({
+          Namespace: 'Plinth/prod',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+      },
+    );
+
+    it('alarms on audit digest runs that failed, counted in EMF', () => {
+      expect(
+        emfMetricOf(
+          alarmWatching(eventMetricNames.auditDigestFailures),
+          eventMetricNames.auditDigestFailures,
+        ),
+      ).toMatchObject({
+        Namespace: 'Plinth/prod',
       });
     });
 

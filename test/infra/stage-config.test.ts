@@ -2,7 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { productEventTtlDaysFor, redirectOriginsFor, stageConfigFor } from '../../lib/stage.ts';
+import {
+  auditDigestRetentionDaysFor,
+  productEventTtlDaysFor,
+  redirectOriginsFor,
+  stageConfigFor,
+} from '../../lib/stage.ts';
 import { buildPlinth } from './plinth-app.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -161,6 +166,30 @@ describe('raw product event TTL per stage', () => {
   it('refuses a value that is not a whole number of days', () => {
     expect(() => productEventTtlDaysFor(stageConfigFor('dev'), { dev: 'ninety' })).toThrow(
       'context productEventTtlDays.dev: "ninety"',
+    );
+  });
+});
+
+describe('audit digest retention', () => {
+  const retentionOf = (plinth: ReturnType<typeof buildPlinth>) => {
+    const buckets = Object.values(Template.fromStack(plinth.data).findResources('AWS::S3::Bucket')) as {
+      Properties: { ObjectLockConfiguration: { Rule: { DefaultRetention: { Days: number } } } };
+    }[];
+    return buckets[0]?.Properties.ObjectLockConfiguration.Rule.DefaultRetention.Days;
+  };
+
+  it('takes a stage’s days from the CDK context, as a JSON string from -c auditDigestRetentionDays=…', () => {
+    const plinth = buildPlinth({ stage: 'prod', context: { auditDigestRetentionDays: '{"prod":2555}' } });
+    expect(retentionOf(plinth)).toBe(2555);
+  });
+
+  it('uses the stage’s own days when the context has none for it', () => {
+    expect(auditDigestRetentionDaysFor(stageConfigFor('prod'), { dev: 3 })).toBe(400);
+  });
+
+  it('refuses a value that is not a whole number of days from 1, naming the entry', () => {
+    expect(() => auditDigestRetentionDaysFor(stageConfigFor('dev'), { dev: 0 })).toThrow(
+      'context auditDigestRetentionDays.dev: 0 is not a number of days from 1 to 36500',
     );
   });
 });

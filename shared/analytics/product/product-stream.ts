@@ -29,6 +29,11 @@ export interface ProductStreamDeps {
   readonly onRecorded?: (activity: AuditActivity) => void;
   readonly onDelivered?: (count: number) => void;
   readonly onDeliveryFailure?: (error: unknown, count: number) => void;
+  /**
+   * Marks the tenant-days of the batch's audit INSERTs due for the audit digest
+   * (shared/audit/audit-digest.ts `markAuditDays`); its failed records are retried like the others.
+   */
+  readonly markAuditDays?: (records: readonly DynamoDBRecord[]) => Promise<DynamoDBBatchResponse>;
 }
 
 /**
@@ -42,7 +47,7 @@ export async function handleProductStream(
   records: readonly DynamoDBRecord[],
   deps: ProductStreamDeps,
 ): Promise<DynamoDBBatchResponse> {
-  const [audit, warehouse] = await Promise.all([
+  const [audit, warehouse, auditDays] = await Promise.all([
     recordAuditActivity(records, {
       recorder: deps.recorder,
       ...(deps.onRecorded ? { onRecorded: deps.onRecorded } : {}),
@@ -51,11 +56,13 @@ export async function handleProductStream(
       sink: deps.sink,
       ...(deps.onDeliveryFailure ? { onFailure: deps.onDeliveryFailure } : {}),
     }),
+    deps.markAuditDays?.(records) ?? { batchItemFailures: [] },
   ]);
   if (warehouse.delivered > 0) deps.onDelivered?.(warehouse.delivered);
   const failed = new Set([
     ...audit.batchItemFailures.map((failure) => failure.itemIdentifier),
     ...warehouse.response.batchItemFailures.map((failure) => failure.itemIdentifier),
+    ...auditDays.batchItemFailures.map((failure) => failure.itemIdentifier),
   ]);
   return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
