@@ -1,11 +1,11 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
-import { memberItem } from '#shared/members/members.records.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { mirrorSubscription } from '../support/billing-state.ts';
 import {
+  addMembership,
   api,
   createTestStack,
   type LocalServer,
@@ -37,23 +37,8 @@ let loner: TestUser;
 let teamTenantId: string;
 let freeTenantId: string;
 
-async function addMember(tenantId: string, user: TestUser, role: Role): Promise<void> {
-  const at = new Date().toISOString();
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: memberItem({
-        tenantId,
-        userId: user.userId,
-        email: user.email,
-        role,
-        status: 'active',
-        joinedAt: at,
-        updatedAt: at,
-      }),
-    }),
-  );
-}
+const addMember = (tenantId: string, user: TestUser, role: Role) =>
+  addMembership(stack, tenantId, user, role);
 
 beforeAll(async () => {
   stack = await createTestStack();

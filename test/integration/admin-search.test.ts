@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
 import { suppressAddress } from '#shared/mail/suppression.ts';
-import { memberItem } from '#shared/members/members.records.ts';
 import {
+  addMembership,
   api,
   createTestStack,
   type LocalServer,
@@ -286,20 +286,7 @@ describe('GET /admin/tenants/{tenantId}', () => {
     const owner = await signUpUser(stack);
     const colleague = await signUpUser(stack);
     const tenantId = await tenantOf(owner, 'Ticketed', 'ticketed');
-    await stack.db.send(
-      new PutCommand({
-        TableName: stack.tableName,
-        Item: memberItem({
-          tenantId,
-          userId: colleague.userId,
-          email: colleague.email,
-          role: 'member',
-          status: 'active',
-          joinedAt: new Date().toISOString(),
-          updatedAt: new Date().toISOString(),
-        }),
-      }),
-    );
+    await addMembership(stack, tenantId, colleague, 'member');
     const client = api(server, owner.accessToken);
     const open = (
       await client.post(`/v1/tenants/${tenantId}/support/tickets`, { subject: 'Stuck', body: 'Help.' })

@@ -1,14 +1,14 @@
 import { AdminDisableUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANNOUNCEMENT_MAIL_REQUESTED, mailPage } from '#shared/announcements/announcement-events.ts';
 import { keys } from '#shared/db/keys.ts';
-import { memberItem } from '#shared/members/members.records.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 import { mirrorSubscription } from '../support/billing-state.ts';
 import {
+  addMembership,
   api,
   createTestStack,
   type LocalServer,
@@ -39,23 +39,8 @@ let suspendedAdmin: TestUser;
 let teamTenantId: string;
 let consumer: (event: SQSEvent) => Promise<SQSBatchResponse>;
 
-async function addMember(tenantId: string, user: TestUser, role: Role): Promise<void> {
-  const at = new Date().toISOString();
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: memberItem({
-        tenantId,
-        userId: user.userId,
-        email: user.email,
-        role,
-        status: 'active',
-        joinedAt: at,
-        updatedAt: at,
-      }),
-    }),
-  );
-}
+const addMember = (tenantId: string, user: TestUser, role: Role) =>
+  addMembership(stack, tenantId, user, role);
 
 beforeAll(async () => {
   stack = await createTestStack();

@@ -1,11 +1,12 @@
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { totpCode } from '../../scripts/local/cognito.ts';
 import { mirrorSubscription } from '../support/billing-state.ts';
 import {
+  addMembership,
   api,
   createTestStack,
   type LocalServer,
@@ -69,23 +70,7 @@ async function tenantOf(owner: TestUser, plan: 'team' | 'business' | 'free' = 'b
 /** Adds a user to the tenant with a role, straight in the table (invitations have their own tests). */
 async function addMember(tenantId: string, role: Role): Promise<TestUser> {
   const user = await signUpUser(stack);
-  const now = new Date().toISOString();
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: {
-        ...keys.member(tenantId, user.userId),
-        type: 'member',
-        tenantId,
-        userId: user.userId,
-        email: user.email,
-        role,
-        status: 'active',
-        joinedAt: now,
-        updatedAt: now,
-      },
-    }),
-  );
+  await addMembership(stack, tenantId, user, role);
   return user;
 }
 

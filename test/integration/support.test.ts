@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '#shared/db/keys.ts';
 import { newId } from '#shared/ids.ts';
@@ -6,6 +6,7 @@ import { suppressAddress } from '#shared/mail/suppression.ts';
 import type { Role } from '#shared/tenancy/permissions.ts';
 import { mirrorSubscription } from '../support/billing-state.ts';
 import {
+  addMembership,
   api,
   createTestStack,
   type LocalServer,
@@ -38,23 +39,7 @@ let otherTenantId: string;
 
 async function addMember(id: string, role: Role): Promise<TestUser> {
   const user = await signUpUser(stack);
-  const now = new Date().toISOString();
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: {
-        ...keys.member(id, user.userId),
-        type: 'member',
-        tenantId: id,
-        userId: user.userId,
-        email: user.email,
-        role,
-        status: 'active',
-        joinedAt: now,
-        updatedAt: now,
-      },
-    }),
-  );
+  await addMembership(stack, id, user, role);
   return user;
 }
 

@@ -23,4 +23,11 @@ export {
   type TestStack,
   type TestStackOptions,
 } from './stack.ts';
-export { signUpOperator, signUpUser, type TestOperator, type TestUser, uniqueEmail } from './users.ts';
+export {
+  addMembership,
+  signUpOperator,
+  signUpUser,
+  type TestOperator,
+  type TestUser,
+  uniqueEmail,
+} from './users.ts';

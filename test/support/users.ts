@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createConfirmedUser, enrolTotp, generatePassword, signIn } from '../../scripts/local/cognito.ts';
 import type { OperatorRole } from '../../shared/admin/operators.ts';
+import { memberItem } from '../../shared/members/members.records.ts';
+import type { Role } from '../../shared/tenancy/permissions.ts';
 import type { TestStack } from './stack.ts';
 
 export interface TestUser {
@@ -58,4 +61,31 @@ export async function signUpOperator(
   const user = await signUpUser(stack, email, { groups: roles });
   const totpSecret = await enrolTotp(stack.cognito, user.accessToken);
   return { ...user, totpSecret };
+}
+
+/**
+ * Makes `user` an active member of `tenantId` with `role` straight in the table (the item the
+ * membership code writes, index keys included), for tests whose subject is not joining itself.
+ */
+export async function addMembership(
+  stack: TestStack,
+  tenantId: string,
+  user: Pick<TestUser, 'userId' | 'email'>,
+  role: Role,
+): Promise<void> {
+  const at = new Date().toISOString();
+  await stack.db.send(
+    new PutCommand({
+      TableName: stack.tableName,
+      Item: memberItem({
+        tenantId,
+        userId: user.userId,
+        email: user.email,
+        role,
+        status: 'active',
+        joinedAt: at,
+        updatedAt: at,
+      }),
+    }),
+  );
 }
