@@ -26,6 +26,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { createDocumentClient } from '../shared/db/client.ts';
 import { ensureEmulators } from './emulators/install.ts';
 import { DEFAULT_MOTO_PORT, MOTO_PORT_ENV, type MotoServer, startMoto } from './emulators/moto.ts';
 import { repoRoot } from './emulators/paths.ts';
@@ -57,6 +58,10 @@ import {
   startLocalServer,
 } from './local/server.ts';
 import { localPriceIds, newWebhookSecret } from './local/stripe.ts';
+import { sweepExpiredItems } from './local/ttl-sweep.ts';
+
+/** How often the local stack deletes expired items (DynamoDB's TTL does it within a few days). */
+const TTL_SWEEP_MS = 5 * 60_000;
 
 const DEMO = {
   email: 'demo-owner@plinth.local',
@@ -85,10 +90,12 @@ async function main(): Promise<void> {
   let server: LocalServer | undefined;
   let runner: EventRunner | undefined;
   let control: ControlServer | undefined;
+  let ttlSweep: NodeJS.Timeout | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(ttlSweep);
     await control?.close().catch(() => undefined);
     await runner?.stop().catch(() => undefined);
     await server?.close().catch(() => undefined);
@@ -180,6 +187,15 @@ async function main(): Promise<void> {
       onError: (error, { source }) => console.error(`[events] ${source}:`, error),
     });
     runner.start({ schedules: true });
+    // moto never expires items by TTL; this does, as DynamoDB would (scripts/local/ttl-sweep.ts).
+    const documents = createDocumentClient({ region, endpoint: resources.endpoint });
+    ttlSweep = setInterval(() => {
+      sweepExpiredItems(documents, resources.tableName)
+        .then((deleted) => {
+          if (deleted > 0) console.log(`[ttl] ${deleted} expired item(s) deleted`);
+        })
+        .catch((error: unknown) => console.error('[ttl]', error));
+    }, TTL_SWEEP_MS);
     control = await startControlServer({ runner, log: (line) => console.log(`[events] ${line}`) });
 
     const tenantId = await seedDemo(resources, server.url);
