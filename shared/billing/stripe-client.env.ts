@@ -3,9 +3,8 @@ import * as z from 'zod';
 /**
  * What the Stripe client needs of the environment, and no more: the secret key as a plain value
  * (local: stripe-mock's key) or as the name of an SSM SecureString (deployed), and, only locally,
- * stripe-mock's address. billing.env.ts builds the billing functions' environment on these fields;
- * a function that calls Stripe but needs none of billing's other settings reads only these, so its
- * cold start neither builds nor checks the rest.
+ * stripe-mock's address. billing.env.ts builds the billing functions' environment on these fields,
+ * and the Stripe client (stripe-client.ts) takes only these.
  */
 export const stripeClientEnvShape = {
   STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
@@ -28,16 +27,5 @@ export const secretKeyMissing = {
   path: ['STRIPE_SECRET_KEY'],
 };
 
-const schema = z.object(stripeClientEnvShape).refine(hasSecretKey, secretKeyMissing);
-
-export type StripeClientEnv = z.infer<typeof schema>;
-
-/** Validates the Stripe client's environment once per container; fails fast naming every bad variable. */
-export function readStripeClientEnv(source: NodeJS.ProcessEnv = process.env): StripeClientEnv {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid Stripe client environment: ${names}`, { cause: parsed.error });
-  }
-  return parsed.data;
-}
+/** The Stripe client's settings, as billing's environment (billing.env.ts) holds them. */
+export type StripeClientEnv = z.infer<z.ZodObject<typeof stripeClientEnvShape>>;
