@@ -4,12 +4,13 @@
  * an access token. An operator flag adds them to that operator group (`--admin`: platform-admin,
  * every admin action) and enrols an authenticator app, since the admin API refuses operators
  * without MFA: the TOTP secret is printed, and the token comes from a sign-in that answered the
- * MFA challenge.
+ * MFA challenge. Enrolment goes through Plinth's own routes (`POST /v1/me/mfa/totp`, then its
+ * verification), as a client's would, so the user's profile says `mfaEnabled` like Cognito does.
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { OperatorRole } from '../../shared/admin/operators.ts';
 import { localClientConfig } from './aws.ts';
-import { createConfirmedUser, enrolTotp, generatePassword, signIn } from './cognito.ts';
+import { createConfirmedUser, generatePassword, signIn, totpCode } from './cognito.ts';
 import { readLocalStackFile } from './env.ts';
 
 const operatorFlags: Record<string, OperatorRole> = {
@@ -32,7 +33,7 @@ try {
   let { accessToken } = await signIn(cognito, stack.cognito, { email, password });
   let totpSecret: string | undefined;
   if (roles.length > 0) {
-    totpSecret = await enrolTotp(cognito, accessToken);
+    totpSecret = await enrolThroughApi(stack.apiUrl, accessToken);
     ({ accessToken } = await signIn(cognito, stack.cognito, { email, password, totpSecret }));
   }
   cognito.destroy();
@@ -54,4 +55,19 @@ try {
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;
+}
+
+async function enrolThroughApi(apiUrl: string, accessToken: string): Promise<string> {
+  const call = async (path: string, body?: unknown) => {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
+    if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as Record<string, unknown>;
+  };
+  const { secret } = (await call('/v1/me/mfa/totp')) as { secret: string };
+  await call('/v1/me/mfa/totp/verification', { code: totpCode(secret) });
+  return secret;
 }
