@@ -344,14 +344,18 @@ function acknowledgeDeploymentProvider(stack: Stack, bucket: Bucket): void {
   });
 }
 
-/** The CDK asset bucket's objects as cdk-nag names them (literal when the stack's environment is known). */
+/**
+ * The CDK asset bucket's objects as cdk-nag names them: the account, region and partition literal
+ * where the stack's environment gives them, CloudFormation's pseudo parameters where it does not.
+ */
 function assetBucketObjects(stack: Stack): string {
   const qualifier =
     (stack.synthesizer instanceof DefaultStackSynthesizer
       ? stack.synthesizer.bootstrapQualifier
       : undefined) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
-  const known = !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
-  return known
-    ? `arn:${stack.partition}:s3:::cdk-${qualifier}-assets-${stack.account}-${stack.region}/*`
-    : `arn:<AWS::Partition>:s3:::cdk-${qualifier}-assets-<AWS::AccountId>-<AWS::Region>/*`;
+  const known = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+  const partition = Token.isUnresolved(stack.region) ? '<AWS::Partition>' : stack.partition;
+  const account = known(stack.account, 'AWS::AccountId');
+  const region = known(stack.region, 'AWS::Region');
+  return `arn:${partition}:s3:::cdk-${qualifier}-assets-${account}-${region}/*`;
 }

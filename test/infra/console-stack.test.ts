@@ -2,12 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CachePolicy, OriginRequestPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { addPlinthStacks } from '../../lib/plinth.ts';
 import { consoleApiPathPatterns, spaRoutingSource } from '../../lib/stacks/console-stack.ts';
-import { type BuiltPlinth, buildPlinth } from './plinth-app.ts';
+import { type BuiltPlinth, buildPlinth, consoleFixture } from './plinth-app.ts';
 import { logicalId, type Resource, resourcesOf } from './template.ts';
 
 interface Behavior {
@@ -420,5 +422,22 @@ describe('a console that is not built', () => {
     } finally {
       rmSync(empty, { recursive: true });
     }
+  });
+});
+
+describe('console stack in an app without a fixed environment', () => {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+
+  it.each([
+    ['neither account nor region', undefined],
+    ['only the region', { region: 'us-east-1' }],
+    ['only the account', { account: '111111111111' }],
+  ])('passes cdk-nag when the CLI knows %s', (_what, env) => {
+    const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+    const { console: stack } = addPlinthStacks(app, { env, consoleAssetPath: consoleFixture });
+
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 });
