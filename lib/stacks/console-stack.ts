@@ -36,6 +36,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
@@ -257,6 +258,11 @@ export class ConsoleStack extends Stack {
       });
     }
 
+    // The deployments' provider function logs like the stage's own functions.
+    const deployLogs = new LogGroup(this, 'DeployLogs', {
+      retention: stage.logRetention,
+      removalPolicy: stage.removalPolicy,
+    });
     const site = Source.asset(assetPath);
     const config: ConsoleRuntimeConfig = {
       region,
@@ -273,6 +279,7 @@ export class ConsoleStack extends Stack {
       include: [HASHED_ASSETS],
       prune: false,
       cacheControl: IMMUTABLE,
+      logGroup: deployLogs,
     });
     // Then the shell, config.json and the other unhashed files, and an invalidation, so a deploy is
     // live at once.
@@ -283,6 +290,7 @@ export class ConsoleStack extends Stack {
       cacheControl: REVALIDATE,
       distribution: this.distribution,
       distributionPaths: ['/*'],
+      logGroup: deployLogs,
     });
     shell.node.addDependency(assets);
     acknowledgeDeploymentProvider(this, this.bucket);

@@ -305,6 +305,20 @@ describe('console stack', () => {
       });
     });
 
+    it("logs the deployments like the stage's functions (its retention, removed with a dev stack)", () => {
+      const [providerId, provider] = Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))[0] ?? [];
+      const logGroups = resourcesOf(template, 'AWS::Logs::LogGroup');
+      const [logGroupId] = Object.keys(logGroups);
+
+      expect(providerId).toMatch(/^CustomCDKBucketDeployment/);
+      expect(Object.keys(logGroups)).toHaveLength(1);
+      expect(provider?.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+      expect(logGroups[logGroupId ?? '']).toMatchObject({
+        Properties: { RetentionInDays: 7 },
+        DeletionPolicy: 'Delete',
+      });
+    });
+
     it('writes config.json with the region, the user pool and app client ids and the Cognito endpoint', () => {
       const shell = shellDeployment();
       // The jsonData source is the one with markers: deploy-time values the provider substitutes.
