@@ -128,9 +128,8 @@ export class ConsoleStack extends Stack {
       enforceSSL: true,
       // CloudFront's standard logs are written with an ACL.
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [
-        { id: 'expire-logs', expiration: stage.name === 'prod' ? Duration.days(365) : Duration.days(30) },
-      ],
+      // As long as the stage keeps its function logs.
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(stage.logRetention) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.logBucket).acknowledge({

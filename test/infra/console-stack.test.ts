@@ -252,7 +252,7 @@ describe('console stack', () => {
     expect(config.DefaultCacheBehavior.OriginRequestPolicyId).toBeUndefined();
   });
 
-  it('logs the distribution and the bucket to the log bucket', () => {
+  it('logs the distribution and the bucket to the log bucket, kept as long as the stage keeps its logs', () => {
     const logBucket = logicalId(plinth.console, plinth.console.logBucket);
     const bucket = resourcesOf(template, 'AWS::S3::Bucket')[bucketId()] as Resource;
 
@@ -260,6 +260,9 @@ describe('console stack', () => {
     expect(bucket.Properties.LoggingConfiguration).toMatchObject({
       DestinationBucketName: { Ref: logBucket },
     });
+    expect(
+      (resourcesOf(template, 'AWS::S3::Bucket')[logBucket] as Resource).Properties.LifecycleConfiguration,
+    ).toEqual({ Rules: [{ Id: 'expire-logs', ExpirationInDays: 7, Status: 'Enabled' }] });
   });
 
   describe('deployment of the files', () => {
