@@ -199,7 +199,9 @@ export class ConsoleStack extends Stack {
       allowedMethods: AllowedMethods.ALLOW_ALL,
       cachePolicy: CachePolicy.CACHING_DISABLED,
       // Every viewer header (Authorization, If-Match, Plinth-Impersonation), query string and cookie;
-      // not Host, which must be the API's own for API Gateway to route the request.
+      // not Host, which must be the API's own for API Gateway to route the request. CloudFront refuses
+      // Authorization in a custom origin request policy; the managed AllViewer policies forward it
+      // when caching is disabled, as it is here.
       originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: this.securityHeaders,
       compress: true,
