@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { addPlinthStacks } from '../lib/plinth.ts';
@@ -6,6 +7,8 @@ const app = new App();
 
 // Nothing account-specific is committed: the CLI fills these from the caller's profile.
 addPlinthStacks(app, {
+  // Built by `npm run console:build`; synth fails with that hint while it is missing.
+  consoleAssetPath: fileURLToPath(new URL('../console/dist', import.meta.url)),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 

@@ -5,12 +5,14 @@ import { eventsWatchOf } from './constructs/health-watch.ts';
 import { AlertsStack } from './stacks/alerts-stack.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { AuthStack, mailConfigurationSetNameFor } from './stacks/auth-stack.ts';
+import { ConsoleStack } from './stacks/console-stack.ts';
 import { DashboardStack } from './stacks/dashboard-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EventsStack } from './stacks/events-stack.ts';
 import {
   assertStageReady,
   auditDigestRetentionDaysFor,
+  consoleDomainFor,
   opsEmailFor,
   productEventTtlDaysFor,
   redirectOriginsFor,
@@ -50,6 +52,8 @@ const contextSchema = z.object({
   productEventTtlDays: jsonObject.default({}),
   /** Stage → days each audit digest stays locked (lib/stage.ts `auditDigestRetentionDaysFor`). */
   auditDigestRetentionDays: jsonObject.default({}),
+  /** Stage → the console's custom domain and certificate (lib/stage.ts `consoleDomainFor`); optional. */
+  consoleDomain: jsonObject.default({}),
 });
 
 export type PlinthContext = z.infer<typeof contextSchema>;
@@ -66,6 +70,7 @@ export function readPlinthContext(app: App): PlinthContext {
     opsEmail: app.node.tryGetContext('opsEmail'),
     productEventTtlDays: app.node.tryGetContext('productEventTtlDays'),
     auditDigestRetentionDays: app.node.tryGetContext('auditDigestRetentionDays'),
+    consoleDomain: app.node.tryGetContext('consoleDomain'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -75,6 +80,11 @@ export function readPlinthContext(app: App): PlinthContext {
 }
 
 export interface PlinthOptions {
+  /**
+   * The built admin console deployed by the console stack (`console/dist` after
+   * `npm run console:build`); synth fails, saying so, when its index.html is missing.
+   */
+  readonly consoleAssetPath: string;
   /** @default - environment-agnostic stacks */
   readonly env?: Environment;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
@@ -91,10 +101,12 @@ export interface PlinthStacks {
   /** The alarm topic that mails the operators. */
   readonly alerts: AlertsStack;
   readonly dashboard: DashboardStack;
+  /** The admin console and the API on one CloudFront distribution. */
+  readonly console: ConsoleStack;
 }
 
 /** Adds the stage's stacks (named `plinth-<stage>-<part>`) to the app. */
-export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthStacks {
+export function addPlinthStacks(app: App, options: PlinthOptions): PlinthStacks {
   const context = readPlinthContext(app);
   const baseStage = stageConfigFor(context.stage);
   const stage: StageConfig = {
@@ -162,6 +174,16 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     ...functionEntry,
   });
 
+  const adminConsole = new ConsoleStack(app, name('console'), {
+    ...common,
+    description: 'Plinth: the admin console (S3 + CloudFront) and the API on its origin',
+    assetPath: options.consoleAssetPath,
+    httpApi: api.httpApi,
+    userPool: auth.userPool,
+    userPoolClient: auth.userPoolClient,
+    domain: consoleDomainFor(stage, context.consoleDomain),
+  });
+
   const dashboard = new DashboardStack(app, name('dashboard'), {
     ...common,
     description: 'Plinth: the CloudWatch dashboard',
@@ -176,5 +198,5 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     ),
   );
 
-  return { stage, stripe, data, auth, events, api, alerts, dashboard };
+  return { stage, stripe, data, auth, events, api, alerts, dashboard, console: adminConsole };
 }

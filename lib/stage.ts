@@ -174,6 +174,45 @@ export function auditDigestRetentionDaysFor(
   return configured;
 }
 
+/** The admin console's own domain name and the ACM certificate CloudFront serves it with. */
+export interface ConsoleDomain {
+  /** e.g. `console.acme.com`; point it at the distribution (output `ConsoleDistributionDomain`). */
+  readonly domainName: string;
+  /** An ACM certificate for `domainName` in us-east-1, the only region CloudFront takes them from. */
+  readonly certificateArn: string;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CLOUDFRONT_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/;
+
+/**
+ * The stage's console domain from the CDK context (`consoleDomain`, stage → `{ domainName,
+ * certificateArn }`, in cdk.json or `-c consoleDomain='{"prod":{...}}'`), or `undefined`: a stage
+ * without one serves the console at its `*.cloudfront.net` name. Throws, naming the entry, for a
+ * name that is not a hostname or a certificate that is not an ACM ARN in us-east-1.
+ */
+export function consoleDomainFor(
+  stage: StageConfig,
+  fromContext: Readonly<Record<string, unknown>> = {},
+): ConsoleDomain | undefined {
+  const configured = fromContext[stage.name];
+  if (configured === undefined || configured === null) return undefined;
+  const where = `context consoleDomain.${stage.name}`;
+  const entry = (typeof configured === 'object' ? configured : {}) as Record<string, unknown>;
+  const { domainName, certificateArn } = entry;
+  if (typeof domainName !== 'string' || !HOSTNAME.test(domainName)) {
+    throw new Error(
+      `${where}.domainName: ${JSON.stringify(domainName ?? null)} is not a lower-case host name, e.g. "console.acme.com".`,
+    );
+  }
+  if (typeof certificateArn !== 'string' || !CLOUDFRONT_CERTIFICATE_ARN.test(certificateArn)) {
+    throw new Error(
+      `${where}.certificateArn: ${JSON.stringify(certificateArn ?? null)} is not an ACM certificate ARN in us-east-1 (CloudFront takes certificates from there only).`,
+    );
+  }
+  return { domainName, certificateArn };
+}
+
 /** Domains reserved for documentation (RFC 2606): the example defaults of `appUrl` and `mailFrom`. */
 const EXAMPLE_DOMAIN = /(^|\.)example\.(com|net|org)$/i;
 

@@ -49,6 +49,7 @@ describe.each(stageNames)('synthesis with cdk-nag AwsSolutions (%s)', (stage) =>
       plinth.api,
       plinth.alerts,
       plinth.dashboard,
+      plinth.console,
     ]) {
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
       expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);

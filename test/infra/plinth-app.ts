@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { addPlinthStacks, type PlinthStacks } from '../../lib/plinth.ts';
 import type { StageName } from '../../lib/stage.ts';
@@ -6,6 +7,9 @@ import type { StageName } from '../../lib/stage.ts';
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
 };
+
+/** A stand-in for `console/dist` (an index.html and one hashed asset): no test needs a console build. */
+export const consoleFixture = fileURLToPath(new URL('./fixtures/console-dist', import.meta.url));
 
 /** A fixed environment so templates hold concrete regions and no test needs AWS credentials. */
 export const testEnv = { account: '123456789012', region: 'eu-west-1' } as const;
@@ -35,6 +39,8 @@ export interface BuildOptions {
    * default: it costs seconds per app and template assertions do not need it.
    */
   readonly validateTemplates?: boolean;
+  /** @default consoleFixture */
+  readonly consoleAssetPath?: string;
   /** Extra CDK context, e.g. `{ mailFrom: ... }`. */
   readonly context?: Readonly<Record<string, unknown>>;
 }
@@ -60,5 +66,8 @@ export function buildPlinth(options: BuildOptions): BuiltPlinth {
       ...options.context,
     },
   });
-  return { app, ...addPlinthStacks(app, { env: testEnv }) };
+  return {
+    app,
+    ...addPlinthStacks(app, { env: testEnv, consoleAssetPath: options.consoleAssetPath ?? consoleFixture }),
+  };
 }

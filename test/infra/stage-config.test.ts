@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   auditDigestRetentionDaysFor,
+  consoleDomainFor,
   productEventTtlDaysFor,
   redirectOriginsFor,
   stageConfigFor,
@@ -191,5 +192,61 @@ describe('audit digest retention', () => {
     expect(() => auditDigestRetentionDaysFor(stageConfigFor('dev'), { dev: 0 })).toThrow(
       'context auditDigestRetentionDays.dev: 0 is not a number of days from 1 to 36500',
     );
+  });
+});
+
+describe('console domain per stage', () => {
+  const prod = stageConfigFor('prod');
+  const certificateArn =
+    'arn:aws:acm:us-east-1:123456789012:certificate/5a1b2c3d-0000-4000-8000-00000000c0de';
+
+  it('has none unless the context names one, so the console is served at its cloudfront.net name', () => {
+    expect(consoleDomainFor(prod)).toBeUndefined();
+    expect(
+      consoleDomainFor(prod, { dev: { domainName: 'console.dev.acme.com', certificateArn } }),
+    ).toBeUndefined();
+  });
+
+  it("takes the stage's domain name and certificate from the context", () => {
+    expect(consoleDomainFor(prod, { prod: { domainName: 'console.acme.com', certificateArn } })).toEqual({
+      domainName: 'console.acme.com',
+      certificateArn,
+    });
+  });
+
+  it('rejects a domain name that is not a host name, naming the entry', () => {
+    expect(() =>
+      consoleDomainFor(prod, { prod: { domainName: 'https://console.acme.com', certificateArn } }),
+    ).toThrow(
+      /context consoleDomain\.prod\.domainName: "https:\/\/console\.acme\.com" is not a lower-case host name/,
+    );
+  });
+
+  it('rejects a certificate outside us-east-1, where CloudFront cannot use it', () => {
+    expect(() =>
+      consoleDomainFor(prod, {
+        prod: {
+          domainName: 'console.acme.com',
+          certificateArn: certificateArn.replace('us-east-1', 'eu-west-1'),
+        },
+      }),
+    ).toThrow(/context consoleDomain\.prod\.certificateArn: .* is not an ACM certificate ARN in us-east-1/);
+  });
+
+  it('rejects an entry without a certificate', () => {
+    expect(() => consoleDomainFor(prod, { prod: { domainName: 'console.acme.com' } })).toThrow(
+      /consoleDomain\.prod\.certificateArn: null/,
+    );
+  });
+
+  it('reads the map from -c consoleDomain as a JSON string', () => {
+    const plinth = buildPlinth({
+      stage: 'dev',
+      context: {
+        consoleDomain: JSON.stringify({ dev: { domainName: 'console.dev.acme.test', certificateArn } }),
+      },
+    });
+
+    expect(plinth.console.url).toBe('https://console.dev.acme.test');
   });
 });
