@@ -17,8 +17,8 @@
  *    line says it is ready.
  * 8. with `--demo-history`, seeds a year of subscription history and rolls it up
  *    (scripts/local/demo-history.ts, as `npm run demo:history`).
- * 9. serves the admin console (console/, built first when `console/dist` is missing) on the API's
- *    origin at `/console/` (scripts/local/console.ts); `npm run console:build` rebuilds it.
+ * 9. builds the admin console (console/ → console/dist) and serves it on the API's origin at
+ *    `/console/` (scripts/local/console.ts), with its config.json and a Cognito pass-through.
  * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
  * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
@@ -42,7 +42,7 @@ import {
 import { localClientConfig } from './local/aws.ts';
 import { createConfirmedUser, signIn } from './local/cognito.ts';
 import { CONSOLE_PATH } from './local/console.ts';
-import { ensureConsoleBuilt } from './local/console-build.ts';
+import { buildConsole } from './local/console-build.ts';
 import { type ControlServer, startControlServer } from './local/control.ts';
 import { runDemoHistory } from './local/demo-history.ts';
 import {
@@ -170,7 +170,8 @@ async function main(): Promise<void> {
     const metrics = createLocalMetrics(new CloudWatchClient(localClientConfig(resources)), (error) =>
       console.error('[metrics]', error),
     );
-    const consoleDist = await ensureConsoleBuilt({ log: (line) => console.log(`[console] ${line}`) });
+    const consoleDist = await buildConsole();
+    timings.step('console build');
     server = await startLocalServer({
       console: { dir: consoleDist },
       metrics,

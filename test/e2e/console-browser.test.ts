@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { money } from '../../console/src/charts/format.ts';
 import { repoRoot } from '../../scripts/emulators/paths.ts';
 import { signIn, totpCode } from '../../scripts/local/cognito.ts';
-import { ensureConsoleBuilt } from '../../scripts/local/console-build.ts';
+import { buildConsole } from '../../scripts/local/console-build.ts';
 import { localPriceIds } from '../../scripts/local/stripe.ts';
 import {
   api,
@@ -46,14 +46,16 @@ let tenantId: string;
 let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
+let consoleBuild: string;
 
 const { customerFor, webhook } = subscriptionHistory(() => ({ stack, server }));
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
-  const dir = await ensureConsoleBuilt();
+  // Built from today's sources into a directory of this file's own.
+  consoleBuild = await buildConsole(await mkdtemp(join(tmpdir(), 'plinth-console-')));
   stack = await createTestStack();
-  server = await startTestServer(stack, { console: { dir } });
+  server = await startTestServer(stack, { console: { dir: consoleBuild } });
   runner = await startTestRunner(stack);
   [operator, owner, member, customer] = await Promise.all([
     signUpOperator(stack, ['platform-admin']),
@@ -98,6 +100,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  if (consoleBuild) await rm(consoleBuild, { recursive: true, force: true });
   await runner?.stop();
   await server?.close();
 });

@@ -8,5 +8,5 @@ describe('the console API types', () => {
   it('are the ones the route table generates today (run `npm run console:schema` when this fails)', async () => {
     const committed = await readFile(join(repoRoot, 'console', 'src', 'api', 'schema.d.ts'), 'utf8');
     expect(committed === (await consoleSchemaSource())).toBe(true);
-  });
+  }, 30_000);
 });
