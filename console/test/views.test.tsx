@@ -91,7 +91,7 @@ describe('the dashboard', () => {
 
   it('reveals a chart’s numbers as a table on request', async () => {
     setup(['platform-admin'], metricsRoutes, <Dashboard />);
-    const card = (await screen.findByRole('heading', { name: 'Movements in 2026-12' })).closest(
+    const card = (await screen.findByRole('heading', { name: 'MRR movements in 2026-12' })).closest(
       'section',
     ) as HTMLElement;
     const toggle = card.querySelector('button') as HTMLButtonElement;

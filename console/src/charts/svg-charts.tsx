@@ -18,7 +18,8 @@ function ticks(min: number, max: number): number[] {
   if (min === max) return [min];
   const step = niceStep((max - min) / 4);
   const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + 1e-9; v += step) out.push(v);
+  // Rounded to the step, and never −0 (which would print as "-$0.00").
+  for (let v = Math.ceil(min / step) * step; v <= max + 1e-9; v += step) out.push(Math.round(v / step) * step + 0);
   return out;
 }
 
@@ -112,7 +113,7 @@ export function StackedBars(props: {
                   </rect>
                 );
               })}
-              {categories.length <= 16 || i % Math.ceil(categories.length / 12) === 0 ? (
+              {categories.length <= 6 || i % Math.ceil(categories.length / 6) === 0 ? (
                 <text x={x + barW / 2} y={HEIGHT - 8} text-anchor="middle" class="tick">
                   {category}
                 </text>
@@ -238,5 +239,63 @@ export function Heatmap(props: {
         </tbody>
       </table>
     </div>
+  );
+}
+
+export interface WaterfallStep {
+  readonly name: string;
+  /** A total (drawn from zero) or a change (drawn from the running total). */
+  readonly kind: 'total' | 'change';
+  readonly value: number;
+  readonly color: string;
+}
+
+/** A month's MRR bridge: the start, each movement floating from the running total, the end. */
+export function Waterfall(props: {
+  label: string;
+  steps: readonly WaterfallStep[];
+  format: (v: number) => string;
+}) {
+  let running = 0;
+  const bars = props.steps.map((step) => {
+    const from = step.kind === 'total' ? 0 : running;
+    const to = step.kind === 'total' ? step.value : running + step.value;
+    running = to;
+    return { ...step, from, to };
+  });
+  let min = Math.min(0, ...bars.flatMap((b) => [b.from, b.to]));
+  let max = Math.max(0, ...bars.flatMap((b) => [b.from, b.to]));
+  if (max === min) max = min + 1;
+  min = Math.min(min, 0);
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const y = (v: number) => PAD.top + ((max - v) / (max - min)) * plotH;
+  const band = (WIDTH - PAD.left - PAD.right) / Math.max(1, bars.length);
+  const barW = Math.max(2, band * 0.6);
+  return (
+    <figure>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={props.label}>
+        <Axis min={min} max={max} y={y} format={props.format} />
+        {bars.map((bar, i) => {
+          const x = PAD.left + i * band + (band - barW) / 2;
+          return (
+            <g key={bar.name}>
+              <rect
+                x={x}
+                width={barW}
+                y={Math.min(y(bar.from), y(bar.to))}
+                height={Math.max(1, Math.abs(y(bar.from) - y(bar.to)))}
+                fill={bar.color}
+              >
+                <title>{`${bar.name}: ${bar.kind === 'change' && bar.value > 0 ? '+' : ''}${props.format(bar.value)}`}</title>
+              </rect>
+              <text x={x + barW / 2} y={HEIGHT - 8} text-anchor="middle" class="tick">
+                {bar.name}
+              </text>
+            </g>
+          );
+        })}
+        <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(0)} y2={y(0)} class="zero" />
+      </svg>
+    </figure>
   );
 }

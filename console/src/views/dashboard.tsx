@@ -8,7 +8,7 @@ import { must, mustJson } from '../api/client.ts';
 import { ChartCard } from '../charts/chart-card.tsx';
 import type { Cell } from '../charts/csv.ts';
 import { count, money, percent, ratio } from '../charts/format.ts';
-import { BarList, Heatmap, LineChart, StackedBars } from '../charts/svg-charts.tsx';
+import { BarList, Heatmap, LineChart, StackedBars, Waterfall } from '../charts/svg-charts.tsx';
 import { Status } from '../components.tsx';
 import { useConsole } from '../context.ts';
 import { useLoad } from '../hooks.ts';
@@ -127,7 +127,7 @@ export function Dashboard() {
       <div class="grid">
         {m ? (
           <ChartCard
-            title={`Movements in ${m.month}`}
+            title={`MRR movements in ${m.month}`}
             name={`movements-${m.month}`}
             table={{
               columns: ['Movement', 'MRR'],
@@ -140,14 +140,24 @@ export function Dashboard() {
               format: (cell, c) => (c === 0 ? String(cell) : moneyCell(cell)),
             }}
           >
-            <StackedBars
-              label={`MRR movements in ${m.month}`}
-              categories={movementSeries.map((t) => t.name)}
-              series={movementSeries.map((t, i) => ({
-                name: t.name,
-                color: t.color,
-                values: movementSeries.map((_, j) => (i === j ? m.movements[t.key] : 0)),
-              }))}
+            <Waterfall
+              label={`MRR bridge for ${m.month}: from ${fmt(m.mrrStart)} to ${fmt(m.mrrEnd)}`}
+              steps={[
+                { name: 'Start', kind: 'total', value: m.mrrStart, color: '#64748b' },
+                ...movementSeries.map((t) => ({
+                  name: t.name,
+                  kind: 'change' as const,
+                  value: m.movements[t.key],
+                  color: t.color,
+                })),
+                {
+                  name: 'Comps',
+                  kind: 'change',
+                  value: m.movements.comp + m.movements.comp_end,
+                  color: '#0891b2',
+                },
+                { name: 'Now', kind: 'total', value: m.mrrEnd, color: '#334155' },
+              ]}
               format={fmt}
             />
           </ChartCard>
