@@ -183,6 +183,32 @@ describe('tenants and users', () => {
     expect(screen.queryByRole('form', { name: 'Give a credit' })).toBeNull();
   });
 
+  it('lists the tenant’s communication history', async () => {
+    const mail = {
+      communicationId: 'c-1',
+      tenantId: 't-1',
+      at: '2026-12-01T09:00:00.000Z',
+      kind: 'announcement',
+      direction: 'outbound',
+      subject: 'Maintenance on Sunday',
+      status: 'sent',
+    };
+    setup(
+      ['support'],
+      {
+        'GET /admin/tenants/t-1': { body: tenant },
+        'GET /admin/tenants/t-1/communications': { body: { items: [mail], addresses: [] } },
+      },
+      <TenantDetail tenantId="t-1" />,
+    );
+    const history = (await screen.findByRole('heading', { name: 'Communication history' })).closest(
+      'section',
+    ) as HTMLElement;
+    await waitFor(() =>
+      expect(history.textContent).toContain('→ announcement: Maintenance on Sunday (sent)'),
+    );
+  });
+
   it('suspends a user only after the confirmation, sending the reason', async () => {
     const user = {
       userId: 'u-1',

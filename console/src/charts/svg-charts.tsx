@@ -19,7 +19,8 @@ function ticks(min: number, max: number): number[] {
   const step = niceStep((max - min) / 4);
   const out: number[] = [];
   // Rounded to the step, and never −0 (which would print as "-$0.00").
-  for (let v = Math.ceil(min / step) * step; v <= max + 1e-9; v += step) out.push(Math.round(v / step) * step + 0);
+  for (let v = Math.ceil(min / step) * step; v <= max + 1e-9; v += step)
+    out.push(Math.round(v / step) * step + 0);
   return out;
 }
 

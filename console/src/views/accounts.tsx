@@ -211,8 +211,12 @@ export function TenantDetail(props: { tenantId: string }) {
           <Status loading={comms.loading} error={comms.error} />
           <ul class="log">
             {comms.data?.items.map((c) => (
-              <li key={JSON.stringify(c).slice(0, 80)}>{JSON.stringify(c)}</li>
+              <li key={c.communicationId}>
+                {dateTime(c.at)} {c.direction === 'inbound' ? '←' : '→'} {c.kind}: {c.subject} ({c.status}
+                {c.suppressed?.length ? `, suppressed ${c.suppressed.join(', ')}` : ''})
+              </li>
             ))}
+            {comms.data && comms.data.items.length === 0 ? <li class="muted">None.</li> : null}
           </ul>
         </Section>
       </div>
