@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCognito } from '../../console/src/auth/cognito.ts';
 import { money } from '../../console/src/charts/format.ts';
+import type { ConsoleConfig } from '../../console/src/config.ts';
 import { repoRoot } from '../../scripts/emulators/paths.ts';
 import { signIn, totpCode } from '../../scripts/local/cognito.ts';
 import { buildConsole } from '../../scripts/local/console-build.ts';
@@ -232,6 +234,14 @@ describe('the admin console in Chromium', () => {
     await page.getByRole('link', { name: 'Health' }).click();
     await page.getByRole('heading', { name: 'Needs attention' }).waitFor();
     await page.screenshot({ path: join(screenshots, 'health.png'), fullPage: true });
+  });
+
+  it('refreshes the operator’s tokens with REFRESH_TOKEN_AUTH through the Cognito pass-through', async () => {
+    const config = (await (await fetch(`${server.url}/console/config.json`)).json()) as ConsoleConfig;
+    const cognito = createCognito({ ...config, cognitoEndpoint: `${server.url}${config.cognitoEndpoint}` });
+    const tokens = await signIn(stack.cognito, stack, { ...operator, totpSecret: operator.totpSecret });
+    const fresh = await cognito.refresh(tokens.refreshToken);
+    expect((await api(server, fresh.accessToken).get('/admin/impersonations')).status).toBe(200);
   });
 
   it('signs out', async () => {

@@ -11,12 +11,16 @@ export type { paths };
 
 /** A refusal or fault from the API, with the problem document's text and field errors. */
 export class ApiError extends Error {
+  readonly status: number;
+  readonly fieldErrors: readonly { field: string; message: string }[];
   constructor(
-    readonly status: number,
+    status: number,
     message: string,
-    readonly fieldErrors: readonly { field: string; message: string }[] = [],
+    fieldErrors: readonly { field: string; message: string }[] = [],
   ) {
     super(message);
+    this.status = status;
+    this.fieldErrors = fieldErrors;
   }
 }
 

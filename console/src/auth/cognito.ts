@@ -19,11 +19,10 @@ export type SignInStep =
 
 /** A refusal from Cognito (`NotAuthorizedException`, `CodeMismatchException`, ...). */
 export class CognitoError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
+  readonly type: string;
+  constructor(type: string, message: string) {
     super(message);
+    this.type = type;
   }
 }
 

@@ -1,4 +1,7 @@
-/** Open impersonation sessions with their time left; end one. Opening one is on the user's page. */
+/**
+ * Open impersonation sessions with their time left; end one (any operator who may open sessions may
+ * end any, as the API allows). Opening one is on the user's page.
+ */
 import { useEffect, useState } from 'preact/hooks';
 import { must } from '../api/client.ts';
 import { may } from '../auth/session.ts';
@@ -73,7 +76,7 @@ export function Impersonations() {
                 <td>{dateTime(s.openedAt)}</td>
                 <td>{timeLeft(s.secondsLeft - elapsed)}</td>
                 <td>
-                  {may(identity, 'impersonation:open') && s.operatorId === identity.userId ? (
+                  {may(identity, 'impersonation:open') ? (
                     <button
                       type="button"
                       class="danger"
