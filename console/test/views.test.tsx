@@ -102,6 +102,13 @@ describe('the dashboard', () => {
     expect(card.textContent).toContain('-$29.00');
   });
 
+  it('names the latest DAU, WAU and MAU', async () => {
+    setup(['platform-admin'], metricsRoutes, <Dashboard />);
+    expect(
+      await screen.findByRole('heading', { name: 'Active users (DAU 5, WAU 8, MAU 13)' }),
+    ).not.toBeNull();
+  });
+
   it('shows the retention cohorts as a heatmap with each week’s rate', async () => {
     setup(['platform-admin'], metricsRoutes, <Dashboard />);
     const row = (await screen.findByRole('rowheader', { name: '2026-W48' })).closest('tr') as HTMLElement;

@@ -53,11 +53,27 @@ const contentTypes: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** The same security headers CloudFront adds in front of the deployed console. */
+/**
+ * The security headers CloudFront adds in front of the deployed console, with its content security
+ * policy (only this origin's scripts, styles and connections; locally Cognito is on this origin
+ * too), so the browser tests catch anything the policy would block in AWS.
+ */
 const securityHeaders: OutgoingHttpHeaders = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; '),
 };
 
 /** Answers the console's paths; `undefined` for any other path (the API's). */

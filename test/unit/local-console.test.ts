@@ -73,6 +73,7 @@ describe('the console on the local API’s origin', () => {
     const page = await fetch(`${server.url}/console/tenants/t-1`);
     expect(await page.text()).toContain('<title>console</title>');
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
   });
 
   it('answers 404 for a missing asset rather than the app', async () => {

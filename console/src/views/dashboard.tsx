@@ -281,7 +281,7 @@ export function Dashboard() {
         )}
         {features.data ? (
           <ChartCard
-            title={`Active users (WAU ${count(features.data.weeks.at(-1)?.activeUsers)}, MAU ${count(features.data.months.at(-1)?.activeUsers)})`}
+            title={`Active users (DAU ${count(features.data.days.at(-1)?.activeUsers)}, WAU ${count(features.data.weeks.at(-1)?.activeUsers)}, MAU ${count(features.data.months.at(-1)?.activeUsers)})`}
             name="active-users"
             table={{
               columns: ['Period', 'Active users'],
