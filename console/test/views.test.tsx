@@ -290,35 +290,36 @@ describe('impersonation sessions', () => {
   });
 });
 
+const ticket = {
+  ticketId: 'k-1',
+  tenantId: 't-1',
+  subject: 'Broken export',
+  status: 'open',
+  priority: 'normal',
+  prioritySupport: false,
+  firstResponseDueAt: '2026-12-04T10:00:00.000Z',
+  firstResponseAt: null,
+  requester: { userId: 'u-1', email: 'user@acme.test' },
+  createdAt: '2026-12-03T10:00:00.000Z',
+  updatedAt: '2026-12-03T10:00:00.000Z',
+  assigneeId: null,
+  messageCount: 1,
+  version: 1,
+  messages: [
+    {
+      messageId: 'm-1',
+      seq: 1,
+      author: { kind: 'customer', userId: 'u-1', email: 'user@acme.test' },
+      body: 'Nothing happens',
+      internal: false,
+      at: '2026-12-03T10:00:00.000Z',
+    },
+  ],
+  requesterDelivery: { email: 'user@acme.test', status: 'deliverable' },
+};
+
 describe('the support inbox', () => {
   it('sends a reply with the status chosen after it', async () => {
-    const ticket = {
-      ticketId: 'k-1',
-      tenantId: 't-1',
-      subject: 'Broken export',
-      status: 'open',
-      priority: 'normal',
-      prioritySupport: false,
-      firstResponseDueAt: '2026-12-04T10:00:00.000Z',
-      firstResponseAt: null,
-      requester: { userId: 'u-1', email: 'user@acme.test' },
-      createdAt: '2026-12-03T10:00:00.000Z',
-      updatedAt: '2026-12-03T10:00:00.000Z',
-      assigneeId: null,
-      messageCount: 1,
-      version: 1,
-      messages: [
-        {
-          messageId: 'm-1',
-          seq: 1,
-          author: { kind: 'customer', userId: 'u-1', email: 'user@acme.test' },
-          body: 'Nothing happens',
-          internal: false,
-          at: '2026-12-03T10:00:00.000Z',
-        },
-      ],
-      requesterDelivery: { email: 'user@acme.test', status: 'deliverable' },
-    };
     const requests = setup(
       ['support'],
       {
@@ -340,6 +341,70 @@ describe('the support inbox', () => {
       body: 'Fixed now',
       status: 'resolved',
     });
+  });
+});
+
+describe('ticket actions', () => {
+  it('add an internal note', async () => {
+    const requests = setup(
+      ['support'],
+      {
+        'GET /admin/support/tickets/k-1': { body: ticket },
+        'POST /admin/support/tickets/k-1/notes': { status: 201, body: ticket },
+      },
+      <Ticket ticketId="k-1" />,
+    );
+    const form = await screen.findByRole('form', { name: 'Internal note' });
+    fireEvent.input(form.querySelector('input[name="body"]') as HTMLInputElement, {
+      target: { value: 'Known bug 12' },
+    });
+    fireEvent.submit(form);
+    await screen.findByText('Note added.');
+    expect(requests.find((r) => r.method === 'POST')?.body).toEqual({ body: 'Known bug 12' });
+  });
+
+  it('assign the ticket to the signed-in operator', async () => {
+    const requests = setup(
+      ['support'],
+      {
+        'GET /admin/support/tickets/k-1': { body: ticket },
+        'PUT /admin/support/tickets/k-1/assignee': { body: ticket },
+      },
+      <Ticket ticketId="k-1" />,
+    );
+    fireEvent.submit(await screen.findByRole('form', { name: 'Assign to me' }));
+    await screen.findByText('Assigned to you.');
+    expect(requests.find((r) => r.method === 'PUT')?.body).toEqual({
+      assigneeId: '11111111-1111-4111-8111-111111111111',
+    });
+  });
+
+  it('close the ticket with a reason, after the confirmation', async () => {
+    const requests = setup(
+      ['support'],
+      {
+        'GET /admin/support/tickets/k-1': { body: ticket },
+        'PUT /admin/support/tickets/k-1/status': { body: ticket },
+      },
+      <Ticket ticketId="k-1" />,
+    );
+    const form = await screen.findByRole('form', { name: 'Close ticket' });
+    fireEvent.input(form.querySelector('input[name="reason"]') as HTMLInputElement, {
+      target: { value: 'Duplicate of 12' },
+    });
+    fireEvent.submit(form);
+    await screen.findByRole('alertdialog');
+    fireEvent.submit(form);
+    await screen.findByText('Ticket closed.');
+    expect(requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([
+      { status: 'closed', reason: 'Duplicate of 12' },
+    ]);
+  });
+
+  it('are not offered to a finance operator, who may only read tickets', async () => {
+    setup(['finance'], { 'GET /admin/support/tickets/k-1': { body: ticket } }, <Ticket ticketId="k-1" />);
+    await screen.findByRole('heading', { name: 'Broken export' });
+    expect(screen.queryByRole('form', { name: 'Reply to the customer' })).toBeNull();
   });
 });
 
