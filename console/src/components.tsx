@@ -30,7 +30,7 @@ export function errorText(error: unknown): string {
 export interface ActionField {
   readonly name: string;
   readonly label: string;
-  readonly type?: 'text' | 'number' | 'date' | 'select' | 'checkbox';
+  readonly type?: 'text' | 'textarea' | 'number' | 'date' | 'select' | 'checkbox';
   readonly options?: readonly string[];
   readonly required?: boolean;
   readonly initial?: string;
@@ -84,7 +84,7 @@ export function ActionForm(props: {
     >
       <h3 id={`${id}-t`}>{props.title}</h3>
       {(props.fields ?? []).map((field) => (
-        // biome-ignore lint/a11y/noLabelWithoutControl: the control is one of the three below
+        // biome-ignore lint/a11y/noLabelWithoutControl: the control is one of the four below
         <label key={field.name} class={field.type === 'checkbox' ? 'check' : undefined}>
           <span>{field.label}</span>
           {field.type === 'select' ? (
@@ -100,6 +100,14 @@ export function ActionForm(props: {
                 </option>
               ))}
             </select>
+          ) : field.type === 'textarea' ? (
+            <textarea
+              name={field.name}
+              rows={4}
+              value={values[field.name]}
+              required={field.required}
+              onInput={(e) => setValues({ ...values, [field.name]: e.currentTarget.value })}
+            />
           ) : field.type === 'checkbox' ? (
             <input
               type="checkbox"

@@ -329,7 +329,7 @@ describe('the support inbox', () => {
       <Ticket ticketId="k-1" />,
     );
     const form = await screen.findByRole('form', { name: 'Reply to the customer' });
-    fireEvent.input(form.querySelector('input[name="body"]') as HTMLInputElement, {
+    fireEvent.input(form.querySelector('[name="body"]') as HTMLTextAreaElement, {
       target: { value: 'Fixed now' },
     });
     fireEvent.change(form.querySelector('select[name="status"]') as HTMLSelectElement, {
@@ -355,7 +355,7 @@ describe('ticket actions', () => {
       <Ticket ticketId="k-1" />,
     );
     const form = await screen.findByRole('form', { name: 'Internal note' });
-    fireEvent.input(form.querySelector('input[name="body"]') as HTMLInputElement, {
+    fireEvent.input(form.querySelector('[name="body"]') as HTMLTextAreaElement, {
       target: { value: 'Known bug 12' },
     });
     fireEvent.submit(form);

@@ -139,7 +139,7 @@ export function Ticket(props: { ticketId: string }) {
             submitLabel="Send reply"
             reason={false}
             fields={[
-              { name: 'body', label: 'Reply', required: true },
+              { name: 'body', label: 'Reply', type: 'textarea', required: true },
               {
                 name: 'status',
                 label: 'Then',
@@ -163,7 +163,7 @@ export function Ticket(props: { ticketId: string }) {
             title="Internal note"
             submitLabel="Add note"
             reason={false}
-            fields={[{ name: 'body', label: 'Note (operators only)', required: true }]}
+            fields={[{ name: 'body', label: 'Note (operators only)', type: 'textarea', required: true }]}
             onSubmit={async ({ body = '' }) => {
               await must(api.POST('/admin/support/tickets/{ticketId}/notes', { ...path, body: { body } }));
               ticket.reload();
