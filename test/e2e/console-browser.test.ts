@@ -257,6 +257,8 @@ describe('the admin console in Chromium', () => {
 
   it('signs in with the keyboard alone', async () => {
     await page.goto(consoleUrl());
+    // The form appears once config.json is read; then Tab reaches the email field first.
+    await page.getByLabel('Email').waitFor();
     await page.keyboard.press('Tab');
     await page.keyboard.type(operator.email);
     await page.keyboard.press('Tab');
