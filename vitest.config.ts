@@ -4,10 +4,11 @@ import { defineConfig } from 'vitest/config';
 const emulatorSetup = ['test/support/global-setup.ts'];
 
 /**
- * Four tiers, all run by `npm test`, one at a time by `npm run test:<tier>`:
+ * Five tiers, all run by `npm test`, one at a time by `npm run test:<tier>`:
  * - unit: pure logic, no network;
  * - integration: handlers and repositories against moto;
  * - e2e: HTTP against the local server (same routes and JWT checks as API Gateway) on moto;
+ * - console: the admin console's views and API client (console/test), in happy-dom;
  * - infra: CDK assertions and cdk-nag (synthesis is slow, hence the timeout).
  *
  * Test files are isolated (each has its own module registry, so the handlers' module-scope env and
@@ -41,6 +42,16 @@ export default defineConfig({
           globalSetup: emulatorSetup,
           testTimeout: 20_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        // The admin console's component and client tests (console/test), in a simulated DOM.
+        oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+        test: {
+          name: 'console',
+          include: ['console/test/**/*.test.{ts,tsx}'],
+          environment: 'happy-dom',
         },
       },
       {

@@ -17,6 +17,8 @@
  *    line says it is ready.
  * 8. with `--demo-history`, seeds a year of subscription history and rolls it up
  *    (scripts/local/demo-history.ts, as `npm run demo:history`).
+ * 9. builds the admin console (console/ → console/dist) and serves it on the API's origin at
+ *    `/console/` (scripts/local/console.ts), with its config.json and a Cognito pass-through.
  * Ctrl-C stops everything. moto keeps state in memory, so each run starts empty.
  *
  * Env: PLINTH_PORT, PLINTH_MOTO_PORT, PLINTH_STRIPE_MOCK_PORT, PLINTH_REGION (default us-east-1),
@@ -39,6 +41,8 @@ import {
 } from './emulators/stripe-mock.ts';
 import { localClientConfig } from './local/aws.ts';
 import { createConfirmedUser, signIn } from './local/cognito.ts';
+import { CONSOLE_PATH } from './local/console.ts';
+import { buildConsole } from './local/console-build.ts';
 import { type ControlServer, startControlServer } from './local/control.ts';
 import { runDemoHistory } from './local/demo-history.ts';
 import {
@@ -166,7 +170,10 @@ async function main(): Promise<void> {
     const metrics = createLocalMetrics(new CloudWatchClient(localClientConfig(resources)), (error) =>
       console.error('[metrics]', error),
     );
+    const consoleDist = await buildConsole();
+    timings.step('console build');
     server = await startLocalServer({
+      console: { dir: consoleDist },
       metrics,
       stage: resources.stage,
       port: apiPort,
@@ -283,6 +290,7 @@ function instructions(file: LocalStackFile): string {
   return `
 Plinth is running locally.
   API          ${file.apiUrl}   (try ${file.apiUrl}/health)
+  console      ${file.apiUrl}${CONSOLE_PATH}/   (operators: npm run -s signup -- you@example.com --admin)
   moto         ${file.cognito.endpoint}   (AWS emulator; state is in memory)
   stripe-mock  ${file.stripe?.apiUrl}   (Stripe's API: fixed answers, no state)
   webhook      POST ${file.webhookUrl}   (signing secret in ${localStackFilePath}: stripe.webhookSecret)

@@ -37,6 +37,7 @@ import { NotFoundError, PayloadTooLargeError } from '../../shared/http/errors.ts
 import { toProblemResponse } from '../../shared/http/problem.ts';
 import { type FunctionArea, type RouteDefinition, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
+import { createConsoleHandler } from './console.ts';
 import { createJwtAuthorizer, toApiGatewayClaims } from './jwt-authorizer.ts';
 import { createLambdaContext, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 import { captureEmf, type LocalMetrics, localFunctionName } from './metrics.ts';
@@ -106,6 +107,11 @@ export interface LocalServerOptions {
   readonly metrics?: LocalMetrics;
   /** Names the local functions `plinth-<stage>-<area>` (contexts and metrics). @default 'local' */
   readonly stage?: string;
+  /**
+   * Serves the admin console built in `dir` under `/console/` on the API's origin, with its
+   * `config.json` and a Cognito pass-through (scripts/local/console.ts).
+   */
+  readonly console?: { readonly dir: string };
 }
 
 export interface LocalServer {
@@ -154,6 +160,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     localMetrics?.lambda(metricName, localFunctionName(stage, name));
   let webhookHandler: Promise<WebhookHandlerModule> | undefined;
   let port = 0;
+  const consoleHandler = options.console
+    ? createConsoleHandler({
+        dir: options.console.dir,
+        region: options.region,
+        userPoolId: options.userPoolId,
+        clientId: options.clientId,
+        cognitoEndpoint: options.cognitoEndpoint,
+      })
+    : undefined;
 
   const loadOnce = (area: FunctionArea) => {
     let loaded = handlers.get(area);
@@ -239,6 +254,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     if (rawPath === STRIPE_WEBHOOK_PATH && method === 'POST') {
       return handleWebhook(req, rawPath, rawQueryString);
     }
+    const consoleReply = await consoleHandler?.(req, rawPath);
+    if (consoleReply) return consoleReply;
 
     const match = matchRoute(routes, method, rawPath);
     if (!match) {

@@ -10,6 +10,8 @@ export interface TestServerOptions {
   readonly maxBodyBytes?: number;
   /** Handler faults are printed by default; pass a function to collect or silence them. */
   readonly onError?: (error: unknown) => void;
+  /** Serves the admin console built in `dir` under `/console/`, as `npm run dev` does. */
+  readonly console?: { readonly dir: string };
 }
 
 /**
@@ -37,6 +39,7 @@ export async function startTestServer(
     ...(options.loadHandler ? { loadHandler: options.loadHandler } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.console ? { console: options.console } : {}),
   });
   return { ...server, metrics };
 }
