@@ -13,6 +13,7 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -31,6 +32,7 @@ import {
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
+import { TenantDataRole } from '../constructs/tenant-data-role.ts';
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
 
@@ -212,6 +214,8 @@ export class ApiStack extends Stack {
   readonly apiStage: HttpStage;
   readonly functions: Readonly<Record<FunctionArea, AppFunction>>;
   readonly stripeWebhook: AppFunction;
+  /** The role tenant-scoped requests assume (lib/constructs/tenant-data-role.ts). */
+  readonly tenantDataRole: Role;
   readonly stripeWebhookUrl: FunctionUrl;
   readonly alarms: readonly Alarm[];
   /** The HTTP API's access logs (route key, status, latency per request): the dashboard queries them. */
@@ -282,6 +286,17 @@ export class ApiStack extends Stack {
       if (access.readsAuditDigests) grantReadAuditDigests(functions[area].role, stage);
     }
     this.functions = functions;
+
+    // Tenant-scoped requests sign their tenant's table commands with this role's credentials, tagged
+    // with the tenant (shared/db/tenant-credentials.ts): every area that reads or writes the table.
+    const tenantAreas = functionAreas.filter((area) => areaAccess[area].table !== 'none');
+    this.tenantDataRole = new TenantDataRole(this, 'TenantData', {
+      table: props.table,
+      assumedBy: tenantAreas.map((area) => functions[area].role),
+    }).role;
+    for (const area of tenantAreas) {
+      functions[area].function.addEnvironment('TENANT_DATA_ROLE_ARN', this.tenantDataRole.roleArn);
+    }
 
     // Stripe calls this URL directly. No reserved concurrency: it cannot be set on accounts whose
     // concurrency quota is still the new-account default, and Stripe retries throttled deliveries.
