@@ -15,7 +15,7 @@ import {
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { StageConfig } from '../stage.ts';
+import { retentionEnvironment, type StageConfig } from '../stage.ts';
 import { METRICS_SERVICE, metricsNamespace } from './alarms.ts';
 import { lambdaCode, projectRoot } from './bundling.ts';
 
@@ -178,6 +178,8 @@ export class AppFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stage.name),
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
+        // How long the records a function writes are kept (shared/config/retention.ts).
+        ...retentionEnvironment(stage.retention),
         ...props.environment,
       },
       // The Powertools tracer is not bundled (it would cost ~125 KB per bundle): with tracing

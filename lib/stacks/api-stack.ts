@@ -193,7 +193,7 @@ export interface ApiStackProps extends StackProps {
   readonly allowedRedirectOrigins?: readonly string[];
   /**
    * Days a tracked event stays in the table (`PRODUCT_EVENT_TTL_DAYS` of product-analytics).
-   * @default stage.productEventTtlDays
+   * @default stage.retention.productEventDays
    */
   readonly productEventTtlDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
@@ -247,7 +247,7 @@ export class ApiStack extends Stack {
 
     // The tracking routes write raw events (shared/analytics/product/product.env.ts).
     const productEnvironment = {
-      PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.productEventTtlDays),
+      PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.retention.productEventDays),
     };
 
     const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);

@@ -114,7 +114,7 @@ export interface EventsStackProps extends StackProps {
   readonly opsEmail: string;
   /**
    * Days a server-side product event stays in the table (`PRODUCT_EVENT_TTL_DAYS` of product-activity).
-   * @default stage.productEventTtlDays
+   * @default stage.retention.productEventDays
    */
   readonly productEventTtlDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
@@ -251,7 +251,7 @@ export class EventsStack extends Stack {
       description: `Plinth ${stage.name}: audit stream → product events; raw events → warehouse`,
       environment: {
         TABLE_NAME: props.table.tableName,
-        PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.productEventTtlDays),
+        PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.retention.productEventDays),
         // A delivery stream's Ref is its name.
         PRODUCT_WAREHOUSE_STREAM: this.warehouse.deliveryStream.ref,
       },
