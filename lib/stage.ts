@@ -72,6 +72,12 @@ export interface StageConfig {
    */
   readonly tableKey: 'customer-managed' | 'aws-owned';
   /**
+   * Encrypt the queues (dead-letter queues included), buckets and log groups with a customer
+   * managed KMS key per stack (rotated yearly, lib/constructs/stage-key.ts) instead of the services'
+   * AWS managed keys.
+   */
+  readonly dataKeys: 'customer-managed' | 'aws-managed';
+  /**
    * Days each daily audit digest stays locked (Object Lock, compliance mode) in the audit digest
    * bucket: nobody can change or delete it before then (lib/constructs/audit-digest-bucket.ts).
    * Longer than the longest verify window; an auditor's look-back in prod.
@@ -101,6 +107,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     },
     // A throwaway stage holds test data only; a key costs $1 a month and outlives the stage.
     tableKey: 'aws-owned',
+    dataKeys: 'aws-managed',
     // A throwaway stage must not keep undeletable objects for long.
     auditDigestRetentionDays: 1,
   },
@@ -126,6 +133,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
       communicationDays: 730,
     },
     tableKey: 'customer-managed',
+    dataKeys: 'customer-managed',
     // More than a year: a yearly audit can check the whole previous year against locked digests.
     auditDigestRetentionDays: 400,
   },

@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import { retentionEnvironment, type StageConfig } from '../stage.ts';
 import { METRICS_SERVICE, metricsNamespace } from './alarms.ts';
 import { lambdaCode, projectRoot } from './bundling.ts';
+import { logGroupEncryption } from './stage-key.ts';
 
 const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
 
@@ -149,6 +150,7 @@ export class AppFunction extends Construct {
     const { stage } = props;
 
     this.logGroup = new LogGroup(this, 'Logs', {
+      ...logGroupEncryption(this),
       retention: stage.logRetention,
       removalPolicy: stage.removalPolicy,
     });

@@ -61,8 +61,7 @@ export class TenantDataRole extends Construct {
     if (props.assumedBy.length === 0)
       throw new Error('TenantDataRole needs at least one role that assumes it.');
     this.role = new Role(this, 'Role', {
-      description:
-        'Tenant-scoped requests: DynamoDB on the assuming tenant’s partition only (session tag tenantId)',
+      description: 'Tenant-scoped requests: DynamoDB on the partition of the session tag tenantId only',
       assumedBy: new CompositePrincipal(
         ...props.assumedBy.map(
           (role) =>

@@ -32,6 +32,7 @@ import {
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
+import { createStageKey, logGroupEncryption } from '../constructs/stage-key.ts';
 import { TenantDataRole } from '../constructs/tenant-data-role.ts';
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
@@ -224,6 +225,8 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    // Encrypts this stack's queues, buckets and log groups in prod (lib/constructs/stage-key.ts).
+    createStageKey(this, stage);
     const functionEntry = props.functionEntry ?? defaultFunctionEntry;
 
     const environment = {
@@ -391,6 +394,7 @@ export class ApiStack extends Stack {
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
+      ...logGroupEncryption(this),
       retention: stage.logRetention,
       removalPolicy: stage.removalPolicy,
     });
