@@ -4,6 +4,34 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { productEnvSchema } from '../shared/analytics/product/product.env.ts';
 import { isOrigin } from '../shared/billing/billing.env.ts';
 
+/** Days each kind of record is kept (README "Privacy and data protection" lists them with their defaults). */
+export interface Retention {
+  /** Tenant and platform audit entries (`AUDIT_RETENTION_DAYS`). */
+  readonly auditEntryDays: number;
+  /**
+   * A raw product event (`PRODUCT_EVENT_TTL_DAYS` of the functions that write raw events); its
+   * aggregates stay, and the warehouse keeps every event. CDK context `productEventTtlDays`
+   * (`{"prod":180}`) replaces a stage's value.
+   */
+  readonly productEventDays: number;
+  /** Export jobs and their archives (`EXPORT_RETENTION_DAYS`). */
+  readonly exportDays: number;
+  /** Outbox items after EventBridge accepted their event (`OUTBOX_RETENTION_DAYS`). */
+  readonly outboxDays: number;
+  /** A tenant's communication history: emails sent, ticket messages, announcements (`COMMUNICATION_RETENTION_DAYS`). */
+  readonly communicationDays: number;
+}
+
+/** The environment variables of a stage's retention, as shared/config/retention.ts reads them. */
+export function retentionEnvironment(retention: Retention): Record<string, string> {
+  return {
+    AUDIT_RETENTION_DAYS: String(retention.auditEntryDays),
+    EXPORT_RETENTION_DAYS: String(retention.exportDays),
+    OUTBOX_RETENTION_DAYS: String(retention.outboxDays),
+    COMMUNICATION_RETENTION_DAYS: String(retention.communicationDays),
+  };
+}
+
 /** The deployable stages; chosen with `cdk deploy -c stage=prod`. */
 export const stageNames = ['dev', 'prod'] as const;
 export type StageName = (typeof stageNames)[number];
@@ -34,16 +62,21 @@ export interface StageConfig {
    */
   readonly allowedRedirectOrigins: readonly string[];
   /**
-   * Days a raw product event stays in the table before it expires by TTL (`PRODUCT_EVENT_TTL_DAYS`
-   * of the functions that write raw events); its aggregates stay, and the warehouse keeps every
-   * event. CDK context `productEventTtlDays` (`{"prod":180}`) replaces a stage's value.
+   * How long the table keeps each kind of record, in days; TTL enforces it (every writer sets the
+   * item's `ttl` from these, shared/config/retention.ts). AppFunction passes them to every function.
    */
-  readonly productEventTtlDays: number;
+  readonly retention: Retention;
   /**
    * Encrypt the table with a customer managed KMS key (rotated yearly) instead of DynamoDB's AWS
    * owned key: the key's own policy and CloudTrail then say who may read the data and who did.
    */
   readonly tableKey: 'customer-managed' | 'aws-owned';
+  /**
+   * Encrypt the queues (dead-letter queues included), buckets and log groups with a customer
+   * managed KMS key per stack (rotated yearly, lib/constructs/stage-key.ts) instead of the services'
+   * AWS managed keys.
+   */
+  readonly dataKeys: 'customer-managed' | 'aws-managed';
   /**
    * Days each daily audit digest stays locked (Object Lock, compliance mode) in the audit digest
    * bucket: nobody can change or delete it before then (lib/constructs/audit-digest-bucket.ts).
@@ -63,10 +96,18 @@ const stageConfigs: Record<StageName, StageConfig> = {
     userPoolFeaturePlan: FeaturePlan.ESSENTIALS,
     extraCorsOrigins: ['http://localhost:3000', 'http://localhost:5173'],
     allowedRedirectOrigins: ['http://localhost:3000', 'http://localhost:5173'],
-    // A throwaway stage keeps raw events a month: the usage reads work from the aggregates anyway.
-    productEventTtlDays: 30,
+    retention: {
+      // A throwaway stage keeps little: its data is test data.
+      auditEntryDays: 90,
+      // Raw events a month: the usage reads work from the aggregates anyway.
+      productEventDays: 30,
+      exportDays: 7,
+      outboxDays: 7,
+      communicationDays: 90,
+    },
     // A throwaway stage holds test data only; a key costs $1 a month and outlives the stage.
     tableKey: 'aws-owned',
+    dataKeys: 'aws-managed',
     // A throwaway stage must not keep undeletable objects for long.
     auditDigestRetentionDays: 1,
   },
@@ -80,8 +121,19 @@ const stageConfigs: Record<StageName, StageConfig> = {
     userPoolFeaturePlan: FeaturePlan.PLUS,
     extraCorsOrigins: [],
     allowedRedirectOrigins: [],
-    productEventTtlDays: 90,
+    retention: {
+      // About seven years: the usual look-back of financial and security audits.
+      auditEntryDays: 2562,
+      productEventDays: 90,
+      // The issue's promise to users: a download link lives a week.
+      exportDays: 7,
+      // Long enough to replay or investigate a week's events, short enough to hold no history.
+      outboxDays: 7,
+      // Two years of emails, ticket messages and announcements: support looks back that far.
+      communicationDays: 730,
+    },
     tableKey: 'customer-managed',
+    dataKeys: 'customer-managed',
     // More than a year: a yearly audit can check the whole previous year against locked digests.
     auditDigestRetentionDays: 400,
   },
@@ -138,7 +190,7 @@ export function productEventTtlDaysFor(
   fromContext: Readonly<Record<string, unknown>> = {},
 ): number {
   const configured = fromContext[stage.name];
-  if (configured === undefined) return stage.productEventTtlDays;
+  if (configured === undefined) return stage.retention.productEventDays;
   const parsed = productEnvSchema.shape.PRODUCT_EVENT_TTL_DAYS.safeParse(configured);
   if (typeof configured === 'boolean' || configured === null || !parsed.success) {
     throw new Error(

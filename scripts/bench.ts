@@ -21,8 +21,11 @@
  * 5. The metrics rollup: items read, DynamoDB calls and time for one day's rollup with 1,000 and
  *    10,000 paying tenants and the same number of changes that day (scripts/bench/rollup.ts).
  *
+ * 6. What tenant-scoped credentials cost: cold and warm latency of a tenant request with and
+ *    without them, and STS calls per tenant per container (scripts/bench/isolation.ts).
+ *
  * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency
- * (skips 2, 3, 4 and 5: bundles only, no emulator needed).
+ * (skips 2 to 6: bundles only, no emulator needed).
  * Output is Markdown, ready for BENCHMARKS.md.
  */
 
@@ -137,6 +140,11 @@ if (!flags['skip-latency']) {
     stdio: 'inherit',
   });
   if (rollup.status !== 0) throw new Error(`the rollup bench failed (exit ${rollup.status})`);
+  // Tenant-scoped credentials: STS per tenant, cold and warm (scripts/bench/isolation.ts).
+  const isolation = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bench', 'isolation.ts')], {
+    stdio: 'inherit',
+  });
+  if (isolation.status !== 0) throw new Error(`the isolation bench failed (exit ${isolation.status})`);
 }
 
 console.log(

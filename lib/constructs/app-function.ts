@@ -15,9 +15,10 @@ import {
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { StageConfig } from '../stage.ts';
+import { retentionEnvironment, type StageConfig } from '../stage.ts';
 import { METRICS_SERVICE, metricsNamespace } from './alarms.ts';
 import { lambdaCode, projectRoot } from './bundling.ts';
+import { logGroupEncryption } from './stage-key.ts';
 
 const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
 
@@ -149,6 +150,7 @@ export class AppFunction extends Construct {
     const { stage } = props;
 
     this.logGroup = new LogGroup(this, 'Logs', {
+      ...logGroupEncryption(this),
       retention: stage.logRetention,
       removalPolicy: stage.removalPolicy,
     });
@@ -178,6 +180,8 @@ export class AppFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stage.name),
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
+        // How long the records a function writes are kept (shared/config/retention.ts).
+        ...retentionEnvironment(stage.retention),
         ...props.environment,
       },
       // The Powertools tracer is not bundled (it would cost ~125 KB per bundle): with tracing

@@ -1,9 +1,10 @@
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DIGEST_ROOT } from '../../shared/audit/digest-archive.ts';
 import type { StageConfig } from '../stage.ts';
+import { bucketEncryption } from './stage-key.ts';
 
 /**
  * The bucket's name, known before synthesis (unique per account and region), so the functions of
@@ -39,7 +40,7 @@ export class AuditDigestBucket extends Construct {
         Duration.days(props.stage.auditDigestRetentionDays),
       ),
       versioned: true,
-      encryption: BucketEncryption.S3_MANAGED,
+      ...bucketEncryption(this),
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       // Locked objects cannot be deleted anyway; the digests outlive the stack in every stage.

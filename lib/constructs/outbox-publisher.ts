@@ -4,11 +4,12 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
 import type { StageConfig } from '../stage.ts';
 import { AppFunction } from './app-function.ts';
+import { queueEncryption } from './stage-key.ts';
 
 export interface OutboxPublisherProps {
   readonly stage: StageConfig;
@@ -49,7 +50,7 @@ export class OutboxPublisher extends Construct {
     );
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(this),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: props.stage.removalPolicy,

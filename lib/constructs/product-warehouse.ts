@@ -3,7 +3,7 @@ import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, StorageClass } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   warehouseColumns,
@@ -11,6 +11,7 @@ import {
   warehouseLayout,
 } from '../../shared/analytics/product/warehouse.ts';
 import type { StageConfig } from '../stage.ts';
+import { bucketEncryption, logGroupEncryption } from './stage-key.ts';
 
 /** The Glue database of a stage (names: lower case, digits, underscores). */
 export const warehouseDatabaseNameFor = (stageName: string) => `plinth_${stageName.replace(/\W/g, '_')}`;
@@ -42,7 +43,7 @@ export class ProductWarehouse extends Construct {
     const { stage } = props;
 
     this.bucket = new Bucket(this, 'Bucket', {
-      encryption: BucketEncryption.S3_MANAGED,
+      ...bucketEncryption(this),
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       // The full event history lives only here (the table's copies expire): kept in every stage.
@@ -66,6 +67,7 @@ export class ProductWarehouse extends Construct {
     });
 
     this.deliveryLogGroup = new LogGroup(this, 'DeliveryLogs', {
+      ...logGroupEncryption(this),
       retention: stage.logRetention,
       removalPolicy: stage.removalPolicy,
     });

@@ -8,10 +8,11 @@ import {
   ScheduleTargetInput,
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ScheduleDefinition } from '../../shared/events/bus.ts';
 import type { StageConfig } from '../stage.ts';
+import { queueEncryption } from './stage-key.ts';
 
 export interface ScheduledFunctionProps {
   readonly stage: StageConfig;
@@ -38,7 +39,7 @@ export class ScheduledFunction extends Construct {
     const { definition } = props;
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(this),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: props.stage.removalPolicy,

@@ -2,10 +2,11 @@ import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../stage.ts';
 import { AppFunction } from './app-function.ts';
+import { queueEncryption } from './stage-key.ts';
 
 export interface TableStreamConsumerProps {
   readonly stage: StageConfig;
@@ -43,7 +44,7 @@ export class TableStreamConsumer extends Construct {
       tableAccess: { table: props.table, indexNames: props.indexNames, mode: 'readWrite' },
     });
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(this),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy ?? props.stage.removalPolicy,

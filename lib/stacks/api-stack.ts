@@ -13,6 +13,7 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -31,6 +32,8 @@ import {
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
+import { createStageKey, logGroupEncryption } from '../constructs/stage-key.ts';
+import { TenantDataRole } from '../constructs/tenant-data-role.ts';
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
 
@@ -191,7 +194,7 @@ export interface ApiStackProps extends StackProps {
   readonly allowedRedirectOrigins?: readonly string[];
   /**
    * Days a tracked event stays in the table (`PRODUCT_EVENT_TTL_DAYS` of product-analytics).
-   * @default stage.productEventTtlDays
+   * @default stage.retention.productEventDays
    */
   readonly productEventTtlDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
@@ -212,6 +215,8 @@ export class ApiStack extends Stack {
   readonly apiStage: HttpStage;
   readonly functions: Readonly<Record<FunctionArea, AppFunction>>;
   readonly stripeWebhook: AppFunction;
+  /** The role tenant-scoped requests assume (lib/constructs/tenant-data-role.ts). */
+  readonly tenantDataRole: Role;
   readonly stripeWebhookUrl: FunctionUrl;
   readonly alarms: readonly Alarm[];
   /** The HTTP API's access logs (route key, status, latency per request): the dashboard queries them. */
@@ -220,6 +225,8 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    // Encrypts this stack's queues, buckets and log groups in prod (lib/constructs/stage-key.ts).
+    createStageKey(this, stage);
     const functionEntry = props.functionEntry ?? defaultFunctionEntry;
 
     const environment = {
@@ -243,7 +250,7 @@ export class ApiStack extends Stack {
 
     // The tracking routes write raw events (shared/analytics/product/product.env.ts).
     const productEnvironment = {
-      PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.productEventTtlDays),
+      PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.retention.productEventDays),
     };
 
     const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
@@ -282,6 +289,17 @@ export class ApiStack extends Stack {
       if (access.readsAuditDigests) grantReadAuditDigests(functions[area].role, stage);
     }
     this.functions = functions;
+
+    // Tenant-scoped requests sign their tenant's table commands with this role's credentials, tagged
+    // with the tenant (shared/db/tenant-credentials.ts): every area that reads or writes the table.
+    const tenantAreas = functionAreas.filter((area) => areaAccess[area].table !== 'none');
+    this.tenantDataRole = new TenantDataRole(this, 'TenantData', {
+      table: props.table,
+      assumedBy: tenantAreas.map((area) => functions[area].role),
+    }).role;
+    for (const area of tenantAreas) {
+      functions[area].function.addEnvironment('TENANT_DATA_ROLE_ARN', this.tenantDataRole.roleArn);
+    }
 
     // Stripe calls this URL directly. No reserved concurrency: it cannot be set on accounts whose
     // concurrency quota is still the new-account default, and Stripe retries throttled deliveries.
@@ -376,6 +394,7 @@ export class ApiStack extends Stack {
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
+      ...logGroupEncryption(this),
       retention: stage.logRetention,
       removalPolicy: stage.removalPolicy,
     });

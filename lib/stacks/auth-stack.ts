@@ -21,6 +21,7 @@ import {
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { issuerFor, userPoolDefinition } from '../../shared/auth/user-pool.ts';
+import { createStageKey } from '../constructs/stage-key.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface AuthStackProps extends StackProps {
@@ -56,6 +57,8 @@ export class AuthStack extends Stack {
   constructor(scope: Construct, id: string, props: AuthStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    // Encrypts this stack's queues, buckets and log groups in prod (lib/constructs/stage-key.ts).
+    createStageKey(this, stage);
     const definition = userPoolDefinition;
     const usernameAttributes: readonly string[] = definition.usernameAttributes;
     const autoVerified: readonly string[] = definition.autoVerifiedAttributes;

@@ -12,6 +12,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { AuditDigestBucket } from '../constructs/audit-digest-bucket.ts';
+import { createStageKey } from '../constructs/stage-key.ts';
 import type { StageConfig } from '../stage.ts';
 
 export interface DataStackProps extends StackProps {
@@ -29,6 +30,8 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    // Encrypts this stack's queues, buckets and log groups in prod (lib/constructs/stage-key.ts).
+    createStageKey(this, stage);
     // Functions get the key's use with their table access (lib/constructs/app-function.ts), stream
     // consumers with their event source.
     const encryption =

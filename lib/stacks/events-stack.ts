@@ -6,7 +6,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
@@ -35,6 +35,7 @@ import { BusRule } from '../constructs/bus-rule.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
+import { createStageKey, queueEncryption } from '../constructs/stage-key.ts';
 import { TableStreamConsumer } from '../constructs/table-stream-consumer.ts';
 import type { StageConfig } from '../stage.ts';
 
@@ -114,7 +115,7 @@ export interface EventsStackProps extends StackProps {
   readonly opsEmail: string;
   /**
    * Days a server-side product event stays in the table (`PRODUCT_EVENT_TTL_DAYS` of product-activity).
-   * @default stage.productEventTtlDays
+   * @default stage.retention.productEventDays
    */
   readonly productEventTtlDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
@@ -152,6 +153,8 @@ export class EventsStack extends Stack {
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    // Encrypts this stack's queues, buckets and log groups in prod (lib/constructs/stage-key.ts).
+    createStageKey(this, stage);
     this.stageName = stage.name;
     const functionEntry = props.functionEntry ?? defaultFunctionEntry;
 
@@ -214,7 +217,7 @@ export class EventsStack extends Stack {
     this.warehouse = new ProductWarehouse(this, 'ProductWarehouse', { stage });
 
     this.mailFeedbackDeadLetterQueue = new Queue(this, 'MailFeedbackDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(this),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: stage.removalPolicy,
@@ -251,7 +254,7 @@ export class EventsStack extends Stack {
       description: `Plinth ${stage.name}: audit stream → product events; raw events → warehouse`,
       environment: {
         TABLE_NAME: props.table.tableName,
-        PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.productEventTtlDays),
+        PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.retention.productEventDays),
         // A delivery stream's Ref is its name.
         PRODUCT_WAREHOUSE_STREAM: this.warehouse.deliveryStream.ref,
       },

@@ -5,6 +5,7 @@ import { busDefinition } from '../../shared/events/bus.ts';
 import { functionAreas } from '../../shared/http/route.ts';
 import { repoRoot } from '../emulators/paths.ts';
 import { LOCAL_CREDENTIALS } from './aws.ts';
+import { LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 import { localFunctionName } from './metrics.ts';
 import type { LocalResources } from './resources.ts';
 import { type LocalStripe, stripeEnvironment } from './stripe.ts';
@@ -41,6 +42,9 @@ export function handlerEnvironment(
     OPS_EMAIL: LOCAL_OPS_EMAIL,
     PRODUCT_WAREHOUSE_STREAM: resources.warehouseStreamName,
     AUDIT_DIGEST_BUCKET: resources.auditDigestBucket,
+    // Tenant-scoped requests assume it with their tenant's session tag through moto's STS, as on
+    // AWS (moto does not evaluate the role's policy: shared/db/tenant-scope.ts checks the same rule).
+    TENANT_DATA_ROLE_ARN: localTenantDataRoleArn(resources.stage),
     // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
     // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -48,6 +52,11 @@ export function handlerEnvironment(
     POWERTOOLS_METRICS_NAMESPACE: `Plinth/${resources.stage}`,
     ...healthEnvironment(resources),
   };
+}
+
+/** The tenant-data role's ARN of a local stage (moto's STS answers AssumeRole for it). */
+export function localTenantDataRoleArn(stage: string): string {
+  return `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${stage}-tenant-data`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AUDIT_RETENTION_SECONDS, auditStep } from '../audit/audit.writer.ts';
+import { auditEntryTtl, auditStep } from '../audit/audit.writer.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { TransactStep } from '../db/transact.ts';
@@ -63,7 +63,7 @@ export function platformAuditSteps(
             reason: event.reason,
             requestId: event.request.requestId,
             sourceIp: event.request.sourceIp,
-            ttl: Math.floor(now.getTime() / 1000) + AUDIT_RETENTION_SECONDS,
+            ttl: auditEntryTtl(now),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },

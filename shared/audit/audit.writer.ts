@@ -1,3 +1,4 @@
+import { readRetention, ttlAfterDays } from '../config/retention.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { TransactStep } from '../db/transact.ts';
@@ -5,8 +6,10 @@ import type { RequestMeta } from '../http/api-handler.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
 import type { AuditEntry } from './audit.schema.ts';
 
-/** Audit entries are kept for about seven years, then expire by TTL. */
-export const AUDIT_RETENTION_SECONDS = 7 * 366 * 24 * 60 * 60;
+/** When an audit entry written at `now` expires by TTL: the stage's `AUDIT_RETENTION_DAYS` (about seven years by default). */
+export function auditEntryTtl(now: Date): number {
+  return ttlAfterDays(now, readRetention().AUDIT_RETENTION_DAYS);
+}
 
 export interface AuditEvent {
   readonly tenantId: string;
@@ -78,7 +81,7 @@ export function auditStep(
           ...keys.auditEntry(event.tenantId, at, entryId, event.actor.userId),
           type: 'audit',
           ...(actorKind ? { actorKind } : {}),
-          ttl: Math.floor(now.getTime() / 1000) + AUDIT_RETENTION_SECONDS,
+          ttl: auditEntryTtl(now),
           ...entry,
         },
       },

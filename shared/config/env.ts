@@ -13,6 +13,12 @@ const schema = z.object({
   MAIL_FROM: z.email().default('no-reply@plinth.local'),
   /** The SES configuration set that reports bounces and complaints (CDK sets it; absent locally). */
   MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
+  /**
+   * The tenant-data role that tenant-scoped requests assume, tagged with their tenant
+   * (shared/db/tenant-credentials.ts); absent: they use the function's role (the in-process tenant
+   * check still applies).
+   */
+  TENANT_DATA_ROLE_ARN: z.string().startsWith('arn:').optional(),
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   /**
    * This environment's API request limits per tenant, replacing the plan catalogue's

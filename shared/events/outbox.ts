@@ -1,16 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readRetention, ttlAfterDays } from '../config/retention.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { TransactStep } from '../db/transact.ts';
 import type { DomainEvent } from './subscription-events.ts';
 
-/**
- * Published outbox items expire a week after EventBridge accepted their event (the TTL is set when
- * the unpublished mark is cleared). An item that never reached the bus has no TTL: it stays, marked,
- * until `npm run outbox:replay` publishes it.
+/*
+ * Published outbox items expire `OUTBOX_RETENTION_DAYS` (a week by default, per stage) after
+ * EventBridge accepted their event (the TTL is set when the unpublished mark is cleared). An item
+ * that never reached the bus has no TTL: it stays, marked, until `npm run outbox:replay` publishes it.
  */
-const OUTBOX_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 /** The stored outbox item: what the stream publisher reads from the NEW_IMAGE of an INSERT. */
 export interface OutboxItem {
@@ -92,7 +92,7 @@ export async function clearUnpublishedMark(
         ExpressionAttributeNames: { '#ttl': 'ttl' },
         ExpressionAttributeValues: {
           ':unpublished': keys.outboxUnpublished('', item.eventId).gsi1pk,
-          ':ttl': Math.floor(now.getTime() / 1000) + OUTBOX_TTL_SECONDS,
+          ':ttl': ttlAfterDays(now, readRetention().OUTBOX_RETENTION_DAYS),
           ':now': now.toISOString(),
         },
       }),

@@ -8,6 +8,7 @@ import type {
 import type { z } from 'zod';
 import type { Operator, OperatorGuard } from '../admin/operators.ts';
 import { type Caller, callerFromClaims, type Impersonator } from '../auth/caller.ts';
+import { runInRequestScope } from '../db/tenant-scope.ts';
 import { IMPERSONATION_HEADER, impersonationPolicy, neverReason } from '../impersonation/route-policy.ts';
 import { logger } from '../observability/logger.ts';
 import {
@@ -374,8 +375,12 @@ export function createApiHandler(
     return json(route.status, parsed, { ...headersOut, ...vary });
   };
 
-  return middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(problemDetails())
-    .handler(dispatch);
+  return (
+    middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(problemDetails())
+      // Each request runs in a scope of its own: once `tenancy.resolve` binds it to the tenant, the
+      // table client holds every command to that tenant (shared/db/tenant-scope.ts).
+      .handler((event, context) => runInRequestScope(() => dispatch(event, context)))
+  );
 }

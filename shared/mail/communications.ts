@@ -1,5 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { readRetention, ttlAfterDays } from '../config/retention.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { TransactStep } from '../db/transact.ts';
@@ -88,6 +89,8 @@ export function communicationItem(
     tenantId,
     at,
     ...entry,
+    // The history is kept for the stage's COMMUNICATION_RETENTION_DAYS, counted from the entry's time.
+    ttl: ttlAfterDays(new Date(at), readRetention().COMMUNICATION_RETENTION_DAYS),
   };
 }
 

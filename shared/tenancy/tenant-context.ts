@@ -6,6 +6,7 @@ import { freeBillingState } from '../billing/free-billing-state.ts';
 import type { Entitlements } from '../billing/plans.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
+import { enterTenantScope } from '../db/tenant-scope.ts';
 import { addResponseHeaders, type RequestMeta } from '../http/api-handler.ts';
 import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
 import { type ApiRateLimits, apiRequestCheck } from '../ratelimit/api-rate-limit.ts';
@@ -161,6 +162,9 @@ export function createTenancy({ db, apiRateLimit }: { db: Db; apiRateLimit?: Ten
         : freeBillingState(tenantId, tenant.createdAt);
       const entitlements = entitlementsOf(billing);
       const rateLimit = apiRateLimit && (await limitRequest(apiRateLimit, billing, tenantId, request));
+      // From here on the request's table commands are held to this tenant's partition, and those
+      // that touch only it are signed with the tenant's credentials (shared/db/tenant-scope.ts).
+      enterTenantScope(tenantId);
       return {
         [brand]: true,
         tenantId,

@@ -117,6 +117,11 @@ describe('api stack (dev)', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'Plinth/dev',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       NODE_OPTIONS: '--enable-source-maps',
+      // The dev stage's retention (lib/stage.ts; asserted per stage in test/infra/retention.test.ts).
+      AUDIT_RETENTION_DAYS: '90',
+      EXPORT_RETENTION_DAYS: '7',
+      OUTBOX_RETENTION_DAYS: '7',
+      COMMUNICATION_RETENTION_DAYS: '90',
     });
     /** What shared/billing/billing.env.ts reads, for the functions that call Stripe. */
     const stripeVariables = () => ({
@@ -124,9 +129,14 @@ describe('api stack (dev)', () => {
       STRIPE_PRICE_IDS: JSON.stringify(testStripePriceIds.dev),
       BILLING_GRACE_DAYS: '7',
     });
-    const environmentOf = (fn: AppFunction) =>
-      (template.toJSON().Resources as Record<string, Resource>)[logicalId(plinth.api, fn.function)]
-        ?.Properties.Environment;
+    /** A function's environment; TENANT_DATA_ROLE_ARN is asserted in test/infra/tenant-isolation.test.ts. */
+    const environmentOf = (fn: AppFunction) => {
+      const environment = (template.toJSON().Resources as Record<string, Resource>)[
+        logicalId(plinth.api, fn.function)
+      ]?.Properties.Environment as { Variables: Record<string, unknown> };
+      const { TENANT_DATA_ROLE_ARN: _role, ...Variables } = environment.Variables;
+      return { Variables };
+    };
 
     // health's own variables (what it watches) are checked in test/infra/health.test.ts.
     it.each(
@@ -207,7 +217,8 @@ describe('api stack (dev)', () => {
 
     it('attaches no AWS managed policy to any role', () => {
       const roles = Object.values(template.findResources('AWS::IAM::Role')) as Resource[];
-      expect(roles).toHaveLength(functionAreas.length + 1);
+      // One per area, the Stripe webhook's, and the tenant-data role (lib/constructs/tenant-data-role.ts).
+      expect(roles).toHaveLength(functionAreas.length + 2);
       for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     });
 

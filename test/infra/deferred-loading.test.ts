@@ -12,6 +12,7 @@ const ssmClient = /node_modules\/@aws-sdk\/client-ssm\//;
 const sesClient = /node_modules\/@aws-sdk\/client-sesv2\//;
 const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\//;
 const firehoseClient = /node_modules\/@aws-sdk\/client-firehose\//;
+const stsClient = /node_modules\/@aws-sdk\/client-sts\//;
 
 /** What a function's cold start reads, and what it reads only on first use. */
 interface Split {
@@ -74,6 +75,14 @@ describe('what Lambda functions load at cold start', () => {
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
   });
+
+  it.each(['billing', 'admin', 'invitations', 'tenants', 'me', 'product-analytics'])(
+    '%s loads the STS client on its first tenant-scoped request, not at init',
+    (name) => {
+      expect(matching(of(name).init, stsClient)).toEqual([]);
+      expect(matching(of(name).deferred, stsClient)).not.toEqual([]);
+    },
+  );
 
   it.each(['billing', 'admin-billing', 'stripe-webhook'])('%s does not load stripe-node at init', (name) => {
     expect(matching(of(name).init, stripeNode)).toEqual([]);

@@ -5,6 +5,7 @@ import {
   powertoolsLayerParameter,
   powertoolsTracerVersion,
 } from '../../lib/constructs/app-function.ts';
+import { stageKeyOf } from '../../lib/constructs/stage-key.ts';
 import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
@@ -22,6 +23,9 @@ describe('events stack', () => {
     plinth = buildPlinth({ stage: 'prod' });
     template = Template.fromStack(plinth.events);
   });
+
+  /** The stack's customer managed key (prod), which encrypts its queues. */
+  const stageKeyArn = () => arnOf(plinth.events, stageKeyOf(plinth.events) ?? plinth.events);
 
   const worker = (name: string): AppFunction => {
     const fn = plinth.events.workers[name];
@@ -57,7 +61,8 @@ describe('events stack', () => {
         const queue = queues[logicalId(plinth.events, rule?.queue ?? plinth.events)];
 
         expect(queue?.Properties).toMatchObject({
-          SqsManagedSseEnabled: true,
+          // prod: the stack's customer managed key (lib/constructs/stage-key.ts).
+          KmsMasterKeyId: stageKeyArn(),
           RedrivePolicy: {
             deadLetterTargetArn: arnOf(plinth.events, rule?.deadLetterQueue ?? plinth.events),
             maxReceiveCount: busDefinition.maxReceiveCount,
@@ -100,7 +105,7 @@ describe('events stack', () => {
 
       expect(new Set(guarded)).toEqual(new Set(queueIds));
       for (const queue of Object.values(resourcesOf(template, 'AWS::SQS::Queue'))) {
-        expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+        expect(queue.Properties.KmsMasterKeyId).toEqual(stageKeyArn());
       }
     });
 
@@ -209,10 +214,13 @@ describe('events stack', () => {
       expect(byAction('sqs:').map((statement) => statement.Resource)).toEqual([
         arnOf(plinth.events, publisher.deadLetterQueue),
       ]);
-      // kms: only the prod table's key, to read its stream and clear the marks.
+      // kms: only the prod table's key, to read its stream and clear the marks, and the stack's key
+      // (its dead-letter queue's).
       expect(
-        byAction('kms:').map((statement) =>
-          JSON.stringify(statement.Resource).includes(plinth.data.stackName),
+        byAction('kms:').map(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(plinth.data.stackName) ||
+            JSON.stringify(statement.Resource) === JSON.stringify(stageKeyArn()),
         ),
       ).toEqual(byAction('kms:').map(() => true));
       expect(new Set(actionsOf(statements).map((action) => action.split(':')[0]))).toEqual(
@@ -400,15 +408,24 @@ describe('events stack', () => {
 
       expect(actions.filter((action) => action.startsWith('ssm:'))).toEqual([]);
       expect(new Set(actions.filter((action) => action.startsWith('kms:')))).toEqual(
-        new Set(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+        // The last two from CDK's grants on the queues encrypted with the stack's key.
+        new Set([
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:Encrypt',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKey*',
+          'kms:ReEncrypt*',
+        ]),
       );
       const keyStatements = statements.filter((statement) =>
         actionsOf([statement]).some((action) => action.startsWith('kms:')),
       );
       for (const statement of keyStatements) {
-        // The table key, exported by the data stack.
-        expect(JSON.stringify((statement as { Resource: unknown }).Resource)).toContain(
-          plinth.data.stackName,
+        // The table key, exported by the data stack, or this stack's own key (its queues').
+        const resource = JSON.stringify((statement as { Resource: unknown }).Resource);
+        expect(resource.includes(plinth.data.stackName) || resource === JSON.stringify(stageKeyArn())).toBe(
+          true,
         );
       }
     });

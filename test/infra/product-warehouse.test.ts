@@ -38,8 +38,12 @@ describe('product event warehouse', () => {
       template.hasResource('AWS::S3::Bucket', {
         Properties: Match.objectLike({
           BucketEncryption: {
+            // prod: the stack's customer managed key (lib/constructs/stage-key.ts).
             ServerSideEncryptionConfiguration: [
-              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+              {
+                BucketKeyEnabled: true,
+                ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+              },
             ],
           },
           PublicAccessBlockConfiguration: {

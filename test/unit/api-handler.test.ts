@@ -1,5 +1,9 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDocumentClient } from '#shared/db/client.ts';
+import { keys } from '#shared/db/keys.ts';
+import { enterTenantScope, TenantIsolationError } from '#shared/db/tenant-scope.ts';
 import {
   type ApiEvent,
   addResponseHeaders,
@@ -374,6 +378,34 @@ describe('createApiHandler: errors', () => {
     expect(response.body.title).toBe('Internal Server Error');
     expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|10\.0\.0\.7|plinth-prod/);
     expect(logger.error).toHaveBeenCalledWith('request failed', { error: failure });
+  });
+
+  it("answers a generic 500 and logs it when a use case bound to one tenant builds another tenant's key", async () => {
+    // Refused before any network call, so the client's endpoint is never reached.
+    const client = createDocumentClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'unit', secretAccessKey: 'unit' },
+    });
+    const otherTenant = '01hyyyyyyyyyyyyyyyyyyyyyyb';
+    const handler = projectsHandler({
+      listProjects: async () => {
+        // What tenancy.resolve does once the membership is verified.
+        enterTenantScope(tenantId);
+        await client.send(new GetCommand({ TableName: 'plinth', Key: keys.project(otherTenant, projectId) }));
+        return { items: [] };
+      },
+    });
+
+    const response = await call(handler, apiEvent(list));
+
+    expect(response.status).toBe(500);
+    expect(JSON.stringify(response.body)).not.toContain(otherTenant);
+    expect(logger.error).toHaveBeenCalledWith(
+      "tenant isolation: refused a command on another tenant's partition",
+      expect.objectContaining({ tenantId, foreignPartition: `TENANT#${otherTenant}` }),
+    );
+    expect(logger.error).toHaveBeenCalledWith('request failed', { error: expect.any(TenantIsolationError) });
   });
 
   it('hides the message of an HttpError of 500 or above', async () => {
