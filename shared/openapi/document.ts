@@ -38,6 +38,8 @@ const tags: Record<FunctionArea, string> = {
   announcements:
     'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
   health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
+  'api-clients':
+    "A tenant's API clients for integrations: keys (`plk_…`) that call the tenant routes their scopes allow, within their creator's role.",
 };
 
 /** Every problem status the API answers with. */
