@@ -49,7 +49,7 @@ export function createApiClientService({
       await clients.forTenant(ctx).create(client, key, {
         actor: actor(ctx),
         request: ctx.request,
-        action: 'api-client.created',
+        action: 'apiclient.created',
         target: { type: 'api-client', id: client.clientId },
         before: null,
         after: client,
@@ -76,7 +76,7 @@ export function createApiClientService({
       await clients.forTenant(ctx).rotate(current, keyId, key, rotatedAt, {
         actor: actor(ctx),
         request: ctx.request,
-        action: 'api-client.rotated',
+        action: 'apiclient.key-rotated',
         target: { type: 'api-client', id: clientId },
         before: { keyPrefix: current.keyPrefix },
         after: { keyPrefix: key.prefix },
@@ -91,7 +91,7 @@ export function createApiClientService({
       await clients.forTenant(ctx).revoke(current, keyId, clock().toISOString(), {
         actor: actor(ctx),
         request: ctx.request,
-        action: 'api-client.revoked',
+        action: 'apiclient.revoked',
         target: { type: 'api-client', id: clientId },
         before: { status: 'active', keyPrefix: current.keyPrefix },
         after: { status: 'revoked' },
