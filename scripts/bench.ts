@@ -21,6 +21,9 @@
  * 5. The metrics rollup: items read, DynamoDB calls and time for one day's rollup with 1,000 and
  *    10,000 paying tenants and the same number of changes that day (scripts/bench/rollup.ts).
  *
+ * 6. The API authorizer's warm cost per call, for an API key and a user's token
+ *    (scripts/bench/authorizer.ts; its cold init is in table 1 as `api-authorizer`).
+ *
  * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency
  * (skips 2, 3, 4 and 5: bundles only, no emulator needed).
  * Output is Markdown, ready for BENCHMARKS.md.
@@ -137,6 +140,11 @@ if (!flags['skip-latency']) {
     stdio: 'inherit',
   });
   if (rollup.status !== 0) throw new Error(`the rollup bench failed (exit ${rollup.status})`);
+  // The API authorizer's warm cost per call, key and token (scripts/bench/authorizer.ts).
+  const authorizer = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bench', 'authorizer.ts')], {
+    stdio: 'inherit',
+  });
+  if (authorizer.status !== 0) throw new Error(`the authorizer bench failed (exit ${authorizer.status})`);
 }
 
 console.log(

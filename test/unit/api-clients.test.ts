@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createApiClientBody } from '#shared/api-clients/api-clients.schema.ts';
 import { apiKeyMatches, hashApiKey, issueApiKey, parseApiKey } from '#shared/api-clients/api-key.ts';
+import { readAuthorizerEnv } from '#shared/api-clients/authorizer.env.ts';
 import { type ApiKeyRecord, createRequestAuthorizer } from '#shared/api-clients/authorizer.ts';
 import {
   apiClientRoutes,
@@ -320,6 +321,19 @@ describe('the caller from the authorizer context', () => {
   it('is a 401 naming the reason when the token was refused', () => {
     expect(() => callerFromAuthorizerContext({ principal: 'none', reason: 'the token has expired' })).toThrow(
       UnauthorizedError,
+    );
+  });
+});
+
+describe("the authorizer's environment", () => {
+  it('reads the accepted app clients as a list', () => {
+    const env = readAuthorizerEnv({ TABLE_NAME: 't', USER_POOL_ID: 'p', USER_POOL_CLIENT_IDS: 'a, b' });
+    expect(env.USER_POOL_CLIENT_IDS).toEqual(['a', 'b']);
+  });
+
+  it('fails naming every missing variable', () => {
+    expect(() => readAuthorizerEnv({ TABLE_NAME: 't' })).toThrow(
+      'Invalid environment: USER_POOL_ID, USER_POOL_CLIENT_IDS',
     );
   });
 });
