@@ -83,7 +83,8 @@ export function createRequestAuthorizer(deps: RequestAuthorizerDeps) {
       }
       try {
         const claims = await deps.verifyAccessToken(token);
-        return { isAuthorized: true, context: { principal: 'user', ...toContextClaims(claims) } };
+        // `principal` last: no claim (a pre-token-generation trigger may add some) can overwrite it.
+        return { isAuthorized: true, context: { ...toContextClaims(claims), principal: 'user' } };
       } catch (error) {
         // The JWKS could not be fetched: our fault, not the caller's (API Gateway answers 500).
         if (error instanceof FetchError || !(error instanceof JwtBaseError)) throw error;

@@ -265,6 +265,15 @@ describe('the request authorizer', () => {
     });
   });
 
+  it('keeps a user a user even when the token carries a claim named principal', async () => {
+    const answer = await authorizer(async () => ({
+      sub: 'u1',
+      token_use: 'access',
+      principal: 'api_client',
+    })).authorize('Bearer eyJ.token');
+    expect(answer.context.principal).toBe('user');
+  });
+
   it('refuses an expired access token, saying so', async () => {
     const answer = await authorizer(async () => {
       throw new JwtExpiredError('expired', 1);
