@@ -23,9 +23,11 @@
  *
  * 6. What tenant-scoped credentials cost: cold and warm latency of a tenant request with and
  *    without them, and STS calls per tenant per container (scripts/bench/isolation.ts).
+ * 7. The API authorizer's warm cost per call, for an API key and a user's token
+ *    (scripts/bench/authorizer.ts; its cold init is in table 1 as `api-authorizer`).
  *
  * Flags: --runs N (7), --requests N (300), --warmup N (20), --projects N (25), --skip-latency
- * (skips 2 to 6: bundles only, no emulator needed).
+ * (skips 2 to 7: bundles only, no emulator needed).
  * Output is Markdown, ready for BENCHMARKS.md.
  */
 
@@ -145,6 +147,11 @@ if (!flags['skip-latency']) {
     stdio: 'inherit',
   });
   if (isolation.status !== 0) throw new Error(`the isolation bench failed (exit ${isolation.status})`);
+  // The API authorizer's warm cost per call, key and token (scripts/bench/authorizer.ts).
+  const authorizer = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bench', 'authorizer.ts')], {
+    stdio: 'inherit',
+  });
+  if (authorizer.status !== 0) throw new Error(`the authorizer bench failed (exit ${authorizer.status})`);
 }
 
 console.log(

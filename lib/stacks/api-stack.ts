@@ -7,19 +7,25 @@ import {
   type HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpJwtAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import type { Role } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { AUTHORIZER_CACHE_SECONDS, acceptsApiClients } from '../../shared/api-clients/scopes.ts';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
 import { STRIPE_FUNCTION_TIMEOUT_SECONDS } from '../../shared/billing/stripe-budget.ts';
 import { webhookMetricNames } from '../../shared/billing/webhooks/webhook.deps.ts';
+import { API_KEY_PK_PREFIX } from '../../shared/db/keys.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
@@ -165,6 +171,8 @@ export const areaAccess = {
     stripe: false,
     watchesHealth: true,
   },
+  /** A tenant's API clients and their key items, written with their audit entries (transactions). */
+  'api-clients': { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
@@ -218,6 +226,8 @@ export class ApiStack extends Stack {
   /** The role tenant-scoped requests assume (lib/constructs/tenant-data-role.ts). */
   readonly tenantDataRole: Role;
   readonly stripeWebhookUrl: FunctionUrl;
+  /** The Lambda authorizer of the routes API keys may call (API keys and users' access tokens). */
+  readonly apiAuthorizer: AppFunction;
   readonly alarms: readonly Alarm[];
   /** The HTTP API's access logs (route key, status, latency per request): the dashboard queries them. */
   readonly accessLogs: LogGroup;
@@ -435,6 +445,36 @@ export class ApiStack extends Stack {
       },
     );
 
+    // The routes API keys may call (shared/api-clients/scopes.ts) take one REQUEST authorizer that
+    // accepts both keys and users' access tokens, since a route has a single authorizer.
+    this.apiAuthorizer = new AppFunction(this, 'ApiAuthorizerFunction', {
+      entry: functionEntry('api-authorizer'),
+      stage,
+      description: `Plinth ${stage.name}: API authorizer (API keys and Cognito access tokens)`,
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        USER_POOL_ID: props.userPool.userPoolId,
+        USER_POOL_CLIENT_IDS: props.userPoolClient.userPoolClientId,
+      },
+    });
+    // Least privilege: GetItem of API key items only (partition keys `APIKEY#…`), nothing else of the table.
+    this.apiAuthorizer.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${API_KEY_PK_PREFIX}*`] } },
+      }),
+    );
+    props.table.encryptionKey?.grant(this.apiAuthorizer.role, 'kms:Decrypt', 'kms:DescribeKey');
+    const lambdaAuthorizer = new HttpLambdaAuthorizer('ApiKeyOrJwt', this.apiAuthorizer.function, {
+      authorizerName: 'api-key-or-jwt',
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_SECONDS),
+    });
+
     const integrations = new Map<FunctionArea, HttpLambdaIntegration>();
     const integrationFor = (area: FunctionArea) => {
       let integration = integrations.get(area);
@@ -450,7 +490,9 @@ export class ApiStack extends Stack {
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: integrationFor(route.area),
-        ...(route.auth === 'jwt' ? { authorizer: jwtAuthorizer } : {}),
+        ...(route.auth === 'jwt'
+          ? { authorizer: acceptsApiClients(routeKey(route)) ? lambdaAuthorizer : jwtAuthorizer }
+          : {}),
       });
       if (route.auth === 'none' && httpRoute && publicRouteKeys.has(routeKey(route))) {
         Validations.of(httpRoute).acknowledge({

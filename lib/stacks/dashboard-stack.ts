@@ -66,6 +66,7 @@ export class DashboardStack extends Stack {
     const functions: Record<string, IFunction> = {
       ...Object.fromEntries(Object.entries(api.functions).map(([area, fn]) => [area, fn.function])),
       'stripe-webhook': api.stripeWebhook.function,
+      'api-authorizer': api.apiAuthorizer.function,
       ...watched.functions,
     };
     const perFunction = (make: (fn: IFunction) => Metric) =>

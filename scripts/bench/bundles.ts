@@ -78,6 +78,7 @@ export const initEnvironment = {
     business: { month: 'price_business_month', year: 'price_business_year' },
   }),
   USER_POOL_ID: 'us-east-1_bench',
+  USER_POOL_CLIENT_IDS: 'bench-client',
   HEALTH_FUNCTIONS: JSON.stringify({ projects: 'plinth-bench-projects' }),
   HEALTH_QUEUES: JSON.stringify([
     { name: 'notifications', url: 'https://sqs.bench/notifications', deadLetterUrl: 'https://sqs.bench/dlq' },

@@ -34,6 +34,10 @@ export function handlerEnvironment(
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     TABLE_NAME: resources.tableName,
     USER_POOL_ID: resources.userPoolId,
+    // The API authorizer (functions/api-authorizer): whose access tokens it accepts, and the
+    // emulator's JWKS instead of cognito-idp.amazonaws.com.
+    USER_POOL_CLIENT_IDS: resources.clientId,
+    COGNITO_JWKS_URI: `${resources.endpoint}/${resources.userPoolId}/.well-known/jwks.json`,
     EVENT_BUS_NAME: resources.eventBusName,
     APP_URL: appUrl,
     MAIL_FROM: resources.mailFrom,

@@ -16,6 +16,12 @@
  *   10 MB; this only guards the local process). A function that throws or returns a malformed result
  *   gives 500 `{"message":"Internal Server Error"}`, one slower than 30 s gives 503, as API Gateway.
  *
+ * - The routes that accept API keys (shared/api-clients/scopes.ts) run the Lambda authorizer
+ *   instead (functions/api-authorizer/handler.ts, in process): no `Authorization` header is a 401
+ *   before it runs, an `isAuthorized: false` answer a 403 `{"message":"Forbidden"}`, and its answer
+ *   reaches the function as `requestContext.authorizer.lambda`, cached per header value for
+ *   `AUTHORIZER_CACHE_SECONDS` as API Gateway caches it.
+ *
  * It also stands in for the Stripe webhook's Lambda Function URL (auth NONE: Stripe signs its
  * requests): `POST /webhooks/stripe` hands the raw body and headers, untouched, to
  * functions/stripe-webhook/handler.ts as a `LambdaFunctionURLEvent`, and maps its result as a
@@ -29,10 +35,12 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyResultV2,
   APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
   Context,
   LambdaFunctionURLEvent,
   LambdaFunctionURLResult,
 } from 'aws-lambda';
+import { AUTHORIZER_CACHE_SECONDS, acceptsApiClients } from '../../shared/api-clients/scopes.ts';
 import { NotFoundError, PayloadTooLargeError } from '../../shared/http/errors.ts';
 import { toProblemResponse } from '../../shared/http/problem.ts';
 import { type FunctionArea, type RouteDefinition, routeKey } from '../../shared/http/route.ts';
@@ -74,6 +82,21 @@ export const loadStripeWebhookHandler: LoadWebhookHandler = () =>
   import(stripeWebhookEntry) as Promise<WebhookHandlerModule>;
 const stripeWebhookEntry: string = '../../functions/stripe-webhook/handler.ts';
 
+/** What functions/api-authorizer/handler.ts exports: an HTTP API REQUEST authorizer (simple responses). */
+export interface AuthorizerModule {
+  handler(event: APIGatewayRequestAuthorizerEventV2): Promise<{
+    readonly isAuthorized: boolean;
+    readonly context?: Readonly<Record<string, unknown>>;
+  }>;
+}
+
+export type LoadAuthorizer = () => Promise<AuthorizerModule>;
+
+/** Imports the API authorizer's entry point (see {@link loadFunctionHandler} about the environment). */
+export const loadApiAuthorizer: LoadAuthorizer = () =>
+  import(apiAuthorizerEntry) as Promise<AuthorizerModule>;
+const apiAuthorizerEntry: string = '../../functions/api-authorizer/handler.ts';
+
 /**
  * Imports a function's entry point. Handlers read the environment and build their AWS clients when
  * first imported, so set `process.env` before the first request.
@@ -93,6 +116,8 @@ export interface LocalServerOptions {
   readonly loadHandler?: LoadHandler;
   /** Defaults to {@link loadStripeWebhookHandler}; tests pass fakes. Called once. */
   readonly loadWebhookHandler?: LoadWebhookHandler;
+  /** Defaults to {@link loadApiAuthorizer}. Called once. */
+  readonly loadAuthorizer?: LoadAuthorizer;
   /** Defaults to the shared route table. */
   readonly routes?: readonly RouteDefinition[];
   readonly maxBodyBytes?: number;
@@ -145,6 +170,27 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const onError =
     options.onError ?? ((error, { routeKey }) => console.error(`[local api] ${routeKey}:`, error));
   const authorizer = createJwtAuthorizer(options);
+  const loadAuthorizer = options.loadAuthorizer ?? loadApiAuthorizer;
+  let apiAuthorizer: Promise<AuthorizerModule> | undefined;
+  /** API Gateway's authorizer result cache: answers by `Authorization` value, for the TTL. */
+  const authorizerCache = new Map<string, { readonly expires: number; readonly answer: LambdaAnswer }>();
+  type LambdaAnswer = Awaited<ReturnType<AuthorizerModule['handler']>>;
+  const runApiAuthorizer = async (
+    header: string,
+    event: APIGatewayRequestAuthorizerEventV2,
+  ): Promise<LambdaAnswer> => {
+    const cached = authorizerCache.get(header);
+    if (cached && cached.expires > Date.now()) return cached.answer;
+    if (!apiAuthorizer) {
+      apiAuthorizer = loadAuthorizer();
+      apiAuthorizer.catch(() => {
+        apiAuthorizer = undefined;
+      });
+    }
+    const answer = await (await apiAuthorizer).handler(event);
+    authorizerCache.set(header, { expires: Date.now() + AUTHORIZER_CACHE_SECONDS * 1000, answer });
+    return answer;
+  };
   const handlers = new Map<FunctionArea, Promise<HandlerModule>>();
   const loadWebhookHandler = options.loadWebhookHandler ?? loadStripeWebhookHandler;
   const stage = options.stage ?? 'local';
@@ -269,7 +315,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
     let claims: Record<string, string> | undefined;
     let scopes: string[] | null = null;
-    if (match.route.route.auth === 'jwt') {
+    let authorizerContext: Readonly<Record<string, unknown>> | undefined;
+    if (match.route.route.auth === 'jwt' && acceptsApiClients(match.route.key)) {
+      const header = headerValue(req, 'authorization');
+      // The identity source is missing: API Gateway answers 401 without calling the authorizer.
+      if (!header) return jsonReply(401, { message: 'Unauthorized' });
+      const answer = await runApiAuthorizer(
+        header,
+        buildAuthorizerEvent(req, match.route.key, rawPath, rawQueryString, match.pathParameters, header),
+      );
+      if (!answer.isAuthorized) return jsonReply(403, { message: 'Forbidden' });
+      authorizerContext = answer.context ?? {};
+    } else if (match.route.route.auth === 'jwt') {
       const result = await authorizer.authorize(headerValue(req, 'authorization'));
       if (!result.authorized) {
         // API Gateway's own 401: `{"message":"Unauthorized"}` as application/json, never a problem
@@ -291,6 +348,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       port,
       claims,
       scopes,
+      lambdaContext: authorizerContext,
     });
     const area = match.route.route.area;
     const context = lambdaContext(area, options.region, stage);
@@ -420,6 +478,57 @@ interface EventInput {
   readonly port: number;
   readonly claims: Record<string, string> | undefined;
   readonly scopes: string[] | null;
+  /** The Lambda authorizer's context, on the routes that accept API keys. */
+  readonly lambdaContext?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** The REQUEST authorizer event (payload 2.0) API Gateway sends: the request without its body. */
+function buildAuthorizerEvent(
+  req: IncomingMessage,
+  key: string,
+  rawPath: string,
+  rawQueryString: string,
+  pathParameters: Record<string, string>,
+  authorization: string,
+): APIGatewayRequestAuthorizerEventV2 {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]?.toLowerCase();
+    if (name) headers[name] = req.rawHeaders[i + 1] ?? '';
+  }
+  const now = new Date();
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:${LOCAL_ACCOUNT_ID}:local/$default/${key.replace(' ', '')}`,
+    identitySource: [authorization],
+    routeKey: key,
+    rawPath,
+    rawQueryString,
+    cookies: [],
+    headers,
+    queryStringParameters: Object.fromEntries(new URLSearchParams(rawQueryString)),
+    pathParameters,
+    stageVariables: {},
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method: req.method ?? 'GET',
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: key,
+      stage: '$default',
+      time: formatRequestTime(now),
+      timeEpoch: now.getTime(),
+    },
+  };
 }
 
 function buildEvent(input: EventInput): ApiGatewayEvent {
@@ -468,7 +577,11 @@ function buildEvent(input: EventInput): ApiGatewayEvent {
   };
   // Public routes get no authorizer block at all, as on API Gateway (hence the cast).
   const requestContext = (
-    input.claims ? { ...base, authorizer: { jwt: { claims: input.claims, scopes: input.scopes } } } : base
+    input.lambdaContext
+      ? { ...base, authorizer: { lambda: input.lambdaContext } }
+      : input.claims
+        ? { ...base, authorizer: { jwt: { claims: input.claims, scopes: input.scopes } } }
+        : base
   ) as ApiGatewayEvent['requestContext'];
 
   return {

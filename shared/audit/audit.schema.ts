@@ -9,9 +9,13 @@ export const auditEntrySchema = z.object({
     userId: z.string(),
     email: z.string().optional(),
     kind: z
-      .literal('support')
+      .enum(['support', 'api_client'])
       .optional()
-      .describe('Present when the actor is an operator of the platform acting through the admin API.'),
+      .describe(
+        '`support`: an operator of the platform acting through the admin API; `api_client`: an API client ' +
+          'of the tenant (its key), whose id is `userId` and whose name is `name`.',
+      ),
+    name: z.string().optional().describe("The API client's name, when `kind` is `api_client`."),
   }),
   action: z.string(),
   target: z.object({ type: z.string(), id: z.string() }),

@@ -22,9 +22,10 @@ export interface AuditEvent {
   /**
    * Set when the actor is not a member acting for themselves (an operator through the admin API):
    * stored on the item, so the product-activity consumer does not count it as the person's activity.
-   * The writer sets `impersonation` itself for a request made under impersonation.
+   * The writer sets `impersonation` itself for a request made under impersonation, and `api_client`
+   * for one made with an API key (`request.apiClient`, then also the actor).
    */
-  readonly actorKind?: 'operator' | 'impersonation';
+  readonly actorKind?: 'operator' | 'impersonation' | 'api_client';
   /**
    * The request; under impersonation (`request.impersonatedBy`) the entry records the operator and
    * session beside the actor (the impersonated user), whichever use case writes it.
@@ -51,17 +52,21 @@ export function auditStep(
   const now = deps.clock();
   const entryId = deps.newId();
   const at = now.toISOString();
-  const { impersonatedBy } = event.request;
-  const actorKind = impersonatedBy ? 'impersonation' : event.actorKind;
+  const { impersonatedBy, apiClient } = event.request;
+  const actorKind = impersonatedBy ? 'impersonation' : apiClient ? 'api_client' : event.actorKind;
+  // A change an API client's key made names the client as the actor, whichever use case writes it.
+  const actor: AuditEntry['actor'] = apiClient
+    ? { userId: apiClient.clientId, kind: 'api_client', name: apiClient.name }
+    : {
+        userId: event.actor.userId,
+        ...(event.actor.email ? { email: event.actor.email } : {}),
+        ...(event.actor.kind ? { kind: event.actor.kind } : {}),
+      };
   const entry: AuditEntry = {
     entryId,
     tenantId: event.tenantId,
     at,
-    actor: {
-      userId: event.actor.userId,
-      ...(event.actor.email ? { email: event.actor.email } : {}),
-      ...(event.actor.kind ? { kind: event.actor.kind } : {}),
-    },
+    actor,
     action: event.action,
     target: event.target,
     before: event.before,
@@ -78,7 +83,7 @@ export function auditStep(
       Put: {
         TableName: db.tableName,
         Item: {
-          ...keys.auditEntry(event.tenantId, at, entryId, event.actor.userId),
+          ...keys.auditEntry(event.tenantId, at, entryId, actor.userId),
           type: 'audit',
           ...(actorKind ? { actorKind } : {}),
           ttl: auditEntryTtl(now),

@@ -17,6 +17,23 @@ export interface Caller {
    * (shared/impersonation/): the request runs as the user, and logs and audit entries name both.
    */
   readonly impersonatedBy?: Impersonator;
+  /**
+   * Set when an API client's key made the request (shared/api-clients): `userId` is then the
+   * client's creator, whose current membership bounds what the client may do, and audit entries
+   * name the client as the actor.
+   */
+  readonly apiClient?: ApiClientIdentity;
+}
+
+/** The API client behind a request, as the Lambda authorizer vouched for its key. */
+export interface ApiClientIdentity {
+  readonly clientId: string;
+  /** The only tenant the key works on: any other tenant's path is a 404. */
+  readonly tenantId: string;
+  /** The key presented; a rotated or revoked key is refused where the tenant is resolved. */
+  readonly keyId: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
 }
 
 /** The operator behind an impersonated request, and the session they opened for it. */
@@ -53,4 +70,55 @@ export function callerFromClaims(claims: Record<string, unknown> | undefined): C
     platformAdmin: groups.includes(PLATFORM_ADMIN_GROUP),
     ...(Number.isSafeInteger(authTime) && authTime > 0 ? { authTime } : {}),
   };
+}
+
+/**
+ * What the Lambda authorizer (functions/api-authorizer) hands the function in
+ * `requestContext.authorizer.lambda`: a user's verified access-token claims (as API Gateway's JWT
+ * authorizer renders them: strings, arrays as `[a b]`), an API client's identity, or why the
+ * bearer token was refused (the function answers 401, as on routes with the JWT authorizer).
+ */
+export type AuthorizerContext =
+  | ({ readonly principal: 'user' } & Readonly<Record<string, string>>)
+  | {
+      readonly principal: 'api_client';
+      readonly clientId: string;
+      readonly tenantId: string;
+      readonly keyId: string;
+      readonly name: string;
+      /** Space-separated. */
+      readonly scopes: string;
+      readonly createdBy: string;
+    }
+  | { readonly principal: 'none'; readonly reason: string };
+
+/** Builds the caller from the Lambda authorizer's context; 401 when it refused the token or is absent. */
+export function callerFromAuthorizerContext(context: Record<string, unknown> | undefined): Caller {
+  const principal = context?.principal;
+  if (principal === 'user') return callerFromClaims(context);
+  if (principal === 'api_client') {
+    const field = (name: string) => {
+      const value = context?.[name];
+      if (typeof value !== 'string' || value.length === 0) throw new UnauthorizedError();
+      return value;
+    };
+    return {
+      userId: field('createdBy'),
+      groups: [],
+      platformAdmin: false,
+      apiClient: {
+        clientId: field('clientId'),
+        tenantId: field('tenantId'),
+        keyId: field('keyId'),
+        name: field('name'),
+        scopes: String(context?.scopes ?? '')
+          .split(' ')
+          .filter(Boolean),
+      },
+    };
+  }
+  const reason = typeof context?.reason === 'string' ? context.reason : undefined;
+  throw new UnauthorizedError(
+    reason ? `The bearer token was refused: ${reason}.` : 'A valid bearer token is required.',
+  );
 }

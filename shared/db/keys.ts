@@ -63,11 +63,16 @@
  * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
  * | mail page done   | ANNOUNCEMENT_MAIL#<announcementId> | PAGE#<page> |                     |                      | announcement-mail consumer: a page of users done and its next page queued (GetItem first, Put last), so a redelivered page queues no second chain; expires by TTL |
  * | audit day        | AUDIT_DAY#<YYYY-MM-DD> | TENANT#<tenantId>        | AUDIT_DIGEST_DUE (only while entries of that day are not yet digested) | <YYYY-MM-DD>#<tenantId> | product-activity marks it with each audit INSERT (UpdateItem ADD marks); audit-digest (Query gsi1 AUDIT_DIGEST_DUE, gsi1sk < the last closed day) chains the day, writes the digest to S3 and here, removes gsi1 if marks is unchanged; audit-verify (Query pk: the tenants of a recent day) and GET audit-log/verify (GetItem per day) compare it with S3 |
+ * | API client       | TENANT#<tenantId>   | APICLIENT#<clientId>        |                   |                      | shared/api-clients: GET /v1/tenants/{id}/api-clients (Query pk + begins_with APICLIENT#); create, rotate, revoke (conditional writes in one transaction with the key item and the audit entry); read in the tenant resolve's BatchGet of every request an API client makes (revoked or rotated key: 401 at once, whatever the authorizer cached) and its `lastUsedAt` set there (conditional UpdateItem, at most once a minute) |
+ * | API key          | APIKEY#<keyId>      | APIKEY                      |                   |                      | the Lambda authorizer (functions/api-authorizer): `plk_<keyId>_<secret>` -> tenant, client, SHA-256 of the key (GetItem; its IAM grant is limited to `APIKEY#` partitions); put with the client, replaced on rotation, deleted on revocation |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+
+/** The partition prefix of API key items: the authorizer's IAM grant is limited to it (dynamodb:LeadingKeys). */
+export const API_KEY_PK_PREFIX = 'APIKEY#';
 
 /**
  * How a searchable name, slug or email is stored and queried: Unicode-normalised, lower-cased,
@@ -131,6 +136,14 @@ export const keys = {
     skTo: `AUDIT#${to ?? ''}~`,
   }),
   auditByActor: (tenantId: string, actorId: string) => ({ gsi1pk: `${tenantPk(tenantId)}#ACTOR#${actorId}` }),
+
+  apiClient: (tenantId: string, clientId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `APICLIENT#${clientId}`,
+  }),
+  apiClientsPrefix: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'APICLIENT#' }),
+  /** The authorizer's lookup of a presented key; `API_KEY_PK_PREFIX` is what its IAM grant allows. */
+  apiKey: (keyId: string) => ({ pk: `${API_KEY_PK_PREFIX}${keyId}`, sk: 'APIKEY' }),
 
   billing: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'BILLING' }),
   /** gsi1 attributes the billing item carries while past due and not yet restricted. */

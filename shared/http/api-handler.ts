@@ -7,7 +7,13 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Operator, OperatorGuard } from '../admin/operators.ts';
-import { type Caller, callerFromClaims, type Impersonator } from '../auth/caller.ts';
+import { apiClientRoutes } from '../api-clients/scopes.ts';
+import {
+  type Caller,
+  callerFromAuthorizerContext,
+  callerFromClaims,
+  type Impersonator,
+} from '../auth/caller.ts';
 import { runInRequestScope } from '../db/tenant-scope.ts';
 import { IMPERSONATION_HEADER, impersonationPolicy, neverReason } from '../impersonation/route-policy.ts';
 import { logger } from '../observability/logger.ts';
@@ -34,6 +40,8 @@ export interface RequestMeta {
   readonly sourceIp: string;
   /** The operator and session behind an impersonated request; audit entries record it. */
   readonly impersonatedBy?: Impersonator;
+  /** The API client whose key made the request; audit entries name it as the actor. */
+  readonly apiClient?: { readonly clientId: string; readonly name: string };
   /**
    * Response headers that code serving the request adds, by lower-case name: the api handler sends
    * them with the response, success or problem (the tenant's API rate limit, added where the tenant
@@ -84,6 +92,37 @@ async function effectiveCaller(
   }
   if (!gate) throw new ForbiddenError('This function does not serve requests under impersonation.');
   return gate.impersonate(caller, sessionId, event.pathParameters?.tenantId);
+}
+
+/**
+ * The authenticated caller: from the Lambda authorizer's context on the routes that accept API keys
+ * (shared/api-clients/scopes.ts), else from the Cognito JWT authorizer's claims.
+ */
+function authenticate(event: ApiEvent): Caller {
+  const authorizer = event.requestContext.authorizer as
+    | { readonly lambda?: Record<string, unknown>; readonly jwt?: { claims?: Record<string, unknown> } }
+    | undefined;
+  if (authorizer?.lambda) return callerFromAuthorizerContext(authorizer.lambda);
+  return callerFromClaims(authorizer?.jwt?.claims);
+}
+
+/**
+ * What an API key may reach, checked before anything is read: its own tenant only (another
+ * tenant's path is the same 404 as for a stranger), the routes API keys are accepted on, and the
+ * scope the route needs (403). The creator's role narrows it further in `authorize`.
+ */
+function checkApiClientRequest(route: RouteDefinition, caller: Caller, event: ApiEvent): void {
+  const client = caller.apiClient;
+  if (!client) return;
+  if (event.pathParameters?.tenantId !== client.tenantId) throw new NotFoundError('Tenant not found.');
+  const scope = apiClientRoutes[routeKey(route)];
+  if (scope === undefined) throw new ForbiddenError('API keys cannot call this route; sign in as a user.');
+  if (!client.scopes.includes(scope)) {
+    throw new ForbiddenError(`This API client does not have the ${scope} scope this route needs.`);
+  }
+  if (lowerCaseKeys(event.headers ?? {})[IMPERSONATION_HEADER] !== undefined) {
+    throw new ForbiddenError('API clients cannot impersonate.');
+  }
 }
 
 /** Adds `headers` to the response of `request` (nothing for a request built without a sink). */
@@ -137,7 +176,10 @@ export interface HandlerInput<R extends RouteDefinition> {
   readonly headers: Infer<R['headers']>;
   readonly body: Infer<R['body']>;
   readonly request: RequestMeta;
-  /** Present on every `jwt` route; `undefined` on public ones. */
+  /**
+   * Present on every `jwt` route; `undefined` on public ones. On the routes that accept API keys it
+   * may be an API client (`caller.apiClient`), acting with its creator's `userId`.
+   */
   readonly caller: R['auth'] extends 'jwt' ? Caller : undefined;
   /** The operator who passed the route's guard; present on every route that sets `operator`. */
   readonly operator: R['operator'] extends string ? Operator : undefined;
@@ -295,14 +337,15 @@ export function createApiHandler(
     const implementation = byKey.get(event.routeKey);
     if (!implementation) throw new NotFoundError(`No route ${event.routeKey}.`);
     const { route } = implementation;
-    const authenticated =
-      route.auth === 'jwt' ? callerFromClaims(event.requestContext.authorizer?.jwt?.claims) : undefined;
+    const authenticated = route.auth === 'jwt' ? authenticate(event) : undefined;
     logger.appendKeys({
       requestId: event.requestContext.requestId,
       route: event.routeKey,
       userId: authenticated?.userId,
       tenantId: event.pathParameters?.tenantId,
+      ...(authenticated?.apiClient ? { apiClientId: authenticated.apiClient.clientId } : {}),
     });
+    if (authenticated) checkApiClientRequest(route, authenticated, event);
     const caller = authenticated
       ? await effectiveCaller(route, authenticated, event, options.impersonation)
       : undefined;
@@ -323,6 +366,9 @@ export function createApiHandler(
         requestId: event.requestContext.requestId,
         sourceIp: event.requestContext.http.sourceIp,
         ...(impersonatedBy ? { impersonatedBy } : {}),
+        ...(caller?.apiClient
+          ? { apiClient: { clientId: caller.apiClient.clientId, name: caller.apiClient.name } }
+          : {}),
       },
       'responseHeaders',
       { value: responseHeaders, enumerable: false },
@@ -338,7 +384,8 @@ export function createApiHandler(
       ? parsePart(route.body, readJsonBody(event, route.maxBodyBytes ?? MAX_BODY_BYTES), 'body')
       : undefined;
     const mediaType = chooseMediaType(route, event);
-    const accessToken = caller && !impersonatedBy ? bearerToken(event) : undefined;
+    // Never an API key: only a user's own access token can call Cognito as the user.
+    const accessToken = caller && !impersonatedBy && !caller.apiClient ? bearerToken(event) : undefined;
 
     const result = await implementation.run({
       params,

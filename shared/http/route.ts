@@ -42,6 +42,7 @@ export const functionAreas = [
   'support',
   'announcements',
   'health',
+  'api-clients',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 
@@ -54,7 +55,11 @@ export interface RouteDefinition {
   /** API Gateway path syntax: `/v1/tenants/{tenantId}`. */
   readonly path: string;
   readonly area: FunctionArea;
-  /** `jwt`: the Cognito JWT authorizer must accept the bearer token. */
+  /**
+   * `jwt`: the Cognito JWT authorizer must accept the bearer token; on the routes that accept API
+   * keys (shared/api-clients/scopes.ts `apiClientRoutes`) the Lambda authorizer stands in for it and
+   * accepts either a user's access token or an API key.
+   */
   readonly auth: 'none' | 'jwt';
   /**
    * Operators only: the caller needs an operator role that grants this permission and MFA enrolled

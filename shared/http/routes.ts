@@ -2,6 +2,7 @@ import type { FunctionArea, RouteDefinition } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminBillingRoutes } from './routes/admin-billing.ts';
 import { announcementsRoutes } from './routes/announcements.ts';
+import { apiClientsRoutes } from './routes/api-clients.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -40,6 +41,7 @@ export const routesByArea = {
   support: supportRoutes,
   announcements: announcementsRoutes,
   health: healthRoutes,
+  'api-clients': apiClientsRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -64,6 +66,7 @@ export const routes = {
   ...supportRoutes,
   ...announcementsRoutes,
   ...healthRoutes,
+  ...apiClientsRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -17,7 +17,7 @@ export type NeverReason =
  * or data exports: routes under them handle secrets or hand out a tenant's data wholesale.
  */
 const credentialSegment =
-  /^(password|passwords|credentials|mfa|totp|tokens|api-keys|keys|passkeys|sessions|sign-out)$/;
+  /^(password|passwords|credentials|mfa|totp|tokens|api-keys|api-clients|keys|passkeys|sessions|sign-out)$/;
 const exportSegment = /^exports?$/;
 
 /**

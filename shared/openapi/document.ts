@@ -5,7 +5,8 @@ import {
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
-import type { FunctionArea, RouteDefinition } from '../http/route.ts';
+import { acceptsApiClients } from '../api-clients/scopes.ts';
+import { type FunctionArea, type RouteDefinition, routeKey } from '../http/route.ts';
 import { rateLimited } from '../http/routes/response-headers.ts';
 import { routeList } from '../http/routes.ts';
 import { IMPERSONATION_HEADER, impersonationPolicy } from '../impersonation/route-policy.ts';
@@ -13,6 +14,7 @@ import { IMPERSONATION_HEADER, impersonationPolicy } from '../impersonation/rout
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 const BEARER = 'bearerJwt';
+const API_KEY = 'bearerApiKey';
 
 /** One tag per function area, in the order the document lists them. */
 const tags: Record<FunctionArea, string> = {
@@ -38,6 +40,8 @@ const tags: Record<FunctionArea, string> = {
   announcements:
     'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
   health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
+  'api-clients':
+    "A tenant's API clients for integrations: keys (`plk_…`) that call the tenant routes their scopes allow, within their creator's role.",
 };
 
 /** Every problem status the API answers with. */
@@ -353,7 +357,11 @@ function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]):
     summary: route.summary,
     tags: [route.area],
     // Public operations say so (`[]`): no document-wide requirement to inherit, nothing to guess.
-    security: route.auth === 'jwt' ? [{ [BEARER]: [] }] : [],
+    // Routes that also take API keys list both schemes as alternatives.
+    security:
+      route.auth === 'jwt'
+        ? [{ [BEARER]: [] }, ...(acceptsApiClients(routeKey(route)) ? [{ [API_KEY]: [] }] : [])]
+        : [],
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
@@ -379,6 +387,13 @@ export function createOpenApiDocument(
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: 'A Cognito access token of the Plinth user pool.',
+  });
+  registry.registerComponent('securitySchemes', API_KEY, {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'plk_<keyId>_<secret>',
+    description:
+      "A tenant's API client key (POST /v1/tenants/{tenantId}/api-clients), on the routes of that tenant its scopes allow.",
   });
   const routes = options.routes ?? routeList;
   for (const route of routes) registry.registerPath(toRouteConfig(route, routes));

@@ -24,6 +24,7 @@ const adminPermissions = [
   'analytics:read',
   'billing:manage',
   'support:manage',
+  'api-clients:manage',
 ] as const;
 const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete', 'owners:manage'] as const;
 
@@ -32,7 +33,8 @@ const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete',
  * their own (`support:use`); `manager` also creates and updates
  * projects and invites; `admin` also deletes projects, manages members, reads the audit log and
  * the product analytics, manages billing, and sees and answers all of the tenant's support tickets
- * (`support:manage`: they also get the email of support's replies); `owner` also updates and deletes the tenant and makes or demotes owners.
+ * (`support:manage`: they also get the email of support's replies) and manage the tenant's API
+ * clients (`api-clients:manage`, shared/api-clients); `owner` also updates and deletes the tenant and makes or demotes owners.
  */
 export const permissionsByRole = {
   member: memberPermissions,

@@ -1,4 +1,6 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { assertClientCurrent, creatorGone, recordClientUse } from '../api-clients/client-gate.ts';
+import { scopePermissions } from '../api-clients/scopes.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { BillingState } from '../billing/billing.schema.ts';
 import { effectivePlan, entitlementsOf } from '../billing/entitlements.ts';
@@ -9,6 +11,7 @@ import { keys } from '../db/keys.ts';
 import { enterTenantScope } from '../db/tenant-scope.ts';
 import { addResponseHeaders, type RequestMeta } from '../http/api-handler.ts';
 import { ForbiddenError, NotFoundError, PaymentRequiredError } from '../http/errors.ts';
+import { type Clock, systemClock } from '../ids.ts';
 import { type ApiRateLimits, apiRequestCheck } from '../ratelimit/api-rate-limit.ts';
 import { rateLimitHeaders } from '../ratelimit/rate-limit-headers.ts';
 import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.ts';
@@ -95,7 +98,15 @@ export class MfaRequiredError extends ForbiddenError {
  * membership checks, so refused callers count nothing), throws the 429 when it is reached, and adds
  * the RateLimit headers to the response.
  */
-export function createTenancy({ db, apiRateLimit }: { db: Db; apiRateLimit?: TenantRateLimit | undefined }) {
+export function createTenancy({
+  db,
+  apiRateLimit,
+  clock = systemClock,
+}: {
+  db: Db;
+  apiRateLimit?: TenantRateLimit | undefined;
+  clock?: Clock;
+}) {
   return {
     /**
      * Resolves the caller's membership of `tenantId` with one round trip (tenant, membership,
@@ -115,11 +126,15 @@ export function createTenancy({ db, apiRateLimit }: { db: Db; apiRateLimit?: Ten
       const { gsi1pk: _g, gsi1sk: _s, ...memberKey } = keys.member(tenantId, caller.userId);
       const billingKey = keys.billing(tenantId);
       const profileKey = keys.userProfile(caller.userId);
+      // An API client acts with its creator's membership (caller.userId); its own item is read too.
+      const client = caller.apiClient;
+      if (client && client.tenantId !== tenantId) throw notFound();
+      const clientKey = client ? keys.apiClient(tenantId, client.clientId) : undefined;
       const result = await db.client.send(
         new BatchGetCommand({
           RequestItems: {
             [db.tableName]: {
-              Keys: [tenantKey, memberKey, billingKey, profileKey],
+              Keys: [tenantKey, memberKey, billingKey, profileKey, ...(clientKey ? [clientKey] : [])],
               ConsistentRead: true,
             },
           },
@@ -135,11 +150,15 @@ export function createTenancy({ db, apiRateLimit }: { db: Db; apiRateLimit?: Ten
       const memberItem = items.find((i) => i.sk === memberKey.sk);
       const billingItem = items.find((i) => i.sk === billingKey.sk);
       const profile = profileOf(items.find((i) => i.pk === profileKey.pk && i.sk === profileKey.sk));
+      const clientItem = clientKey && items.find((i) => i.pk === clientKey.pk && i.sk === clientKey.sk);
+      if (client) assertClientCurrent(client, clientItem);
       // A suspended user is refused whatever the tenant: the answer says nothing about the tenant.
+      // (For an API client, its creator: the client can do no more than they can.)
       assertNotSuspended(profile);
       const signIn = newerSignIn(caller, profile);
       if (signIn) await recordSignIn(db, caller.userId, signIn);
-      if (!tenantItem || !memberItem || tenantItem.status === 'deleted') throw notFound();
+      if (!tenantItem || tenantItem.status === 'deleted') throw notFound();
+      if (!memberItem) throw client ? creatorGone() : notFound();
       const tenant = withoutKeys(tenantItem) as TenantRecord;
       const member = withoutKeys(memberItem) as MemberRecord;
       const openWhileSuspended =
@@ -153,7 +172,8 @@ export function createTenancy({ db, apiRateLimit }: { db: Db; apiRateLimit?: Ten
         );
       }
       if (member.status !== 'active')
-        throw new ForbiddenError('Your membership of this tenant is suspended.');
+        throw client ? creatorGone() : new ForbiddenError('Your membership of this tenant is suspended.');
+      if (client && clientItem) await recordClientUse(db, client, clientItem, clock);
       const mfaEnabled = profile?.mfaEnabled === true;
       // Before the rate limit: a refused member counts nothing.
       if (tenant.requireMfa === true && !mfaEnabled && !options.openWithoutMfa) throw new MfaRequiredError();
@@ -211,6 +231,7 @@ export function authorize(
   permission: Permission,
   resource: ResourceAttributes = {},
 ): void {
+  assertClientScope(ctx, permission);
   if (!hasPermission(ctx.role, permission)) {
     const rules = attributeRulesFor(ctx.role, permission);
     if (rules.length === 0) throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
@@ -238,10 +259,22 @@ export function authorize(
  * once rather than a lookup. `authorize` with the resource's attributes decides afterwards.
  */
 export function authorizeSome(ctx: TenantContext, permission: Permission): void {
+  assertClientScope(ctx, permission);
   if (!hasPermission(ctx.role, permission) && attributeRulesFor(ctx.role, permission).length === 0) {
     throw new ForbiddenError(`Your role (${ctx.role}) does not allow ${permission}.`);
   }
   assertChangesAllowed(ctx, permission);
+}
+
+/**
+ * An API client may use only its scopes' permissions; the role checks that follow apply its
+ * creator's current role, so what passes is the intersection (shared/api-clients/scopes.ts).
+ */
+function assertClientScope(ctx: TenantContext, permission: Permission): void {
+  const client = ctx.caller.apiClient;
+  if (client && !scopePermissions(client.scopes).has(permission)) {
+    throw new ForbiddenError(`This API client's scopes do not allow ${permission}.`);
+  }
 }
 
 /** Billing and support stay open so a restricted customer can pay or ask for help. */

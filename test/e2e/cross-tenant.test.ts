@@ -31,6 +31,7 @@ const validBodies: Record<string, unknown> = {
   trackEvents: { events: [{ id: 'evt-1', name: 'report_exported' }] },
   openSupportTicket: { subject: 'Intruder', body: 'Let me in' },
   replyToSupportTicket: { body: 'Let me in' },
+  createApiClient: { name: 'Intruder', scopes: ['projects:read'] },
 };
 
 // The admin API names a tenant but is not tenant-scoped: operators are not members, and everyone
@@ -48,12 +49,13 @@ let invitationForSomeoneElse: string;
 async function snapshotOfA() {
   const client = api(server, ownerA.accessToken);
   const base = `/v1/tenants/${idsOfA.tenantId}`;
-  const [tenant, members, invitations, projects, tickets] = await Promise.all([
+  const [tenant, members, invitations, projects, tickets, apiClients] = await Promise.all([
     client.get(base),
     client.get(`${base}/members`),
     client.get(`${base}/invitations`),
     client.get(`${base}/projects`),
     client.get(`${base}/support/tickets`),
+    client.get(`${base}/api-clients`),
   ]);
   return {
     tenant: tenant.body,
@@ -61,6 +63,7 @@ async function snapshotOfA() {
     invitations: invitations.body,
     projects: projects.body,
     tickets: tickets.body,
+    apiClients: apiClients.body,
   };
 }
 
@@ -99,6 +102,12 @@ beforeAll(async () => {
     },
   );
   idsOfA.ticketId = ticket.body.ticketId;
+
+  const apiClient = await a.post(`/v1/tenants/${idsOfA.tenantId}/api-clients`, {
+    name: 'Secret integration',
+    scopes: ['projects:read'],
+  });
+  idsOfA.clientId = apiClient.body.clientId;
 });
 afterAll(() => server.close());
 

@@ -4,6 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../lib/constructs/app-function.ts';
 import { areaAccess } from '../../lib/stacks/api-stack.ts';
 import { stageConfigFor } from '../../lib/stage.ts';
+import {
+  AUTHORIZER_CACHE_SECONDS,
+  acceptsApiClients,
+  apiClientRoutes,
+} from '../../shared/api-clients/scopes.ts';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
 import {
   API_GATEWAY_TIMEOUT_MS,
@@ -74,8 +79,8 @@ describe('api stack (dev)', () => {
   });
 
   describe('functions', () => {
-    it('creates one function per area, and the Stripe webhook function', () => {
-      template.resourceCountIs('AWS::Lambda::Function', functionAreas.length + 1);
+    it('creates one function per area, the Stripe webhook function and the API authorizer', () => {
+      template.resourceCountIs('AWS::Lambda::Function', functionAreas.length + 2);
       expect(Object.keys(plinth.api.functions).sort()).toEqual([...functionAreas].sort());
     });
 
@@ -213,12 +218,13 @@ describe('api stack (dev)', () => {
       support: [...readActions, ...writeActions],
       announcements: [...readActions, ...writeActions],
       health: readActions,
+      'api-clients': [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
       const roles = Object.values(template.findResources('AWS::IAM::Role')) as Resource[];
-      // One per area, the Stripe webhook's, and the tenant-data role (lib/constructs/tenant-data-role.ts).
-      expect(roles).toHaveLength(functionAreas.length + 2);
+      // One per area, the Stripe webhook's, the API authorizer's and the tenant-data role (lib/constructs/tenant-data-role.ts).
+      expect(roles).toHaveLength(functionAreas.length + 3);
       for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     });
 
@@ -363,6 +369,7 @@ describe('api stack (dev)', () => {
         support: ['cognito-idp:AdminGetUser'],
         announcements: ['cognito-idp:AdminGetUser'],
         health: ['cognito-idp:AdminGetUser'],
+        'api-clients': [],
       });
     });
 
@@ -566,7 +573,8 @@ describe('api stack (dev)', () => {
         expect(matches).toHaveLength(1);
         const properties = matches[0]?.Properties ?? {};
 
-        expect(properties.AuthorizationType).toBe(route.auth === 'jwt' ? 'JWT' : 'NONE');
+        const expectedType = route.auth === 'none' ? 'NONE' : acceptsApiClients(key) ? 'CUSTOM' : 'JWT';
+        expect(properties.AuthorizationType).toBe(expectedType);
         if (route.auth === 'jwt') expect(properties.AuthorizerId).toBeDefined();
         else expect(properties.AuthorizerId).toBeUndefined();
 
@@ -583,7 +591,7 @@ describe('api stack (dev)', () => {
     );
 
     it('verifies Cognito access tokens with a JWT authorizer for the app client', () => {
-      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 2);
       template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
         AuthorizerType: 'JWT',
         IdentitySource: ['$request.header.Authorization'],
@@ -592,6 +600,60 @@ describe('api stack (dev)', () => {
             'Fn::Join': ['', [issuerFor(testEnv.region, ''), fromStackMatch(plinth.auth.stackName)]],
           },
           Audience: [fromStackMatch(plinth.auth.stackName)],
+        },
+      });
+    });
+  });
+
+  describe('API key authorizer', () => {
+    const authorizerId = () => logicalId(plinth.api, plinth.api.apiAuthorizer.function);
+
+    it('is a REQUEST authorizer with simple responses, cached per Authorization header', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'REQUEST',
+        AuthorizerPayloadFormatVersion: '2.0',
+        EnableSimpleResponses: true,
+        IdentitySource: ['$request.header.Authorization'],
+        AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_SECONDS,
+        AuthorizerUri: Match.objectLike({
+          'Fn::Join': Match.arrayWith([
+            Match.arrayWith([Match.objectLike({ 'Fn::GetAtt': [authorizerId(), 'Arn'] })]),
+          ]),
+        }),
+      });
+    });
+
+    it('sits on exactly the routes that accept API keys', () => {
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
+      const custom = routes
+        .filter((route) => route.Properties.AuthorizationType === 'CUSTOM')
+        .map((route) => route.Properties.RouteKey)
+        .sort();
+      expect(custom).toEqual(Object.keys(apiClientRoutes).sort());
+    });
+
+    it('may only GetItem API key items of the table (LeadingKeys APIKEY#), nothing else', () => {
+      const statements = statementsOf(template, plinth.api, plinth.api.apiAuthorizer).filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('dynamodb:')),
+      );
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: expect.anything(),
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APIKEY#*'] } },
+        },
+      ]);
+    });
+
+    it('gets the pool, the app client and the table in its environment', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            TABLE_NAME: Match.anyValue(),
+            USER_POOL_ID: Match.anyValue(),
+            USER_POOL_CLIENT_IDS: Match.anyValue(),
+          }),
         },
       });
     });
@@ -659,9 +721,12 @@ describe('api stack (prod, with context)', () => {
     template = Template.fromStack(plinth.api);
   });
 
-  it('passes appUrl and mailFrom from the CDK context to every function', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
-    for (const fn of functions) {
+  it('passes appUrl and mailFrom from the CDK context to every function but the authorizer', () => {
+    const resources = template.findResources('AWS::Lambda::Function') as Record<string, Resource>;
+    const authorizer = logicalId(plinth.api, plinth.api.apiAuthorizer.function);
+    const functions = Object.entries(resources).filter(([id]) => id !== authorizer);
+    expect(functions).toHaveLength(functionAreas.length + 1);
+    for (const [, fn] of functions) {
       expect(fn.Properties.Environment).toMatchObject({
         Variables: {
           APP_URL: 'https://app.acme.test/welcome',
@@ -705,8 +770,8 @@ describe('api stack (prod, with context)', () => {
     const logGroups = Object.values(
       template.toJSON().Resources as Record<string, Resource & { DeletionPolicy?: string }>,
     ).filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
-    // One per function (the areas and the webhook) and the API's access logs.
-    expect(logGroups).toHaveLength(functionAreas.length + 2);
+    // One per function (the areas, the webhook, the authorizer) and the API's access logs.
+    expect(logGroups).toHaveLength(functionAreas.length + 3);
     for (const logGroup of logGroups) {
       expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain' });
     }

@@ -3,6 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler as systemHandler } from '#functions/system/handler.ts';
+import { acceptsApiClients } from '#shared/api-clients/scopes.ts';
 import type { ApiEvent } from '#shared/http/api-handler.ts';
 import { functionAreas, type RouteDefinition, routeKey } from '#shared/http/route.ts';
 import { routeList, routes } from '#shared/http/routes.ts';
@@ -220,8 +221,25 @@ describe('security', () => {
     expect(document.security).toBeUndefined();
   });
 
-  it.each(named(jwtRoutes))('requires the bearer JWT on %s', (_id, route) => {
-    expect(operationOf(route).security).toEqual([{ bearerJwt: [] }]);
+  it.each(named(jwtRoutes.filter((route) => !acceptsApiClients(routeKey(route)))))(
+    'requires the bearer JWT on %s',
+    (_id, route) => {
+      expect(operationOf(route).security).toEqual([{ bearerJwt: [] }]);
+    },
+  );
+
+  it.each(named(jwtRoutes.filter((route) => acceptsApiClients(routeKey(route)))))(
+    'takes the bearer JWT or an API key on %s',
+    (_id, route) => {
+      expect(operationOf(route).security).toEqual([{ bearerJwt: [] }, { bearerApiKey: [] }]);
+    },
+  );
+
+  it('declares the API key scheme', () => {
+    expect(document.components?.securitySchemes?.bearerApiKey).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
   });
 
   it.each(named(publicRoutes))('requires nothing on %s, and says so', (_id, route) => {
