@@ -140,6 +140,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     mailConfigurationSetName: mailConfigurationSetNameFor(stage.name),
     mailFeedbackTopic: auth.mailFeedbackTopic,
     billingGraceDays: stripe.graceDays,
+    stripeSecretKeyParameter: stripe.secretKeyParameter,
     opsEmail,
     productEventTtlDays,
     ...functionEntry,

@@ -162,6 +162,16 @@ export const areaAccess = {
     stripe: false,
     watchesHealth: true,
   },
+  /**
+   * Accepts erasures (shared/erasure/): reads the caller's or user's email and memberships, writes the
+   * report and its work item (and the platform audit entry); the workers do the erasing.
+   */
+  erasure: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**

@@ -38,6 +38,8 @@ const tags: Record<FunctionArea, string> = {
   announcements:
     'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
   health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
+  erasure:
+    'The right to be forgotten: a user deletes their account, platform admins erase a user or purge a deleted tenant now and read the erasure reports.',
 };
 
 /** Every problem status the API answers with. */
