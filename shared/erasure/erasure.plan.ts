@@ -34,13 +34,13 @@ export const stepDescriptions: Readonly<Record<ErasureStep, StepDescription>> = 
   },
   'audit-log': {
     where:
-      "DynamoDB TENANT#<tenant> AUDIT#…: actor/target id and email, IP, and the user's id or email in before/after/reason replaced by the pseudonym; the hash of the originals kept so the chain verifies",
+      "DynamoDB TENANT#<tenant> AUDIT#… of the user's tenants: actor/target id and email, IP, and the user's id or email in before/after/reason replaced by the pseudonym, the hash of the originals kept so the chain verifies; PLATFORM_AUDIT entries about the user likewise",
     action: 'pseudonymised',
   },
-  support: {
+  'tenant-records': {
     where:
-      'DynamoDB SUPPORT_TICKET#, SUPPORT_MSG#, COMM#: requester, authors, recipients and the email inside texts replaced by the pseudonym',
-    action: 'pseudonymised',
+      "DynamoDB TENANT#<tenant>, every other item of the user's tenants: support tickets, messages, communications (emails sent), outbox events, invitations they sent, projects they created: their id and email (also inside texts) replaced by the pseudonym; items keyed by the user (activity markers) deleted",
+    action: 'mixed',
   },
   'user-exports': {
     where: "S3 exports bucket: users/<user>/ (the user's export archives)",

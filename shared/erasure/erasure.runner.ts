@@ -16,7 +16,7 @@ import { remainingSteps } from './erasure.plan.ts';
 import type { ExportArchiveEraser, StripeCustomerEraser, UserPoolEraser } from './erasure.ports.ts';
 import type { ErasureStep } from './erasure.schema.ts';
 import type { ErasureStore, StoredReport, TenantWork, UserWork } from './erasure.store.ts';
-import { pseudonymOf, replacePersonal } from './pseudonym.ts';
+import { type PersonalValues, pseudonymOf, replacePersonal } from './pseudonym.ts';
 
 /**
  * Runs erasures as recorded steps (README "Erasure"). Each step is idempotent: what it already did
@@ -135,6 +135,36 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
   const replaceStep = (item: Record<string, unknown>): TransactStep => ({
     item: { Put: { TableName: db.tableName, Item: item, ConditionExpression: 'attribute_exists(pk)' } },
   });
+
+  /**
+   * Rewrites the attributes of `item` that hold the person (not its keys) with one conditional
+   * UpdateItem: each changed attribute only if it still holds what was read, so a concurrent change
+   * (a counter on the tenant item) is never overwritten; undefined when nothing holds the person.
+   */
+  const rewriteStep = (item: Record<string, unknown>, personal: PersonalValues): TransactStep | undefined => {
+    const body = stripKeys(item);
+    const replaced = replacePersonal(body, personal);
+    if (replaced === body) return undefined;
+    const changed = Object.keys(body).filter((name) => replaced[name] !== body[name]);
+    const names = Object.fromEntries(changed.map((name, index) => [`#a${index}`, name]));
+    const values: Record<string, unknown> = {};
+    changed.forEach((name, index) => {
+      values[`:new${index}`] = replaced[name];
+      values[`:old${index}`] = body[name];
+    });
+    return {
+      item: {
+        Update: {
+          TableName: db.tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: `SET ${changed.map((_, index) => `#a${index} = :new${index}`).join(', ')}`,
+          ConditionExpression: changed.map((_, index) => `#a${index} = :old${index}`).join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+    };
+  };
 
   async function getItem(key: { pk: string; sk: string }) {
     const { Item } = await db.client.send(
@@ -314,26 +344,36 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
             );
           }
         }
+        // Operators' entries about the user (suspensions, resets): the platform log, read with a filter.
+        for await (const item of queryItems(db, {
+          ...prefixQuery(keys.platformAuditPartition({}).value),
+          FilterExpression: 'userId = :user OR target.id = :user',
+          ExpressionAttributeValues: { ':pk': keys.platformAuditPartition({}).value, ':user': work.userId },
+        })) {
+          const rewrite = rewriteStep(item, personal);
+          if (rewrite) await writes.add(rewrite, 'platform-audit-entry');
+        }
         await writes.flush();
         return { status: 'done' };
       },
 
-      async support(): Promise<StepResult> {
-        const writes = batcher(erasureId, 'support');
-        const prefixes = [
-          ['SUPPORT_TICKET#', 'support-ticket'],
-          ['SUPPORT_MSG#', 'support-message'],
-          ['COMM#', 'communication'],
-        ] as const;
+      async 'tenant-records'(): Promise<StepResult> {
+        const writes = batcher(erasureId, 'tenant-records');
+        const email = work.email;
         for (const tenantId of work.tenantIds) {
-          const pk = keys.tenant(tenantId).pk;
-          for (const [prefix, kind] of prefixes) {
-            for await (const item of queryItems(db, prefixQuery(pk, prefix))) {
-              const body = stripKeys(item);
-              const replaced = replacePersonal(body, personal);
-              if (replaced === body) continue;
-              await writes.add(replaceStep({ ...item, ...replaced }), kind);
+          for await (const item of queryItems(db, prefixQuery(keys.tenantItems(tenantId).pk))) {
+            const sk = String(item.sk);
+            // The audit log has its own step (the chain); what earlier steps deleted is gone.
+            if (sk.startsWith('AUDIT#')) continue;
+            if (sk.includes(work.userId) || (email !== undefined && sk.toLowerCase().includes(email))) {
+              await writes.add(
+                deleteStep(item as { pk: string; sk: string }),
+                `deleted:${kindOfSortKey(sk)}`,
+              );
+              continue;
             }
+            const rewrite = rewriteStep(item, personal);
+            if (rewrite) await writes.add(rewrite, `pseudonymised:${kindOfSortKey(sk)}`);
           }
         }
         await writes.flush();

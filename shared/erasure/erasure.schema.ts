@@ -9,7 +9,7 @@ export const userErasureSteps = [
   'product-events',
   'nps-answers',
   'audit-log',
-  'support',
+  'tenant-records',
   'user-exports',
   'user-items',
 ] as const;

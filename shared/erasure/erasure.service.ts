@@ -74,6 +74,28 @@ export function createErasureService(deps: ErasureServiceDeps) {
     return members;
   }
 
+  /** The tenants with an invitation (of any status) to the email. */
+  async function invitingTenantsOf(email: string): Promise<string[]> {
+    const index = keys.invitationsForEmail(email);
+    const tenants = new Set<string>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.client.send(
+        new QueryCommand({
+          TableName: db.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.gsi1skPrefix },
+          ProjectionExpression: 'tenantId',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) if (typeof item.tenantId === 'string') tenants.add(item.tenantId);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return [...tenants];
+  }
+
   return {
     /**
      * Asks for a user's erasure: 404 when Plinth knows no such user, 409 naming every tenant (not
@@ -112,6 +134,11 @@ export function createErasureService(deps: ErasureServiceDeps) {
         );
       }
 
+      const email = (
+        identity?.email ?? (typeof profile?.email === 'string' ? profile.email : undefined)
+      )?.toLowerCase();
+      // Tenants that invited them hold their email too (the invitation, its audit entry, the email sent).
+      const invitedBy = email ? await invitingTenantsOf(email) : [];
       const now = deps.clock().toISOString();
       const joined = memberships.map((m) => m.joinedAt).sort()[0];
       const since =
@@ -121,10 +148,8 @@ export function createErasureService(deps: ErasureServiceDeps) {
         {
           kind: 'user',
           userId,
-          email: (
-            identity?.email ?? (typeof profile?.email === 'string' ? profile.email : undefined)
-          )?.toLowerCase(),
-          tenantIds: [...new Set(memberships.map((m) => m.tenantId))],
+          email,
+          tenantIds: [...new Set([...memberships.map((m) => m.tenantId), ...invitedBy])],
           since,
         },
         by.kind === 'operator'
