@@ -353,6 +353,7 @@ describe('api stack (dev)', () => {
         support: ['cognito-idp:AdminGetUser'],
         announcements: ['cognito-idp:AdminGetUser'],
         health: ['cognito-idp:AdminGetUser'],
+        erasure: ['cognito-idp:AdminGetUser'],
       });
     });
 

@@ -391,8 +391,27 @@ describe('events stack', () => {
       );
     });
 
-    it("gives no function of this stack access to the Stripe parameters, and of KMS only the table key's use", () => {
-      const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy'));
+    it('gives only the erasure workers the Stripe secret key, to GetParameter and nothing else', () => {
+      for (const name of ['erasure-run', 'tenant-purge']) {
+        const ssm = statementsOf(template, plinth.events, worker(name).role).filter((statement) =>
+          actionsOf([statement]).some((action) => action.startsWith('ssm:')),
+        );
+        expect(actionsOf(ssm)).toEqual(['ssm:GetParameter']);
+        expect(JSON.stringify(ssm)).toContain('stripe/secret-key');
+        expect(JSON.stringify(ssm)).not.toContain('webhook');
+      }
+    });
+
+    it("gives no other function of this stack access to the Stripe parameters, and of KMS only the table key's use", () => {
+      const erasureRoles = new Set(
+        ['erasure-run', 'tenant-purge'].map((name) => logicalId(plinth.events, worker(name).role)),
+      );
+      const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter(
+        (policy) =>
+          !asList(policy.Properties.Roles).some((role) =>
+            erasureRoles.has((role as { Ref?: string }).Ref ?? ''),
+          ),
+      );
       const statements = policies.flatMap(
         (policy) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement,
       );
