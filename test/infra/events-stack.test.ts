@@ -5,6 +5,7 @@ import {
   powertoolsLayerParameter,
   powertoolsTracerVersion,
 } from '../../lib/constructs/app-function.ts';
+import { workerNames } from '../../lib/stacks/events-stack.ts';
 import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
@@ -281,6 +282,26 @@ describe('events stack', () => {
           .Variables as Record<string, unknown>;
       expect(variables('notifications').OPS_EMAIL).toBe('ops@plinth.test');
       expect(variables('dunning-sweep')).not.toHaveProperty('OPS_EMAIL');
+    });
+
+    it("gives the erasure workers the stage's purge grace period and the Stripe key's parameter name", () => {
+      for (const name of ['erasure-run', 'tenant-purge']) {
+        const variables = template.toJSON().Resources[logicalId(plinth.events, worker(name).function)]
+          .Properties.Environment.Variables as Record<string, unknown>;
+        expect(variables).toMatchObject({
+          TENANT_PURGE_GRACE_DAYS: '30',
+          STRIPE_SECRET_KEY_PARAMETER: '/plinth/prod/stripe/secret-key',
+        });
+      }
+    });
+
+    it('lets only the erasure workers delete Cognito users', () => {
+      const deleters = workerNames().filter((name) =>
+        actionsOf(statementsOf(template, plinth.events, worker(name).role)).includes(
+          'cognito-idp:AdminDeleteUser',
+        ),
+      );
+      expect(deleters.sort()).toEqual(['erasure-run', 'tenant-purge']);
     });
 
     it('routes to the notifications consumer exactly the event types it mails', () => {
