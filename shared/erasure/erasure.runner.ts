@@ -10,7 +10,7 @@ import type { TransactStep } from '../db/transact.ts';
 import { transactWrite } from '../db/transact.ts';
 import { ConflictError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
-import { memberLeftStep } from '../members/members.records.ts';
+import { LAST_OWNER_MESSAGE, memberLeftStep } from '../members/members.records.ts';
 import type { Member } from '../members/members.schema.ts';
 import { remainingSteps } from './erasure.plan.ts';
 import type { ExportArchiveEraser, StripeCustomerEraser, UserPoolEraser } from './erasure.ports.ts';
@@ -519,7 +519,9 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         await deps.afterStep?.(erasureId, step);
       }
     } catch (error) {
-      if (error instanceof StepRefusedError || (error instanceof ConflictError && work.kind === 'user')) {
+      // A refusal (live subscription) or the last owner's rule stops the erasure; anything else is retried.
+      const lastOwner = error instanceof ConflictError && error.message === LAST_OWNER_MESSAGE;
+      if (error instanceof StepRefusedError || lastOwner) {
         const step = remainingSteps(report.kind, (await store.get(erasureId))?.steps ?? {})[0];
         if (step)
           await store.finishStep(erasureId, step, {

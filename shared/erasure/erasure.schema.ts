@@ -3,8 +3,9 @@ import { paginationQuery } from '../http/common.schema.ts';
 
 /** The steps of a user's erasure, in the order they run (shared/erasure/erasure.plan.ts). */
 export const userErasureSteps = [
-  'cognito-user',
+  // Memberships first: the one step that may be refused (the last owner's rule) runs before anything else.
   'memberships',
+  'cognito-user',
   'invitations',
   'product-events',
   'nps-answers',

@@ -252,3 +252,38 @@ describe('a user erasure (DELETE /v1/me, then the erasure-run schedule)', () => 
     expect(await store.get(erasureId)).toEqual(before);
   });
 });
+
+describe('a user erasure that would leave a tenant without an owner', () => {
+  it('stops as blocked, naming the rule, when the user became the last owner after asking', async () => {
+    const [first, second] = await Promise.all([signUpUser(stack), signUpUser(stack)]);
+    const tenant = (
+      await api(server, first.accessToken).post('/v1/tenants', {
+        name: 'Two Owners',
+        slug: `two-${randomUUID().slice(0, 8)}`,
+      })
+    ).body.tenantId;
+    const invited = await api(server, first.accessToken).post(`/v1/tenants/${tenant}/invitations`, {
+      email: second.email,
+      role: 'owner',
+    });
+    await api(server, second.accessToken).post(`/v1/invitations/${invited.body.invitationId}/accept`);
+    const accepted = await api(server, second.accessToken).delete('/v1/me');
+    expect(accepted.status).toBe(202);
+    // The other owner leaves before the erasure runs.
+    expect(
+      (await api(server, first.accessToken).delete(`/v1/tenants/${tenant}/members/${first.userId}`)).status,
+    ).toBe(204);
+
+    await runner.triggerSchedule('erasure-run');
+
+    const report = await createErasureStore(db).get(accepted.body.erasureId);
+    expect(report?.status).toBe('blocked');
+    expect(report?.steps.memberships).toMatchObject({ status: 'refused' });
+    expect((await tenantItem(tenant)).ownerCount).toBe(1);
+    // Nothing was erased: the refused step ran first.
+    const identity = await stack.cognito.send(
+      new AdminGetUserCommand({ UserPoolId: stack.userPoolId, Username: second.userId }),
+    );
+    expect(identity.Username).toBe(second.userId);
+  });
+});
