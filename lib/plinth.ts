@@ -152,6 +152,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions): PlinthStacks 
     mailConfigurationSetName: mailConfigurationSetNameFor(stage.name),
     mailFeedbackTopic: auth.mailFeedbackTopic,
     billingGraceDays: stripe.graceDays,
+    stripeSecretKeyParameter: stripe.secretKeyParameter,
     opsEmail,
     productEventTtlDays,
     ...functionEntry,

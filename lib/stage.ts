@@ -83,6 +83,11 @@ export interface StageConfig {
    * Longer than the longest verify window; an auditor's look-back in prod.
    */
   readonly auditDigestRetentionDays: number;
+  /**
+   * Days a soft-deleted tenant is kept (restorable by support) before the tenant-purge schedule
+   * erases it for good (shared/erasure/, `TENANT_PURGE_GRACE_DAYS` of the tenant-purge function).
+   */
+  readonly tenantPurgeGraceDays: number;
 }
 
 const stageConfigs: Record<StageName, StageConfig> = {
@@ -110,6 +115,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     dataKeys: 'aws-managed',
     // A throwaway stage must not keep undeletable objects for long.
     auditDigestRetentionDays: 1,
+    tenantPurgeGraceDays: 30,
   },
   prod: {
     name: 'prod',
@@ -136,6 +142,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     dataKeys: 'customer-managed',
     // More than a year: a yearly audit can check the whole previous year against locked digests.
     auditDigestRetentionDays: 400,
+    tenantPurgeGraceDays: 30,
   },
 };
 

@@ -173,6 +173,16 @@ export const areaAccess = {
   },
   /** A tenant's API clients and their key items, written with their audit entries (transactions). */
   'api-clients': { table: 'readWrite', userPoolActions: [], sendsEmail: false, stripe: false },
+  /**
+   * Accepts erasures (shared/erasure/): reads the caller's or user's email and memberships, writes the
+   * report and its work item (and the platform audit entry); the workers do the erasing.
+   */
+  erasure: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**

@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -50,6 +51,11 @@ interface WorkerSettings {
   readonly putsEvents?: boolean;
   /** Writes (puts) or reads (lists, gets) the audit digests in the Object Lock bucket. @default none */
   readonly auditDigests?: 'put' | 'read';
+  /**
+   * Runs erasures (shared/erasure/): reads the Stripe secret key (deletes customers), gets the grace
+   * period, and deletes `tenants/*` in the exports bucket when the stack is given one. @default false
+   */
+  readonly erases?: boolean;
 }
 
 /**
@@ -84,6 +90,22 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   'audit-digest': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'put' },
   /** Queries recent days' tenants and their entries; reads the digests. Writes nothing. */
   'audit-verify': { table: 'read', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'read' },
+  /** Claims pending erasures and runs their steps: Cognito deletes, table deletes and rewrites, Stripe, S3. */
+  'erasure-run': {
+    table: 'readWrite',
+    sendsEmail: false,
+    timeoutSeconds: 600,
+    userPoolActions: ['cognito-idp:AdminDeleteUser'],
+    erases: true,
+  },
+  /** Queries the TENANT_PURGE_DUE index, requests each purge, then runs them as erasure-run does. */
+  'tenant-purge': {
+    table: 'readWrite',
+    sendsEmail: false,
+    timeoutSeconds: 600,
+    userPoolActions: ['cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser'],
+    erases: true,
+  },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
@@ -118,6 +140,19 @@ export interface EventsStackProps extends StackProps {
    * @default stage.retention.productEventDays
    */
   readonly productEventTtlDays?: number;
+  /**
+   * The SSM parameter holding the Stripe secret key (`STRIPE_SECRET_KEY_PARAMETER` of the erasure
+   * workers, which delete a purged tenant's customer). @default - the workers get no Stripe key
+   * and fail at cold start, naming it
+   */
+  readonly stripeSecretKeyParameter?: string;
+  /**
+   * The exports bucket (`EXPORTS_BUCKET_NAME`): a purge deletes the tenant's `tenants/<tenantId>/`
+   * objects. @default - no exports bucket; the purge's exports step says so
+   */
+  readonly exportsBucketName?: string;
+  /** @default stage.tenantPurgeGraceDays */
+  readonly tenantPurgeGraceDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
 }
@@ -195,7 +230,19 @@ export class EventsStack extends Stack {
             ? { OPS_EMAIL: props.opsEmail, MAIL_CONFIGURATION_SET: props.mailConfigurationSetName }
             : {}),
           ...(settings.auditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
+          ...(settings.erases
+            ? {
+                TENANT_PURGE_GRACE_DAYS: String(props.tenantPurgeGraceDays ?? stage.tenantPurgeGraceDays),
+                ...(props.stripeSecretKeyParameter
+                  ? { STRIPE_SECRET_KEY_PARAMETER: props.stripeSecretKeyParameter }
+                  : {}),
+                ...(props.exportsBucketName ? { EXPORTS_BUCKET_NAME: props.exportsBucketName } : {}),
+              }
+            : {}),
         },
+        ...(settings.erases && props.stripeSecretKeyParameter
+          ? { readParameters: [props.stripeSecretKeyParameter] }
+          : {}),
         timeout: Duration.seconds(settings.timeoutSeconds),
         ...(settings.table === 'none'
           ? {}
@@ -211,6 +258,28 @@ export class EventsStack extends Stack {
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (settings.auditDigests === 'put') grantPutAuditDigests(workers[name].role, stage);
       if (settings.auditDigests === 'read') grantReadAuditDigests(workers[name].role, stage);
+      if (settings.erases && props.exportsBucketName) {
+        // Only the archives: `tenants/<id>/` of a purged tenant, `users/<id>/` of an erased user.
+        const bucketArn = Stack.of(this).formatArn({
+          service: 's3',
+          region: '',
+          account: '',
+          resource: props.exportsBucketName,
+        });
+        workers[name].role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: ['s3:ListBucket'],
+            resources: [bucketArn],
+            conditions: { StringLike: { 's3:prefix': ['tenants/*', 'users/*'] } },
+          }),
+        );
+        workers[name].role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: ['s3:DeleteObject'],
+            resources: [`${bucketArn}/tenants/*`, `${bucketArn}/users/*`],
+          }),
+        );
+      }
     }
     this.workers = workers;
 

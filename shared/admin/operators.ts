@@ -22,20 +22,26 @@ const supportPermissions = [
   'accounts:reset-password',
 ] as const;
 const financePermissions = [...readPermissions, 'billing:adjust', 'metrics:read', 'spend:manage'] as const;
+/** Erasure (shared/erasure/): run a user's erasure or a tenant's purge now, and read the reports. */
+const adminOnlyPermissions = ['data:erase'] as const;
 
 /**
  * The one table of what each operator role may do. `support` reads, answers tickets, publishes
  * announcements, impersonates and suspends; `finance` reads, adjusts billing (credits, comps,
  * cancellations, refunds), reads the business metrics and records acquisition spend;
- * `platform-admin` may do everything.
+ * `platform-admin` may do everything, and alone erases users and purges tenants (`data:erase`).
  */
 export const permissionsByOperatorRole = {
   support: supportPermissions,
   finance: financePermissions,
-  'platform-admin': [...new Set([...supportPermissions, ...financePermissions])],
+  // Erasing a person or a tenant for good is the platform admins' alone.
+  'platform-admin': [...new Set([...supportPermissions, ...financePermissions]), ...adminOnlyPermissions],
 } as const satisfies Record<OperatorRole, readonly string[]>;
 
-export type OperatorPermission = (typeof supportPermissions)[number] | (typeof financePermissions)[number];
+export type OperatorPermission =
+  | (typeof supportPermissions)[number]
+  | (typeof financePermissions)[number]
+  | (typeof adminOnlyPermissions)[number];
 
 /** The operator roles the caller's groups give them (none for a customer). */
 export function operatorRolesOf(caller: Pick<Caller, 'groups'>): OperatorRole[] {

@@ -65,6 +65,11 @@
  * | audit day        | AUDIT_DAY#<YYYY-MM-DD> | TENANT#<tenantId>        | AUDIT_DIGEST_DUE (only while entries of that day are not yet digested) | <YYYY-MM-DD>#<tenantId> | product-activity marks it with each audit INSERT (UpdateItem ADD marks); audit-digest (Query gsi1 AUDIT_DIGEST_DUE, gsi1sk < the last closed day) chains the day, writes the digest to S3 and here, removes gsi1 if marks is unchanged; audit-verify (Query pk: the tenants of a recent day) and GET audit-log/verify (GetItem per day) compare it with S3 |
  * | API client       | TENANT#<tenantId>   | APICLIENT#<clientId>        |                   |                      | shared/api-clients: GET /v1/tenants/{id}/api-clients (Query pk + begins_with APICLIENT#); create, rotate, revoke (conditional writes in one transaction with the key item and the audit entry); read in the tenant resolve's BatchGet of every request an API client makes (revoked or rotated key: 401 at once, whatever the authorizer cached) and its `lastUsedAt` set there (conditional UpdateItem, at most once a minute) |
  * | API key          | APIKEY#<keyId>      | APIKEY                      |                   |                      | the Lambda authorizer (functions/api-authorizer): `plk_<keyId>_<secret>` -> tenant, client, SHA-256 of the key (GetItem; its IAM grant is limited to `APIKEY#` partitions); put with the client, replaced on rotation, deleted on revocation |
+ * | erasure report   | ERASURE#<erasureId> | REPORT                      | ERASURE_PENDING (only until completed or blocked); (gsi2pk) ERASURES | <requestedAt>#<erasureId> (both) | shared/erasure: DELETE /v1/me, POST /admin/users/{id}/erasure and /admin/tenants/{id}/purge put it (conditional: the id is derived from the subject, so a second request finds the first); the erasure-run schedule claims pending ones (Query gsi1 ERASURE_PENDING) and records each step and its counts on it (conditional Update per step, SET progress in each batch's transaction); GET /admin/erasures (Query gsi2 ERASURES, newest first) and /admin/erasures/{id} (GetItem). Holds no personal data |
+ * | erasure work     | ERASURE#<erasureId> | WORK                        |                   |                      | the inputs an erasure needs while it runs (user id, email, tenant ids): written with the report, deleted when it completes |
+ * | (purge due)      | TENANT#<tenantId>   | TENANT                      | TENANT_PURGE_DUE (set with the soft delete) | <deletedAt>#<tenantId> | tenant-purge schedule: soft-deleted tenants whose grace period ended (Query gsi1 TENANT_PURGE_DUE, gsi1sk <= now - grace); gone with the tenant item when purged |
+ * | user product events | TENANT#<tenantId> | PEVENT#<userId>#…, PA_FIRST#<userId> |        |                      | erasure: one user's raw events and first activity in a tenant (Query pk + begins_with) |
+ * | NPS answers of a month (erasure) | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId> |   |                      | erasure: a user's or tenant's answers (Query pk per month since the subject was created, filter on userId / tenantId) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -450,6 +455,41 @@ export const keys = {
     pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
     sk: `PAGE#${page}`,
   }),
+
+  // --- erasure (shared/erasure/) ---
+  /** An erasure's report (what was deleted or pseudonymised, per step) and its progress. */
+  erasureReport: (erasureId: string) => ({ pk: `ERASURE#${erasureId}`, sk: 'REPORT' }),
+  /** The personal inputs of a running erasure; deleted when it completes. */
+  erasureWork: (erasureId: string) => ({ pk: `ERASURE#${erasureId}`, sk: 'WORK' }),
+  /** gsi1 attributes a report carries until it completes or is blocked: the sparse index of work to run. */
+  erasurePending: (requestedAt: string, erasureId: string) => ({
+    gsi1pk: 'ERASURE_PENDING',
+    gsi1sk: `${requestedAt}#${erasureId}`,
+  }),
+  erasurePendingIndex: () => ({ gsi1pk: 'ERASURE_PENDING' }),
+  /** gsi2 attributes of every report: the operators' list, newest first. */
+  erasureListEntry: (requestedAt: string, erasureId: string) => ({
+    gsi2pk: 'ERASURES',
+    gsi2sk: `${requestedAt}#${erasureId}`,
+  }),
+  erasureList: () => ({ gsi2pk: 'ERASURES' }),
+  /** gsi1 attributes the tenant item carries from its soft delete until it is purged. */
+  tenantPurgeDue: (deletedAt: string, tenantId: string) => ({
+    gsi1pk: 'TENANT_PURGE_DUE',
+    gsi1sk: `${deletedAt}#${tenantId}`,
+  }),
+  /** The soft-deleted tenants deleted before `before` (ISO time): gsi1sk < before. */
+  tenantsPurgeDueBefore: (before: string) => ({ gsi1pk: 'TENANT_PURGE_DUE', gsi1skBefore: before }),
+  /** One user's raw product events in a tenant. */
+  productEventsOfUser: (tenantId: string, userId: string) => ({
+    pk: tenantPk(tenantId),
+    skPrefix: `PEVENT#${userId}#`,
+  }),
+  /** Every item of a partition (a tenant's, a user's). */
+  tenantItems: (tenantId: string) => ({ pk: tenantPk(tenantId) }),
+  userItems: (userId: string) => ({ pk: `USER#${userId}` }),
+  /** The NPS answers of one month (`YYYY-MM`). */
+  npsAnswersOfMonth: (month: string) => ({ pk: `NPS_ANSWERS#${month}` }),
 
   /** One tenant's audit entries of one UTC day: their digest state (shared/audit/audit-digest.ts). */
   auditDay: (day: string, tenantId: string) => ({ pk: `AUDIT_DAY#${day}`, sk: tenantPk(tenantId) }),

@@ -120,6 +120,19 @@ export const busDefinition = {
       everyMinutes: 24 * 60,
       target: 'audit-verify',
     },
+    {
+      name: 'erasure-run',
+      description:
+        'Runs the accepted erasures (account deletions, operator erasures, tenant purges) and resumes any that crashed',
+      everyMinutes: 1,
+      target: 'erasure-run',
+    },
+    {
+      name: 'tenant-purge',
+      description: 'Purges the soft-deleted tenants whose grace period has ended',
+      everyMinutes: 24 * 60,
+      target: 'tenant-purge',
+    },
   ] as readonly ScheduleDefinition[],
 } as const;
 

@@ -43,6 +43,7 @@ export const functionAreas = [
   'announcements',
   'health',
   'api-clients',
+  'erasure',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

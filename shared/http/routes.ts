@@ -5,6 +5,7 @@ import { announcementsRoutes } from './routes/announcements.ts';
 import { apiClientsRoutes } from './routes/api-clients.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
+import { erasureRoutes } from './routes/erasure.ts';
 import { healthRoutes } from './routes/health.ts';
 import { impersonationRoutes } from './routes/impersonation.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
@@ -42,6 +43,7 @@ export const routesByArea = {
   announcements: announcementsRoutes,
   health: healthRoutes,
   'api-clients': apiClientsRoutes,
+  erasure: erasureRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -67,6 +69,7 @@ export const routes = {
   ...announcementsRoutes,
   ...healthRoutes,
   ...apiClientsRoutes,
+  ...erasureRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -42,6 +42,8 @@ const tags: Record<FunctionArea, string> = {
   health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
   'api-clients':
     "A tenant's API clients for integrations: keys (`plk_…`) that call the tenant routes their scopes allow, within their creator's role.",
+  erasure:
+    'The right to be forgotten: a user deletes their account, platform admins erase a user or purge a deleted tenant now and read the erasure reports.',
 };
 
 /** Every problem status the API answers with. */

@@ -170,10 +170,17 @@ export function createTenantRepository(db: Db, deps: { clock: Clock; newId: IdGe
                 Update: {
                   TableName: db.tableName,
                   Key: keys.tenant(ctx.tenantId),
-                  UpdateExpression: 'SET #status = :deleted, updatedAt = :updatedAt, deletedAt = :updatedAt',
+                  // gsi1: the sparse index the tenant-purge schedule finds it by once its grace period ends.
+                  UpdateExpression:
+                    'SET #status = :deleted, updatedAt = :updatedAt, deletedAt = :updatedAt, gsi1pk = :purgePk, gsi1sk = :purgeSk',
                   ConditionExpression: '#status <> :deleted',
                   ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':deleted': 'deleted', ':updatedAt': updatedAt },
+                  ExpressionAttributeValues: {
+                    ':deleted': 'deleted',
+                    ':updatedAt': updatedAt,
+                    ':purgePk': keys.tenantPurgeDue(updatedAt, ctx.tenantId).gsi1pk,
+                    ':purgeSk': keys.tenantPurgeDue(updatedAt, ctx.tenantId).gsi1sk,
+                  },
                 },
               },
               onConditionFailed: stillActive,

@@ -219,6 +219,7 @@ describe('api stack (dev)', () => {
       announcements: [...readActions, ...writeActions],
       health: readActions,
       'api-clients': [...readActions, ...writeActions],
+      erasure: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -370,6 +371,7 @@ describe('api stack (dev)', () => {
         announcements: ['cognito-idp:AdminGetUser'],
         health: ['cognito-idp:AdminGetUser'],
         'api-clients': [],
+        erasure: ['cognito-idp:AdminGetUser'],
       });
     });
 

@@ -6,6 +6,7 @@ import {
   powertoolsTracerVersion,
 } from '../../lib/constructs/app-function.ts';
 import { stageKeyOf } from '../../lib/constructs/stage-key.ts';
+import { workerNames } from '../../lib/stacks/events-stack.ts';
 import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { outboxStreamFilter, publisherStreamSettings } from '../../shared/events/publisher.ts';
@@ -291,6 +292,26 @@ describe('events stack', () => {
       expect(variables('dunning-sweep')).not.toHaveProperty('OPS_EMAIL');
     });
 
+    it("gives the erasure workers the stage's purge grace period and the Stripe key's parameter name", () => {
+      for (const name of ['erasure-run', 'tenant-purge']) {
+        const variables = template.toJSON().Resources[logicalId(plinth.events, worker(name).function)]
+          .Properties.Environment.Variables as Record<string, unknown>;
+        expect(variables).toMatchObject({
+          TENANT_PURGE_GRACE_DAYS: '30',
+          STRIPE_SECRET_KEY_PARAMETER: '/plinth/prod/stripe/secret-key',
+        });
+      }
+    });
+
+    it('lets only the erasure workers delete Cognito users', () => {
+      const deleters = workerNames().filter((name) =>
+        actionsOf(statementsOf(template, plinth.events, worker(name).role)).includes(
+          'cognito-idp:AdminDeleteUser',
+        ),
+      );
+      expect(deleters.sort()).toEqual(['erasure-run', 'tenant-purge']);
+    });
+
     it('routes to the notifications consumer exactly the event types it mails', () => {
       const rule = busDefinition.rules.find((candidate) => candidate.consumer === 'notifications');
 
@@ -399,8 +420,27 @@ describe('events stack', () => {
       );
     });
 
-    it("gives no function of this stack access to the Stripe parameters, and of KMS only the table key's use", () => {
-      const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy'));
+    it('gives only the erasure workers the Stripe secret key, to GetParameter and nothing else', () => {
+      for (const name of ['erasure-run', 'tenant-purge']) {
+        const ssm = statementsOf(template, plinth.events, worker(name).role).filter((statement) =>
+          actionsOf([statement]).some((action) => action.startsWith('ssm:')),
+        );
+        expect(actionsOf(ssm)).toEqual(['ssm:GetParameter']);
+        expect(JSON.stringify(ssm)).toContain('stripe/secret-key');
+        expect(JSON.stringify(ssm)).not.toContain('webhook');
+      }
+    });
+
+    it("gives no other function of this stack access to the Stripe parameters, and of KMS only the table key's use", () => {
+      const erasureRoles = new Set(
+        ['erasure-run', 'tenant-purge'].map((name) => logicalId(plinth.events, worker(name).role)),
+      );
+      const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter(
+        (policy) =>
+          !asList(policy.Properties.Roles).some((role) =>
+            erasureRoles.has((role as { Ref?: string }).Ref ?? ''),
+          ),
+      );
       const statements = policies.flatMap(
         (policy) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement,
       );

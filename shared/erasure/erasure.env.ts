@@ -1,0 +1,36 @@
+import * as z from 'zod';
+import { hasSecretKey, secretKeyMissing, stripeClientEnvShape } from '../billing/stripe-client.env.ts';
+
+/**
+ * The erasure workers' environment (functions/erasure-run, functions/tenant-purge), read once per
+ * container and failing fast. The API function reads only `ERASURE_PSEUDONYM_KEY` (through
+ * {@link pseudonymKeyOf}) besides its usual environment.
+ */
+export const erasureWorkerEnv = z
+  .object({
+    TABLE_NAME: z.string().min(1),
+    USER_POOL_ID: z.string().min(1),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    AWS_ENDPOINT_URL: z.url().optional(),
+    ERASURE_PSEUDONYM_KEY: z.string().min(16).optional(),
+    /** The exports bucket (functions/export-*): its `tenants/<tenantId>/` objects go with a purge. */
+    EXPORTS_BUCKET_NAME: z.string().min(1).optional(),
+    /** Days a soft-deleted tenant is kept before the tenant-purge schedule erases it (lib/stage.ts). */
+    TENANT_PURGE_GRACE_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+    ...stripeClientEnvShape,
+  })
+  // A purge deletes the tenant's Stripe customer.
+  .refine(hasSecretKey, secretKeyMissing);
+export type ErasureWorkerEnv = z.infer<typeof erasureWorkerEnv>;
+
+/**
+ * The key pseudonyms are made with: `ERASURE_PSEUDONYM_KEY` where set (deployed: a per-stage secret,
+ * so a pseudonym cannot be traced back to a user id by someone holding the ids), else the table's
+ * name (stable per stage, so local runs and tests agree across functions).
+ */
+export function pseudonymKeyOf(env: {
+  ERASURE_PSEUDONYM_KEY?: string | undefined;
+  TABLE_NAME: string;
+}): string {
+  return env.ERASURE_PSEUDONYM_KEY ?? `plinth-erasure|${env.TABLE_NAME}`;
+}

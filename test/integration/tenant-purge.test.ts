@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processMovementRecords } from '#shared/analytics/movements.consumer.ts';
+import { readSnapshot } from '#shared/analytics/rollup.ts';
+import { createStripeClient } from '#shared/billing/stripe-client.ts';
+import type { Db } from '#shared/db/client.ts';
+import { keys } from '#shared/db/keys.ts';
+import {
+  createCognitoUserEraser,
+  createS3ExportEraser,
+  createStripeCustomerEraser,
+} from '#shared/erasure/adapters.ts';
+import { pseudonymKeyOf } from '#shared/erasure/erasure.env.ts';
+import { createErasureRunner } from '#shared/erasure/erasure.runner.ts';
+import { createErasureStore } from '#shared/erasure/erasure.store.ts';
+import { pseudonymOf } from '#shared/erasure/pseudonym.ts';
+import { subscriptionEvent } from '#shared/events/subscription-events.ts';
+import { newId, systemClock } from '#shared/ids.ts';
+import { localClientConfig } from '../../scripts/local/aws.ts';
+import { mirrorSubscription } from '../support/billing-state.ts';
+import {
+  api,
+  createTestStack,
+  type LocalServer,
+  signUpOperator,
+  signUpUser,
+  startTestServer,
+  type TestOperator,
+  type TestStack,
+  type TestUser,
+} from '../support/harness.ts';
+import { startTestRunner, type TestRunner } from '../support/runner.ts';
+
+/**
+ * Tenant purges against moto and stripe-mock: a soft-deleted tenant is found by the tenant-purge
+ * schedule once its grace period is over, and everything under it goes (items, locators, exports in
+ * an S3 bucket, the Stripe customer), while its MRR movements stay as anonymous numbers, so the
+ * metrics of past days come out the same.
+ */
+
+let stack: TestStack;
+let db: Db;
+let server: LocalServer;
+let runner: TestRunner;
+let s3: S3Client;
+let owner: TestUser;
+let admin: TestOperator;
+let support: TestOperator;
+const bucket = `exports-${randomUUID().slice(0, 8)}`;
+const today = new Date().toISOString().slice(0, 10);
+
+async function createTenant(name: string): Promise<string> {
+  const created = await api(server, owner.accessToken).post('/v1/tenants', {
+    name,
+    slug: `${name.toLowerCase()}-${randomUUID().slice(0, 8)}`,
+  });
+  expect(created.status).toBe(201);
+  return created.body.tenantId;
+}
+
+async function partition(pk: string) {
+  const { Items = [] } = await db.client.send(
+    new QueryCommand({
+      TableName: db.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
+}
+
+const getItem = async (key: { pk: string; sk: string }) =>
+  (await db.client.send(new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true }))).Item;
+
+async function exportKeys(prefix: string) {
+  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return Contents.map((object) => object.Key);
+}
+
+/** One subscription change through the real movements consumer. */
+async function mrrChange(tenantId: string, amount: number) {
+  const { detail } = subscriptionEvent('Subscription Changed v1', {
+    eventId: newId(),
+    tenantId,
+    subscriptionId: 'sub_x',
+    plan: 'team',
+    interval: 'month',
+    status: amount > 0 ? 'active' : 'canceled',
+    amount: { amount, currency: 'usd' },
+    previousAmount: { amount: 0, currency: 'usd' },
+    stripeEventId: 'evt_x',
+    occurredAt: new Date().toISOString(),
+  });
+  const body = JSON.stringify({
+    id: newId(),
+    source: 'plinth',
+    'detail-type': 'Subscription Changed v1',
+    detail,
+  });
+  const reply = await processMovementRecords([{ messageId: newId(), body } as SQSRecord], {
+    db,
+    clock: systemClock,
+  });
+  expect(reply.batchItemFailures).toEqual([]);
+}
+
+/** The day's snapshot, recomputed from the stored movements (as a backfill would). */
+async function recomputedSnapshot(day: string) {
+  const { handler } = await import('#functions/metrics-rollup/handler.ts');
+  await handler({ time: new Date().toISOString(), from: day, through: day });
+  const snapshot = await readSnapshot(db, day);
+  const { computedAt: _c, ...figures } = (snapshot ?? {}) as Record<string, unknown>;
+  return figures;
+}
+
+/** A runner as the schedule builds it, over this stack, with the test's bucket and hooks. */
+function testRunner(options: { now?: () => Date; afterStep?: (id: string, step: string) => void } = {}) {
+  return createErasureRunner({
+    db,
+    store: createErasureStore(db),
+    clock: options.now ?? systemClock,
+    pseudonymKey: pseudonymKeyOf(stack.env as { TABLE_NAME: string }),
+    userPool: createCognitoUserEraser(stack.cognito, stack.userPoolId),
+    stripe: createStripeCustomerEraser(() =>
+      createStripeClient({ secretKey: 'sk_test_123', apiUrl: stack.stripeMockEndpoint }),
+    ),
+    exports: createS3ExportEraser(s3, bucket),
+    ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+  });
+}
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  db = { client: stack.db, tableName: stack.tableName };
+  server = await startTestServer(stack);
+  runner = await startTestRunner(stack);
+  s3 = new S3Client({ ...localClientConfig(stack), forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  // The schedule's function reads its environment at its first import.
+  process.env.EXPORTS_BUCKET_NAME = bucket;
+  [owner, admin, support] = await Promise.all([
+    signUpUser(stack),
+    signUpOperator(stack, ['platform-admin']),
+    signUpOperator(stack, ['support']),
+  ]);
+}, 60_000);
+afterAll(async () => {
+  await runner?.stop();
+  await server?.close();
+  s3?.destroy();
+});
+
+describe('POST /admin/tenants/{tenantId}/purge', () => {
+  it('answers 409 for a tenant that is not deleted', async () => {
+    const tenantId = await createTenant('Alive');
+    const response = await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/purge`, {
+      reason: 'Customer asked',
+    });
+    expect(response.status).toBe(409);
+    expect(await getItem(keys.erasureReport(`tenant-${tenantId}`))).toBeUndefined();
+  });
+
+  it('refuses an operator without the data:erase permission (support)', async () => {
+    const tenantId = await createTenant('Guarded');
+    const response = await api(server, support.accessToken).post(`/admin/tenants/${tenantId}/purge`, {
+      reason: 'Customer asked',
+    });
+    expect(response.status).toBe(403);
+  });
+
+  it('answers 400 with a field error without a reason', async () => {
+    const tenantId = await createTenant('Reasonless');
+    const response = await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/purge`, {});
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'body.reason' })]);
+  });
+
+  it('blocks the purge, deleting nothing, while a live subscription remains', async () => {
+    const tenantId = await createTenant('Paying');
+    expect((await api(server, owner.accessToken).delete(`/v1/tenants/${tenantId}`)).status).toBe(204);
+    // A subscription that appeared after the deletion (a late checkout): none may remain.
+    await mirrorSubscription(stack, tenantId, { status: 'active' });
+    const accepted = await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/purge`, {
+      reason: 'Customer asked',
+    });
+    expect(accepted.status).toBe(202);
+    expect(await testRunner().run(accepted.body.erasureId)).toBe('blocked');
+    const report = await api(server, admin.accessToken).get(`/admin/erasures/${accepted.body.erasureId}`);
+    expect(report.body).toMatchObject({
+      status: 'blocked',
+      requestedBy: { kind: 'operator', operatorId: admin.userId },
+    });
+    expect(report.body.steps[0]).toMatchObject({ name: 'stripe-customer', status: 'refused' });
+    expect(await getItem(keys.tenant(tenantId))).toBeDefined();
+  });
+});
+
+describe('the tenant-purge schedule', () => {
+  let purged: string;
+  let kept: string;
+  let slug: string;
+  let itemsBefore: number;
+  let snapshotBefore: Record<string, unknown>;
+
+  beforeAll(async () => {
+    [purged, kept] = await Promise.all([createTenant('Gone'), createTenant('Kept')]);
+    slug = String((await getItem(keys.tenant(purged)))?.slug);
+    const ticket = await api(server, owner.accessToken).post(`/v1/tenants/${purged}/support/tickets`, {
+      subject: 'Before we leave',
+      body: 'Thanks for everything',
+    });
+    expect(ticket.status).toBe(201);
+    await mirrorSubscription(stack, purged, {
+      status: 'canceled',
+      plan: 'free',
+      customerId: 'cus_purged123',
+    });
+    await db.client.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...keys.stripeCustomer('cus_purged123'),
+          type: 'stripe-customer',
+          customerId: 'cus_purged123',
+          tenantId: purged,
+        },
+      }),
+    );
+    await mrrChange(purged, 2900);
+    await mrrChange(kept, 4900);
+    await mrrChange(purged, 0);
+    snapshotBefore = await recomputedSnapshot(today);
+    for (const key of [
+      `tenants/${purged}/a.tar.gz`,
+      `tenants/${purged}/b.tar.gz`,
+      `tenants/${kept}/c.tar.gz`,
+    ]) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'archive' }));
+    }
+    expect((await api(server, owner.accessToken).delete(`/v1/tenants/${purged}`)).status).toBe(204);
+    itemsBefore = (await partition(`TENANT#${purged}`)).length;
+    // Within the grace period: nothing happens.
+    await runner.triggerSchedule('tenant-purge', new Date(Date.now() + 29 * 86_400_000).toISOString());
+    expect(await getItem(keys.tenant(purged))).toBeDefined();
+    await runner.triggerSchedule('tenant-purge', new Date(Date.now() + 31 * 86_400_000).toISOString());
+  }, 120_000);
+
+  it('deletes every item under the tenant', async () => {
+    expect(await partition(`TENANT#${purged}`)).toEqual([]);
+  });
+
+  it('deletes its locators elsewhere: slug guard, customer and ticket locators', async () => {
+    expect(await getItem(keys.tenantSlug(slug))).toBeUndefined();
+    expect(await getItem(keys.stripeCustomer('cus_purged123'))).toBeUndefined();
+    const report = await createErasureStore(db).get(`tenant-${purged}`);
+    expect(report?.progress.locators).toEqual({
+      'slug-guard': 1,
+      'customer-locator': 1,
+      'ticket-locator': 1,
+    });
+  });
+
+  it('deletes its exports and only its exports', async () => {
+    expect(await exportKeys(`tenants/${purged}/`)).toEqual([]);
+    expect(await exportKeys(`tenants/${kept}/`)).toEqual([`tenants/${kept}/c.tar.gz`]);
+  });
+
+  it('deletes its Stripe customer at Stripe (stripe-mock)', async () => {
+    const report = await createErasureStore(db).get(`tenant-${purged}`);
+    expect(report?.steps['stripe-customer']).toMatchObject({ status: 'done' });
+    expect(report?.progress['stripe-customer']).toEqual({ 'stripe-customer': 1 });
+  });
+
+  it('keeps its MRR movements as anonymous numbers, so past metrics do not change', async () => {
+    const movements = await partition(keys.mrrMovementsOfMonth(today.slice(0, 7)).pk);
+    expect(movements.some((movement) => movement.tenantId === purged)).toBe(false);
+    const pseudonym = pseudonymOf(pseudonymKeyOf(stack.env as { TABLE_NAME: string }), 'tenant', purged);
+    expect(movements.filter((movement) => movement.tenantId === pseudonym)).toHaveLength(2);
+    expect(await recomputedSnapshot(today)).toEqual(snapshotBefore);
+  });
+
+  it('reports the purge as the schedule’s, with counts per kind that add up', async () => {
+    const report = await api(server, admin.accessToken).get(`/admin/erasures/tenant-${purged}`);
+    expect(report.body).toMatchObject({
+      status: 'completed',
+      kind: 'tenant',
+      subject: purged,
+      requestedBy: { kind: 'schedule' },
+    });
+    const tenantItems = report.body.steps.find((step: { name: string }) => step.name === 'tenant-items');
+    const counted = Object.values(tenantItems.counts as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(itemsBefore);
+    const listed = await api(server, admin.accessToken).get('/admin/erasures?kind=tenant');
+    expect(listed.body.items.map((item: { erasureId: string }) => item.erasureId)).toContain(
+      `tenant-${purged}`,
+    );
+  });
+});
+
+describe('a purge that crashes mid-way', () => {
+  it('resumes where it stopped and counts every item once', async () => {
+    const tenantId = await createTenant('Crashy');
+    await api(server, owner.accessToken).post(`/v1/tenants/${tenantId}/projects`, {
+      name: 'One',
+      slug: 'one',
+    });
+    expect((await api(server, owner.accessToken).delete(`/v1/tenants/${tenantId}`)).status).toBe(204);
+    const accepted = await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/purge`, {
+      reason: 'Customer asked',
+    });
+    // Counted after the request, whose platform audit entry is copied into the tenant's log.
+    const itemCount = (await partition(`TENANT#${tenantId}`)).length;
+    const { erasureId } = accepted.body;
+    const crash = testRunner({
+      afterStep: (_id, step) => {
+        if (step === 'analytics') throw new Error('killed');
+      },
+    });
+    await expect(crash.run(erasureId)).rejects.toThrow('killed');
+    const halfway = await createErasureStore(db).get(erasureId);
+    expect(halfway?.status).toBe('running');
+    expect(Object.keys(halfway?.steps ?? {})).toEqual(
+      expect.arrayContaining(['stripe-customer', 'exports', 'analytics']),
+    );
+    expect(await getItem(keys.tenant(tenantId))).toBeDefined();
+
+    const later = () => new Date(Date.now() + 11 * 60_000);
+    expect(await testRunner({ now: later }).run(erasureId)).toBe('completed');
+    const report = await createErasureStore(db).get(erasureId);
+    const counted = Object.values(report?.progress['tenant-items'] ?? {}).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(itemCount);
+    expect(report?.attempts).toBe(2);
+    expect(await partition(`TENANT#${tenantId}`)).toEqual([]);
+    // Again: a no-op.
+    expect(await testRunner({ now: later }).run(erasureId)).toBe('not-claimed');
+  });
+});
