@@ -33,6 +33,7 @@ export function handlerEnvironment(
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     TABLE_NAME: resources.tableName,
     USER_POOL_ID: resources.userPoolId,
+    USER_POOL_CLIENT_ID: resources.clientId,
     EVENT_BUS_NAME: resources.eventBusName,
     APP_URL: appUrl,
     MAIL_FROM: resources.mailFrom,

@@ -7,6 +7,7 @@ import { billingRoutes } from './routes/billing.ts';
 import { healthRoutes } from './routes/health.ts';
 import { impersonationRoutes } from './routes/impersonation.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
+import { magicLinkRoutes } from './routes/magic-link.ts';
 import { meRoutes } from './routes/me.ts';
 import { membersRoutes } from './routes/members.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -40,6 +41,7 @@ export const routesByArea = {
   support: supportRoutes,
   announcements: announcementsRoutes,
   health: healthRoutes,
+  'magic-link': magicLinkRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -64,6 +66,7 @@ export const routes = {
   ...supportRoutes,
   ...announcementsRoutes,
   ...healthRoutes,
+  ...magicLinkRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

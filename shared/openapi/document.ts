@@ -38,6 +38,7 @@ const tags: Record<FunctionArea, string> = {
   announcements:
     'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
   health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
+  'magic-link': 'Passwordless sign-in by emailed link: request one, exchange it for Cognito tokens.',
 };
 
 /** Every problem status the API answers with. */
