@@ -1,3 +1,11 @@
+import {
+  AdminInitiateAuthCommand,
+  AdminRespondToAuthChallengeCommand,
+  type CognitoIdentityProviderClient,
+  InternalErrorException,
+  NotAuthorizedException,
+  UserNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
 import type {
   CreateAuthChallengeTriggerEvent,
   DefineAuthChallengeTriggerEvent,
@@ -10,6 +18,7 @@ import {
   MAGIC_LINK_CHALLENGE,
   verifyMagicLinkAnswer,
 } from '#shared/auth/magic-link/auth-challenge.ts';
+import { createCognitoCustomAuth } from '#shared/auth/magic-link/cognito-custom-auth.ts';
 import type { MagicLinkRepository } from '#shared/auth/magic-link/magic-link.repository.ts';
 import { renderMagicLinkMail } from '#shared/auth/magic-link/magic-link-mail.ts';
 import {
@@ -240,5 +249,95 @@ describe('the whole custom auth conversation', () => {
     };
     expect(await converse(token, table)).toEqual({ issueTokens: true, failAuthentication: false });
     expect(await converse(token, table)).toEqual({ issueTokens: false, failAuthentication: true });
+  });
+});
+
+describe('the Cognito custom auth adapter (deployed)', () => {
+  const pool = { userPoolId: 'eu-west-1_AbCdEfGhI', clientId: '3n4b5urk1ft4fl3mg5e62d9ado' };
+  const meta = { $metadata: {} };
+  const result = {
+    AccessToken: 'access',
+    IdToken: 'id',
+    RefreshToken: 'refresh',
+    ExpiresIn: 3600,
+    TokenType: 'Bearer',
+  };
+
+  /** A Cognito client whose `send` answers or throws per command, recording what it was sent. */
+  function fakeCognito(answer: (command: unknown) => unknown) {
+    const sent: unknown[] = [];
+    const client = {
+      send: async (command: unknown) => {
+        sent.push(command);
+        const outcome = answer(command);
+        if (outcome instanceof Error) throw outcome;
+        return outcome;
+      },
+    } as unknown as CognitoIdentityProviderClient;
+    return { client, sent };
+  }
+
+  const challenge = {
+    ChallengeName: 'CUSTOM_CHALLENGE',
+    Session: 'session-1',
+    ChallengeParameters: { USERNAME: SUB },
+  };
+
+  it('starts CUSTOM_AUTH with the email and answers the challenge with the token', async () => {
+    const { client, sent } = fakeCognito((command) =>
+      command instanceof AdminInitiateAuthCommand ? challenge : { AuthenticationResult: result },
+    );
+    const tokens = await createCognitoCustomAuth(client, pool).signIn('ana@example.com', 'the-token');
+    expect(tokens).toEqual({
+      accessToken: 'access',
+      idToken: 'id',
+      refreshToken: 'refresh',
+      expiresIn: 3600,
+      tokenType: 'Bearer',
+    });
+    expect(sent.map((command) => (command as { input: unknown }).input)).toEqual([
+      {
+        UserPoolId: pool.userPoolId,
+        ClientId: pool.clientId,
+        AuthFlow: 'CUSTOM_AUTH',
+        AuthParameters: { USERNAME: 'ana@example.com' },
+      },
+      {
+        UserPoolId: pool.userPoolId,
+        ClientId: pool.clientId,
+        ChallengeName: 'CUSTOM_CHALLENGE',
+        Session: 'session-1',
+        ChallengeResponses: { USERNAME: SUB, ANSWER: 'the-token' },
+      },
+    ]);
+    expect(sent[1]).toBeInstanceOf(AdminRespondToAuthChallengeCommand);
+  });
+
+  it("turns the pool's refusals into no tokens", async () => {
+    for (const refusal of [
+      new NotAuthorizedException({ message: 'Incorrect username or password.', ...meta }),
+      new UserNotFoundException({ message: 'User does not exist.', ...meta }),
+    ]) {
+      const { client } = fakeCognito((command) =>
+        command instanceof AdminInitiateAuthCommand ? challenge : refusal,
+      );
+      expect(await createCognitoCustomAuth(client, pool).signIn('ana@example.com', 'wrong')).toBeUndefined();
+    }
+  });
+
+  it('gives no tokens when the pool asks for yet another challenge', async () => {
+    const { client } = fakeCognito((command) =>
+      command instanceof AdminInitiateAuthCommand ? challenge : { ...challenge, Session: 'session-2' },
+    );
+    expect(
+      await createCognitoCustomAuth(client, pool).signIn('ana@example.com', 'the-token'),
+    ).toBeUndefined();
+  });
+
+  it('lets a fault of the pool through, so it is a 500 and not a refused link', async () => {
+    const { client } = fakeCognito(() => new InternalErrorException({ message: 'internal', ...meta }));
+    await expect(createCognitoCustomAuth(client, pool).signIn('ana@example.com', 'x')).rejects.toBeInstanceOf(
+      InternalErrorException,
+    );
   });
 });
