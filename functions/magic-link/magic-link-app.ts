@@ -36,8 +36,8 @@ export function createMagicLinkHandler(customAuth: (pool: CustomAuthPool) => Cus
     userPoolId: env.USER_POOL_ID,
     clientId: parsed.data.USER_POOL_CLIENT_ID,
   };
-  // Cognito and SES are loaded on first use, not at cold start (both clients honour
-  // AWS_ENDPOINT_URL, which points them at the emulator locally).
+  // Both clients honour AWS_ENDPOINT_URL, which points them at the emulator locally. SES is loaded
+  // on first use, not at cold start: only a request for an existing account mails anything.
   const directory = deferred<SignInDirectory>(async () => {
     const [{ CognitoIdentityProviderClient }, { createCognitoSignInDirectory }] = await Promise.all([
       import('@aws-sdk/client-cognito-identity-provider'),
