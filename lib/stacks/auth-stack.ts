@@ -37,7 +37,7 @@ export interface AuthStackProps extends StackProps {
    * there work only there (WebAuthn binds a passkey to the site that made it).
    */
   readonly appUrl: string;
-  /** The table the pool's trigger Lambdas read and write (magic links). */
+  /** The table of the pool's trigger Lambdas: the verify trigger consumes magic links there. */
   readonly table: ITableV2;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
