@@ -140,6 +140,8 @@ export function addPlinthStacks(app: App, options: PlinthOptions): PlinthStacks 
     description: 'Plinth: Cognito user pool and the SES configuration set',
     mailFrom: context.mailFrom,
     appUrl: context.appUrl,
+    table: data.table,
+    ...functionEntry,
   });
   const events = new EventsStack(app, name('events'), {
     ...common,

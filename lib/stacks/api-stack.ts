@@ -183,13 +183,35 @@ export const areaAccess = {
     sendsEmail: false,
     stripe: false,
   },
+  /**
+   * Public magic-link sign-in: counts its rate limits and stores a link's hash in the table, mails
+   * the link; AdminGetUser finds the address's account, AdminInitiateAuth and
+   * AdminRespondToAuthChallenge run the pool's custom auth flow (its triggers check the link).
+   */
+  'magic-link': {
+    table: 'readWrite',
+    userPoolActions: [
+      'cognito-idp:AdminGetUser',
+      'cognito-idp:AdminInitiateAuth',
+      'cognito-idp:AdminRespondToAuthChallenge',
+    ],
+    sendsEmail: true,
+    stripe: false,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
  * The routes reviewed as public. Any other route with `auth: 'none'` keeps its AwsSolutions-APIG4
  * finding and fails `cdk synth` until it is reviewed and listed here.
  */
-const publicRouteKeys: ReadonlySet<string> = new Set(['GET /health', 'GET /openapi.json', 'GET /v1/plans']);
+const publicRouteKeys: ReadonlySet<string> = new Set([
+  'GET /health',
+  'GET /openapi.json',
+  'GET /v1/plans',
+  // Signing in: the caller has no token yet. Rate limited per address and client IP in the function.
+  'POST /v1/auth/magic-link',
+  'POST /v1/auth/magic-link/session',
+]);
 
 export interface ApiStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -286,6 +308,8 @@ export class ApiStack extends Stack {
           ...(access.stripe ? stripeEnvironment : {}),
           ...(area === 'billing' ? billingEnvironment : {}),
           ...(area === 'product-analytics' ? productEnvironment : {}),
+          // The app client the magic-link function runs the custom auth flow with.
+          ...(area === 'magic-link' ? { USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId } : {}),
           ...(access.readsAuditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
         },
         ...(access.table === 'none'

@@ -10,6 +10,7 @@ import {
   type UserPoolClient,
   UserPoolEmail,
 } from 'aws-cdk-lib/aws-cognito';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
@@ -21,6 +22,7 @@ import {
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { issuerFor, userPoolDefinition } from '../../shared/auth/user-pool.ts';
+import { MagicLinkTriggers } from '../constructs/magic-link-triggers.ts';
 import { createStageKey } from '../constructs/stage-key.ts';
 import type { StageConfig } from '../stage.ts';
 
@@ -36,6 +38,10 @@ export interface AuthStackProps extends StackProps {
    * there work only there (WebAuthn binds a passkey to the site that made it).
    */
   readonly appUrl: string;
+  /** The table of the pool's trigger Lambdas: the verify trigger consumes magic links there. */
+  readonly table: ITableV2;
+  /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
+  readonly functionEntry?: (name: string) => string;
 }
 
 /** The SES configuration set every Plinth email of a stage is sent through. */
@@ -147,6 +153,7 @@ export class AuthStack extends Stack {
         userSrp: appClient.authFlows.userSrp,
         user: appClient.authFlows.user,
         adminUserPassword: appClient.authFlows.adminUserPassword,
+        custom: appClient.authFlows.custom,
       },
       // Sign-in goes through the Cognito API, not the hosted UI: no OAuth flows, no callback URLs.
       disableOAuth: true,
@@ -156,6 +163,8 @@ export class AuthStack extends Stack {
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
     });
+
+    new MagicLinkTriggers(this, 'MagicLinkTriggers', { ...props, userPool: this.userPool });
 
     for (const group of definition.groups) {
       new CfnUserPoolGroup(this, `Group-${group.name}`, {

@@ -38,6 +38,7 @@ export function handlerEnvironment(
     // emulator's JWKS instead of cognito-idp.amazonaws.com.
     USER_POOL_CLIENT_IDS: resources.clientId,
     COGNITO_JWKS_URI: `${resources.endpoint}/${resources.userPoolId}/.well-known/jwks.json`,
+    USER_POOL_CLIENT_ID: resources.clientId,
     EVENT_BUS_NAME: resources.eventBusName,
     APP_URL: appUrl,
     MAIL_FROM: resources.mailFrom,

@@ -216,6 +216,8 @@ async function createUserPool(client: CognitoIdentityProviderClient, poolName: s
   const flows: ExplicitAuthFlowsType[] = ['ALLOW_REFRESH_TOKEN_AUTH'];
   if (appClient.authFlows.userPassword) flows.push('ALLOW_USER_PASSWORD_AUTH');
   if (appClient.authFlows.userSrp) flows.push('ALLOW_USER_SRP_AUTH');
+  // Stored, not run: moto has no custom auth (the local server runs the magic link's triggers itself).
+  if (appClient.authFlows.custom) flows.push('ALLOW_CUSTOM_AUTH');
   // Not `ALLOW_USER_AUTH` (choice-based sign-in: email codes, passkeys): moto does not implement it.
   // Always on locally (even though the deployed client has it off): tests and scripts sign users in
   // with admin credentials, without knowing the client's flows.

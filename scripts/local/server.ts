@@ -99,9 +99,11 @@ const apiAuthorizerEntry: string = '../../functions/api-authorizer/handler.ts';
 
 /**
  * Imports a function's entry point. Handlers read the environment and build their AWS clients when
- * first imported, so set `process.env` before the first request.
+ * first imported, so set `process.env` before the first request. The `magic-link` function runs
+ * with a local stand-in for Cognito's custom auth flow, which the emulator lacks (./magic-link.ts).
  */
-export const loadFunctionHandler: LoadHandler = (area) => import(`../../functions/${area}/handler.ts`);
+export const loadFunctionHandler: LoadHandler = (area) =>
+  area === 'magic-link' ? import('./magic-link.ts') : import(`../../functions/${area}/handler.ts`);
 
 export interface LocalServerOptions {
   /** 0 (the default) picks a free port; read it back from `url`. */

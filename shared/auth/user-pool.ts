@@ -30,8 +30,11 @@ export const userPoolDefinition = {
   firstAuthFactors: { password: true, emailOtp: true, passkey: true },
   appClient: {
     name: 'plinth-web',
-    /** `user`: the choice-based `USER_AUTH` flow (passwords, email codes, passkeys). */
-    authFlows: { userPassword: true, userSrp: true, user: true, adminUserPassword: false },
+    /**
+     * `user`: the choice-based `USER_AUTH` flow (passwords, email codes, passkeys). `custom`: the
+     * custom auth flow of magic links (its triggers: lib/constructs/magic-link-triggers.ts).
+     */
+    authFlows: { userPassword: true, userSrp: true, user: true, adminUserPassword: false, custom: true },
     accessTokenValidityMinutes: 60,
     idTokenValidityMinutes: 60,
     refreshTokenValidityDays: 30,

@@ -44,6 +44,7 @@ export const functionAreas = [
   'health',
   'api-clients',
   'erasure',
+  'magic-link',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

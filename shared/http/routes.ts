@@ -9,6 +9,7 @@ import { erasureRoutes } from './routes/erasure.ts';
 import { healthRoutes } from './routes/health.ts';
 import { impersonationRoutes } from './routes/impersonation.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
+import { magicLinkRoutes } from './routes/magic-link.ts';
 import { meRoutes } from './routes/me.ts';
 import { membersRoutes } from './routes/members.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -44,6 +45,7 @@ export const routesByArea = {
   health: healthRoutes,
   'api-clients': apiClientsRoutes,
   erasure: erasureRoutes,
+  'magic-link': magicLinkRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -70,6 +72,7 @@ export const routes = {
   ...healthRoutes,
   ...apiClientsRoutes,
   ...erasureRoutes,
+  ...magicLinkRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

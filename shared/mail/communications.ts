@@ -13,8 +13,18 @@ import type { Clock, IdGenerator } from '../ids.ts';
  * Query, newest first. Internal notes of support tickets are not communication and are never here.
  */
 
-/** What kind of email it was (what the communications route shows and filters by). */
-export const emailKinds = ['invitation', 'billing', 'dunning', 'support-reply', 'announcement'] as const;
+/**
+ * What kind of email it was (what the communications route shows and filters by). `sign-in`: a magic
+ * sign-in link, mailed to one user for no tenant, so never in a tenant's history.
+ */
+export const emailKinds = [
+  'invitation',
+  'billing',
+  'dunning',
+  'support-reply',
+  'announcement',
+  'sign-in',
+] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;
 

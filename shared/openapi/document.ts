@@ -44,6 +44,7 @@ const tags: Record<FunctionArea, string> = {
     "A tenant's API clients for integrations: keys (`plk_…`) that call the tenant routes their scopes allow, within their creator's role.",
   erasure:
     'The right to be forgotten: a user deletes their account, platform admins erase a user or purge a deleted tenant now and read the erasure reports.',
+  'magic-link': 'Passwordless sign-in by emailed link: request one, exchange it for Cognito tokens.',
 };
 
 /** Every problem status the API answers with. */

@@ -146,13 +146,26 @@ describe('api stack (dev)', () => {
     // health's own variables (what it watches) are checked in test/infra/health.test.ts.
     it.each(
       functionAreas.filter(
-        (area) => !areaAccess[area].stripe && area !== 'product-analytics' && area !== 'health',
+        (area) =>
+          !areaAccess[area].stripe &&
+          area !== 'product-analytics' &&
+          area !== 'health' &&
+          area !== 'magic-link',
       ),
     )('gives %s the variables shared/config/env.ts reads, plus Powertools settings', (area) => {
       const variables = environmentOf(plinth.api.functions[area]) as { Variables: Record<string, unknown> };
       // The audit digest bucket (audit only) is asserted in "names the audit digest bucket …".
       const { AUDIT_DIGEST_BUCKET: _bucket, ...rest } = variables.Variables;
       expect({ Variables: rest }).toEqual({ Variables: commonVariables() });
+    });
+
+    it('gives magic-link the common variables and the app client it signs users in with', () => {
+      const variables = environmentOf(plinth.api.functions['magic-link']) as {
+        Variables: Record<string, unknown>;
+      };
+      const { USER_POOL_CLIENT_ID: clientId, ...rest } = variables.Variables;
+      expect({ Variables: rest }).toEqual({ Variables: commonVariables() });
+      expect(JSON.stringify(clientId)).toContain('WebClient');
     });
 
     it('gives product-analytics the common variables and the stage’s raw event TTL', () => {
@@ -220,6 +233,7 @@ describe('api stack (dev)', () => {
       health: readActions,
       'api-clients': [...readActions, ...writeActions],
       erasure: [...readActions, ...writeActions],
+      'magic-link': [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -372,10 +386,15 @@ describe('api stack (dev)', () => {
         health: ['cognito-idp:AdminGetUser'],
         'api-clients': [],
         erasure: ['cognito-idp:AdminGetUser'],
+        'magic-link': [
+          'cognito-idp:AdminGetUser',
+          'cognito-idp:AdminInitiateAuth',
+          'cognito-idp:AdminRespondToAuthChallenge',
+        ],
       });
     });
 
-    it('lets only invitations and support send email, from the configured address', () => {
+    it('lets only invitations, support and magic-link send email, from the configured address', () => {
       const senders = functionAreas.filter((area) =>
         actionsOf(statementsOf(template, plinth.api, plinth.api.functions[area])).some((action) =>
           action.startsWith('ses:'),
@@ -385,7 +404,7 @@ describe('api stack (dev)', () => {
         (statement) => actionsOf([statement]).includes('ses:SendEmail'),
       );
 
-      expect(senders).toEqual(['invitations', 'support']);
+      expect(senders).toEqual(['invitations', 'support', 'magic-link']);
       expect(sesStatement).toMatchObject({
         Action: 'ses:SendEmail',
         Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@example.com' } },

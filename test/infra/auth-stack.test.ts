@@ -1,7 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { MagicLinkTriggers } from '../../lib/constructs/magic-link-triggers.ts';
 import { userPoolDefinition } from '../../shared/auth/user-pool.ts';
-import { buildPlinth } from './plinth-app.ts';
+import { type BuiltPlinth, buildPlinth } from './plinth-app.ts';
+import { actionsOf, arnOf, logicalId, type Resource, statementsOf } from './template.ts';
 
 const POOL = 'AWS::Cognito::UserPool';
 const CLIENT = 'AWS::Cognito::UserPoolClient';
@@ -10,10 +12,14 @@ const GROUP = 'AWS::Cognito::UserPoolGroup';
 describe('auth stack', () => {
   let dev: Template;
   let prod: Template;
+  let devApp: BuiltPlinth;
+  let prodApp: BuiltPlinth;
 
   beforeAll(() => {
-    dev = Template.fromStack(buildPlinth({ stage: 'dev' }).auth);
-    prod = Template.fromStack(buildPlinth({ stage: 'prod' }).auth);
+    devApp = buildPlinth({ stage: 'dev' });
+    prodApp = buildPlinth({ stage: 'prod' });
+    dev = Template.fromStack(devApp.auth);
+    prod = Template.fromStack(prodApp.auth);
   });
 
   it('enforces the password policy of the shared definition', () => {
@@ -98,6 +104,7 @@ describe('auth stack', () => {
       GenerateSecret: false,
       ExplicitAuthFlows: [
         'ALLOW_USER_PASSWORD_AUTH',
+        'ALLOW_CUSTOM_AUTH',
         'ALLOW_USER_SRP_AUTH',
         'ALLOW_USER_AUTH',
         'ALLOW_REFRESH_TOKEN_AUTH',
@@ -198,6 +205,66 @@ describe('auth stack', () => {
           ]),
         },
       });
+    });
+  });
+
+  describe('magic link triggers', () => {
+    const triggers = (app: BuiltPlinth) => {
+      const found = app.auth.node.tryFindChild('MagicLinkTriggers') as MagicLinkTriggers | undefined;
+      if (!found) throw new Error('no MagicLinkTriggers in the auth stack');
+      return found;
+    };
+
+    it('runs the custom auth challenge with its three trigger functions', () => {
+      const { define, create, verify } = triggers(devApp);
+      dev.hasResourceProperties(POOL, {
+        LambdaConfig: Match.objectLike({
+          DefineAuthChallenge: arnOf(devApp.auth, define.function),
+          CreateAuthChallenge: arnOf(devApp.auth, create.function),
+          VerifyAuthChallengeResponse: arnOf(devApp.auth, verify.function),
+        }),
+      });
+    });
+
+    it('lets the app client use the custom auth flow', () => {
+      expect(userPoolDefinition.appClient.authFlows.custom).toBe(true);
+      dev.hasResourceProperties(CLIENT, { ExplicitAuthFlows: Match.arrayWith(['ALLOW_CUSTOM_AUTH']) });
+    });
+
+    it('answers within the 5 seconds Cognito waits for a trigger', () => {
+      const functions = dev.findResources('AWS::Lambda::Function') as Record<string, Resource>;
+      const { define, create, verify } = triggers(devApp);
+      for (const fn of [define, create, verify]) {
+        expect(functions[logicalId(devApp.auth, fn.function)]?.Properties.Timeout).toBe(5);
+      }
+    });
+
+    it('gives define and create nothing beyond their logs and traces', () => {
+      const { define, create } = triggers(devApp);
+      for (const fn of [define, create]) {
+        const actions = actionsOf(statementsOf(dev, devApp.auth, fn.role));
+        expect(actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
+      }
+    });
+
+    it("lets verify only delete items of users' partitions in the table", () => {
+      const statements = statementsOf(dev, devApp.auth, triggers(devApp).verify.role).filter(
+        (statement) => !actionsOf([statement]).every((a) => a.startsWith('logs:') || a.startsWith('xray:')),
+      );
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({
+        Action: 'dynamodb:DeleteItem',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] } },
+      });
+      // The data stack's table, by its ARN (a cross-stack reference to the table's Arn attribute).
+      expect(JSON.stringify(statements[0]?.Resource)).toMatch(/plinth-dev-data.*FnGetAttTable\w*Arn/);
+    });
+
+    it("lets verify decrypt with the prod table's customer managed key, and nothing more of it", () => {
+      const kms = statementsOf(prod, prodApp.auth, triggers(prodApp).verify.role).filter((statement) =>
+        actionsOf([statement]).some((a) => a.startsWith('kms:')),
+      );
+      expect(actionsOf(kms).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
     });
   });
 });
