@@ -45,7 +45,8 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Deletes the caller’s account and erases their personal data (README "Erasure"): accepted with an erasure id and run within a minute; 409 naming the tenants of which the caller is the last owner. */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1339,6 +1340,160 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/api-clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's API clients, active and revoked, never their keys (tenant admins). */
+        get: operations["listApiClients"];
+        put?: never;
+        /** Create an API client for an integration; its key is in this response only (tenant admins). */
+        post: operations["createApiClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/api-clients/{clientId}/rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a new key for the client (in this response only); the old key stops working at once. */
+        post: operations["rotateApiClientKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/api-clients/{clientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke the client: its key stops working at once; the client stays listed as revoked. */
+        delete: operations["revokeApiClient"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{userId}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erases a user on their request (the right to be forgotten), as DELETE /v1/me does; platform-audited with the reason. 409 while they are the last owner of a tenant. */
+        post: operations["eraseUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/tenants/{tenantId}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Purges a soft-deleted tenant now instead of after its grace period: every item, its exports, its Stripe customer; analytics kept anonymous. 409 unless the tenant is deleted. */
+        post: operations["purgeTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/erasures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Erasure reports, newest first: what each erasure deleted or pseudonymised, where, when and by whom. */
+        get: operations["listErasures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/erasures/{erasureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One erasure report, with each step’s counts (running counts while it runs). */
+        get: operations["getErasure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/magic-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Email a single-use sign-in link (15 minutes) to the address, if it has an account; the same 202 either way. Rate limited per address and per client IP. A new link replaces the address's previous one. */
+        post: operations["requestMagicLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/magic-link/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a magic link's email and token for the user's Cognito tokens (the pool's custom auth flow, run server side); the link works once. Rate limited per client IP. */
+        post: operations["createMagicLinkSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1619,6 +1774,93 @@ export interface operations {
             };
             /** @description The resource does not exist or is not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        erasureId: string;
+                        /**
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @enum {string}
+                         */
+                        status: "pending" | "running" | "completed" | "blocked";
+                        /** Format: date-time */
+                        requestedAt: string;
+                    };
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4315,10 +4557,12 @@ export interface operations {
                                 userId: string;
                                 email?: string;
                                 /**
-                                 * @description Present when the actor is an operator of the platform acting through the admin API.
+                                 * @description `support`: an operator of the platform acting through the admin API; `api_client`: an API client of the tenant (its key), whose id is `userId` and whose name is `name`.
                                  * @enum {string}
                                  */
-                                kind?: "support";
+                                kind?: "support" | "api_client";
+                                /** @description The API client's name, when `kind` is `api_client`. */
+                                name?: string;
                             };
                             action: string;
                             target: {
@@ -4644,10 +4888,12 @@ export interface operations {
                                         userId: string;
                                         email?: string;
                                         /**
-                                         * @description Present when the actor is an operator of the platform acting through the admin API.
+                                         * @description `support`: an operator of the platform acting through the admin API; `api_client`: an API client of the tenant (its key), whose id is `userId` and whose name is `name`.
                                          * @enum {string}
                                          */
-                                        kind?: "support";
+                                        kind?: "support" | "api_client";
+                                        /** @description The API client's name, when `kind` is `api_client`. */
+                                        name?: string;
                                     };
                                     action: string;
                                     target: {
@@ -11985,7 +12231,7 @@ export interface operations {
                             status: "received" | "sent" | "delivered" | "suppressed" | "failed" | "bounced" | "complained";
                             excerpt?: string;
                             /** @enum {string} */
-                            emailKind?: "invitation" | "billing" | "dunning" | "support-reply" | "announcement";
+                            emailKind?: "invitation" | "billing" | "dunning" | "support-reply" | "announcement" | "sign-in";
                             to?: string[];
                             suppressed?: string[];
                             feedback?: {
@@ -13362,6 +13608,1288 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    listApiClients: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            clientId: string;
+                            tenantId: string;
+                            name: string;
+                            scopes: ("tenant:read" | "projects:read" | "projects:write" | "members:read" | "audit:read" | "analytics:read")[];
+                            /** @description The visible start of the current key (`plk_<keyId>`), to tell keys apart; not a secret. */
+                            keyPrefix: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked";
+                            /** @description The user who created it: the client's permissions are its scopes within this user's current role. */
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            rotatedAt?: string;
+                            /** Format: date-time */
+                            revokedAt?: string;
+                            /**
+                             * Format: date-time
+                             * @description When its key last reached a tenant route (to the minute).
+                             */
+                            lastUsedAt?: string;
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    createApiClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description What the integration is, to tell clients apart. */
+                    name: string;
+                    scopes: ("tenant:read" | "projects:read" | "projects:write" | "members:read" | "audit:read" | "analytics:read")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        clientId: string;
+                        tenantId: string;
+                        name: string;
+                        scopes: ("tenant:read" | "projects:read" | "projects:write" | "members:read" | "audit:read" | "analytics:read")[];
+                        /** @description The visible start of the current key (`plk_<keyId>`), to tell keys apart; not a secret. */
+                        keyPrefix: string;
+                        /** @enum {string} */
+                        status: "active" | "revoked";
+                        /** @description The user who created it: the client's permissions are its scopes within this user's current role. */
+                        createdBy: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        rotatedAt?: string;
+                        /** Format: date-time */
+                        revokedAt?: string;
+                        /**
+                         * Format: date-time
+                         * @description When its key last reached a tenant route (to the minute).
+                         */
+                        lastUsedAt?: string;
+                        /** @description The API key, `plk_<keyId>_<secret>`: send it as `Authorization: Bearer <key>`. Shown only in this response; Plinth keeps only its hash. */
+                        key: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Payment is required: the tenant is restricted after failed payments, or a plan limit is reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    rotateApiClientKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        clientId: string;
+                        tenantId: string;
+                        name: string;
+                        scopes: ("tenant:read" | "projects:read" | "projects:write" | "members:read" | "audit:read" | "analytics:read")[];
+                        /** @description The visible start of the current key (`plk_<keyId>`), to tell keys apart; not a secret. */
+                        keyPrefix: string;
+                        /** @enum {string} */
+                        status: "active" | "revoked";
+                        /** @description The user who created it: the client's permissions are its scopes within this user's current role. */
+                        createdBy: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        rotatedAt?: string;
+                        /** Format: date-time */
+                        revokedAt?: string;
+                        /**
+                         * Format: date-time
+                         * @description When its key last reached a tenant route (to the minute).
+                         */
+                        lastUsedAt?: string;
+                        /** @description The API key, `plk_<keyId>_<secret>`: send it as `Authorization: Bearer <key>`. Shown only in this response; Plinth keeps only its hash. */
+                        key: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Payment is required: the tenant is restricted after failed payments, or a plan limit is reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    revokeApiClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Payment is required: the tenant is restricted after failed payments, or a plan limit is reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    eraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why: recorded in the platform audit log. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        erasureId: string;
+                        /**
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @enum {string}
+                         */
+                        status: "pending" | "running" | "completed" | "blocked";
+                        /** Format: date-time */
+                        requestedAt: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    purgeTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why: recorded in the platform audit log. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        erasureId: string;
+                        /**
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @enum {string}
+                         */
+                        status: "pending" | "running" | "completed" | "blocked";
+                        /** Format: date-time */
+                        requestedAt: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    listErasures: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                kind?: "user" | "tenant";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            erasureId: string;
+                            /** @enum {string} */
+                            kind: "user" | "tenant";
+                            /** @description The pseudonym of the erased user, or the id of the purged tenant; never an email or name. */
+                            subject: string;
+                            requestedBy: {
+                                /** @enum {string} */
+                                kind: "self" | "operator" | "schedule";
+                                /** @description The operator who asked for it (kind operator). */
+                                operatorId?: string;
+                            };
+                            /** Format: date-time */
+                            requestedAt: string;
+                            /**
+                             * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                             * @enum {string}
+                             */
+                            status: "pending" | "running" | "completed" | "blocked";
+                            attempts: number;
+                            /** Format: date-time */
+                            startedAt?: string;
+                            /** Format: date-time */
+                            completedAt?: string;
+                            blockedReason?: string;
+                            /** @description The error class of the last failed attempt (retried). */
+                            lastError?: string;
+                            steps: {
+                                name: string;
+                                /** @enum {string} */
+                                status: "pending" | "done" | "skipped" | "refused";
+                                /**
+                                 * Format: date-time
+                                 * @description When the step finished.
+                                 */
+                                at?: string;
+                                /** @description Where the step works (the store and its partitions), in words. */
+                                where: string;
+                                /** @enum {string} */
+                                action: "deleted" | "pseudonymised" | "revoked" | "mixed";
+                                /** @description Items handled, per kind (so far, while running). */
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                note?: string;
+                            }[];
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    getErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                erasureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        erasureId: string;
+                        /** @enum {string} */
+                        kind: "user" | "tenant";
+                        /** @description The pseudonym of the erased user, or the id of the purged tenant; never an email or name. */
+                        subject: string;
+                        requestedBy: {
+                            /** @enum {string} */
+                            kind: "self" | "operator" | "schedule";
+                            /** @description The operator who asked for it (kind operator). */
+                            operatorId?: string;
+                        };
+                        /** Format: date-time */
+                        requestedAt: string;
+                        /**
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @enum {string}
+                         */
+                        status: "pending" | "running" | "completed" | "blocked";
+                        attempts: number;
+                        /** Format: date-time */
+                        startedAt?: string;
+                        /** Format: date-time */
+                        completedAt?: string;
+                        blockedReason?: string;
+                        /** @description The error class of the last failed attempt (retried). */
+                        lastError?: string;
+                        steps: {
+                            name: string;
+                            /** @enum {string} */
+                            status: "pending" | "done" | "skipped" | "refused";
+                            /**
+                             * Format: date-time
+                             * @description When the step finished.
+                             */
+                            at?: string;
+                            /** @description Where the step works (the store and its partitions), in words. */
+                            where: string;
+                            /** @enum {string} */
+                            action: "deleted" | "pseudonymised" | "revoked" | "mixed";
+                            /** @description Items handled, per kind (so far, while running). */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            note?: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    requestMagicLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    createMagicLinkSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accessToken: string;
+                        idToken: string;
+                        refreshToken: string;
+                        expiresIn: number;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                     "application/json": components["schemas"]["GatewayMessage"];
                 };
             };
