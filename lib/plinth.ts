@@ -128,6 +128,8 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     description: 'Plinth: Cognito user pool and the SES configuration set',
     mailFrom: context.mailFrom,
     appUrl: context.appUrl,
+    table: data.table,
+    ...functionEntry,
   });
   const events = new EventsStack(app, name('events'), {
     ...common,
@@ -150,6 +152,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions = {}): PlinthSt
     table: data.table,
     userPool: auth.userPool,
     userPoolClient: auth.userPoolClient,
+    sso: auth.sso,
     eventBus: events.eventBus,
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,

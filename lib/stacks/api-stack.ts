@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -13,6 +13,7 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -31,6 +32,7 @@ import {
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
+import type { SsoAppClient } from '../constructs/sso-app-client.ts';
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
 
@@ -48,6 +50,8 @@ interface AreaAccess {
   readonly watchesHealth?: boolean;
   /** Lists and reads the audit digests (verify and export routes). */
   readonly readsAuditDigests?: boolean;
+  /** Creates, replaces and deletes tenants' OIDC client secrets under the stage's SSO prefix. */
+  readonly writesSsoSecrets?: boolean;
 }
 
 /**
@@ -162,19 +166,50 @@ export const areaAccess = {
     stripe: false,
     watchesHealth: true,
   },
+  /**
+   * Tenants' SSO: their identity providers in the pool and the SSO client's provider list (read,
+   * then written whole), their OIDC client secrets, the config and domain claims (transactions).
+   */
+  sso: {
+    table: 'readWrite',
+    userPoolActions: [
+      'cognito-idp:AdminGetUser',
+      'cognito-idp:CreateIdentityProvider',
+      'cognito-idp:UpdateIdentityProvider',
+      'cognito-idp:DeleteIdentityProvider',
+      'cognito-idp:DescribeIdentityProvider',
+      'cognito-idp:ListIdentityProviders',
+      'cognito-idp:DescribeUserPoolClient',
+      'cognito-idp:UpdateUserPoolClient',
+    ],
+    sendsEmail: false,
+    stripe: false,
+    writesSsoSecrets: true,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
  * The routes reviewed as public. Any other route with `auth: 'none'` keeps its AwsSolutions-APIG4
  * finding and fails `cdk synth` until it is reviewed and listed here.
  */
-const publicRouteKeys: ReadonlySet<string> = new Set(['GET /health', 'GET /openapi.json', 'GET /v1/plans']);
+const publicRouteKeys: ReadonlySet<string> = new Set([
+  'GET /health',
+  'GET /openapi.json',
+  'GET /v1/plans',
+  // Home-realm discovery: an authorize URL for a verified SSO domain, a 404 for anything else.
+  'GET /v1/auth/sso',
+]);
+
+/** The prefix of the stage's SSO client secrets in Secrets Manager (`SSO_SECRET_PREFIX`). */
+export const ssoSecretPrefixFor = (stage: string) => `plinth/${stage}/sso/`;
 
 export interface ApiStackProps extends StackProps {
   readonly stage: StageConfig;
   readonly table: ITableV2;
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
+  /** Enterprise SSO's app client (its tokens are accepted too) and hosted UI. */
+  readonly sso: Pick<SsoAppClient, 'client' | 'hostedUiUrl' | 'callbackUrl'>;
   readonly eventBus: IEventBus;
   /** The product's web app: invitation links point here and CORS allows its origin. */
   readonly appUrl: string;
@@ -246,6 +281,14 @@ export class ApiStack extends Stack {
       PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.productEventTtlDays),
     };
 
+    // What shared/sso/sso.env.ts reads (the client id is in every function's environment).
+    const ssoEnvironment = {
+      SSO_HOSTED_UI_URL: props.sso.hostedUiUrl,
+      SSO_CALLBACK_URL: props.sso.callbackUrl,
+      SSO_SECRET_PREFIX: ssoSecretPrefixFor(stage.name),
+      SSO_DOMAIN_VERIFICATION: 'dns',
+    };
+
     const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
     const functions = {} as Record<FunctionArea, AppFunction>;
     for (const area of functionAreas) {
@@ -256,10 +299,13 @@ export class ApiStack extends Stack {
         description: `Plinth ${stage.name} API: ${area} routes`,
         environment: {
           ...environment,
+          // Every tenant-scoped route checks a tenant's `requireSso` against the token's client.
+          SSO_CLIENT_ID: props.sso.client.userPoolClientId,
           ...(access.stripe ? stripeEnvironment : {}),
           ...(area === 'billing' ? billingEnvironment : {}),
           ...(area === 'product-analytics' ? productEnvironment : {}),
           ...(access.readsAuditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
+          ...(access.writesSsoSecrets ? ssoEnvironment : {}),
         },
         ...(access.table === 'none'
           ? {}
@@ -280,6 +326,7 @@ export class ApiStack extends Stack {
       });
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (access.readsAuditDigests) grantReadAuditDigests(functions[area].role, stage);
+      if (access.writesSsoSecrets) grantSsoSecrets(functions[area], stage.name);
     }
     this.functions = functions;
 
@@ -411,7 +458,8 @@ export class ApiStack extends Stack {
       'CognitoJwt',
       issuerFor(this.region, props.userPool.userPoolId),
       {
-        jwtAudience: [props.userPoolClient.userPoolClientId],
+        // The web client's tokens (passwords, codes, passkeys) and the SSO client's (federated sign-ins).
+        jwtAudience: [props.userPoolClient.userPoolClientId, props.sso.client.userPoolClientId],
         identitySource: ['$request.header.Authorization'],
       },
     );
@@ -443,6 +491,31 @@ export class ApiStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url });
   }
+}
+
+/**
+ * Create, replace and delete the stage's SSO client secrets: secret ARNs end in a random suffix, so
+ * the grant names the prefix. No GetSecretValue: the API stores the secrets and never reads them back.
+ */
+function grantSsoSecrets(fn: AppFunction, stage: string): void {
+  // Pseudo parameters rather than the stack's concrete env, so the acknowledgement below names the
+  // same resource in every stage and account.
+  const resource = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${ssoSecretPrefixFor(stage)}*`;
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DeleteSecret',
+      ],
+      resources: [resource],
+    }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${ssoSecretPrefixFor(stage)}*]`,
+    reason:
+      "Tenants' OIDC client secrets are created at run time, one per tenant, and their ARNs end in a random suffix: the grant names the stage's SSO prefix, for the three write actions only.",
+  });
 }
 
 function pascalCase(value: string): string {

@@ -41,6 +41,13 @@ export function handlerEnvironment(
     OPS_EMAIL: LOCAL_OPS_EMAIL,
     PRODUCT_WAREHOUSE_STREAM: resources.warehouseStreamName,
     AUDIT_DIGEST_BUCKET: resources.auditDigestBucket,
+    // Enterprise SSO (shared/sso/sso.env.ts): the SSO client, the hosted UI address (AWS only),
+    // secrets in moto's Secrets Manager, and domain verification simulated (no DNS lookup locally).
+    SSO_CLIENT_ID: resources.ssoClientId,
+    SSO_HOSTED_UI_URL: resources.ssoHostedUiUrl,
+    SSO_CALLBACK_URL: new URL('/sso/callback', appUrl).toString(),
+    SSO_SECRET_PREFIX: `plinth/${resources.stage}/sso/`,
+    SSO_DOMAIN_VERIFICATION: 'simulated',
     // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
     // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

@@ -63,6 +63,8 @@
  * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
  * | mail page done   | ANNOUNCEMENT_MAIL#<announcementId> | PAGE#<page> |                     |                      | announcement-mail consumer: a page of users done and its next page queued (GetItem first, Put last), so a redelivered page queues no second chain; expires by TTL |
  * | audit day        | AUDIT_DAY#<YYYY-MM-DD> | TENANT#<tenantId>        | AUDIT_DIGEST_DUE (only while entries of that day are not yet digested) | <YYYY-MM-DD>#<tenantId> | product-activity marks it with each audit INSERT (UpdateItem ADD marks); audit-digest (Query gsi1 AUDIT_DIGEST_DUE, gsi1sk < the last closed day) chains the day, writes the digest to S3 and here, removes gsi1 if marks is unchanged; audit-verify (Query pk: the tenants of a recent day) and GET audit-log/verify (GetItem per day) compare it with S3 |
+ * | SSO config       | TENANT#<tenantId>   | SSO                         |                   |                      | PUT/GET/DELETE /v1/tenants/{id}/sso (Update, GetItem, Delete with the claims); read in the tenant resolve's BatchGet (`requireSso`, verified `domains`); the SSO triggers read it (GetItem) for the default role |
+ * | SSO domain claim | SSO_DOMAIN#<domain> | CLAIM                       |                   |                      | POST sso/domains: one tenant per domain (conditional put in one transaction with the config's `domains` entry); verification (conditional update); GET /v1/auth/sso?email= and the PreSignUp trigger: domain -> tenant and provider (GetItem) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -455,6 +457,11 @@ export const keys = {
     skFrom: `AUDIT#${day}T`,
     skTo: `AUDIT#${day}T~`,
   }),
+
+  /** A tenant's SSO identity provider settings and its claimed domains (shared/sso/). */
+  ssoConfig: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'SSO' }),
+  /** The one tenant that claimed an email domain for its SSO (lower-case domain). */
+  ssoDomainClaim: (domain: string) => ({ pk: `SSO_DOMAIN#${domain}`, sk: 'CLAIM' }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

@@ -12,6 +12,7 @@ import { membersRoutes } from './routes/members.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { productAnalyticsRoutes } from './routes/product-analytics.ts';
 import { projectsRoutes } from './routes/projects.ts';
+import { ssoRoutes } from './routes/sso.ts';
 import { supportRoutes } from './routes/support.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantsRoutes } from './routes/tenants.ts';
@@ -40,6 +41,7 @@ export const routesByArea = {
   support: supportRoutes,
   announcements: announcementsRoutes,
   health: healthRoutes,
+  sso: ssoRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -64,6 +66,7 @@ export const routes = {
   ...supportRoutes,
   ...announcementsRoutes,
   ...healthRoutes,
+  ...ssoRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

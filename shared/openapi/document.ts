@@ -38,6 +38,7 @@ const tags: Record<FunctionArea, string> = {
   announcements:
     'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
   health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
+  sso: "Enterprise single sign-on: a tenant's SAML or OIDC identity provider and email domains (owners), and home-realm discovery.",
 };
 
 /** Every problem status the API answers with. */
