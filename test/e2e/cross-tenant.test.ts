@@ -31,6 +31,8 @@ const validBodies: Record<string, unknown> = {
   trackEvents: { events: [{ id: 'evt-1', name: 'report_exported' }] },
   openSupportTicket: { subject: 'Intruder', body: 'Let me in' },
   replyToSupportTicket: { body: 'Let me in' },
+  putSso: { protocol: 'saml', metadataUrl: 'https://idp.intruder.example/metadata' },
+  claimSsoDomain: { domain: 'intruder.example' },
 };
 
 // The admin API names a tenant but is not tenant-scoped: operators are not members, and everyone
@@ -99,6 +101,8 @@ beforeAll(async () => {
     },
   );
   idsOfA.ticketId = ticket.body.ticketId;
+  // A well-formed domain for the SSO domain routes' path (the tenant resolve answers first).
+  idsOfA.domain = 'tenant-a.example';
 });
 afterAll(() => server.close());
 
