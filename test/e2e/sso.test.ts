@@ -140,7 +140,9 @@ describe('requiring SSO', () => {
     await addMembership(stack, tenantId, person, 'member');
     const response = await api(server, person.accessToken).get(`/v1/tenants/${tenantId}`);
     expect(response.status).toBe(403);
-    expect(response.body.detail).toMatch(/requires single sign-on for corp-.*\.test addresses.*GET \/v1\/auth\/sso/);
+    expect(response.body.detail).toMatch(
+      /requires single sign-on for corp-.*\.test addresses.*GET \/v1\/auth\/sso/,
+    );
   });
 
   it('accepts the same person’s token of the SSO client', async () => {
