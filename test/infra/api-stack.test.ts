@@ -392,8 +392,8 @@ describe('api stack (dev)', () => {
           Effect: 'Allow',
           Action: [
             'secretsmanager:CreateSecret',
-            'secretsmanager:PutSecretValue',
             'secretsmanager:DeleteSecret',
+            'secretsmanager:PutSecretValue',
           ],
           Resource: {
             'Fn::Join': [
