@@ -9,6 +9,7 @@ import type { IdentityProviderDirectory, ProviderSpec } from './identity-provide
 import {
   type DomainClaimRecord,
   domainOfEmail,
+  isVerifiedDomainOf,
   providerNameFor,
   type SsoConfigRecord,
   type StoredDomain,
@@ -105,7 +106,8 @@ export function createSsoService(deps: SsoServiceDeps) {
     },
 
     /**
-     * Creates or replaces the tenant's provider. In order, each step safe to repeat: the secret
+     * Creates or replaces the tenant's provider. Turning `requireSso` on from a password session of
+     * an owner whose email is in a verified domain is a 409 (it would shut them out, as with MFA). In order, each step safe to repeat: the secret
      * (OIDC), the provider in the pool, the SSO client's providers, then the config with its audit
      * entry; a failure part-way leaves nothing the tenant's config points to, and a retry converges.
      */
@@ -113,6 +115,17 @@ export function createSsoService(deps: SsoServiceDeps) {
       authorize(ctx, 'sso:manage');
       assertFeature(ctx.billing, ctx.entitlements, 'sso');
       const before = await repo.get(ctx.tenantId);
+      if (
+        input.requireSso &&
+        before &&
+        !before.requireSso &&
+        isVerifiedDomainOf(before, ctx.member.email) &&
+        ctx.caller.clientId !== hostedUi.clientId
+      ) {
+        throw new ConflictError(
+          'Sign in through single sign-on before requiring it: your email is in a verified domain, so the requirement would shut this password session out.',
+        );
+      }
       const name = providerNameFor(ctx.tenantId);
       const now = clock().toISOString();
       let spec: ProviderSpec;

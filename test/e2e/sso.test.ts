@@ -162,6 +162,19 @@ describe('requiring SSO', () => {
     expect((await api(server, owner.accessToken).get(`/v1/tenants/${tenantId}`)).status).toBe(200);
   });
 
+  it('answers 409 to an owner of a verified domain requiring SSO from a password session', async () => {
+    const { owner, tenantId, domain } = await ssoTenant();
+    const insider = await signUpUser(stack, `owner-${slug()}@${domain}`);
+    await addMembership(stack, tenantId, insider, 'owner');
+    const response = await api(server, insider.accessToken).put(`/v1/tenants/${tenantId}/sso`, {
+      ...saml,
+      requireSso: true,
+    });
+    expect(response.status).toBe(409);
+    const config = await api(server, owner.accessToken).get(`/v1/tenants/${tenantId}/sso`);
+    expect(config.body.requireSso).toBe(false);
+  });
+
   it('binds only the tenant that requires it', async () => {
     const { tenantId, domain } = await ssoTenant({ requireSso: true });
     const person = await signUpUser(stack, `mixed-${slug()}@${domain}`);

@@ -42,7 +42,7 @@ export const ssoRoutes = {
     body: putSsoBody,
     response: ssoConfigSchema,
     status: 200,
-    problems: [402, 403, 404],
+    problems: [402, 403, 404, 409],
   }),
   deleteSso: defineRoute({
     method: 'DELETE',
