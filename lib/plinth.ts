@@ -165,6 +165,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions): PlinthStacks 
     table: data.table,
     userPool: auth.userPool,
     userPoolClient: auth.userPoolClient,
+    sso: auth.sso,
     eventBus: events.eventBus,
     appUrl: context.appUrl,
     mailFrom: context.mailFrom,

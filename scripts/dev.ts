@@ -180,6 +180,7 @@ async function main(): Promise<void> {
       region,
       userPoolId: resources.userPoolId,
       clientId: resources.clientId,
+      ssoClientId: resources.ssoClientId,
       cognitoEndpoint: moto.endpoint,
       log: (line) => console.log(`[api] ${line}`),
     });

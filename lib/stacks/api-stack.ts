@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -38,6 +38,7 @@ import {
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
+import type { SsoAppClient } from '../constructs/sso-app-client.ts';
 import { createStageKey, logGroupEncryption } from '../constructs/stage-key.ts';
 import { TenantDataRole } from '../constructs/tenant-data-role.ts';
 import type { StageConfig } from '../stage.ts';
@@ -57,6 +58,8 @@ interface AreaAccess {
   readonly watchesHealth?: boolean;
   /** Lists and reads the audit digests (verify and export routes). */
   readonly readsAuditDigests?: boolean;
+  /** Creates, replaces and deletes tenants' OIDC client secrets under the stage's SSO prefix. */
+  readonly writesSsoSecrets?: boolean;
 }
 
 /**
@@ -198,6 +201,26 @@ export const areaAccess = {
     sendsEmail: true,
     stripe: false,
   },
+  /**
+   * Tenants' SSO: their identity providers in the pool and the SSO client's provider list (read,
+   * then written whole), their OIDC client secrets, the config and domain claims (transactions).
+   */
+  sso: {
+    table: 'readWrite',
+    userPoolActions: [
+      'cognito-idp:AdminGetUser',
+      'cognito-idp:CreateIdentityProvider',
+      'cognito-idp:UpdateIdentityProvider',
+      'cognito-idp:DeleteIdentityProvider',
+      'cognito-idp:DescribeIdentityProvider',
+      'cognito-idp:ListIdentityProviders',
+      'cognito-idp:DescribeUserPoolClient',
+      'cognito-idp:UpdateUserPoolClient',
+    ],
+    sendsEmail: false,
+    stripe: false,
+    writesSsoSecrets: true,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
@@ -211,13 +234,20 @@ const publicRouteKeys: ReadonlySet<string> = new Set([
   // Signing in: the caller has no token yet. Rate limited per address and client IP in the function.
   'POST /v1/auth/magic-link',
   'POST /v1/auth/magic-link/session',
+  // Home-realm discovery: an authorize URL for a verified SSO domain, a 404 for anything else.
+  'GET /v1/auth/sso',
 ]);
+
+/** The prefix of the stage's SSO client secrets in Secrets Manager (`SSO_SECRET_PREFIX`). */
+export const ssoSecretPrefixFor = (stage: string) => `plinth/${stage}/sso/`;
 
 export interface ApiStackProps extends StackProps {
   readonly stage: StageConfig;
   readonly table: ITableV2;
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
+  /** Enterprise SSO's app client (its tokens are accepted too) and hosted UI. */
+  readonly sso: Pick<SsoAppClient, 'client' | 'hostedUiUrl' | 'callbackUrl'>;
   readonly eventBus: IEventBus;
   /** The product's web app: invitation links point here and CORS allows its origin. */
   readonly appUrl: string;
@@ -295,6 +325,14 @@ export class ApiStack extends Stack {
       PRODUCT_EVENT_TTL_DAYS: String(props.productEventTtlDays ?? stage.retention.productEventDays),
     };
 
+    // What shared/sso/sso.env.ts reads (the client id is in every function's environment).
+    const ssoEnvironment = {
+      SSO_HOSTED_UI_URL: props.sso.hostedUiUrl,
+      SSO_CALLBACK_URL: props.sso.callbackUrl,
+      SSO_SECRET_PREFIX: ssoSecretPrefixFor(stage.name),
+      SSO_DOMAIN_VERIFICATION: 'dns',
+    };
+
     const indexNames = tableDefinition.globalSecondaryIndexes.map((index) => index.indexName);
     const functions = {} as Record<FunctionArea, AppFunction>;
     for (const area of functionAreas) {
@@ -305,12 +343,15 @@ export class ApiStack extends Stack {
         description: `Plinth ${stage.name} API: ${area} routes`,
         environment: {
           ...environment,
+          // Every tenant-scoped route checks a tenant's `requireSso` against the token's client.
+          SSO_CLIENT_ID: props.sso.client.userPoolClientId,
           ...(access.stripe ? stripeEnvironment : {}),
           ...(area === 'billing' ? billingEnvironment : {}),
           ...(area === 'product-analytics' ? productEnvironment : {}),
           // The app client the magic-link function runs the custom auth flow with.
           ...(area === 'magic-link' ? { USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId } : {}),
           ...(access.readsAuditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
+          ...(access.writesSsoSecrets ? ssoEnvironment : {}),
         },
         ...(access.table === 'none'
           ? {}
@@ -331,6 +372,7 @@ export class ApiStack extends Stack {
       });
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (access.readsAuditDigests) grantReadAuditDigests(functions[area].role, stage);
+      if (access.writesSsoSecrets) grantSsoSecrets(functions[area], stage.name);
     }
     this.functions = functions;
 
@@ -474,7 +516,8 @@ export class ApiStack extends Stack {
       'CognitoJwt',
       issuerFor(this.region, props.userPool.userPoolId),
       {
-        jwtAudience: [props.userPoolClient.userPoolClientId],
+        // The web client's tokens (passwords, codes, passkeys) and the SSO client's (federated sign-ins).
+        jwtAudience: [props.userPoolClient.userPoolClientId, props.sso.client.userPoolClientId],
         identitySource: ['$request.header.Authorization'],
       },
     );
@@ -490,7 +533,11 @@ export class ApiStack extends Stack {
       environment: {
         TABLE_NAME: props.table.tableName,
         USER_POOL_ID: props.userPool.userPoolId,
-        USER_POOL_CLIENT_IDS: props.userPoolClient.userPoolClientId,
+        // Users signed in with a password, a passkey or a magic link (web client) or through their
+        // tenant's identity provider (SSO client).
+        USER_POOL_CLIENT_IDS: [props.userPoolClient.userPoolClientId, props.sso.client.userPoolClientId].join(
+          ',',
+        ),
       },
     });
     // Least privilege: GetItem of API key items only (partition keys `APIKEY#…`), nothing else of the table.
@@ -538,6 +585,31 @@ export class ApiStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url });
   }
+}
+
+/**
+ * Create, replace and delete the stage's SSO client secrets: secret ARNs end in a random suffix, so
+ * the grant names the prefix. No GetSecretValue: the API stores the secrets and never reads them back.
+ */
+function grantSsoSecrets(fn: AppFunction, stage: string): void {
+  // Pseudo parameters rather than the stack's concrete env, so the acknowledgement below names the
+  // same resource in every stage and account.
+  const resource = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${ssoSecretPrefixFor(stage)}*`;
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DeleteSecret',
+      ],
+      resources: [resource],
+    }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${ssoSecretPrefixFor(stage)}*]`,
+    reason:
+      "Tenants' OIDC client secrets are created at run time, one per tenant, and their ARNs end in a random suffix: the grant names the stage's SSO prefix, for the three write actions only.",
+  });
 }
 
 function pascalCase(value: string): string {

@@ -23,6 +23,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { issuerFor, userPoolDefinition } from '../../shared/auth/user-pool.ts';
 import { MagicLinkTriggers } from '../constructs/magic-link-triggers.ts';
+import { SsoAppClient } from '../constructs/sso-app-client.ts';
+import { SsoTriggers } from '../constructs/sso-triggers.ts';
 import { createStageKey } from '../constructs/stage-key.ts';
 import type { StageConfig } from '../stage.ts';
 
@@ -38,7 +40,10 @@ export interface AuthStackProps extends StackProps {
    * there work only there (WebAuthn binds a passkey to the site that made it).
    */
   readonly appUrl: string;
-  /** The table of the pool's trigger Lambdas: the verify trigger consumes magic links there. */
+  /**
+   * The table the user pool's triggers read and write: the magic-link verify trigger consumes links
+   * there; the SSO triggers read domain claims and add just-in-time members.
+   */
   readonly table: ITableV2;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
@@ -59,6 +64,9 @@ export class AuthStack extends Stack {
   readonly mailConfigurationSet: ConfigurationSet;
   /** SES publishes bounce and complaint reports here (encrypted, TLS only). */
   readonly mailFeedbackTopic: Topic;
+  /** Enterprise SSO's app client and hosted UI domain (lib/constructs/sso-app-client.ts). */
+  readonly sso: SsoAppClient;
+  readonly ssoTriggers: SsoTriggers;
 
   constructor(scope: Construct, id: string, props: AuthStackProps) {
     super(scope, id, props);
@@ -174,8 +182,18 @@ export class AuthStack extends Stack {
       });
     }
 
+    this.sso = new SsoAppClient(this, 'Sso', { userPool: this.userPool, stage, appUrl: props.appUrl });
+    this.ssoTriggers = new SsoTriggers(this, 'SsoTriggers', {
+      userPool: this.userPool,
+      table: props.table,
+      stage,
+      ...(props.functionEntry ? { functionEntry: props.functionEntry } : {}),
+    });
+
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'SsoClientId', { value: this.sso.client.userPoolClientId });
+    new CfnOutput(this, 'SsoHostedUiUrl', { value: this.sso.hostedUiUrl });
     new CfnOutput(this, 'Issuer', { value: issuerFor(this.region, this.userPool.userPoolId) });
   }
 }

@@ -36,7 +36,7 @@ export function handlerEnvironment(
     USER_POOL_ID: resources.userPoolId,
     // The API authorizer (functions/api-authorizer): whose access tokens it accepts, and the
     // emulator's JWKS instead of cognito-idp.amazonaws.com.
-    USER_POOL_CLIENT_IDS: resources.clientId,
+    USER_POOL_CLIENT_IDS: `${resources.clientId},${resources.ssoClientId}`,
     COGNITO_JWKS_URI: `${resources.endpoint}/${resources.userPoolId}/.well-known/jwks.json`,
     USER_POOL_CLIENT_ID: resources.clientId,
     EVENT_BUS_NAME: resources.eventBusName,
@@ -50,6 +50,13 @@ export function handlerEnvironment(
     // Tenant-scoped requests assume it with their tenant's session tag through moto's STS, as on
     // AWS (moto does not evaluate the role's policy: shared/db/tenant-scope.ts checks the same rule).
     TENANT_DATA_ROLE_ARN: localTenantDataRoleArn(resources.stage),
+    // Enterprise SSO (shared/sso/sso.env.ts): the SSO client, the hosted UI address (AWS only),
+    // secrets in moto's Secrets Manager, and domain verification simulated (no DNS lookup locally).
+    SSO_CLIENT_ID: resources.ssoClientId,
+    SSO_HOSTED_UI_URL: resources.ssoHostedUiUrl,
+    SSO_CALLBACK_URL: new URL('/sso/callback', appUrl).toString(),
+    SSO_SECRET_PREFIX: `plinth/${resources.stage}/sso/`,
+    SSO_DOMAIN_VERIFICATION: 'simulated',
     // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
     // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

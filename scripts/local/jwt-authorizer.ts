@@ -26,6 +26,8 @@ export interface JwtAuthorizerOptions {
   readonly userPoolId: string;
   /** The app client whose access tokens are accepted (API Gateway's `audience`). */
   readonly clientId: string;
+  /** The SSO app client, whose tokens are accepted too (the audience's second entry). */
+  readonly ssoClientId?: string | undefined;
   /** The emulator's Cognito endpoint, e.g. `http://127.0.0.1:5010`. */
   readonly cognitoEndpoint: string;
 }
@@ -60,7 +62,10 @@ export function createJwtAuthorizer(options: JwtAuthorizerOptions): JwtAuthorize
       audience: null, // access tokens carry `client_id`, checked below, not `aud`
       jwksUri: `${options.cognitoEndpoint}/${options.userPoolId}/.well-known/jwks.json`,
       customJwtCheck: ({ payload }) =>
-        validateCognitoJwtFields(payload, { tokenUse: 'access', clientId: options.clientId }),
+        validateCognitoJwtFields(payload, {
+          tokenUse: 'access',
+          clientId: options.ssoClientId ? [options.clientId, options.ssoClientId] : options.clientId,
+        }),
     },
     { jwksCache: new SimpleJwksCache({ fetcher: httpFetcher }) },
   );

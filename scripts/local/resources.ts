@@ -8,6 +8,7 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  CreateUserPoolDomainCommand,
   type ExplicitAuthFlowsType,
   GroupExistsException,
   ListUserPoolClientsCommand,
@@ -84,6 +85,13 @@ export interface LocalResources extends LocalAwsTarget {
   readonly tableStreamArn: string;
   readonly userPoolId: string;
   readonly clientId: string;
+  /** The SSO app client (federated sign-ins; its providers are set at run time by the `sso` function). */
+  readonly ssoClientId: string;
+  /**
+   * The user pool domain's hosted UI base URL, as Cognito would serve it: the address exists only
+   * in AWS (moto stores the domain but serves no hosted UI).
+   */
+  readonly ssoHostedUiUrl: string;
   readonly eventBusName: string;
   readonly rules: readonly LocalRule[];
   readonly mailFrom: string;
@@ -210,8 +218,9 @@ async function createUserPool(client: CognitoIdentityProviderClient, poolName: s
   const { UserPoolClients = [] } = await client.send(
     new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }),
   );
+  const sso = await createSsoClient(client, userPoolId, poolName, UserPoolClients);
   const existing = UserPoolClients.find((c) => c.ClientName === appClient.name)?.ClientId;
-  if (existing) return { userPoolId, clientId: existing };
+  if (existing) return { userPoolId, clientId: existing, ...sso };
 
   const flows: ExplicitAuthFlowsType[] = ['ALLOW_REFRESH_TOKEN_AUTH'];
   if (appClient.authFlows.userPassword) flows.push('ALLOW_USER_PASSWORD_AUTH');
@@ -237,7 +246,41 @@ async function createUserPool(client: CognitoIdentityProviderClient, poolName: s
   );
   const clientId = created.UserPoolClient?.ClientId;
   if (!clientId) throw new Error(`CreateUserPoolClient returned no client id for ${userPoolId}`);
-  return { userPoolId, clientId };
+  return { userPoolId, clientId, ...sso };
+}
+
+/**
+ * The SSO app client and the pool's domain, as lib/constructs/sso-app-client.ts makes them: the
+ * OAuth code grant, no password flow, and no identity providers until a tenant configures one.
+ * The callback is a placeholder: moto runs no hosted UI, so nothing is ever redirected there.
+ */
+async function createSsoClient(
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  poolName: string,
+  clients: readonly { ClientName?: string | undefined; ClientId?: string | undefined }[],
+): Promise<{ ssoClientId: string; ssoHostedUiUrl: string }> {
+  const name = `${userPoolDefinition.appClient.name}-sso`;
+  const domain = poolName.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const ssoHostedUiUrl = `https://${domain}.auth.${await client.config.region()}.amazoncognito.com`;
+  const existing = clients.find((c) => c.ClientName === name)?.ClientId;
+  if (existing) return { ssoClientId: existing, ssoHostedUiUrl };
+  const created = await client.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: name,
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      CallbackURLs: ['http://localhost:3000/sso/callback'],
+    }),
+  );
+  const ssoClientId = created.UserPoolClient?.ClientId;
+  if (!ssoClientId) throw new Error(`CreateUserPoolClient returned no SSO client id for ${userPoolId}`);
+  await client.send(new CreateUserPoolDomainCommand({ UserPoolId: userPoolId, Domain: domain }));
+  return { ssoClientId, ssoHostedUiUrl };
 }
 
 async function createPool(cognito: CognitoIdentityProviderClient, name: string): Promise<string> {

@@ -112,6 +112,8 @@ export interface LocalServerOptions {
   readonly region: string;
   readonly userPoolId: string;
   readonly clientId: string;
+  /** The SSO app client, whose access tokens the authorizer accepts too (as API Gateway's audience). */
+  readonly ssoClientId?: string | undefined;
   /** Where the emulator serves Cognito (and `/<poolId>/.well-known/jwks.json`). */
   readonly cognitoEndpoint: string;
   /** Defaults to {@link loadFunctionHandler}; tests pass fakes. Called once per area. */

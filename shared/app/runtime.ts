@@ -42,7 +42,7 @@ export function createRuntime() {
     db,
     clock: systemClock,
     newId: () => newId(),
-    tenancy: createTenancy({ db, apiRateLimit }),
+    tenancy: createTenancy({ db, apiRateLimit, ssoClientId: env.SSO_CLIENT_ID }),
     userGate: createUserGate({ db }),
   };
 }

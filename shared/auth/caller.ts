@@ -13,6 +13,11 @@ export interface Caller {
    */
   readonly authTime?: number | undefined;
   /**
+   * The app client the token was issued to (`client_id`): the SSO client's tokens come only from
+   * federated sign-ins (shared/sso/), which a tenant that requires SSO checks.
+   */
+  readonly clientId?: string | undefined;
+  /**
    * Set when an operator acts as this user through an impersonation session
    * (shared/impersonation/): the request runs as the user, and logs and audit entries name both.
    */
@@ -64,11 +69,13 @@ export function callerFromClaims(claims: Record<string, unknown> | undefined): C
   const groups = parseGroups(claims?.['cognito:groups']);
   // API Gateway hands numeric claims over as strings.
   const authTime = Number(claims?.auth_time);
+  const clientId = claims?.client_id;
   return {
     userId: sub,
     groups,
     platformAdmin: groups.includes(PLATFORM_ADMIN_GROUP),
     ...(Number.isSafeInteger(authTime) && authTime > 0 ? { authTime } : {}),
+    ...(typeof clientId === 'string' && clientId.length > 0 ? { clientId } : {}),
   };
 }
 

@@ -25,6 +25,11 @@ const schema = z.object({
    * (shared/ratelimit/api-rate-limit.ts); absent: the catalogue.
    */
   API_RATE_LIMITS: z.string().optional(),
+  /**
+   * The SSO app client (shared/sso/): its tokens come from federated sign-ins only, which a tenant
+   * that requires SSO accepts for its verified domains' emails. Absent: no token counts as SSO.
+   */
+  SSO_CLIENT_ID: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof schema>;

@@ -71,6 +71,8 @@
  * | (purge due)      | TENANT#<tenantId>   | TENANT                      | TENANT_PURGE_DUE (set with the soft delete) | <deletedAt>#<tenantId> | tenant-purge schedule: soft-deleted tenants whose grace period ended (Query gsi1 TENANT_PURGE_DUE, gsi1sk <= now - grace); gone with the tenant item when purged |
  * | user product events | TENANT#<tenantId> | PEVENT#<userId>#…, PA_FIRST#<userId> |        |                      | erasure: one user's raw events and first activity in a tenant (Query pk + begins_with) |
  * | NPS answers of a month (erasure) | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId> |   |                      | erasure: a user's or tenant's answers (Query pk per month since the subject was created, filter on userId / tenantId) |
+ * | SSO config       | TENANT#<tenantId>   | SSO                         |                   |                      | PUT/GET/DELETE /v1/tenants/{id}/sso (Update, GetItem, Delete with the claims); read in the tenant resolve's BatchGet (`requireSso`, verified `domains`); the SSO triggers read it (GetItem) for the default role |
+ * | SSO domain claim | SSO_DOMAIN#<domain> | CLAIM                       |                   |                      | POST sso/domains: one tenant per domain (conditional put in one transaction with the config's `domains` entry); verification (conditional update); GET /v1/auth/sso?email= and the PreSignUp trigger: domain -> tenant and provider (GetItem) |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -511,6 +513,11 @@ export const keys = {
     skFrom: `AUDIT#${day}T`,
     skTo: `AUDIT#${day}T~`,
   }),
+
+  /** A tenant's SSO identity provider settings and its claimed domains (shared/sso/). */
+  ssoConfig: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'SSO' }),
+  /** The one tenant that claimed an email domain for its SSO (lower-case domain). */
+  ssoDomainClaim: (domain: string) => ({ pk: `SSO_DOMAIN#${domain}`, sk: 'CLAIM' }),
 } as const;
 
 /** The partition key every item of a tenant lives under; used to bind cursors to their tenant. */

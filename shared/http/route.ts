@@ -45,6 +45,7 @@ export const functionAreas = [
   'api-clients',
   'erasure',
   'magic-link',
+  'sso',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

@@ -15,6 +15,7 @@ import { membersRoutes } from './routes/members.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { productAnalyticsRoutes } from './routes/product-analytics.ts';
 import { projectsRoutes } from './routes/projects.ts';
+import { ssoRoutes } from './routes/sso.ts';
 import { supportRoutes } from './routes/support.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantsRoutes } from './routes/tenants.ts';
@@ -46,6 +47,7 @@ export const routesByArea = {
   'api-clients': apiClientsRoutes,
   erasure: erasureRoutes,
   'magic-link': magicLinkRoutes,
+  sso: ssoRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -73,6 +75,7 @@ export const routes = {
   ...apiClientsRoutes,
   ...erasureRoutes,
   ...magicLinkRoutes,
+  ...ssoRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

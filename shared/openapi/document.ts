@@ -45,6 +45,7 @@ const tags: Record<FunctionArea, string> = {
   erasure:
     'The right to be forgotten: a user deletes their account, platform admins erase a user or purge a deleted tenant now and read the erasure reports.',
   'magic-link': 'Passwordless sign-in by emailed link: request one, exchange it for Cognito tokens.',
+  sso: "Enterprise single sign-on: a tenant's SAML or OIDC identity provider and email domains (owners), and home-realm discovery.",
 };
 
 /** Every problem status the API answers with. */

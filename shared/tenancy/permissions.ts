@@ -26,7 +26,14 @@ const adminPermissions = [
   'support:manage',
   'api-clients:manage',
 ] as const;
-const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete', 'owners:manage'] as const;
+const ownerPermissions = [
+  ...adminPermissions,
+  'tenant:update',
+  'tenant:delete',
+  'owners:manage',
+  'sso:read',
+  'sso:manage',
+] as const;
 
 /**
  * The one table of what each role may do. `member` reads, and opens support tickets and follows
@@ -34,7 +41,8 @@ const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete',
  * projects and invites; `admin` also deletes projects, manages members, reads the audit log and
  * the product analytics, manages billing, and sees and answers all of the tenant's support tickets
  * (`support:manage`: they also get the email of support's replies) and manage the tenant's API
- * clients (`api-clients:manage`, shared/api-clients); `owner` also updates and deletes the tenant and makes or demotes owners.
+ * clients (`api-clients:manage`, shared/api-clients); `owner` also updates and deletes the tenant,
+ * makes or demotes owners, and reads and configures its single sign-on (`sso:read`, `sso:manage`).
  */
 export const permissionsByRole = {
   member: memberPermissions,
@@ -56,6 +64,7 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'projects:read',
   'audit:read',
   'analytics:read',
+  'sso:read',
 ]);
 
 export function isReadOnly(permission: Permission): boolean {

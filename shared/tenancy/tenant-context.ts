@@ -15,6 +15,7 @@ import { type Clock, systemClock } from '../ids.ts';
 import { type ApiRateLimits, apiRequestCheck } from '../ratelimit/api-rate-limit.ts';
 import { rateLimitHeaders } from '../ratelimit/rate-limit-headers.ts';
 import type { RateLimitDecision, RateLimiter } from '../ratelimit/rate-limiter.ts';
+import { domainOfEmail, isVerifiedDomainOf, type SsoConfigRecord } from '../sso/sso.records.ts';
 import { ENROL_TOTP_ROUTE, VERIFY_TOTP_ROUTE } from '../users/mfa-routes.ts';
 import { assertNotSuspended, newerSignIn, profileOf, recordSignIn } from '../users/user-profile.ts';
 import {
@@ -94,6 +95,22 @@ export class MfaRequiredError extends ForbiddenError {
 }
 
 /**
+ * 403 for a password (non-SSO) sign-in of an email in the verified domains of a tenant that
+ * requires SSO; says where to sign in instead.
+ */
+export class SsoRequiredError extends ForbiddenError {
+  constructor(domain: string) {
+    super(
+      `This tenant requires single sign-on for ${domain} addresses: sign in through your organisation's identity provider (GET /v1/auth/sso?email=<your email> returns where), then retry with that session's token.`,
+    );
+    this.name = 'SsoRequiredError';
+  }
+}
+
+/**
+ * `ssoClientId`: the SSO app client; a tenant that requires SSO accepts only its tokens from
+ * members whose email is in the tenant's verified domains.
+ *
  * `apiRateLimit`: with it, every resolve also counts the request against the tenant's plan limit (one conditional write, after the
  * membership checks, so refused callers count nothing), throws the 429 when it is reached, and adds
  * the RateLimit headers to the response.
@@ -102,10 +119,12 @@ export function createTenancy({
   db,
   apiRateLimit,
   clock = systemClock,
+  ssoClientId,
 }: {
   db: Db;
   apiRateLimit?: TenantRateLimit | undefined;
   clock?: Clock;
+  ssoClientId?: string | undefined;
 }) {
   return {
     /**
@@ -114,7 +133,9 @@ export function createTenancy({
      * suspension of the user or tenant, or a payment restriction bites at once). When the token
      * shows a sign-in newer than the profile's, one conditional UpdateItem records it (once per
      * sign-in). A tenant that requires MFA refuses callers whose profile shows none (403 saying how
-     * to enrol), except on routes that pass `openWithoutMfa`; no other tenant is affected.
+     * to enrol), except on routes that pass `openWithoutMfa`; no other tenant is affected. A tenant
+     * that requires SSO (its SSO config, read in the same BatchGet) refuses members whose email is in
+     * its verified domains unless the token comes from the SSO client (403 saying to use SSO).
      */
     async resolve(
       caller: Caller,
@@ -130,11 +151,12 @@ export function createTenancy({
       const client = caller.apiClient;
       if (client && client.tenantId !== tenantId) throw notFound();
       const clientKey = client ? keys.apiClient(tenantId, client.clientId) : undefined;
+      const ssoKey = keys.ssoConfig(tenantId);
       const result = await db.client.send(
         new BatchGetCommand({
           RequestItems: {
             [db.tableName]: {
-              Keys: [tenantKey, memberKey, billingKey, profileKey, ...(clientKey ? [clientKey] : [])],
+              Keys: [tenantKey, memberKey, billingKey, profileKey, ssoKey, ...(clientKey ? [clientKey] : [])],
               ConsistentRead: true,
             },
           },
@@ -149,6 +171,7 @@ export function createTenancy({
       const tenantItem = items.find((i) => i.sk === tenantKey.sk);
       const memberItem = items.find((i) => i.sk === memberKey.sk);
       const billingItem = items.find((i) => i.sk === billingKey.sk);
+      const ssoItem = items.find((i) => i.pk === ssoKey.pk && i.sk === ssoKey.sk);
       const profile = profileOf(items.find((i) => i.pk === profileKey.pk && i.sk === profileKey.sk));
       const clientItem = clientKey && items.find((i) => i.pk === clientKey.pk && i.sk === clientKey.sk);
       if (client) assertClientCurrent(client, clientItem);
@@ -177,6 +200,7 @@ export function createTenancy({
       const mfaEnabled = profile?.mfaEnabled === true;
       // Before the rate limit: a refused member counts nothing.
       if (tenant.requireMfa === true && !mfaEnabled && !options.openWithoutMfa) throw new MfaRequiredError();
+      if (ssoItem) assertSsoSignIn(ssoItem as unknown as SsoConfigRecord, member, caller, ssoClientId);
       const billing = billingItem
         ? (withoutKeys(billingItem) as BillingState)
         : freeBillingState(tenantId, tenant.createdAt);
@@ -200,6 +224,23 @@ export function createTenancy({
       };
     },
   };
+}
+
+/**
+ * Require SSO: a member whose email is in one of the tenant's verified domains must come with a
+ * token of the SSO app client, which only federated sign-ins get (it supports no password sign-in).
+ * Decided here rather than in a PreAuthentication trigger so that it binds per tenant (the same
+ * person may use password sign-in for other tenants) and holds for tokens issued before the switch.
+ */
+function assertSsoSignIn(
+  config: SsoConfigRecord,
+  member: MemberRecord,
+  caller: Caller,
+  ssoClientId: string | undefined,
+): void {
+  if (config.requireSso !== true || !isVerifiedDomainOf(config, member.email)) return;
+  if (ssoClientId !== undefined && caller.clientId === ssoClientId) return;
+  throw new SsoRequiredError(domainOfEmail(member.email));
 }
 
 /** Counts one request of the tenant; throws the 429 when its plan's limit is reached. */

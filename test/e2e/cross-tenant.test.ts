@@ -32,6 +32,8 @@ const validBodies: Record<string, unknown> = {
   openSupportTicket: { subject: 'Intruder', body: 'Let me in' },
   replyToSupportTicket: { body: 'Let me in' },
   createApiClient: { name: 'Intruder', scopes: ['projects:read'] },
+  putSso: { protocol: 'saml', metadataUrl: 'https://idp.intruder.example/metadata' },
+  claimSsoDomain: { domain: 'intruder.example' },
 };
 
 // The admin API names a tenant but is not tenant-scoped: operators are not members, and everyone
@@ -108,6 +110,8 @@ beforeAll(async () => {
     scopes: ['projects:read'],
   });
   idsOfA.clientId = apiClient.body.clientId;
+  // A well-formed domain for the SSO domain routes' path (the tenant resolve answers first).
+  idsOfA.domain = 'tenant-a.example';
 });
 afterAll(() => server.close());
 

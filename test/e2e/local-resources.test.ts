@@ -125,6 +125,22 @@ describe('user pool', () => {
     );
     expect(UserPoolClient?.AccessTokenValidity).toBe(userPoolDefinition.appClient.accessTokenValidityMinutes);
   });
+
+  it('has an SSO client with the OAuth code grant, no password flow and no provider yet, and a domain', async () => {
+    const { UserPoolClient } = await stack.cognito.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: stack.userPoolId, ClientId: stack.ssoClientId }),
+    );
+    expect(UserPoolClient).toMatchObject({
+      ClientName: `${userPoolDefinition.appClient.name}-sso`,
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      AllowedOAuthFlows: ['code'],
+    });
+    expect(UserPoolClient?.SupportedIdentityProviders ?? []).toEqual([]);
+    const { UserPool } = await stack.cognito.send(
+      new DescribeUserPoolCommand({ UserPoolId: stack.userPoolId }),
+    );
+    expect(stack.ssoHostedUiUrl).toBe(`https://${UserPool?.Domain}.auth.${stack.region}.amazoncognito.com`);
+  });
 });
 
 describe('event bus', () => {
@@ -224,6 +240,8 @@ describe('a second run against the same emulator', () => {
       tableStreamArn: stack.tableStreamArn,
       userPoolId: stack.userPoolId,
       clientId: stack.clientId,
+      ssoClientId: stack.ssoClientId,
+      ssoHostedUiUrl: stack.ssoHostedUiUrl,
       eventBusName: stack.eventBusName,
       rules: stack.rules,
       mailFrom: stack.mailFrom,

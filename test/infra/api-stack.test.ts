@@ -128,6 +128,8 @@ describe('api stack (dev)', () => {
       OUTBOX_RETENTION_DAYS: '7',
       COMMUNICATION_RETENTION_DAYS: '90',
     });
+    /** An API function's: the common ones and the SSO client, whose tokens a tenant requiring SSO takes. */
+    const apiVariables = () => ({ ...commonVariables(), SSO_CLIENT_ID: fromStack(plinth.auth.stackName) });
     /** What shared/billing/billing.env.ts reads, for the functions that call Stripe. */
     const stripeVariables = () => ({
       STRIPE_SECRET_KEY_PARAMETER: '/plinth/dev/stripe/secret-key',
@@ -150,13 +152,26 @@ describe('api stack (dev)', () => {
           !areaAccess[area].stripe &&
           area !== 'product-analytics' &&
           area !== 'health' &&
-          area !== 'magic-link',
+          area !== 'magic-link' &&
+          area !== 'sso',
       ),
     )('gives %s the variables shared/config/env.ts reads, plus Powertools settings', (area) => {
       const variables = environmentOf(plinth.api.functions[area]) as { Variables: Record<string, unknown> };
       // The audit digest bucket (audit only) is asserted in "names the audit digest bucket …".
       const { AUDIT_DIGEST_BUCKET: _bucket, ...rest } = variables.Variables;
-      expect({ Variables: rest }).toEqual({ Variables: commonVariables() });
+      expect({ Variables: rest }).toEqual({ Variables: apiVariables() });
+    });
+
+    it('gives sso the common variables, the hosted UI, its callback, the secrets prefix and DNS verification', () => {
+      expect(environmentOf(plinth.api.functions.sso)).toEqual({
+        Variables: {
+          ...apiVariables(),
+          SSO_HOSTED_UI_URL: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+          SSO_CALLBACK_URL: 'https://app.example.com/sso/callback',
+          SSO_SECRET_PREFIX: 'plinth/dev/sso/',
+          SSO_DOMAIN_VERIFICATION: 'dns',
+        },
+      });
     });
 
     it('gives magic-link the common variables and the app client it signs users in with', () => {
@@ -164,13 +179,13 @@ describe('api stack (dev)', () => {
         Variables: Record<string, unknown>;
       };
       const { USER_POOL_CLIENT_ID: clientId, ...rest } = variables.Variables;
-      expect({ Variables: rest }).toEqual({ Variables: commonVariables() });
+      expect({ Variables: rest }).toEqual({ Variables: apiVariables() });
       expect(JSON.stringify(clientId)).toContain('WebClient');
     });
 
     it('gives product-analytics the common variables and the stage’s raw event TTL', () => {
       expect(environmentOf(plinth.api.functions['product-analytics'])).toEqual({
-        Variables: { ...commonVariables(), PRODUCT_EVENT_TTL_DAYS: '30' },
+        Variables: { ...apiVariables(), PRODUCT_EVENT_TTL_DAYS: '30' },
       });
     });
 
@@ -179,7 +194,7 @@ describe('api stack (dev)', () => {
       (area) => {
         expect(environmentOf(plinth.api.functions[area])).toEqual({
           Variables: {
-            ...commonVariables(),
+            ...apiVariables(),
             ...stripeVariables(),
             // The stage's redirect origins, for the routes that take redirect URLs.
             ...(area === 'billing'
@@ -234,6 +249,7 @@ describe('api stack (dev)', () => {
       'api-clients': [...readActions, ...writeActions],
       erasure: [...readActions, ...writeActions],
       'magic-link': [...readActions, ...writeActions],
+      sso: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -258,8 +274,9 @@ describe('api stack (dev)', () => {
         const starStatements = statements.filter(
           (statement) =>
             asList(statement.Resource).some((resource) => JSON.stringify(resource).includes('*')) &&
-            // The audit digests' prefix, asserted on its own below.
-            !JSON.stringify(statement.Resource).includes('/audit-digests/*'),
+            // The audit digests' and the SSO secrets' prefixes, asserted on their own below.
+            !JSON.stringify(statement.Resource).includes('/audit-digests/*') &&
+            !JSON.stringify(statement.Resource).includes(':secret:plinth/dev/sso/*'),
         );
 
         expect(starStatements).toEqual([
@@ -391,7 +408,50 @@ describe('api stack (dev)', () => {
           'cognito-idp:AdminInitiateAuth',
           'cognito-idp:AdminRespondToAuthChallenge',
         ],
+        sso: [
+          'cognito-idp:AdminGetUser',
+          'cognito-idp:CreateIdentityProvider',
+          'cognito-idp:DeleteIdentityProvider',
+          'cognito-idp:DescribeIdentityProvider',
+          'cognito-idp:DescribeUserPoolClient',
+          'cognito-idp:ListIdentityProviders',
+          'cognito-idp:UpdateIdentityProvider',
+          'cognito-idp:UpdateUserPoolClient',
+        ],
       });
+    });
+
+    it('lets only sso write secrets, those under the stage’s SSO prefix, and never read one', () => {
+      const secretActions = (area: FunctionArea) =>
+        statementsOf(template, plinth.api, plinth.api.functions[area]).filter((statement) =>
+          actionsOf([statement]).some((action) => action.startsWith('secretsmanager:')),
+        );
+      expect(secretActions('sso')).toEqual([
+        {
+          Effect: 'Allow',
+          Action: [
+            'secretsmanager:CreateSecret',
+            'secretsmanager:DeleteSecret',
+            'secretsmanager:PutSecretValue',
+          ],
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':secretsmanager:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':secret:plinth/dev/sso/*',
+              ],
+            ],
+          },
+        },
+      ]);
+      for (const area of functionAreas.filter((name) => name !== 'sso'))
+        expect(secretActions(area)).toEqual([]);
     });
 
     it('lets only invitations, support and magic-link send email, from the configured address', () => {
@@ -611,7 +671,7 @@ describe('api stack (dev)', () => {
       },
     );
 
-    it('verifies Cognito access tokens with a JWT authorizer for the app client', () => {
+    it('verifies Cognito access tokens with a JWT authorizer for the app client and the SSO client', () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 2);
       template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
         AuthorizerType: 'JWT',
@@ -620,9 +680,17 @@ describe('api stack (dev)', () => {
           Issuer: {
             'Fn::Join': ['', [issuerFor(testEnv.region, ''), fromStackMatch(plinth.auth.stackName)]],
           },
-          Audience: [fromStackMatch(plinth.auth.stackName)],
+          Audience: [fromStackMatch(plinth.auth.stackName), fromStackMatch(plinth.auth.stackName)],
         },
       });
+      const [authorizer] = Object.values(
+        template.findResources('AWS::ApiGatewayV2::Authorizer'),
+      ) as Resource[];
+      const audience =
+        (authorizer?.Properties.JwtConfiguration as { Audience?: unknown[] } | undefined)?.Audience ?? [];
+      // Two different outputs of the auth stack: the web client's id and the SSO client's.
+      expect(JSON.stringify(audience[0])).not.toEqual(JSON.stringify(audience[1]));
+      expect(JSON.stringify(audience[0])).toContain('WebClient');
     });
   });
 
@@ -667,16 +735,18 @@ describe('api stack (dev)', () => {
       ]);
     });
 
-    it('gets the pool, the app client and the table in its environment', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: {
-          Variables: Match.objectLike({
-            TABLE_NAME: Match.anyValue(),
-            USER_POOL_ID: Match.anyValue(),
-            USER_POOL_CLIENT_IDS: Match.anyValue(),
-          }),
-        },
-      });
+    it('gets the pool, the table and both app clients (web and SSO) in its environment', () => {
+      const resources = template.toJSON().Resources as Record<string, Resource>;
+      const authorizer = resources[logicalId(plinth.api, plinth.api.apiAuthorizer.function)];
+      const { Variables: variables } = (authorizer as Resource).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(Object.keys(variables)).toEqual(
+        expect.arrayContaining(['TABLE_NAME', 'USER_POOL_ID', 'USER_POOL_CLIENT_IDS']),
+      );
+      const clientIds = JSON.stringify(variables.USER_POOL_CLIENT_IDS);
+      expect(clientIds).toContain(`Ref${logicalId(plinth.auth, plinth.auth.userPoolClient)}`);
+      expect(clientIds).toContain(`Ref${logicalId(plinth.auth, plinth.auth.sso.client)}`);
     });
   });
 

@@ -95,9 +95,9 @@ describe('auth stack', () => {
     });
   });
 
-  it('has one public app client with the definition’s flows and token lifetimes', () => {
+  it('has one public web app client with the definition’s flows and token lifetimes, beside the SSO client', () => {
     const client = userPoolDefinition.appClient;
-    dev.resourceCountIs(CLIENT, 1);
+    dev.resourceCountIs(CLIENT, 2);
 
     dev.hasResourceProperties(CLIENT, {
       ClientName: client.name,
@@ -122,7 +122,67 @@ describe('auth stack', () => {
   it('does not allow admin password sign-in, which the definition turns off', () => {
     expect(userPoolDefinition.appClient.authFlows.adminUserPassword).toBe(false);
     dev.hasResourceProperties(CLIENT, {
+      ClientName: userPoolDefinition.appClient.name,
       ExplicitAuthFlows: Match.not(Match.arrayWith(['ALLOW_ADMIN_USER_PASSWORD_AUTH'])),
+    });
+  });
+
+  describe('enterprise SSO', () => {
+    const ssoClientName = `${userPoolDefinition.appClient.name}-sso`;
+    const ssoClient = () => {
+      const clients = Object.values(dev.findResources(CLIENT, { Properties: { ClientName: ssoClientName } }));
+      expect(clients).toHaveLength(1);
+      return (clients[0] as { Properties: Record<string, unknown> }).Properties;
+    };
+
+    it('has an SSO app client that leaves its identity providers to run time, so a deploy keeps them', () => {
+      expect(ssoClient().SupportedIdentityProviders).toBeUndefined();
+    });
+
+    it('lets the SSO client sign in only through the OAuth code grant, never with a password', () => {
+      expect(ssoClient()).toMatchObject({
+        ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+        AllowedOAuthFlows: ['code'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthScopes: ['openid', 'email', 'profile'],
+        CallbackURLs: ['https://app.example.com/sso/callback'],
+        GenerateSecret: false,
+      });
+    });
+
+    it('gives the pool a Cognito domain for the hosted UI', () => {
+      dev.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+      dev.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+        Domain: { 'Fn::Join': ['', ['plinth-dev-', { Ref: 'AWS::AccountId' }]] },
+      });
+    });
+
+    it('runs the PreSignUp and PreTokenGeneration triggers of SSO', () => {
+      const pool = Object.values(dev.findResources(POOL))[0] as { Properties: Record<string, unknown> };
+      const config = pool.Properties.LambdaConfig as Record<string, unknown>;
+      // Other triggers (custom auth) may sit beside them; these two are SSO's.
+      expect(Object.keys(config)).toEqual(expect.arrayContaining(['PreSignUp', 'PreTokenGeneration']));
+      expect(JSON.stringify(config.PreSignUp)).toContain('SsoTriggersPreSignUp');
+      expect(JSON.stringify(config.PreTokenGeneration)).toContain('SsoTriggersPreTokenGeneration');
+    });
+
+    it('lets only the PreSignUp trigger list users and link identities, on this pool', () => {
+      const policies = Object.entries(dev.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+        JSON.stringify(policy).includes('cognito-idp:AdminLinkProviderForUser'),
+      );
+      expect(policies).toHaveLength(1);
+      const [, policy] = policies[0] as [string, { Properties: Record<string, unknown> }];
+      expect(JSON.stringify(policy.Properties.Roles)).toContain('SsoTriggersPreSignUp');
+      expect(policy.Properties.PolicyDocument).toMatchObject({
+        Statement: [
+          {
+            Action: ['cognito-idp:AdminLinkProviderForUser', 'cognito-idp:ListUsers'],
+            Effect: 'Allow',
+            Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+          },
+        ],
+      });
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain(':userpool/');
     });
   });
 

@@ -47,6 +47,9 @@ export function api(server: { readonly url: string }, token?: string) {
     post: <T = any>(path: string, body?: unknown, options?: RequestOptions) =>
       request<T>('POST', path, body, options),
     // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse.
+    put: <T = any>(path: string, body?: unknown, options?: RequestOptions) =>
+      request<T>('PUT', path, body, options),
+    // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse.
     patch: <T = any>(path: string, body?: unknown, options?: RequestOptions) =>
       request<T>('PATCH', path, body, options),
     // biome-ignore lint/suspicious/noExplicitAny: see ApiResponse.

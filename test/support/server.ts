@@ -35,6 +35,7 @@ export async function startTestServer(
     region: stack.region,
     userPoolId: stack.userPoolId,
     clientId: stack.clientId,
+    ssoClientId: stack.ssoClientId,
     cognitoEndpoint: stack.endpoint,
     ...(options.loadHandler ? { loadHandler: options.loadHandler } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
