@@ -50,6 +50,11 @@ export interface StageConfig {
    * Longer than the longest verify window; an auditor's look-back in prod.
    */
   readonly auditDigestRetentionDays: number;
+  /**
+   * Days a data export (its job and its archive) is kept: the exports bucket's lifecycle expires
+   * archives and the job item's TTL deletes the job after as many days (`EXPORT_RETENTION_DAYS`).
+   */
+  readonly exportRetentionDays: number;
 }
 
 const stageConfigs: Record<StageName, StageConfig> = {
@@ -69,6 +74,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     tableKey: 'aws-owned',
     // A throwaway stage must not keep undeletable objects for long.
     auditDigestRetentionDays: 1,
+    exportRetentionDays: 7,
   },
   prod: {
     name: 'prod',
@@ -84,6 +90,7 @@ const stageConfigs: Record<StageName, StageConfig> = {
     tableKey: 'customer-managed',
     // More than a year: a yearly audit can check the whole previous year against locked digests.
     auditDigestRetentionDays: 400,
+    exportRetentionDays: 7,
   },
 };
 

@@ -30,6 +30,7 @@ import {
   type UserPoolAccess,
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
+import { exportsBucketName, grantPresignExports } from '../constructs/exports-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
 import type { StageConfig } from '../stage.ts';
 import type { StripeConfig } from '../stripe-config.ts';
@@ -48,6 +49,8 @@ interface AreaAccess {
   readonly watchesHealth?: boolean;
   /** Lists and reads the audit digests (verify and export routes). */
   readonly readsAuditDigests?: boolean;
+  /** Presigns download links to export archives (s3:GetObject) and puts export requests on the bus. */
+  readonly servesExports?: boolean;
 }
 
 /**
@@ -162,6 +165,17 @@ export const areaAccess = {
     stripe: false,
     watchesHealth: true,
   },
+  /**
+   * Export jobs (the caller's sign-in, the tenant's request count); AdminGetUser for the requester's
+   * email (where the "ready" email goes); puts the worker's event on the bus; presigns downloads.
+   */
+  exports: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+    servesExports: true,
+  },
 } as const satisfies Record<FunctionArea, AreaAccess>;
 
 /**
@@ -260,6 +274,12 @@ export class ApiStack extends Stack {
           ...(area === 'billing' ? billingEnvironment : {}),
           ...(area === 'product-analytics' ? productEnvironment : {}),
           ...(access.readsAuditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
+          ...(access.servesExports
+            ? {
+                EXPORTS_BUCKET_NAME: exportsBucketName(stage),
+                EXPORT_RETENTION_DAYS: String(stage.exportRetentionDays),
+              }
+            : {}),
         },
         ...(access.table === 'none'
           ? {}
@@ -280,6 +300,11 @@ export class ApiStack extends Stack {
       });
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (access.readsAuditDigests) grantReadAuditDigests(functions[area].role, stage);
+      if (access.servesExports) {
+        // The bucket is the data stack's (lib/constructs/exports-bucket.ts), named before synthesis.
+        grantPresignExports(functions[area].role, stage);
+        props.eventBus.grantPutEventsTo(functions[area].role);
+      }
     }
     this.functions = functions;
 

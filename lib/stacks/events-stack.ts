@@ -32,6 +32,7 @@ import {
   grantReadAuditDigests,
 } from '../constructs/audit-digest-bucket.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
+import { exportsBucketName, grantWriteExports } from '../constructs/exports-bucket.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
@@ -49,6 +50,10 @@ interface WorkerSettings {
   readonly putsEvents?: boolean;
   /** Writes (puts) or reads (lists, gets) the audit digests in the Object Lock bucket. @default none */
   readonly auditDigests?: 'put' | 'read';
+  /** Writes export archives to the exports bucket. @default false */
+  readonly writesExports?: boolean;
+  /** @default 256 */
+  readonly memorySize?: number;
 }
 
 /**
@@ -83,6 +88,19 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   'audit-digest': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'put' },
   /** Queries recent days' tenants and their entries; reads the digests. Writes nothing. */
   'audit-verify': { table: 'read', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'read' },
+  /**
+   * Pages through a user's or tenant's items (Query), streams the archive to S3 in chunks, queues the
+   * rest of a large export on the bus, and mails the requester when it is ready. The longest timeout
+   * Lambda allows (EXPORT_WORKER_TIMEOUT_SECONDS): a chunk stops a minute before it.
+   */
+  'export-worker': {
+    table: 'readWrite',
+    sendsEmail: true,
+    timeoutSeconds: 900,
+    putsEvents: true,
+    writesExports: true,
+    memorySize: 1024,
+  },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
@@ -192,8 +210,15 @@ export class EventsStack extends Stack {
             ? { OPS_EMAIL: props.opsEmail, MAIL_CONFIGURATION_SET: props.mailConfigurationSetName }
             : {}),
           ...(settings.auditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
+          ...(settings.writesExports
+            ? {
+                EXPORTS_BUCKET_NAME: exportsBucketName(stage),
+                EXPORT_RETENTION_DAYS: String(stage.exportRetentionDays),
+              }
+            : {}),
         },
         timeout: Duration.seconds(settings.timeoutSeconds),
+        ...(settings.memorySize ? { memorySize: settings.memorySize } : {}),
         ...(settings.table === 'none'
           ? {}
           : { tableAccess: { table: props.table, indexNames, mode: settings.table } }),
@@ -208,6 +233,7 @@ export class EventsStack extends Stack {
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (settings.auditDigests === 'put') grantPutAuditDigests(workers[name].role, stage);
       if (settings.auditDigests === 'read') grantReadAuditDigests(workers[name].role, stage);
+      if (settings.writesExports) grantWriteExports(workers[name].role, stage);
     }
     this.workers = workers;
 

@@ -6,7 +6,7 @@ import { functionAreas } from '../../shared/http/route.ts';
 import { repoRoot } from '../emulators/paths.ts';
 import { LOCAL_CREDENTIALS } from './aws.ts';
 import { localFunctionName } from './metrics.ts';
-import type { LocalResources } from './resources.ts';
+import { LOCAL_EXPORT_RETENTION_DAYS, type LocalResources } from './resources.ts';
 import { type LocalStripe, stripeEnvironment } from './stripe.ts';
 
 /** Where the local stack mails what goes to the operators (disputes); read it back from moto's SES. */
@@ -41,6 +41,8 @@ export function handlerEnvironment(
     OPS_EMAIL: LOCAL_OPS_EMAIL,
     PRODUCT_WAREHOUSE_STREAM: resources.warehouseStreamName,
     AUDIT_DIGEST_BUCKET: resources.auditDigestBucket,
+    EXPORTS_BUCKET_NAME: resources.exportsBucket,
+    EXPORT_RETENTION_DAYS: String(LOCAL_EXPORT_RETENTION_DAYS),
     // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
     // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

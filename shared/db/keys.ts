@@ -63,6 +63,9 @@
  * | announcement mail| ANNOUNCEMENT_MAIL#<announcementId> | USER#<userId> |                 |                      | announcement-mail consumer: each addressed user mailed once per critical announcement (conditional put claimed before sending, settled after; expires by TTL) |
  * | mail page done   | ANNOUNCEMENT_MAIL#<announcementId> | PAGE#<page> |                     |                      | announcement-mail consumer: a page of users done and its next page queued (GetItem first, Put last), so a redelivered page queues no second chain; expires by TTL |
  * | audit day        | AUDIT_DAY#<YYYY-MM-DD> | TENANT#<tenantId>        | AUDIT_DIGEST_DUE (only while entries of that day are not yet digested) | <YYYY-MM-DD>#<tenantId> | product-activity marks it with each audit INSERT (UpdateItem ADD marks); audit-digest (Query gsi1 AUDIT_DIGEST_DUE, gsi1sk < the last closed day) chains the day, writes the digest to S3 and here, removes gsi1 if marks is unchanged; audit-verify (Query pk: the tenants of a recent day) and GET audit-log/verify (GetItem per day) compare it with S3 |
+ * | export job (user) | USER#<userId>      | EXPORT#<jobId>              |                   |                      | POST /v1/me/exports (conditional put); GET /v1/me/exports/{id} (GetItem: another user's id is simply not there); export-worker (GetItem, conditional UpdateItem lease/cursor/status: a redelivered event finds the lease or the finished state and does nothing twice); expires by TTL after the stage's export retention |
+ * | export job (tenant) | TENANT#<tenantId> | EXPORT#<jobId>            |                   |                      | POST /v1/tenants/{id}/exports (owners); GET …/exports/{id} (GetItem after the tenant resolve); export-worker as above; a tenant export skips these items |
+ * | (export reads)   | USER#<userId>; TENANT#<tenantId>; gsi1 USER#<userId>, INVITEE#<email>, TENANT#<t>#ACTOR#<userId>; NPS_ANSWERS#<YYYY-MM> | | | | export-worker pages with Query only (never Scan): a tenant export reads its whole partition in sk order (kinds arrive grouped); a user export reads their partition, memberships (gsi1), invitations to their email (gsi1), and per tenant they belong to: their audit entries as actor (gsi1), the audit log filtered on target.id, invitations filtered on invitedBy, tickets on requesterUserId, messages on author.userId, emails on `to` (filters read the whole prefix of that tenant), product events by key prefix PEVENT#<userId>#; NPS answers by month partition filtered on userId, from the user's first membership |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -437,6 +440,23 @@ export const keys = {
     pk: `ANNOUNCEMENT_MAIL#${announcementId}`,
     sk: `PAGE#${page}`,
   }),
+
+  /** A data export job of a user (`scope` user) or a tenant (shared/exports/). */
+  exportJob: (scope: 'user' | 'tenant', subjectId: string, jobId: string) => ({
+    pk: scope === 'user' ? `USER#${subjectId}` : tenantPk(subjectId),
+    sk: `EXPORT#${jobId}`,
+  }),
+  /** Every item of a user's own partition (profile, NPS last answer, dismissals, activity markers, exports). */
+  userPartition: (userId: string) => ({ pk: `USER#${userId}` }),
+  /** Every ticket message of a tenant, all tickets (Query pk + begins_with). */
+  supportMessagesOfTenant: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'SUPPORT_MSG#' }),
+  /** A user's raw product events in a tenant (Query pk + begins_with). */
+  productEventsOfUser: (tenantId: string, userId: string) => ({
+    pk: tenantPk(tenantId),
+    skPrefix: `PEVENT#${userId}#`,
+  }),
+  /** The NPS answers of one month (`YYYY-MM`), every tenant's. */
+  npsAnswersOfMonth: (month: string) => ({ pk: `NPS_ANSWERS#${month}` }),
 
   /** One tenant's audit entries of one UTC day: their digest state (shared/audit/audit-digest.ts). */
   auditDay: (day: string, tenantId: string) => ({ pk: `AUDIT_DAY#${day}`, sk: tenantPk(tenantId) }),

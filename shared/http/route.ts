@@ -42,6 +42,7 @@ export const functionAreas = [
   'support',
   'announcements',
   'health',
+  'exports',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

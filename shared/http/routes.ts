@@ -4,6 +4,7 @@ import { adminBillingRoutes } from './routes/admin-billing.ts';
 import { announcementsRoutes } from './routes/announcements.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
+import { exportsRoutes } from './routes/exports.ts';
 import { healthRoutes } from './routes/health.ts';
 import { impersonationRoutes } from './routes/impersonation.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
@@ -40,6 +41,7 @@ export const routesByArea = {
   support: supportRoutes,
   announcements: announcementsRoutes,
   health: healthRoutes,
+  exports: exportsRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -64,6 +66,7 @@ export const routes = {
   ...supportRoutes,
   ...announcementsRoutes,
   ...healthRoutes,
+  ...exportsRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -13,7 +13,14 @@ import type { Clock, IdGenerator } from '../ids.ts';
  */
 
 /** What kind of email it was (what the communications route shows and filters by). */
-export const emailKinds = ['invitation', 'billing', 'dunning', 'support-reply', 'announcement'] as const;
+export const emailKinds = [
+  'invitation',
+  'billing',
+  'dunning',
+  'support-reply',
+  'announcement',
+  'export',
+] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;
 

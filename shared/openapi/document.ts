@@ -38,6 +38,8 @@ const tags: Record<FunctionArea, string> = {
   announcements:
     'Announcements: operators publish, schedule, edit and withdraw them; users read and dismiss theirs.',
   health: 'System health for operators: dependencies, queues, outbox, errors and throttles.',
+  exports:
+    "Data exports (right of access and portability): a user's own data, or (owners) a tenant's, as a tar.gz of JSON files with a README.",
 };
 
 /** Every problem status the API answers with. */

@@ -25,14 +25,20 @@ const adminPermissions = [
   'billing:manage',
   'support:manage',
 ] as const;
-const ownerPermissions = [...adminPermissions, 'tenant:update', 'tenant:delete', 'owners:manage'] as const;
+const ownerPermissions = [
+  ...adminPermissions,
+  'tenant:update',
+  'tenant:delete',
+  'owners:manage',
+  'tenant:export',
+] as const;
 
 /**
  * The one table of what each role may do. `member` reads, and opens support tickets and follows
  * their own (`support:use`); `manager` also creates and updates
  * projects and invites; `admin` also deletes projects, manages members, reads the audit log and
  * the product analytics, manages billing, and sees and answers all of the tenant's support tickets
- * (`support:manage`: they also get the email of support's replies); `owner` also updates and deletes the tenant and makes or demotes owners.
+ * (`support:manage`: they also get the email of support's replies); `owner` also updates and deletes the tenant, makes or demotes owners, and exports all of the tenant's data (`tenant:export`).
  */
 export const permissionsByRole = {
   member: memberPermissions,
@@ -54,6 +60,8 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'projects:read',
   'audit:read',
   'analytics:read',
+  // A data export reads the tenant; owners keep their right of access while payments are restricted.
+  'tenant:export',
 ]);
 
 export function isReadOnly(permission: Permission): boolean {

@@ -203,6 +203,7 @@ describe('api stack (dev)', () => {
       support: [...readActions, ...writeActions],
       announcements: [...readActions, ...writeActions],
       health: readActions,
+      exports: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
