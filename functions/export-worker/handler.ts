@@ -17,7 +17,7 @@ import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/met
 import { traceClient } from '#shared/observability/tracer.ts';
 import { workerHandler } from '#shared/observability/worker-handler.ts';
 
-/** Kept back from the invocation's time for closing the chunk's upload and committing the cursor. */
+/** Kept back from the invocation's time (at most) for closing the chunk's upload and committing the cursor. */
 const CLOSING_MS = 60_000;
 /** The function's timeout (lib/stacks/events-stack.ts): a crashed holder's lease runs out after it. */
 export const EXPORT_WORKER_TIMEOUT_SECONDS = 900;
@@ -71,8 +71,10 @@ export const handler = workerHandler(async (event: SQSEvent, context: Context): 
   let failed = 0;
   const started = Date.now();
   const budget = env.EXPORT_CHUNK_BUDGET_MS;
+  // A quarter of a short invocation's time (the local runner's minute) rather than the whole minute.
+  const closing = Math.min(CLOSING_MS, context.getRemainingTimeInMillis() / 4);
   const timeLeft = () =>
-    budget === undefined ? context.getRemainingTimeInMillis() - CLOSING_MS : budget - (Date.now() - started);
+    budget === undefined ? context.getRemainingTimeInMillis() - closing : budget - (Date.now() - started);
   try {
     return await processBusMessages(
       event.Records,

@@ -13,6 +13,7 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -20,6 +21,8 @@ import { issuerFor } from '../../shared/auth/user-pool.ts';
 import { STRIPE_FUNCTION_TIMEOUT_SECONDS } from '../../shared/billing/stripe-budget.ts';
 import { webhookMetricNames } from '../../shared/billing/webhooks/webhook.deps.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
+import { EVENT_SOURCE } from '../../shared/events/bus.ts';
+import { EXPORT_REQUESTED } from '../../shared/exports/export-events.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
 import { appMetric, countAlarm, failureAlarm } from '../constructs/alarms.ts';
@@ -303,7 +306,17 @@ export class ApiStack extends Stack {
       if (access.servesExports) {
         // The bucket is the data stack's (lib/constructs/exports-bucket.ts), named before synthesis.
         grantPresignExports(functions[area].role, stage);
-        props.eventBus.grantPutEventsTo(functions[area].role);
+        // A user's export has no tenant partition for an outbox item: the request goes to the bus
+        // directly (a failed put withdraws the job), and only that one kind of event may.
+        functions[area].role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: ['events:PutEvents'],
+            resources: [props.eventBus.eventBusArn],
+            conditions: {
+              StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EXPORT_REQUESTED },
+            },
+          }),
+        );
       }
     }
     this.functions = functions;

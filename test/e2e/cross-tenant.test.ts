@@ -48,12 +48,13 @@ let invitationForSomeoneElse: string;
 async function snapshotOfA() {
   const client = api(server, ownerA.accessToken);
   const base = `/v1/tenants/${idsOfA.tenantId}`;
-  const [tenant, members, invitations, projects, tickets] = await Promise.all([
+  const [tenant, members, invitations, projects, tickets, exportJob] = await Promise.all([
     client.get(base),
     client.get(`${base}/members`),
     client.get(`${base}/invitations`),
     client.get(`${base}/projects`),
     client.get(`${base}/support/tickets`),
+    client.get(`${base}/exports/${idsOfA.exportId}`),
   ]);
   return {
     tenant: tenant.body,
@@ -61,6 +62,7 @@ async function snapshotOfA() {
     invitations: invitations.body,
     projects: projects.body,
     tickets: tickets.body,
+    exportJob: exportJob.body,
   };
 }
 
@@ -99,6 +101,9 @@ beforeAll(async () => {
     },
   );
   idsOfA.ticketId = ticket.body.ticketId;
+
+  const exported = await a.post(`/v1/tenants/${idsOfA.tenantId}/exports`);
+  idsOfA.exportId = exported.body.exportId;
 });
 afterAll(() => server.close());
 
