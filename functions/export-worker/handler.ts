@@ -5,7 +5,11 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '#shared/db/client.ts';
 import { processBusMessages } from '#shared/events/consumer.ts';
 import { createEventPutter } from '#shared/events/put-events.ts';
-import { exportQueueOf, exportRequestedDetail } from '#shared/exports/export-events.ts';
+import {
+  EXPORT_WORKER_TIMEOUT_SECONDS,
+  exportQueueOf,
+  exportRequestedDetail,
+} from '#shared/exports/export-events.ts';
 import { createExportJobRepository } from '#shared/exports/export-jobs.repository.ts';
 import { createS3ExportStorage } from '#shared/exports/export-storage.ts';
 import { createExportWorker } from '#shared/exports/export-worker.ts';
@@ -19,8 +23,6 @@ import { workerHandler } from '#shared/observability/worker-handler.ts';
 
 /** Kept back from the invocation's time (at most) for closing the chunk's upload and committing the cursor. */
 const CLOSING_MS = 60_000;
-/** The function's timeout (lib/stacks/events-stack.ts): a crashed holder's lease runs out after it. */
-export const EXPORT_WORKER_TIMEOUT_SECONDS = 900;
 
 const env = exportWorkerEnv.parse(process.env);
 const db = {

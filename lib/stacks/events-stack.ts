@@ -14,6 +14,7 @@ import { warehouseDelivery } from '../../shared/analytics/product/warehouse.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
+import { EXPORT_WORKER_TIMEOUT_SECONDS } from '../../shared/exports/export-events.ts';
 import {
   eventMetricNames,
   mailMetricNames,
@@ -96,7 +97,7 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   'export-worker': {
     table: 'readWrite',
     sendsEmail: true,
-    timeoutSeconds: 900,
+    timeoutSeconds: EXPORT_WORKER_TIMEOUT_SECONDS,
     putsEvents: true,
     writesExports: true,
     memorySize: 1024,

@@ -2,6 +2,12 @@ import * as z from 'zod';
 import { EVENT_SOURCE } from '../events/bus.ts';
 import { exportScopeSchema } from './exports.schema.ts';
 
+/**
+ * The export worker's timeout (lib/stacks/events-stack.ts; Lambda's longest): a chunk stops a minute
+ * before it, and a crashed holder's lease on a job runs out after it.
+ */
+export const EXPORT_WORKER_TIMEOUT_SECONDS = 900;
+
 /** The bus event that asks the export worker to write (the next chunk of) an export's archive. */
 export const EXPORT_REQUESTED = 'Export Requested v1';
 
