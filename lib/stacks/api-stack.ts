@@ -27,6 +27,8 @@ import { STRIPE_FUNCTION_TIMEOUT_SECONDS } from '../../shared/billing/stripe-bud
 import { webhookMetricNames } from '../../shared/billing/webhooks/webhook.deps.ts';
 import { API_KEY_PK_PREFIX } from '../../shared/db/keys.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
+import { EVENT_SOURCE } from '../../shared/events/bus.ts';
+import { EXPORT_REQUESTED } from '../../shared/exports/export-events.ts';
 import { type FunctionArea, functionAreas, routeKey } from '../../shared/http/route.ts';
 import { routeList } from '../../shared/http/routes.ts';
 import { appMetric, countAlarm, failureAlarm } from '../constructs/alarms.ts';
@@ -37,6 +39,7 @@ import {
   type UserPoolAccess,
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
+import { exportsBucketName, grantPresignExports } from '../constructs/exports-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
 import type { SsoAppClient } from '../constructs/sso-app-client.ts';
 import { createStageKey, logGroupEncryption } from '../constructs/stage-key.ts';
@@ -60,6 +63,8 @@ interface AreaAccess {
   readonly readsAuditDigests?: boolean;
   /** Creates, replaces and deletes tenants' OIDC client secrets under the stage's SSO prefix. */
   readonly writesSsoSecrets?: boolean;
+  /** Presigns download links to export archives (s3:GetObject) and puts export requests on the bus. */
+  readonly servesExports?: boolean;
 }
 
 /**
@@ -185,6 +190,17 @@ export const areaAccess = {
     userPoolActions: ['cognito-idp:AdminGetUser'],
     sendsEmail: false,
     stripe: false,
+  },
+  /**
+   * Export jobs (the caller's sign-in, the tenant's request count); AdminGetUser for the requester's
+   * email (where the "ready" email goes); puts the worker's event on the bus; presigns downloads.
+   */
+  exports: {
+    table: 'readWrite',
+    userPoolActions: ['cognito-idp:AdminGetUser'],
+    sendsEmail: false,
+    stripe: false,
+    servesExports: true,
   },
   /**
    * Public magic-link sign-in: counts its rate limits and stores a link's hash in the table, mails
@@ -352,6 +368,11 @@ export class ApiStack extends Stack {
           ...(area === 'magic-link' ? { USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId } : {}),
           ...(access.readsAuditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
           ...(access.writesSsoSecrets ? ssoEnvironment : {}),
+          ...(access.servesExports
+            ? {
+                EXPORTS_BUCKET_NAME: exportsBucketName(stage),
+              }
+            : {}),
         },
         ...(access.table === 'none'
           ? {}
@@ -373,6 +394,21 @@ export class ApiStack extends Stack {
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (access.readsAuditDigests) grantReadAuditDigests(functions[area].role, stage);
       if (access.writesSsoSecrets) grantSsoSecrets(functions[area], stage.name);
+      if (access.servesExports) {
+        // The bucket is the data stack's (lib/constructs/exports-bucket.ts), named before synthesis.
+        grantPresignExports(functions[area].role, stage);
+        // A user's export has no tenant partition for an outbox item: the request goes to the bus
+        // directly (a failed put withdraws the job), and only that one kind of event may.
+        functions[area].role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: ['events:PutEvents'],
+            resources: [props.eventBus.eventBusArn],
+            conditions: {
+              StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EXPORT_REQUESTED },
+            },
+          }),
+        );
+      }
     }
     this.functions = functions;
 

@@ -12,6 +12,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { AuditDigestBucket } from '../constructs/audit-digest-bucket.ts';
+import { ExportsBucket } from '../constructs/exports-bucket.ts';
 import { createStageKey } from '../constructs/stage-key.ts';
 import type { StageConfig } from '../stage.ts';
 
@@ -26,6 +27,8 @@ export class DataStack extends Stack {
   readonly table: TableV2;
   /** The daily audit digests, under Object Lock (shared/audit/digest-archive.ts). */
   readonly auditDigests: AuditDigestBucket;
+  /** The data exports' archives (shared/exports/), expired after the stage's export retention. */
+  readonly exports: ExportsBucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -65,8 +68,10 @@ export class DataStack extends Stack {
     });
 
     this.auditDigests = new AuditDigestBucket(this, 'AuditDigests', { stage });
+    this.exports = new ExportsBucket(this, 'Exports', { stage });
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AuditDigestBucketName', { value: this.auditDigests.bucket.bucketName });
+    new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName });
   }
 }

@@ -15,6 +15,7 @@ import { warehouseDelivery } from '../../shared/analytics/product/warehouse.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
+import { EXPORT_WORKER_TIMEOUT_SECONDS } from '../../shared/exports/export-events.ts';
 import {
   eventMetricNames,
   mailMetricNames,
@@ -33,6 +34,7 @@ import {
   grantReadAuditDigests,
 } from '../constructs/audit-digest-bucket.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
+import { exportsBucketName, grantWriteExports } from '../constructs/exports-bucket.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
@@ -53,9 +55,13 @@ interface WorkerSettings {
   readonly auditDigests?: 'put' | 'read';
   /**
    * Runs erasures (shared/erasure/): reads the Stripe secret key (deletes customers), gets the grace
-   * period, and deletes `tenants/*` in the exports bucket when the stack is given one. @default false
+   * period, and deletes the erased user's or tenant's archives in the exports bucket. @default false
    */
   readonly erases?: boolean;
+  /** Writes export archives to the exports bucket. @default false */
+  readonly writesExports?: boolean;
+  /** @default 256 */
+  readonly memorySize?: number;
 }
 
 /**
@@ -106,6 +112,19 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
     userPoolActions: ['cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser'],
     erases: true,
   },
+  /**
+   * Pages through a user's or tenant's items (Query), streams the archive to S3 in chunks, queues the
+   * rest of a large export on the bus, and mails the requester when it is ready. The longest timeout
+   * Lambda allows (EXPORT_WORKER_TIMEOUT_SECONDS): a chunk stops a minute before it.
+   */
+  'export-worker': {
+    table: 'readWrite',
+    sendsEmail: true,
+    timeoutSeconds: EXPORT_WORKER_TIMEOUT_SECONDS,
+    putsEvents: true,
+    writesExports: true,
+    memorySize: 1024,
+  },
 };
 
 /** Every function name `busDefinition` wires: rule consumers and schedule targets, once each. */
@@ -146,11 +165,6 @@ export interface EventsStackProps extends StackProps {
    * and fail at cold start, naming it
    */
   readonly stripeSecretKeyParameter?: string;
-  /**
-   * The exports bucket (`EXPORTS_BUCKET_NAME`): a purge deletes the tenant's `tenants/<tenantId>/`
-   * objects. @default - no exports bucket; the purge's exports step says so
-   */
-  readonly exportsBucketName?: string;
   /** @default stage.tenantPurgeGraceDays */
   readonly tenantPurgeGraceDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
@@ -236,14 +250,16 @@ export class EventsStack extends Stack {
                 ...(props.stripeSecretKeyParameter
                   ? { STRIPE_SECRET_KEY_PARAMETER: props.stripeSecretKeyParameter }
                   : {}),
-                ...(props.exportsBucketName ? { EXPORTS_BUCKET_NAME: props.exportsBucketName } : {}),
+                EXPORTS_BUCKET_NAME: exportsBucketName(stage),
               }
             : {}),
+          ...(settings.writesExports ? { EXPORTS_BUCKET_NAME: exportsBucketName(stage) } : {}),
         },
         ...(settings.erases && props.stripeSecretKeyParameter
           ? { readParameters: [props.stripeSecretKeyParameter] }
           : {}),
         timeout: Duration.seconds(settings.timeoutSeconds),
+        ...(settings.memorySize ? { memorySize: settings.memorySize } : {}),
         ...(settings.table === 'none'
           ? {}
           : { tableAccess: { table: props.table, indexNames, mode: settings.table } }),
@@ -258,13 +274,13 @@ export class EventsStack extends Stack {
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (settings.auditDigests === 'put') grantPutAuditDigests(workers[name].role, stage);
       if (settings.auditDigests === 'read') grantReadAuditDigests(workers[name].role, stage);
-      if (settings.erases && props.exportsBucketName) {
+      if (settings.erases) {
         // Only the archives: `tenants/<id>/` of a purged tenant, `users/<id>/` of an erased user.
         const bucketArn = Stack.of(this).formatArn({
           service: 's3',
           region: '',
           account: '',
-          resource: props.exportsBucketName,
+          resource: exportsBucketName(stage),
         });
         workers[name].role.addToPrincipalPolicy(
           new PolicyStatement({
@@ -280,6 +296,7 @@ export class EventsStack extends Stack {
           }),
         );
       }
+      if (settings.writesExports) grantWriteExports(workers[name].role, stage);
     }
     this.workers = workers;
 

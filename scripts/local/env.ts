@@ -7,7 +7,7 @@ import { repoRoot } from '../emulators/paths.ts';
 import { LOCAL_CREDENTIALS } from './aws.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 import { localFunctionName } from './metrics.ts';
-import type { LocalResources } from './resources.ts';
+import { LOCAL_EXPORT_RETENTION_DAYS, type LocalResources } from './resources.ts';
 import { type LocalStripe, stripeEnvironment } from './stripe.ts';
 
 /** Where the local stack mails what goes to the operators (disputes); read it back from moto's SES. */
@@ -57,6 +57,8 @@ export function handlerEnvironment(
     SSO_CALLBACK_URL: new URL('/sso/callback', appUrl).toString(),
     SSO_SECRET_PREFIX: `plinth/${resources.stage}/sso/`,
     SSO_DOMAIN_VERIFICATION: 'simulated',
+    EXPORTS_BUCKET_NAME: resources.exportsBucket,
+    EXPORT_RETENTION_DAYS: String(LOCAL_EXPORT_RETENTION_DAYS),
     // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
     // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

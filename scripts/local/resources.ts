@@ -38,6 +38,7 @@ import {
 import {
   BucketAlreadyOwnedByYou,
   CreateBucketCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutObjectLockConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -101,6 +102,8 @@ export interface LocalResources extends LocalAwsTarget {
   readonly warehouseBucket: string;
   /** The Object Lock bucket of the audit digests (`AUDIT_DIGEST_BUCKET`). */
   readonly auditDigestBucket: string;
+  /** The data exports' archives (`EXPORTS_BUCKET_NAME`); presigned links point at the emulator. */
+  readonly exportsBucket: string;
 }
 
 /** Days a local audit digest stays locked (the dev stage's retention, lib/stage.ts). */
@@ -124,13 +127,14 @@ export async function createLocalResources(options: LocalResourcesOptions): Prom
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   const firehose = new FirehoseClient(config);
   try {
-    const [table, pool, bus, , warehouse, auditDigestBucket] = await Promise.all([
+    const [table, pool, bus, , warehouse, auditDigestBucket, exportsBucket] = await Promise.all([
       createTable(dynamodb, options.tableName ?? name),
       createUserPool(cognito, options.userPoolName ?? name),
       createBus(events, sqs, busNameFor(options.stage), options.rules ?? busDefinition.rules),
       verifySender(ses, mailFrom),
       createWarehouse(s3, firehose, name),
       createAuditDigestBucket(s3, name),
+      createExportsBucket(s3, name),
     ]);
     return {
       endpoint: options.endpoint,
@@ -142,6 +146,7 @@ export async function createLocalResources(options: LocalResourcesOptions): Prom
       mailFrom,
       ...warehouse,
       auditDigestBucket,
+      exportsBucket,
     };
   } finally {
     for (const client of [dynamodb, cognito, events, sqs, ses, s3, firehose]) client.destroy();
@@ -442,6 +447,39 @@ async function createAuditDigestBucket(s3: S3Client, name: string): Promise<stri
       ObjectLockConfiguration: {
         ObjectLockEnabled: 'Enabled',
         Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: LOCAL_AUDIT_DIGEST_RETENTION_DAYS } },
+      },
+    }),
+  );
+  return bucket;
+}
+
+/** Days a local export is kept (the stages' `retention.exportDays`, lib/stage.ts). */
+export const LOCAL_EXPORT_RETENTION_DAYS = 7;
+
+/**
+ * The exports bucket (lib/constructs/exports-bucket.ts) with the same lifecycle rule. moto stores the
+ * rule but never expires objects; the job's `expiresAt` still ends its download links on time.
+ */
+async function createExportsBucket(s3: S3Client, name: string): Promise<string> {
+  const bucket = `${name}-exports`;
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+  }
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: bucket,
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            ID: 'expire-exports',
+            Status: 'Enabled',
+            Filter: { Prefix: '' },
+            Expiration: { Days: LOCAL_EXPORT_RETENTION_DAYS },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
       },
     }),
   );

@@ -73,6 +73,9 @@
  * | NPS answers of a month (erasure) | NPS_ANSWERS#<YYYY-MM> | <answeredAt>#<answerId> |   |                      | erasure: a user's or tenant's answers (Query pk per month since the subject was created, filter on userId / tenantId) |
  * | SSO config       | TENANT#<tenantId>   | SSO                         |                   |                      | PUT/GET/DELETE /v1/tenants/{id}/sso (Update, GetItem, Delete with the claims); read in the tenant resolve's BatchGet (`requireSso`, verified `domains`); the SSO triggers read it (GetItem) for the default role |
  * | SSO domain claim | SSO_DOMAIN#<domain> | CLAIM                       |                   |                      | POST sso/domains: one tenant per domain (conditional put in one transaction with the config's `domains` entry); verification (conditional update); GET /v1/auth/sso?email= and the PreSignUp trigger: domain -> tenant and provider (GetItem) |
+ * | export job (user) | USER#<userId>      | EXPORT#<jobId>              |                   |                      | POST /v1/me/exports (conditional put); GET /v1/me/exports/{id} (GetItem: another user's id is simply not there); export-worker (GetItem, conditional UpdateItem lease/cursor/status: a redelivered event finds the lease or the finished state and does nothing twice); expires by TTL after the stage's export retention |
+ * | export job (tenant) | TENANT#<tenantId> | EXPORT#<jobId>            |                   |                      | POST /v1/tenants/{id}/exports (owners); GET …/exports/{id} (GetItem after the tenant resolve); export-worker as above; a tenant export skips these items |
+ * | (export reads)   | USER#<userId>; TENANT#<tenantId>; gsi1 USER#<userId>, INVITEE#<email>, TENANT#<t>#ACTOR#<userId>; NPS_ANSWERS#<YYYY-MM> | | | | export-worker pages with Query only (never Scan): a tenant export reads its whole partition in sk order (kinds arrive grouped); a user export reads their partition, memberships (gsi1), invitations to their email (gsi1), and per tenant they belong to: their audit entries as actor (gsi1), the audit log filtered on target.id, invitations filtered on invitedBy, tickets on requesterUserId, messages on author.userId, emails on `to` (filters read the whole prefix of that tenant), product events by key prefix PEVENT#<userId>#; NPS answers by month partition filtered on userId, from the user's first membership |
  *
  * Ids are ULID-like (time-ordered), so sort keys list in creation order.
  */
@@ -486,6 +489,16 @@ export const keys = {
   /** The soft-deleted tenants deleted before `before` (ISO time): gsi1sk < before. */
   tenantsPurgeDueBefore: (before: string) => ({ gsi1pk: 'TENANT_PURGE_DUE', gsi1skBefore: before }),
   /** One user's raw product events in a tenant. */
+  /** A data export job of a user (`scope` user) or a tenant (shared/exports/). */
+  exportJob: (scope: 'user' | 'tenant', subjectId: string, jobId: string) => ({
+    pk: scope === 'user' ? `USER#${subjectId}` : tenantPk(subjectId),
+    sk: `EXPORT#${jobId}`,
+  }),
+  /** Every item of a user's own partition (profile, NPS last answer, dismissals, activity markers, exports). */
+  userPartition: (userId: string) => ({ pk: `USER#${userId}` }),
+  /** Every ticket message of a tenant, all tickets (Query pk + begins_with). */
+  supportMessagesOfTenant: (tenantId: string) => ({ pk: tenantPk(tenantId), skPrefix: 'SUPPORT_MSG#' }),
+  /** A user's raw product events in a tenant (Query pk + begins_with). */
   productEventsOfUser: (tenantId: string, userId: string) => ({
     pk: tenantPk(tenantId),
     skPrefix: `PEVENT#${userId}#`,
@@ -494,6 +507,7 @@ export const keys = {
   tenantItems: (tenantId: string) => ({ pk: tenantPk(tenantId) }),
   userItems: (userId: string) => ({ pk: `USER#${userId}` }),
   /** The NPS answers of one month (`YYYY-MM`). */
+  /** The NPS answers of one month (`YYYY-MM`), every tenant's. */
   npsAnswersOfMonth: (month: string) => ({ pk: `NPS_ANSWERS#${month}` }),
 
   /** One tenant's audit entries of one UTC day: their digest state (shared/audit/audit-digest.ts). */

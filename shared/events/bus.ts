@@ -80,6 +80,13 @@ export const busDefinition = {
       eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Announcement Mail Requested v1'] },
       consumer: 'announcement-mail',
     },
+    {
+      name: 'export-worker',
+      description: "Data exports (a user's or a tenant's), one chunk of the archive per event",
+      // EXPORT_REQUESTED in shared/exports/export-events.ts (which imports this module).
+      eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Export Requested v1'] },
+      consumer: 'export-worker',
+    },
   ] as readonly RuleDefinition[],
   schedules: [
     {

@@ -46,6 +46,7 @@ export const functionAreas = [
   'erasure',
   'magic-link',
   'sso',
+  'exports',
 ] as const;
 export type FunctionArea = (typeof functionAreas)[number];
 

@@ -6,6 +6,7 @@ import { apiClientsRoutes } from './routes/api-clients.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { erasureRoutes } from './routes/erasure.ts';
+import { exportsRoutes } from './routes/exports.ts';
 import { healthRoutes } from './routes/health.ts';
 import { impersonationRoutes } from './routes/impersonation.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
@@ -48,6 +49,7 @@ export const routesByArea = {
   erasure: erasureRoutes,
   'magic-link': magicLinkRoutes,
   sso: ssoRoutes,
+  exports: exportsRoutes,
 } as const satisfies Record<FunctionArea, Record<string, RouteDefinition>>;
 
 /**
@@ -76,6 +78,7 @@ export const routes = {
   ...erasureRoutes,
   ...magicLinkRoutes,
   ...ssoRoutes,
+  ...exportsRoutes,
 } as const;
 
 export type RouteName = keyof typeof routes;

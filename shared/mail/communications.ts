@@ -24,6 +24,7 @@ export const emailKinds = [
   'support-reply',
   'announcement',
   'sign-in',
+  'export',
 ] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;

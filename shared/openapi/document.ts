@@ -46,6 +46,8 @@ const tags: Record<FunctionArea, string> = {
     'The right to be forgotten: a user deletes their account, platform admins erase a user or purge a deleted tenant now and read the erasure reports.',
   'magic-link': 'Passwordless sign-in by emailed link: request one, exchange it for Cognito tokens.',
   sso: "Enterprise single sign-on: a tenant's SAML or OIDC identity provider and email domains (owners), and home-realm discovery.",
+  exports:
+    "Data exports (right of access and portability): a user's own data, or (owners) a tenant's, as a tar.gz of JSON files with a README.",
 };
 
 /** Every problem status the API answers with. */

@@ -33,6 +33,7 @@ const ownerPermissions = [
   'owners:manage',
   'sso:read',
   'sso:manage',
+  'tenant:export',
 ] as const;
 
 /**
@@ -42,7 +43,8 @@ const ownerPermissions = [
  * the product analytics, manages billing, and sees and answers all of the tenant's support tickets
  * (`support:manage`: they also get the email of support's replies) and manage the tenant's API
  * clients (`api-clients:manage`, shared/api-clients); `owner` also updates and deletes the tenant,
- * makes or demotes owners, and reads and configures its single sign-on (`sso:read`, `sso:manage`).
+ * makes or demotes owners, reads and configures its single sign-on (`sso:read`, `sso:manage`), and
+ * exports all of the tenant's data (`tenant:export`).
  */
 export const permissionsByRole = {
   member: memberPermissions,
@@ -65,6 +67,8 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'audit:read',
   'analytics:read',
   'sso:read',
+  // A data export reads the tenant; owners keep their right of access while payments are restricted.
+  'tenant:export',
 ]);
 
 export function isReadOnly(permission: Permission): boolean {

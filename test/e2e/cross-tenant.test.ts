@@ -51,13 +51,14 @@ let invitationForSomeoneElse: string;
 async function snapshotOfA() {
   const client = api(server, ownerA.accessToken);
   const base = `/v1/tenants/${idsOfA.tenantId}`;
-  const [tenant, members, invitations, projects, tickets, apiClients] = await Promise.all([
+  const [tenant, members, invitations, projects, tickets, apiClients, exportJob] = await Promise.all([
     client.get(base),
     client.get(`${base}/members`),
     client.get(`${base}/invitations`),
     client.get(`${base}/projects`),
     client.get(`${base}/support/tickets`),
     client.get(`${base}/api-clients`),
+    client.get(`${base}/exports/${idsOfA.exportId}`),
   ]);
   return {
     tenant: tenant.body,
@@ -66,6 +67,7 @@ async function snapshotOfA() {
     projects: projects.body,
     tickets: tickets.body,
     apiClients: apiClients.body,
+    exportJob: exportJob.body,
   };
 }
 
@@ -112,6 +114,8 @@ beforeAll(async () => {
   idsOfA.clientId = apiClient.body.clientId;
   // A well-formed domain for the SSO domain routes' path (the tenant resolve answers first).
   idsOfA.domain = 'tenant-a.example';
+  const exported = await a.post(`/v1/tenants/${idsOfA.tenantId}/exports`);
+  idsOfA.exportId = exported.body.exportId;
 });
 afterAll(() => server.close());
 

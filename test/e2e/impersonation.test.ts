@@ -273,6 +273,13 @@ describe('the API under impersonation', () => {
     expect(response.status).toBe(403);
   });
 
+  it("refuses exporting the user's or the tenant's data with 403", async () => {
+    const mine = await as(sessionId).post('/v1/me/exports', undefined);
+    const tenants = await as(sessionId).post(`/v1/tenants/${tenantA}/exports`, undefined);
+    expect([mine.status, tenants.status]).toEqual([403, 403]);
+    expect(tenants.body.detail).toMatch(/data exports never are/);
+  });
+
   it('records an allowed change with both the user and the operator in the audit log', async () => {
     const created = await as(sessionId).post(`/v1/tenants/${tenantA}/projects`, {
       name: 'Fixed by support',

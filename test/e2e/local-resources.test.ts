@@ -248,6 +248,7 @@ describe('a second run against the same emulator', () => {
       warehouseStreamName: stack.warehouseStreamName,
       warehouseBucket: stack.warehouseBucket,
       auditDigestBucket: stack.auditDigestBucket,
+      exportsBucket: stack.exportsBucket,
     });
   });
 });

@@ -157,8 +157,9 @@ describe('api stack (dev)', () => {
       ),
     )('gives %s the variables shared/config/env.ts reads, plus Powertools settings', (area) => {
       const variables = environmentOf(plinth.api.functions[area]) as { Variables: Record<string, unknown> };
-      // The audit digest bucket (audit only) is asserted in "names the audit digest bucket …".
-      const { AUDIT_DIGEST_BUCKET: _bucket, ...rest } = variables.Variables;
+      // The audit digest bucket (audit only) is asserted in "names the audit digest bucket …", the
+      // exports bucket (exports only) in "names the exports bucket …".
+      const { AUDIT_DIGEST_BUCKET: _bucket, EXPORTS_BUCKET_NAME: _exports, ...rest } = variables.Variables;
       expect({ Variables: rest }).toEqual({ Variables: apiVariables() });
     });
 
@@ -250,6 +251,7 @@ describe('api stack (dev)', () => {
       erasure: [...readActions, ...writeActions],
       'magic-link': [...readActions, ...writeActions],
       sso: [...readActions, ...writeActions],
+      exports: [...readActions, ...writeActions],
     };
 
     it('attaches no AWS managed policy to any role', () => {
@@ -274,9 +276,10 @@ describe('api stack (dev)', () => {
         const starStatements = statements.filter(
           (statement) =>
             asList(statement.Resource).some((resource) => JSON.stringify(resource).includes('*')) &&
-            // The audit digests' and the SSO secrets' prefixes, asserted on their own below.
+            // The audit digests', the SSO secrets' and the exports' prefixes, asserted on their own below.
             !JSON.stringify(statement.Resource).includes('/audit-digests/*') &&
-            !JSON.stringify(statement.Resource).includes(':secret:plinth/dev/sso/*'),
+            !JSON.stringify(statement.Resource).includes(':secret:plinth/dev/sso/*') &&
+            !JSON.stringify(statement.Resource).includes('/users/*'),
         );
 
         expect(starStatements).toEqual([
@@ -316,8 +319,42 @@ describe('api stack (dev)', () => {
           Resource: { 'Fn::Join': ['', [...bucketArn, '/audit-digests/*']] },
         },
       ]);
-      for (const area of functionAreas.filter((name) => name !== 'audit'))
+      for (const area of functionAreas.filter((name) => name !== 'audit' && name !== 'exports'))
         expect(s3Statements(area)).toEqual([]);
+    });
+
+    it('lets exports read (to presign) only the export archives, under their prefixes, and no other S3 action', () => {
+      const statements = statementsOf(template, plinth.api, plinth.api.functions.exports).filter(
+        (statement) => actionsOf([statement]).some((action) => action.startsWith('s3:')),
+      );
+      const bucketArn = [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':s3:::plinth-dev-exports-',
+        { Ref: 'AWS::AccountId' },
+        '-',
+        { Ref: 'AWS::Region' },
+      ];
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: [
+            { 'Fn::Join': ['', [...bucketArn, '/tenants/*']] },
+            { 'Fn::Join': ['', [...bucketArn, '/users/*']] },
+          ],
+        },
+      ]);
+    });
+
+    it('names the exports bucket and the stage’s export retention to the exports function', () => {
+      const resources = template.toJSON().Resources as Record<string, Resource>;
+      const fn = resources[logicalId(plinth.api, plinth.api.functions.exports.function)];
+      const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> } | undefined)
+        ?.Variables;
+      expect(variables).toBeDefined();
+      expect(JSON.stringify(variables?.EXPORTS_BUCKET_NAME)).toContain('plinth-dev-exports-');
+      expect(variables?.EXPORT_RETENTION_DAYS).toBe('7');
     });
 
     it('names the audit digest bucket to the audit function', () => {
@@ -418,6 +455,7 @@ describe('api stack (dev)', () => {
           'cognito-idp:UpdateIdentityProvider',
           'cognito-idp:UpdateUserPoolClient',
         ],
+        exports: ['cognito-idp:AdminGetUser'],
       });
     });
 
@@ -473,12 +511,23 @@ describe('api stack (dev)', () => {
       expect(JSON.stringify(sesStatement?.Resource)).toContain(':identity/example.com');
     });
 
-    it('grants nothing on the event bus: publishing goes through the outbox', () => {
-      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
-      const actions = policies.flatMap((policy) =>
-        actionsOf((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement),
+    it('grants nothing on the event bus but export requests from the exports function: publishing goes through the outbox', () => {
+      const busStatements = functionAreas.flatMap((area) =>
+        statementsOf(template, plinth.api, plinth.api.functions[area])
+          .filter((statement) => actionsOf([statement]).some((action) => action.startsWith('events:')))
+          .map((statement) => ({ area, statement })),
       );
-      expect(actions.filter((action) => action.startsWith('events:'))).toEqual([]);
+      expect(busStatements).toEqual([
+        {
+          area: 'exports',
+          statement: expect.objectContaining({
+            Action: 'events:PutEvents',
+            Condition: {
+              StringEquals: { 'events:source': 'plinth', 'events:detail-type': 'Export Requested v1' },
+            },
+          }),
+        },
+      ]);
     });
   });
 

@@ -135,8 +135,11 @@ describe('audit digest bucket', () => {
       Properties: Record<string, unknown>;
       DeletionPolicy?: string;
     }[];
-    expect(buckets).toHaveLength(1);
-    return { template, bucket: buckets[0] };
+    const digests = buckets.filter((bucket) =>
+      JSON.stringify(bucket.Properties.BucketName).includes('audit-digests'),
+    );
+    expect(digests).toHaveLength(1);
+    return { template, bucket: digests[0] };
   };
 
   it('locks every digest in compliance mode for the stage’s retention', () => {
@@ -181,5 +184,69 @@ describe('audit digest bucket', () => {
         ]),
       },
     });
+  });
+});
+
+describe('exports bucket', () => {
+  const exportsBucketOf = (stage: 'dev' | 'prod') => {
+    const template = Template.fromStack(buildPlinth({ stage }).data);
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as {
+      Properties: Record<string, unknown>;
+      DeletionPolicy?: string;
+    }[];
+    const found = buckets.filter((bucket) =>
+      JSON.stringify(bucket.Properties.BucketName).includes('-exports-'),
+    );
+    expect(found).toHaveLength(1);
+    return { template, bucket: found[0] };
+  };
+
+  it('expires every archive after the stage’s export retention and aborts stale uploads', () => {
+    expect(exportsBucketOf('prod').bucket?.Properties).toMatchObject({
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'expire-exports',
+            Status: 'Enabled',
+            ExpirationInDays: 7,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
+      },
+    });
+  });
+
+  it('is private, encrypted and unversioned (an expired archive leaves no old version)', () => {
+    const { bucket } = exportsBucketOf('prod');
+    expect(bucket?.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    expect(bucket?.Properties.VersioningConfiguration).toBeUndefined();
+  });
+
+  it('refuses plain-HTTP access', () => {
+    const { template, bucket } = exportsBucketOf('dev');
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')) as {
+      Properties: { PolicyDocument: { Statement: Record<string, unknown>[] }; Bucket: unknown };
+    }[];
+    const ref = Object.entries(template.findResources('AWS::S3::Bucket')).find(([, b]) => b === bucket)?.[0];
+    const policy = policies.find((p) => JSON.stringify(p.Properties.Bucket).includes(String(ref)));
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      ]),
+    );
   });
 });

@@ -236,7 +236,7 @@ describe('events stack', () => {
       expect(actionsOf(star)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     });
 
-    it('is the only function allowed to put state-change events on the bus; the announcement mail run puts only its own page requests', () => {
+    it('is the only function allowed to put state-change events on the bus; the announcement mail run and the export worker put only their own requests', () => {
       const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy'));
       const putters = policies.filter((policy) =>
         actionsOf((policy.Properties.PolicyDocument as { Statement: never[] }).Statement).includes(
@@ -249,9 +249,10 @@ describe('events stack', () => {
           [{ Ref: logicalId(plinth.events, plinth.events.publisher.fn.role) }],
           [{ Ref: logicalId(plinth.events, worker('announcement-mail-sweep').role) }],
           [{ Ref: logicalId(plinth.events, worker('announcement-mail').role) }],
+          [{ Ref: logicalId(plinth.events, worker('export-worker').role) }],
         ]),
       );
-      expect(putters).toHaveLength(3);
+      expect(putters).toHaveLength(4);
     });
   });
 
@@ -402,9 +403,25 @@ describe('events stack', () => {
     });
 
     it('gives no other worker access to S3', () => {
-      for (const name of Object.keys(plinth.events.workers).filter((n) => !n.startsWith('audit-'))) {
-        expect(s3StatementsOf(name)).toEqual([]);
-      }
+      const others = Object.keys(plinth.events.workers).filter(
+        (n) => !n.startsWith('audit-') && n !== 'export-worker',
+      );
+      for (const name of others) expect(s3StatementsOf(name)).toEqual([]);
+    });
+
+    it('lets the export worker write, read and delete only export objects, under their prefixes', () => {
+      const statements = s3StatementsOf('export-worker');
+      expect(statements).toHaveLength(1);
+      expect(statements[0]?.Action).toEqual([
+        's3:AbortMultipartUpload',
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:ListMultipartUploadParts',
+        's3:PutObject',
+      ]);
+      expect(JSON.stringify(statements[0]?.Resource)).toContain('/users/*');
+      expect(JSON.stringify(statements[0]?.Resource)).toContain('/tenants/*');
+      expect(JSON.stringify(statements[0]?.Resource)).toContain(':s3:::plinth-prod-exports-');
     });
 
     it('lets the scheduler invoke the sweep and nothing else', () => {

@@ -1494,6 +1494,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's SSO identity provider and claimed domains (owner; the client secret is never returned). */
+        get: operations["getSso"];
+        /** Configures the tenant's SAML (metadata URL) or OIDC (issuer, client id and secret) identity provider in the user pool (owner; needs the `sso` feature). */
+        put: operations["putSso"];
+        post?: never;
+        /** Removes the tenant's identity provider, its client secret and its domain claims (owner). */
+        delete: operations["deleteSso"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/sso/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claims an email domain for the tenant’s SSO; answers the DNS TXT record to publish before verifying it (owner; one tenant per domain: 409). */
+        post: operations["claimSsoDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/sso/domains/{domain}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checks the claimed domain’s DNS TXT record and marks it verified (409 while it is not published). On a local stack verification is simulated, and the answer says so. */
+        post: operations["verifySsoDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Home-realm discovery (public): for an email in a domain verified for SSO, the hosted UI authorize URL with the tenant’s identity provider; 404 otherwise. */
+        get: operations["discoverSso"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts an export of everything Plinth keeps about the caller (a tar.gz of JSON files with a README); poll the Location for its status. The caller is emailed when it is ready. */
+        post: operations["requestMyExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/exports/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export of the caller’s data: queued, running, ready or failed; when ready, a fresh download link valid for 15 minutes. Exports are kept 7 days (per stage). */
+        get: operations["getMyExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Owners only: starts an export of all of the tenant’s data (every record of the tenant, grouped by kind, the audit log with its hash chain); poll the Location. */
+        post: operations["requestTenantExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/exports/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Owners only: a tenant export’s status and, when ready, a fresh download link valid for 15 minutes. */
+        get: operations["getTenantExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -12231,7 +12369,7 @@ export interface operations {
                             status: "received" | "sent" | "delivered" | "suppressed" | "failed" | "bounced" | "complained";
                             excerpt?: string;
                             /** @enum {string} */
-                            emailKind?: "invitation" | "billing" | "dunning" | "support-reply" | "announcement" | "sign-in";
+                            emailKind?: "invitation" | "billing" | "dunning" | "support-reply" | "announcement" | "sign-in" | "export";
                             to?: string[];
                             suppressed?: string[];
                             feedback?: {
@@ -14870,6 +15008,1335 @@ export interface operations {
             };
             /** @description The request body is not JSON. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    getSso: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An impersonation session id (`POST /admin/impersonations`): an operator who opened it acts as its user. Only where the route may run under impersonation. */
+                "plinth-impersonation"?: string;
+            };
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string;
+                        /** @enum {string} */
+                        protocol: "saml" | "oidc";
+                        /** @description The identity provider's name in the user pool (`identity_provider` of the hosted UI). */
+                        providerName: string;
+                        metadataUrl?: string;
+                        issuer?: string;
+                        clientId?: string;
+                        /** @description Whether an OIDC client secret is stored (it is never returned). */
+                        clientSecretStored: boolean;
+                        /** @enum {string} */
+                        defaultRole: "admin" | "manager" | "member";
+                        requireSso: boolean;
+                        domains: {
+                            domain: string;
+                            /** @enum {string} */
+                            status: "pending" | "verified";
+                            txtRecord: {
+                                /** @description The DNS name to publish the TXT record at. */
+                                name: string;
+                                /** @description The TXT record value. */
+                                value: string;
+                            };
+                            /** Format: date-time */
+                            claimedAt: string;
+                            /** Format: date-time */
+                            verifiedAt?: string;
+                            /**
+                             * @description How the domain was verified: `simulated` only on a local stack, where no DNS is looked up.
+                             * @enum {string}
+                             */
+                            verification?: "dns" | "simulated";
+                        }[];
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    putSso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    protocol: "saml";
+                    /**
+                     * Format: uri
+                     * @description The SAML identity provider's metadata document (https).
+                     */
+                    metadataUrl: string;
+                    /**
+                     * @description The role a user gets in this tenant on their first sign-in through its provider (just in time).
+                     * @default member
+                     * @enum {string}
+                     */
+                    defaultRole?: "admin" | "manager" | "member";
+                    /**
+                     * @description true: users whose email is in one of the tenant's verified domains may use this tenant only when signed in through SSO; password sign-ins get 403.
+                     * @default false
+                     */
+                    requireSso?: boolean;
+                } | {
+                    /** @enum {string} */
+                    protocol: "oidc";
+                    /**
+                     * Format: uri
+                     * @description The OIDC provider's issuer URL (https); its discovery document is read from it.
+                     */
+                    issuer: string;
+                    clientId: string;
+                    /** @description Stored in Secrets Manager and passed to the user pool; never returned. */
+                    clientSecret: string;
+                    /**
+                     * @description The role a user gets in this tenant on their first sign-in through its provider (just in time).
+                     * @default member
+                     * @enum {string}
+                     */
+                    defaultRole?: "admin" | "manager" | "member";
+                    /**
+                     * @description true: users whose email is in one of the tenant's verified domains may use this tenant only when signed in through SSO; password sign-ins get 403.
+                     * @default false
+                     */
+                    requireSso?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string;
+                        /** @enum {string} */
+                        protocol: "saml" | "oidc";
+                        /** @description The identity provider's name in the user pool (`identity_provider` of the hosted UI). */
+                        providerName: string;
+                        metadataUrl?: string;
+                        issuer?: string;
+                        clientId?: string;
+                        /** @description Whether an OIDC client secret is stored (it is never returned). */
+                        clientSecretStored: boolean;
+                        /** @enum {string} */
+                        defaultRole: "admin" | "manager" | "member";
+                        requireSso: boolean;
+                        domains: {
+                            domain: string;
+                            /** @enum {string} */
+                            status: "pending" | "verified";
+                            txtRecord: {
+                                /** @description The DNS name to publish the TXT record at. */
+                                name: string;
+                                /** @description The TXT record value. */
+                                value: string;
+                            };
+                            /** Format: date-time */
+                            claimedAt: string;
+                            /** Format: date-time */
+                            verifiedAt?: string;
+                            /**
+                             * @description How the domain was verified: `simulated` only on a local stack, where no DNS is looked up.
+                             * @enum {string}
+                             */
+                            verification?: "dns" | "simulated";
+                        }[];
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Payment is required: the tenant is restricted after failed payments, or a plan limit is reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    deleteSso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Payment is required: the tenant is restricted after failed payments, or a plan limit is reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    claimSsoDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    domain: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        domain: string;
+                        /** @enum {string} */
+                        status: "pending" | "verified";
+                        txtRecord: {
+                            /** @description The DNS name to publish the TXT record at. */
+                            name: string;
+                            /** @description The TXT record value. */
+                            value: string;
+                        };
+                        /** Format: date-time */
+                        claimedAt: string;
+                        /** Format: date-time */
+                        verifiedAt?: string;
+                        /**
+                         * @description How the domain was verified: `simulated` only on a local stack, where no DNS is looked up.
+                         * @enum {string}
+                         */
+                        verification?: "dns" | "simulated";
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Payment is required: the tenant is restricted after failed payments, or a plan limit is reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    verifySsoDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        domain: string;
+                        /** @enum {string} */
+                        status: "pending" | "verified";
+                        txtRecord: {
+                            /** @description The DNS name to publish the TXT record at. */
+                            name: string;
+                            /** @description The TXT record value. */
+                            value: string;
+                        };
+                        /** Format: date-time */
+                        claimedAt: string;
+                        /** Format: date-time */
+                        verifiedAt?: string;
+                        /**
+                         * @description How the domain was verified: `simulated` only on a local stack, where no DNS is looked up.
+                         * @enum {string}
+                         */
+                        verification?: "dns" | "simulated";
+                        /** @description What was checked: the DNS lookup, or that verification was simulated locally. */
+                        detail: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Payment is required: the tenant is restricted after failed payments, or a plan limit is reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    discoverSso: {
+        parameters: {
+            query: {
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The hosted UI authorize URL with the tenant’s `identity_provider`: send the user’s browser there. */
+                        authorizeUrl: string;
+                        identityProvider: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    requestMyExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description Where the job’s status (and, once ready, its download link) is read. */
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        exportId: string;
+                        /** @enum {string} */
+                        scope: "user" | "tenant";
+                        tenantId?: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "ready" | "failed";
+                        /** Format: date-time */
+                        requestedAt: string;
+                        /** Format: date-time */
+                        startedAt?: string;
+                        /** Format: date-time */
+                        completedAt?: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        progress: {
+                            itemsRead: number;
+                            filesWritten: number;
+                        };
+                        archiveBytes?: number;
+                        download?: {
+                            /** Format: uri */
+                            url: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                        error?: string;
+                    };
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A payment provider or mail service failed; the request changed nothing and can be retried. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    getMyExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        exportId: string;
+                        /** @enum {string} */
+                        scope: "user" | "tenant";
+                        tenantId?: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "ready" | "failed";
+                        /** Format: date-time */
+                        requestedAt: string;
+                        /** Format: date-time */
+                        startedAt?: string;
+                        /** Format: date-time */
+                        completedAt?: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        progress: {
+                            itemsRead: number;
+                            filesWritten: number;
+                        };
+                        archiveBytes?: number;
+                        download?: {
+                            /** Format: uri */
+                            url: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                        error?: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    requestTenantExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    /** @description Where the job’s status (and, once ready, its download link) is read. */
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        exportId: string;
+                        /** @enum {string} */
+                        scope: "user" | "tenant";
+                        tenantId?: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "ready" | "failed";
+                        /** Format: date-time */
+                        requestedAt: string;
+                        /** Format: date-time */
+                        startedAt?: string;
+                        /** Format: date-time */
+                        completedAt?: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        progress: {
+                            itemsRead: number;
+                            filesWritten: number;
+                        };
+                        archiveBytes?: number;
+                        download?: {
+                            /** Format: uri */
+                            url: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                        error?: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate limit is reached; nothing was changed. Retry after `Retry-After` seconds. Or, API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the refused limit allows a request again. */
+                    "retry-after"?: number;
+                    /** @description The limits checked (draft-ietf-httpapi-ratelimit-headers): `"name";q=<quota>;w=<seconds>`. */
+                    "ratelimit-policy"?: string;
+                    /** @description What is left of each: `"name";r=<remaining>;t=<seconds to reset>`. */
+                    ratelimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description A payment provider or mail service failed; the request changed nothing and can be retried. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    getTenantExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The rate limits this request counts against (draft-ietf-httpapi-ratelimit-headers), e.g. `"invitations-per-tenant";q=20;w=3600`: `q` units per `w` seconds. */
+                    "ratelimit-policy": string;
+                    /** @description What is left of each limit, e.g. `"invitations-per-tenant";r=19;t=1800`: `r` units remaining, `t` seconds until the window resets. */
+                    ratelimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        exportId: string;
+                        /** @enum {string} */
+                        scope: "user" | "tenant";
+                        tenantId?: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "ready" | "failed";
+                        /** Format: date-time */
+                        requestedAt: string;
+                        /** Format: date-time */
+                        startedAt?: string;
+                        /** Format: date-time */
+                        completedAt?: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        progress: {
+                            itemsRead: number;
+                            filesWritten: number;
+                        };
+                        archiveBytes?: number;
+                        download?: {
+                            /** Format: uri */
+                            url: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                        error?: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
