@@ -86,6 +86,21 @@ export function grantWriteExports(role: IRole, stage: StageConfig): Policy {
   );
 }
 
+/**
+ * Lets an erasure list and delete a user's or tenant's archives (`users/<id>/`, `tenants/<id>/`),
+ * and nothing else of the bucket (shared/erasure/).
+ */
+export function grantEraseExports(role: IRole, stage: StageConfig): Policy {
+  return attach(role, stage, 'ExportsErasePolicy', "list and delete an erased user's or tenant's archives", [
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucketArn(stage)],
+      conditions: { StringLike: { 's3:prefix': ['tenants/*', 'users/*'] } },
+    }),
+    new PolicyStatement({ actions: ['s3:DeleteObject'], resources: objectArns(stage) }),
+  ]);
+}
+
 function attach(
   role: IRole,
   stage: StageConfig,

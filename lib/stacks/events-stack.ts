@@ -34,7 +34,7 @@ import {
   grantReadAuditDigests,
 } from '../constructs/audit-digest-bucket.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
-import { exportsBucketName, grantWriteExports } from '../constructs/exports-bucket.ts';
+import { exportsBucketName, grantEraseExports, grantWriteExports } from '../constructs/exports-bucket.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
@@ -274,28 +274,8 @@ export class EventsStack extends Stack {
       // The bucket is the data stack's (lib/constructs/audit-digest-bucket.ts), named before synthesis.
       if (settings.auditDigests === 'put') grantPutAuditDigests(workers[name].role, stage);
       if (settings.auditDigests === 'read') grantReadAuditDigests(workers[name].role, stage);
-      if (settings.erases) {
-        // Only the archives: `tenants/<id>/` of a purged tenant, `users/<id>/` of an erased user.
-        const bucketArn = Stack.of(this).formatArn({
-          service: 's3',
-          region: '',
-          account: '',
-          resource: exportsBucketName(stage),
-        });
-        workers[name].role.addToPrincipalPolicy(
-          new PolicyStatement({
-            actions: ['s3:ListBucket'],
-            resources: [bucketArn],
-            conditions: { StringLike: { 's3:prefix': ['tenants/*', 'users/*'] } },
-          }),
-        );
-        workers[name].role.addToPrincipalPolicy(
-          new PolicyStatement({
-            actions: ['s3:DeleteObject'],
-            resources: [`${bucketArn}/tenants/*`, `${bucketArn}/users/*`],
-          }),
-        );
-      }
+      // Only the archives: `tenants/<id>/` of a purged tenant, `users/<id>/` of an erased user.
+      if (settings.erases) grantEraseExports(workers[name].role, stage);
       if (settings.writesExports) grantWriteExports(workers[name].role, stage);
     }
     this.workers = workers;

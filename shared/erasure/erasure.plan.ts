@@ -63,7 +63,7 @@ export const stepDescriptions: Readonly<Record<ErasureStep, StepDescription>> = 
   },
   locators: {
     where:
-      'DynamoDB SLUG#<slug>, CUSTOMER#<cus>, SUPPORT_TICKET#<ticket> LOCATOR: the items outside the tenant partition that point to it',
+      'DynamoDB SLUG#<slug>, CUSTOMER#<cus>, SUPPORT_TICKET#<ticket> LOCATOR, APIKEY#<key>, SSO_DOMAIN#<domain>: the items outside the tenant partition that point to it',
     action: 'deleted',
   },
   'tenant-items': { where: 'DynamoDB TENANT#<tenant>: every item, the tenant item last', action: 'deleted' },

@@ -479,6 +479,15 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         for await (const item of queryItems(db, prefixQuery(tenantPk, 'SUPPORT_TICKET#'))) {
           await owned(keys.supportTicketLocator(String(item.ticketId)), 'ticket-locator');
         }
+        // An API client's key item (what the authorizer looks keys up by) and the SSO domain claims
+        // (what home-realm discovery and the PreSignUp trigger read) live outside the partition.
+        for await (const item of queryItems(db, prefixQuery(tenantPk, 'APICLIENT#'))) {
+          if (typeof item.keyId === 'string') await owned(keys.apiKey(item.keyId), 'api-key');
+        }
+        const sso = await getItem(keys.ssoConfig(tenantId));
+        for (const domain of Object.keys((sso?.domains as Record<string, unknown> | undefined) ?? {})) {
+          await owned(keys.ssoDomainClaim(domain), 'sso-domain-claim');
+        }
         await writes.flush();
         return { status: 'done' };
       },

@@ -216,11 +216,13 @@ describe('exports bucket', () => {
     });
   });
 
-  it('is private, encrypted and unversioned (an expired archive leaves no old version)', () => {
+  it('is private, encrypted with the stage key in prod, and unversioned (an expired archive leaves no old version)', () => {
     const { bucket } = exportsBucketOf('prod');
     expect(bucket?.Properties).toMatchObject({
       BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true },
+        ],
       },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,

@@ -404,9 +404,17 @@ describe('events stack', () => {
 
     it('gives no other worker access to S3', () => {
       const others = Object.keys(plinth.events.workers).filter(
-        (n) => !n.startsWith('audit-') && n !== 'export-worker',
+        (n) =>
+          !n.startsWith('audit-') && n !== 'export-worker' && n !== 'erasure-run' && n !== 'tenant-purge',
       );
       for (const name of others) expect(s3StatementsOf(name)).toEqual([]);
+    });
+
+    it.each(['erasure-run', 'tenant-purge'])('lets %s list and delete only export archives', (name) => {
+      const statements = s3StatementsOf(name);
+      expect(statements.map((statement) => statement.Action)).toEqual(['s3:ListBucket', 's3:DeleteObject']);
+      expect(JSON.stringify(statements[0]?.Condition)).toContain('tenants/*');
+      expect(JSON.stringify(statements[1]?.Resource)).toContain('/users/*');
     });
 
     it('lets the export worker write, read and delete only export objects, under their prefixes', () => {

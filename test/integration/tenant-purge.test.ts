@@ -203,6 +203,7 @@ describe('the tenant-purge schedule', () => {
   let purged: string;
   let kept: string;
   let slug: string;
+  let keyId: string;
   let itemsBefore: number;
   let snapshotBefore: Record<string, unknown>;
 
@@ -214,6 +215,35 @@ describe('the tenant-purge schedule', () => {
       body: 'Thanks for everything',
     });
     expect(ticket.status).toBe(201);
+    const client = await api(server, owner.accessToken).post(`/v1/tenants/${purged}/api-clients`, {
+      name: 'Warehouse sync',
+      scopes: ['projects:read'],
+    });
+    expect(client.status).toBe(201);
+    keyId = String((await getItem(keys.apiClient(purged, client.body.clientId)))?.keyId);
+    // An SSO domain claim as the sso routes write it (the config lists it; the claim points back).
+    await db.client.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...keys.ssoConfig(purged),
+          type: 'sso-config',
+          tenantId: purged,
+          domains: { 'gone.example': {} },
+        },
+      }),
+    );
+    await db.client.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...keys.ssoDomainClaim('gone.example'),
+          type: 'sso-domain-claim',
+          domain: 'gone.example',
+          tenantId: purged,
+        },
+      }),
+    );
     await mirrorSubscription(stack, purged, {
       status: 'canceled',
       plan: 'free',
@@ -253,14 +283,18 @@ describe('the tenant-purge schedule', () => {
     expect(await partition(`TENANT#${purged}`)).toEqual([]);
   });
 
-  it('deletes its locators elsewhere: slug guard, customer and ticket locators', async () => {
+  it('deletes its locators elsewhere: slug guard, customer, ticket, API key and SSO domain', async () => {
     expect(await getItem(keys.tenantSlug(slug))).toBeUndefined();
     expect(await getItem(keys.stripeCustomer('cus_purged123'))).toBeUndefined();
+    expect(await getItem(keys.apiKey(keyId))).toBeUndefined();
+    expect(await getItem(keys.ssoDomainClaim('gone.example'))).toBeUndefined();
     const report = await createErasureStore(db).get(`tenant-${purged}`);
     expect(report?.progress.locators).toEqual({
       'slug-guard': 1,
       'customer-locator': 1,
       'ticket-locator': 1,
+      'api-key': 1,
+      'sso-domain-claim': 1,
     });
   });
 
