@@ -155,6 +155,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions): PlinthStacks 
     mailFeedbackTopic: auth.mailFeedbackTopic,
     billingGraceDays: stripe.graceDays,
     stripeSecretKeyParameter: stripe.secretKeyParameter,
+    erasurePseudonymKey: data.erasurePseudonymKey,
     opsEmail,
     productEventTtlDays,
     ...functionEntry,
@@ -174,6 +175,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions): PlinthStacks 
     stripe,
     allowedRedirectOrigins: redirectOriginsFor(stage, context.allowedRedirectOrigins),
     productEventTtlDays,
+    erasurePseudonymKey: data.erasurePseudonymKey,
     watched: eventsWatchOf(events),
     ...functionEntry,
   });

@@ -20,6 +20,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { AUTHORIZER_CACHE_SECONDS, acceptsApiClients } from '../../shared/api-clients/scopes.ts';
 import { issuerFor } from '../../shared/auth/user-pool.ts';
@@ -39,6 +40,7 @@ import {
   type UserPoolAccess,
 } from '../constructs/app-function.ts';
 import { auditDigestBucketName, grantReadAuditDigests } from '../constructs/audit-digest-bucket.ts';
+import { erasureKeyEnvironment } from '../constructs/erasure-key.ts';
 import { exportsBucketName, grantPresignExports } from '../constructs/exports-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
 import type { SsoAppClient } from '../constructs/sso-app-client.ts';
@@ -283,6 +285,12 @@ export interface ApiStackProps extends StackProps {
    * @default stage.retention.productEventDays
    */
   readonly productEventTtlDays?: number;
+  /**
+   * The erasure pseudonym key (the data stack's secret): the erasure functions get its value as
+   * `ERASURE_PSEUDONYM_KEY`, resolved by CloudFormation at deploy time. @default - none: pseudonyms
+   * are keyed by the table name (shared/erasure/erasure.env.ts), as locally
+   */
+  readonly erasurePseudonymKey?: ISecret;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
   /**
@@ -366,6 +374,7 @@ export class ApiStack extends Stack {
           ...(area === 'product-analytics' ? productEnvironment : {}),
           // The app client the magic-link function runs the custom auth flow with.
           ...(area === 'magic-link' ? { USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId } : {}),
+          ...(area === 'erasure' ? erasureKeyEnvironment(props.erasurePseudonymKey) : {}),
           ...(access.readsAuditDigests ? { AUDIT_DIGEST_BUCKET: auditDigestBucketName(stage) } : {}),
           ...(access.writesSsoSecrets ? ssoEnvironment : {}),
           ...(access.servesExports

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   type Attribute,
   AttributeType,
@@ -9,6 +9,7 @@ import {
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/db/table.ts';
 import { AuditDigestBucket } from '../constructs/audit-digest-bucket.ts';
@@ -29,6 +30,12 @@ export class DataStack extends Stack {
   readonly auditDigests: AuditDigestBucket;
   /** The data exports' archives (shared/exports/), expired after the stage's export retention. */
   readonly exports: ExportsBucket;
+  /**
+   * The key erasure pseudonyms are made with (shared/erasure/pseudonym.ts, `ERASURE_PSEUDONYM_KEY`):
+   * generated once per stage and kept apart from the table, so whoever holds user ids and the table
+   * cannot compute a pseudonym back to its user.
+   */
+  readonly erasurePseudonymKey: Secret;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -69,6 +76,17 @@ export class DataStack extends Stack {
 
     this.auditDigests = new AuditDigestBucket(this, 'AuditDigests', { stage });
     this.exports = new ExportsBucket(this, 'Exports', { stage });
+    this.erasurePseudonymKey = new Secret(this, 'ErasurePseudonymKey', {
+      description: `Plinth ${stage.name}: the key of erasure pseudonyms (never rotate: pseudonyms must stay stable)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // Losing it would give an erased person a second pseudonym: kept whatever the stage.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.erasurePseudonymKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The erasure pseudonym key must never change: a rotated key would give an already erased person a second pseudonym, breaking the "stable pseudonym" the erasure report and audit log promise.',
+    });
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AuditDigestBucketName', { value: this.auditDigests.bucket.bucketName });

@@ -3,8 +3,8 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -34,6 +34,7 @@ import {
   grantReadAuditDigests,
 } from '../constructs/audit-digest-bucket.ts';
 import { BusRule } from '../constructs/bus-rule.ts';
+import { erasureKeyEnvironment } from '../constructs/erasure-key.ts';
 import { exportsBucketName, grantEraseExports, grantWriteExports } from '../constructs/exports-bucket.ts';
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
@@ -165,6 +166,12 @@ export interface EventsStackProps extends StackProps {
    * and fail at cold start, naming it
    */
   readonly stripeSecretKeyParameter?: string;
+  /**
+   * The erasure pseudonym key (the data stack's secret): the erasure functions get its value as
+   * `ERASURE_PSEUDONYM_KEY`, resolved by CloudFormation at deploy time. @default - none: pseudonyms
+   * are keyed by the table name (shared/erasure/erasure.env.ts), as locally
+   */
+  readonly erasurePseudonymKey?: ISecret;
   /** @default stage.tenantPurgeGraceDays */
   readonly tenantPurgeGraceDays?: number;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
@@ -251,6 +258,7 @@ export class EventsStack extends Stack {
                   ? { STRIPE_SECRET_KEY_PARAMETER: props.stripeSecretKeyParameter }
                   : {}),
                 EXPORTS_BUCKET_NAME: exportsBucketName(stage),
+                ...erasureKeyEnvironment(props.erasurePseudonymKey),
               }
             : {}),
           ...(settings.writesExports ? { EXPORTS_BUCKET_NAME: exportsBucketName(stage) } : {}),

@@ -24,7 +24,7 @@ export const erasureWorkerEnv = z
 export type ErasureWorkerEnv = z.infer<typeof erasureWorkerEnv>;
 
 /**
- * The key pseudonyms are made with: `ERASURE_PSEUDONYM_KEY` where set (deployed: a per-stage secret,
+ * The key pseudonyms are made with: `ERASURE_PSEUDONYM_KEY` where set (deployed: the data stack's secret,
  * so a pseudonym cannot be traced back to a user id by someone holding the ids), else the table's
  * name (stable per stage, so local runs and tests agree across functions).
  */

@@ -153,7 +153,8 @@ describe('api stack (dev)', () => {
           area !== 'product-analytics' &&
           area !== 'health' &&
           area !== 'magic-link' &&
-          area !== 'sso',
+          area !== 'sso' &&
+          area !== 'erasure',
       ),
     )('gives %s the variables shared/config/env.ts reads, plus Powertools settings', (area) => {
       const variables = environmentOf(plinth.api.functions[area]) as { Variables: Record<string, unknown> };
@@ -173,6 +174,13 @@ describe('api stack (dev)', () => {
           SSO_DOMAIN_VERIFICATION: 'dns',
         },
       });
+    });
+
+    it('gives erasure the common variables and the stage’s pseudonym key, resolved from its secret at deploy', () => {
+      const variables = environmentOf(plinth.api.functions.erasure) as { Variables: Record<string, unknown> };
+      const { ERASURE_PSEUDONYM_KEY: key, ...rest } = variables.Variables;
+      expect({ Variables: rest }).toEqual({ Variables: apiVariables() });
+      expect(JSON.stringify(key)).toContain('{{resolve:secretsmanager:');
     });
 
     it('gives magic-link the common variables and the app client it signs users in with', () => {

@@ -252,3 +252,18 @@ describe('exports bucket', () => {
     );
   });
 });
+
+describe('erasure pseudonym key', () => {
+  it('is a generated secret, kept when the stack goes, in every stage', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const template = Template.fromStack(buildPlinth({ stage }).data);
+      const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret')) as {
+        Properties: { GenerateSecretString?: { PasswordLength?: number } };
+        DeletionPolicy?: string;
+      }[];
+      expect(secrets).toHaveLength(1);
+      expect(secrets[0]?.Properties.GenerateSecretString?.PasswordLength).toBe(64);
+      expect(secrets[0]?.DeletionPolicy).toBe('Retain');
+    }
+  });
+});

@@ -410,6 +410,20 @@ describe('events stack', () => {
       for (const name of others) expect(s3StatementsOf(name)).toEqual([]);
     });
 
+    it.each(['erasure-run', 'tenant-purge'])(
+      'gives %s the pseudonym key from its secret, resolved at deploy',
+      (name) => {
+        const variables = (
+          template.toJSON().Resources[
+            logicalId(plinth.events, (plinth.events.workers[name] as AppFunction).function)
+          ] as {
+            Properties: { Environment: { Variables: Record<string, unknown> } };
+          }
+        ).Properties.Environment.Variables;
+        expect(JSON.stringify(variables.ERASURE_PSEUDONYM_KEY)).toContain('{{resolve:secretsmanager:');
+      },
+    );
+
     it.each(['erasure-run', 'tenant-purge'])('lets %s list and delete only export archives', (name) => {
       const statements = s3StatementsOf(name);
       expect(statements.map((statement) => statement.Action)).toEqual(['s3:ListBucket', 's3:DeleteObject']);
