@@ -1,10 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { auditStep } from '../audit/audit.writer.ts';
 import type { ApiClientIdentity } from '../auth/caller.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
+import type { RequestMeta } from '../http/api-handler.ts';
 import { ForbiddenError, UnauthorizedError } from '../http/errors.ts';
-import type { Clock } from '../ids.ts';
+import { type Clock, newId } from '../ids.ts';
 
 /** `lastUsedAt` is written at most this often per client, so a busy integration costs no write per call. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -59,4 +61,34 @@ export async function recordClientUse(
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+}
+
+/**
+ * Audits a read an API client makes (`apiclient.read`, the route as target, the client as actor):
+ * its changes are audited by the use cases that make them, in their transactions, so together every
+ * call of a key is in the tenant's audit log. Written where the tenant is resolved, before the
+ * route's own checks, so a refused read is recorded too.
+ */
+export async function auditClientRead(
+  db: Db,
+  tenantId: string,
+  client: ApiClientIdentity,
+  request: RequestMeta,
+  clock: Clock,
+): Promise<void> {
+  if (!request.route?.startsWith('GET ')) return;
+  const step = auditStep(
+    db,
+    {
+      tenantId,
+      actor: { userId: client.clientId },
+      action: 'apiclient.read',
+      target: { type: 'route', id: request.route },
+      before: null,
+      after: null,
+      request,
+    },
+    { clock, newId },
+  );
+  await db.client.send(new PutCommand(step.item.Put as ConstructorParameters<typeof PutCommand>[0]));
 }

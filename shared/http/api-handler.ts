@@ -48,6 +48,11 @@ export interface RequestMeta {
    * is resolved). Present on every request the api handler builds; absent on hand-made ones.
    */
   readonly responseHeaders?: Record<string, string>;
+  /**
+   * The route key (`GET /v1/tenants/{tenantId}/projects`), not enumerable like the header sink: an
+   * API client's reads are audited with it (shared/api-clients/client-gate.ts).
+   */
+  readonly route?: string;
 }
 
 /**
@@ -373,6 +378,7 @@ export function createApiHandler(
       'responseHeaders',
       { value: responseHeaders, enumerable: false },
     );
+    Object.defineProperty(request, 'route', { value: event.routeKey, enumerable: false });
     // Who may call an operator route is decided before its input is looked at.
     const operator =
       route.operator && caller ? await options.operators?.authorize(caller, route.operator) : undefined;

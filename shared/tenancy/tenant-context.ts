@@ -1,5 +1,10 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { assertClientCurrent, creatorGone, recordClientUse } from '../api-clients/client-gate.ts';
+import {
+  assertClientCurrent,
+  auditClientRead,
+  creatorGone,
+  recordClientUse,
+} from '../api-clients/client-gate.ts';
 import { scopePermissions } from '../api-clients/scopes.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { BillingState } from '../billing/billing.schema.ts';
@@ -196,7 +201,10 @@ export function createTenancy({
       }
       if (member.status !== 'active')
         throw client ? creatorGone() : new ForbiddenError('Your membership of this tenant is suspended.');
-      if (client && clientItem) await recordClientUse(db, client, clientItem, clock);
+      if (client && clientItem) {
+        await recordClientUse(db, client, clientItem, clock);
+        await auditClientRead(db, tenantId, client, request, clock);
+      }
       const mfaEnabled = profile?.mfaEnabled === true;
       // Before the rate limit: a refused member counts nothing.
       if (tenant.requireMfa === true && !mfaEnabled && !options.openWithoutMfa) throw new MfaRequiredError();

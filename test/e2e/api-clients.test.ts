@@ -136,6 +136,22 @@ describe('an API client', () => {
     ]);
   });
 
+  it('is named as the actor of an audit entry for each read it makes', async () => {
+    const { key, clientId } = await newClient(['projects:read', 'tenant:read']);
+
+    const projects = await api(server, key).get(`${base}/projects`);
+    const tenant = await api(server, key).get(base);
+    const log = await api(server, owner.accessToken).get(`${base}/audit-log?actor=${clientId}`);
+
+    expect([projects.status, tenant.status]).toEqual([200, 200]);
+    const reads = (log.body.items as { action: string; target: { id: string } }[])
+      .filter((entry) => entry.action === 'apiclient.read')
+      .map((entry) => entry.target.id)
+      .sort();
+    expect(reads).toEqual(['GET /v1/tenants/{tenantId}', 'GET /v1/tenants/{tenantId}/projects']);
+    expect(log.body.items[0].actor).toEqual({ userId: clientId, kind: 'api_client', name: 'Sync job' });
+  });
+
   it('is narrowed when its creator is demoted: writes refused (403), reads still allowed', async () => {
     const client = await newClient(['projects:write', 'projects:read']);
     const demoted = await api(server, owner.accessToken).patch(`${base}/members/${client.creator.userId}`, {
