@@ -39,6 +39,7 @@
  * | search: tenant slug | SLUG#<slug>       | SLUG                        | (gsi2pk) SEARCH#TENANT#<first char> | (gsi2sk) <slug>#<tenantId> | same query: the slug guard carries the tenant's slug |
  * | search: owner email | TENANT#<tenantId> | MEMBER#<userId> (owners only) | (gsi2pk) SEARCH#TENANT#<first char> | (gsi2sk) <email>#<tenantId> | same query: an owner's membership carries their email while they are an owner (set and removed with the role) |
  * | user profile (search) | USER#<userId>   | PROFILE                     | (gsi2pk) SEARCH#USER#<first char> | (gsi2sk) <email>#<userId> | GET /admin/users?q= (Query gsi2); written (Update) with every membership the user gets; also holds `status` (suspension, read in the tenant resolve's BatchGet), `lastSignInAt` and `mfaEnabled` (Update by the MFA routes; read in the same resolve BatchGet for a tenant's `requireMfa`, by GET /v1/me, and per page of GET /v1/tenants/{id}/members with one BatchGet) |
+ * | former tenant    | USER#<userId>       | FORMER_TENANT#<tenantId>    |                   |                      | written (Put) in the transaction that removes a membership; DELETE /v1/me (Query pk + begins_with FORMER_TENANT#) adds these tenants to the ones an erasure pseudonymises the person in, since their audit log and tickets still name them; deleted with the user's items |
  * | magic link       | USER#<userId>       | MAGIC_LINK                  |                   |                      | POST /v1/auth/magic-link: the user's one pending sign-in link (Put: a new request supersedes the last), only a sha256 of the token and its expiry; the VerifyAuthChallengeResponse trigger consumes it with one conditional DeleteItem (hash matches and not expired), so a link works once; expires by TTL |
  * | platform audit (by operator / tenant) | PLATFORM_AUDIT | AUDIT#<isoTime>#<entryId> | PLATFORM_AUDIT#OPERATOR#<operatorId>; (gsi2pk) PLATFORM_AUDIT#TENANT#<tenantId> | AUDIT#<isoTime>#<entryId> (both) | GET /admin/audit-log?operator= (Query gsi1) and ?tenantId= (Query gsi2), newest first |
  * | NPS last answer  | USER#<userId>       | NPS_LAST                    |                   |                      | POST /v1/tenants/{id}/nps: one answer per user per 90 days (conditional put); GET /v1/me/nps |
@@ -428,6 +429,12 @@ export const keys = {
   /** An address SES reported as bouncing or complaining: nothing more is sent to it. */
   /** A user's pending magic sign-in link (shared/auth/magic-link): one per user, replaced by a new request. */
   magicLink: (userId: string) => ({ pk: `USER#${userId}`, sk: 'MAGIC_LINK' }),
+  /** A tenant the user was a member of and left (or was removed from): erasure walks it too. */
+  formerTenant: (userId: string, tenantId: string) => ({
+    pk: `USER#${userId}`,
+    sk: `FORMER_TENANT#${tenantId}`,
+  }),
+  formerTenantsPrefix: (userId: string) => ({ pk: `USER#${userId}`, skPrefix: 'FORMER_TENANT#' }),
   emailSuppression: (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'SUPPRESSION' }),
   /** An operator's announcement, in the one partition that lists them all (newest first by id). */
   announcement: (announcementId: string) => ({ pk: 'ANNOUNCEMENTS', sk: `ANNOUNCEMENT#${announcementId}` }),

@@ -54,6 +54,27 @@ export function createErasureService(deps: ErasureServiceDeps) {
   const requestedBy = (by: ErasureRequester): ErasureReport['requestedBy'] =>
     by.kind === 'operator' ? { kind: 'operator', operatorId: by.operator.userId } : { kind: by.kind };
 
+  /** The tenants the user left or was removed from (their audit log and tickets still name them). */
+  async function formerTenantsOf(userId: string): Promise<string[]> {
+    const prefix = keys.formerTenantsPrefix(userId);
+    const tenantIds: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.client.send(
+        new QueryCommand({
+          TableName: db.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      tenantIds.push(...(page.Items ?? []).map((item) => String(item.tenantId)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return tenantIds;
+  }
+
   async function membershipsOf(userId: string): Promise<Member[]> {
     const index = keys.membershipsOfUser(userId);
     const members: Member[] = [];
@@ -102,12 +123,13 @@ export function createErasureService(deps: ErasureServiceDeps) {
      * deleted) of which they are the last owner. Idempotent: asking again returns the first request.
      */
     async requestUserErasure(userId: string, by: ErasureRequester) {
-      const [identity, profileResult, memberships] = await Promise.all([
+      const [identity, profileResult, memberships, formerTenants] = await Promise.all([
         deps.directory.getUser(userId),
         db.client.send(
           new GetCommand({ TableName: db.tableName, Key: keys.userProfile(userId), ConsistentRead: true }),
         ),
         membershipsOf(userId),
+        formerTenantsOf(userId),
       ]);
       const profile = profileResult.Item;
       const pseudonym = pseudonymOf(deps.pseudonymKey, 'user', userId);
@@ -149,7 +171,7 @@ export function createErasureService(deps: ErasureServiceDeps) {
           kind: 'user',
           userId,
           email,
-          tenantIds: [...new Set([...memberships.map((m) => m.tenantId), ...invitedBy])],
+          tenantIds: [...new Set([...memberships.map((m) => m.tenantId), ...formerTenants, ...invitedBy])],
           since,
         },
         by.kind === 'operator'

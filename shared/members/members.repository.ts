@@ -117,6 +117,20 @@ export function createMemberRepository(db: Db, deps: { clock: Clock; newId: IdGe
             },
           ];
           steps.push(memberLeftStep(db, tenantId, member.role));
+          // The tenant still names them (audit log, tickets): an erasure must find it after they left.
+          steps.push({
+            item: {
+              Put: {
+                TableName: db.tableName,
+                Item: {
+                  ...keys.formerTenant(member.userId, tenantId),
+                  type: 'former-tenant',
+                  userId: member.userId,
+                  tenantId,
+                },
+              },
+            },
+          });
           await transactWrite(db, [...steps, audit(event)]);
         },
       };

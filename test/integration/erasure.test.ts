@@ -35,6 +35,7 @@ let owner: TestUser;
 let erased: TestUser;
 let tenantId: string;
 let otherTenantId: string;
+let formerTenantId: string;
 let erasureId: string;
 let memberCountBefore: number;
 const today = new Date().toISOString().slice(0, 10);
@@ -84,8 +85,14 @@ beforeAll(async () => {
   otherTenantId = (
     await asOwner.post('/v1/tenants', { name: 'Other Co', slug: `other-${randomUUID().slice(0, 8)}` })
   ).body.tenantId;
+  formerTenantId = (
+    await asOwner.post('/v1/tenants', { name: 'Former Co', slug: `former-${randomUUID().slice(0, 8)}` })
+  ).body.tenantId;
   await mirrorSubscription(stack, tenantId, { plan: 'team' });
   await joinByInvitation(tenantId, erased);
+  // A tenant they joined and were removed from before asking: its audit log still names them.
+  await joinByInvitation(formerTenantId, erased);
+  expect((await asOwner.delete(`/v1/tenants/${formerTenantId}/members/${erased.userId}`)).status).toBe(204);
   // Audited with the person in before/after, by another actor.
   await asOwner.patch(`/v1/tenants/${tenantId}/members/${erased.userId}`, { role: 'admin' });
   // Pending in the other tenant: holds a seat until revoked.
@@ -205,6 +212,21 @@ describe('a user erasure (DELETE /v1/me, then the erasure-run schedule)', () => 
     const roleChange = Items.find((item) => item.action === 'member.role-changed');
     expect(roleChange?.actor.userId).toBe(owner.userId);
     expect(roleChange?.target.id).toBe(pseudonym);
+  });
+
+  it('pseudonymises them in the audit log of a tenant they had already left', async () => {
+    const pseudonym = pseudonymOf(pseudonymKeyOf(stack.env as { TABLE_NAME: string }), 'user', erased.userId);
+    const range = keys.auditRange(formerTenantId);
+    const { Items = [] } = await db.client.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': range.pk, ':from': range.skFrom, ':to': range.skTo },
+      }),
+    );
+    const removed = Items.find((item) => item.action === 'member.removed');
+    expect(removed?.target.id).toBe(pseudonym);
+    expect(JSON.stringify(Items)).not.toContain(erased.userId);
   });
 
   it('keeps the audit chain verifiable (GET audit-log/verify)', async () => {
