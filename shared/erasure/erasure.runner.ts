@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { personalHashOf } from '../audit/audit-chain.ts';
 import { entryOfItem } from '../audit/audit-digest.ts';
 import type { SubscriptionStatus } from '../billing/billing.schema.ts';
@@ -6,6 +6,7 @@ import { counterStep } from '../billing/limits.ts';
 import { isLiveStatus } from '../billing/subscription-status.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
+import { queryItems } from '../db/query-items.ts';
 import type { TransactStep } from '../db/transact.ts';
 import { transactWrite } from '../db/transact.ts';
 import { ConflictError } from '../http/errors.ts';
@@ -58,18 +59,6 @@ class StepRefusedError extends Error {
 interface StepResult {
   readonly status: 'done' | 'skipped';
   readonly note?: string;
-}
-
-/** Every item a query returns, page by page. */
-async function* queryItems(db: Db, input: Omit<QueryCommandInput, 'TableName'>) {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.client.send(
-      new QueryCommand({ TableName: db.tableName, ...input, ExclusiveStartKey: start }),
-    );
-    for (const item of page.Items ?? []) yield item;
-    start = page.LastEvaluatedKey;
-  } while (start);
 }
 
 const prefixQuery = (pk: string, skPrefix?: string): Omit<QueryCommandInput, 'TableName'> => ({

@@ -4,6 +4,7 @@ import type { Operator } from '../admin/operators.ts';
 import { platformAuditSteps } from '../admin/platform-audit.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
+import { queryItems } from '../db/query-items.ts';
 import type { RequestMeta } from '../http/api-handler.ts';
 import { ConflictError, NotFoundError } from '../http/errors.ts';
 import type { Clock, IdGenerator } from '../ids.ts';
@@ -58,40 +59,26 @@ export function createErasureService(deps: ErasureServiceDeps) {
   async function formerTenantsOf(userId: string): Promise<string[]> {
     const prefix = keys.formerTenantsPrefix(userId);
     const tenantIds: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await db.client.send(
-        new QueryCommand({
-          TableName: db.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      tenantIds.push(...(page.Items ?? []).map((item) => String(item.tenantId)));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const item of queryItems(db, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': prefix.pk, ':prefix': prefix.skPrefix },
+      ConsistentRead: true,
+    })) {
+      tenantIds.push(String(item.tenantId));
+    }
     return tenantIds;
   }
 
   async function membershipsOf(userId: string): Promise<Member[]> {
     const index = keys.membershipsOfUser(userId);
     const members: Member[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await db.client.send(
-        new QueryCommand({
-          TableName: db.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.gsi1skPrefix },
-          ExclusiveStartKey: start,
-        }),
-      );
-      members.push(...((page.Items ?? []) as Member[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const item of queryItems(db, {
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.gsi1skPrefix },
+    })) {
+      members.push(item as unknown as Member);
+    }
     return members;
   }
 
@@ -99,21 +86,14 @@ export function createErasureService(deps: ErasureServiceDeps) {
   async function invitingTenantsOf(email: string): Promise<string[]> {
     const index = keys.invitationsForEmail(email);
     const tenants = new Set<string>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await db.client.send(
-        new QueryCommand({
-          TableName: db.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.gsi1skPrefix },
-          ProjectionExpression: 'tenantId',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) if (typeof item.tenantId === 'string') tenants.add(item.tenantId);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const item of queryItems(db, {
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.gsi1skPrefix },
+      ProjectionExpression: 'tenantId',
+    })) {
+      if (typeof item.tenantId === 'string') tenants.add(item.tenantId);
+    }
     return [...tenants];
   }
 
