@@ -202,8 +202,11 @@ export function createTenancy({
       if (member.status !== 'active')
         throw client ? creatorGone() : new ForbiddenError('Your membership of this tenant is suspended.');
       if (client && clientItem) {
-        await recordClientUse(db, client, clientItem, clock);
-        await auditClientRead(db, tenantId, client, request, clock);
+        // Two independent writes: one round trip, not two, on every call a key makes.
+        await Promise.all([
+          recordClientUse(db, client, clientItem, clock),
+          auditClientRead(db, tenantId, client, request, clock),
+        ]);
       }
       const mfaEnabled = profile?.mfaEnabled === true;
       // Before the rate limit: a refused member counts nothing.
