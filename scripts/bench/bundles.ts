@@ -61,8 +61,8 @@ export interface BundleReport {
 }
 
 /**
- * The environment a function reads at init (shared/config/env.ts, shared/billing/billing.env.ts,
- * shared/health/health.config.ts, shared/audit/audit.env.ts),
+ * The environment a function reads at init (shared/config/env.ts and the `*.env.ts` modules beside
+ * the domain code: billing, audit, exports, erasure, sso; shared/health/health.config.ts),
  * with dummy values: init builds clients but makes no calls, so nothing needs to answer. The Stripe
  * secrets are given as values; deployed, they are read from SSM at init, one round trip more.
  */
@@ -78,7 +78,15 @@ export const initEnvironment = {
     business: { month: 'price_business_month', year: 'price_business_year' },
   }),
   USER_POOL_ID: 'us-east-1_bench',
-  USER_POOL_CLIENT_IDS: 'bench-client',
+  USER_POOL_CLIENT_ID: 'bench-client',
+  USER_POOL_CLIENT_IDS: 'bench-client,bench-sso-client',
+  SSO_CLIENT_ID: 'bench-sso-client',
+  SSO_HOSTED_UI_URL: 'https://plinth-bench.auth.us-east-1.amazoncognito.com',
+  SSO_CALLBACK_URL: 'https://app.plinth.bench/sso/callback',
+  SSO_SECRET_PREFIX: 'plinth/bench/sso/',
+  EXPORTS_BUCKET_NAME: 'plinth-bench-exports',
+  ERASURE_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789',
+  TENANT_DATA_ROLE_ARN: 'arn:aws:iam::000000000000:role/plinth-bench-tenant-data',
   HEALTH_FUNCTIONS: JSON.stringify({ projects: 'plinth-bench-projects' }),
   HEALTH_QUEUES: JSON.stringify([
     { name: 'notifications', url: 'https://sqs.bench/notifications', deadLetterUrl: 'https://sqs.bench/dlq' },
@@ -126,7 +134,9 @@ async function bundle(repoRoot: string, entry: string, outDir: string) {
   });
   const metafile = result.metafile as Metafile;
   const code = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs'));
-  const index = code.find((file) => metafile.outputs[file]?.entryPoint !== undefined);
+  // Modules reached through `await import()` are entry points of their own to esbuild (written
+  // under chunks/); the function's entry is the one `entryNames` puts at the top: index.mjs.
+  const index = code.find((file) => file === join(relative(repoRoot, outDir), 'index.mjs'));
   if (!index) throw new Error(`${entry}: esbuild wrote no entry file`);
   const init = initFiles(metafile, index);
   const deferredFiles = code.filter((file) => !init.includes(file));
