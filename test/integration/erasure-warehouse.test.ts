@@ -163,6 +163,21 @@ describe("a user's erasure in the warehouse", () => {
   });
 });
 
+describe('the erasure-run schedule', () => {
+  it("runs the warehouse step against the stack's bucket, from the workers' environment", async () => {
+    const erin = `erin-${randomUUID()}`;
+    await track(tenantB, erin, 2);
+    const erasureId = await requestUserErasure(erin, [tenantB]);
+
+    await runner.triggerSchedule('erasure-run');
+
+    expect(await linesOf('user_id', erin)).toEqual([]);
+    const report = await createErasureStore(db).get(erasureId);
+    expect(report?.status).toBe('completed');
+    expect(report?.progress.warehouse).toMatchObject({ 'object-rewritten': 1, 'line-removed': 2 });
+  });
+});
+
 describe('a warehouse step that crashes mid-way', () => {
   it('finishes the job when run again and counts each rewrite once', async () => {
     for (let i = 0; i < 3; i++) await track(tenantA, dora, 1);
