@@ -551,14 +551,15 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         return { status: 'done' };
       },
 
-      // No event of the tenant predates its creation: older objects are skipped unread.
+      // No event of the tenant predates its creation: older objects are skipped unread. A `since`
+      // that is no earlier than the request is the service's fallback (no createdAt): no bound.
       warehouse: () =>
         warehouseStep(
           erasureId,
           state,
           { field: 'tenant_id', value: tenantId },
           'tenant-items',
-          new Date(work.since),
+          work.since < state.report.requestedAt ? new Date(work.since) : undefined,
         ),
     } satisfies Record<string, () => Promise<StepResult>>;
   }
