@@ -15,6 +15,13 @@ export const erasureWorkerEnv = z
     ERASURE_PSEUDONYM_KEY: z.string().min(16).optional(),
     /** The exports bucket (functions/export-*): its `tenants/<tenantId>/` objects go with a purge. */
     EXPORTS_BUCKET_NAME: z.string().min(1).optional(),
+    /** The product warehouse bucket (lib/constructs/product-warehouse.ts): the `warehouse` step's. */
+    WAREHOUSE_BUCKET_NAME: z.string().min(1).optional(),
+    /**
+     * Seconds the `warehouse` step waits after the table's copies are deleted, for late Firehose
+     * deliveries (shared/erasure/warehouse-step.ts); locally 0, as moto's Firehose writes at once.
+     */
+    WAREHOUSE_SETTLE_SECONDS: z.coerce.number().int().min(0).optional(),
     /** Days a soft-deleted tenant is kept before the tenant-purge schedule erases it (lib/stage.ts). */
     TENANT_PURGE_GRACE_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     ...stripeClientEnvShape,

@@ -10,11 +10,12 @@ import { type ErasureWorkerEnv, erasureWorkerEnv, pseudonymKeyOf } from './erasu
 import { createErasureRunner } from './erasure.runner.ts';
 import { createErasureService } from './erasure.service.ts';
 import { createErasureStore } from './erasure.store.ts';
+import { lazyWarehouseRedactor } from './warehouse-redaction.ts';
 
 /**
  * What the erasure workers (functions/erasure-run, functions/tenant-purge) build once per container
  * from their environment: the runner with its adapters (Cognito, Stripe through the billing client,
- * the exports bucket when one is configured) and the requesting service.
+ * the exports bucket and the product warehouse when configured) and the requesting service.
  */
 export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env) {
   const env: ErasureWorkerEnv = erasureWorkerEnv.parse(environment);
@@ -40,6 +41,17 @@ export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env
           env.EXPORTS_BUCKET_NAME,
         )
       : undefined,
+    warehouse: env.WAREHOUSE_BUCKET_NAME
+      ? lazyWarehouseRedactor({
+          bucket: env.WAREHOUSE_BUCKET_NAME,
+          region: env.AWS_REGION,
+          endpoint: env.AWS_ENDPOINT_URL,
+          wrap: traceClient,
+        })
+      : undefined,
+    ...(env.WAREHOUSE_SETTLE_SECONDS === undefined
+      ? {}
+      : { warehouseSettleMs: env.WAREHOUSE_SETTLE_SECONDS * 1000 }),
   });
   const service = createErasureService({
     db,
