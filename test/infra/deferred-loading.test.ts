@@ -13,6 +13,7 @@ const sesClient = /node_modules\/@aws-sdk\/client-sesv2\//;
 const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\//;
 const firehoseClient = /node_modules\/@aws-sdk\/client-firehose\//;
 const stsClient = /node_modules\/@aws-sdk\/client-sts\//;
+const s3Client = /node_modules\/@aws-sdk\/client-s3\//;
 
 /** What a function's cold start reads, and what it reads only on first use. */
 interface Split {
@@ -67,6 +68,9 @@ describe('what Lambda functions load at cold start', () => {
       'dunning-sweep',
       'product-activity',
       'product-analytics',
+      'exports',
+      'export-worker',
+      'support',
     ]) {
       splits.set(name, await split(root, name));
     }
@@ -175,5 +179,31 @@ describe('what Lambda functions load at cold start', () => {
     expect(
       matching([...of('product-analytics').init, ...of('product-analytics').deferred], firehoseClient),
     ).toEqual([]);
+  });
+
+  it('exports loads the S3 client (presigned links) on the first ready export it shows, not at init', () => {
+    expect(matching(of('exports').init, s3Client)).toEqual([]);
+    expect(of('exports').init).not.toContain('shared/exports/export-storage.ts');
+    expect(matching(of('exports').deferred, s3Client)).not.toEqual([]);
+  });
+
+  it('export-worker loads the S3 client on its first message, not at init', () => {
+    expect(matching(of('export-worker').init, s3Client)).toEqual([]);
+    expect(matching(of('export-worker').deferred, s3Client)).not.toEqual([]);
+  });
+
+  it('export-worker loads the SES client on its first "export ready" email, not at init', () => {
+    expect(matching(of('export-worker').init, sesClient)).toEqual([]);
+    expect(matching(of('export-worker').deferred, sesClient)).not.toEqual([]);
+  });
+
+  it("support builds the admin path parameters without the operators' accounts schemas at init", () => {
+    expect(of('support').init).toContain('shared/admin/admin-params.schema.ts');
+    expect(of('support').init).not.toContain('shared/admin/accounts.schema.ts');
+  });
+
+  it("admin builds the ticket schemas its tenant view shows without the rest of support's at init", () => {
+    expect(of('admin').init).toContain('shared/support/ticket.schema.ts');
+    expect(of('admin').init).not.toContain('shared/support/support.schema.ts');
   });
 });
