@@ -1,9 +1,7 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deferred, once } from '#shared/app/deferred.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
 import { processBusMessages } from '#shared/events/consumer.ts';
-import { createEventPutter } from '#shared/events/put-events.ts';
 import {
   EXPORT_WORKER_TIMEOUT_SECONDS,
   exportQueueOf,
@@ -27,10 +25,11 @@ const db = {
   client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
   tableName: env.TABLE_NAME,
 };
-// The S3 client (with lib-storage's multipart upload) and the SES client are not loaded at cold
-// start: S3 on the container's first message (every chunk writes to the bucket), SES on the first
-// "your export is ready" email. Nobody waits on a queue consumer's first message, whereas the ~250 KB
-// of both clients made this the slowest cold init of all functions.
+// The S3 client (with lib-storage's multipart upload), the EventBridge client and the SES client are
+// not loaded at cold start: S3 and EventBridge on the container's first message (every chunk writes
+// to the bucket, and most queue the next chunk), SES on the first "your export is ready" email.
+// Nobody waits on a queue consumer's first message, whereas the ~250 KB of these clients made this
+// the slowest cold init of all functions.
 const mailer = deferred<MailSender>(async () => {
   const [{ SESv2Client }, { createSesMailSender }] = await Promise.all([
     import('@aws-sdk/client-sesv2'),
@@ -43,18 +42,22 @@ const mailer = deferred<MailSender>(async () => {
     configurationSetName: env.MAIL_CONFIGURATION_SET,
   });
 });
-const queue = exportQueueOf(
-  createEventPutter(
-    traceClient(new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL })),
-  ),
-  env.EVENT_BUS_NAME,
-);
-const loadWorker = once(async () =>
-  createExportWorker({
+const loadWorker = once(async () => {
+  const [storage, { EventBridgeClient }, { createEventPutter }] = await Promise.all([
+    createExportStorageFromEnv(env),
+    import('@aws-sdk/client-eventbridge'),
+    import('#shared/events/put-events.ts'),
+  ]);
+  return createExportWorker({
     db,
     jobs: createExportJobRepository(db),
-    storage: await createExportStorageFromEnv(env),
-    queue,
+    storage,
+    queue: exportQueueOf(
+      createEventPutter(
+        traceClient(new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL })),
+      ),
+      env.EVENT_BUS_NAME,
+    ),
     mailer,
     clock: systemClock,
     newId: () => newId(),
@@ -62,8 +65,8 @@ const loadWorker = once(async () =>
     limits: { pageSize: env.EXPORT_PAGE_SIZE, maxFileRecords: 5_000, maxFileBytes: 4 * 1024 * 1024 },
     leaseSeconds: EXPORT_WORKER_TIMEOUT_SECONDS,
     appUrl: env.APP_URL,
-  }),
-);
+  });
+});
 
 /**
  * The export worker: drains the `export-worker` rule's queue, one chunk of one export per message
