@@ -14,6 +14,7 @@ const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\
 const firehoseClient = /node_modules\/@aws-sdk\/client-firehose\//;
 const stsClient = /node_modules\/@aws-sdk\/client-sts\//;
 const s3Client = /node_modules\/@aws-sdk\/client-s3\//;
+const eventBridgeClient = /node_modules\/@aws-sdk\/client-eventbridge\//;
 
 /** What a function's cold start reads, and what it reads only on first use. */
 interface Split {
@@ -71,6 +72,8 @@ describe('what Lambda functions load at cold start', () => {
       'exports',
       'export-worker',
       'support',
+      'magic-link',
+      'announcement-mail',
     ]) {
       splits.set(name, await split(root, name));
     }
@@ -205,5 +208,20 @@ describe('what Lambda functions load at cold start', () => {
   it("admin builds the ticket schemas its tenant view shows without the rest of support's at init", () => {
     expect(of('admin').init).toContain('shared/support/ticket.schema.ts');
     expect(of('admin').init).not.toContain('shared/support/support.schema.ts');
+  });
+
+  it('exports loads the EventBridge client on the first export requested, not at init', () => {
+    expect(matching(of('exports').init, eventBridgeClient)).toEqual([]);
+    expect(matching(of('exports').deferred, eventBridgeClient)).not.toEqual([]);
+  });
+
+  it('magic-link loads the Cognito client (directory and custom auth) on first use, not at init', () => {
+    expect(matching(of('magic-link').init, cognitoClient)).toEqual([]);
+    expect(matching(of('magic-link').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it('announcement-mail loads the Cognito client on its first page of users, not at init', () => {
+    expect(matching(of('announcement-mail').init, cognitoClient)).toEqual([]);
+    expect(matching(of('announcement-mail').deferred, cognitoClient)).not.toEqual([]);
   });
 });
