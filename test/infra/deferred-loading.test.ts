@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
@@ -20,6 +20,8 @@ const eventBridgeClient = /node_modules\/@aws-sdk\/client-eventbridge\//;
 interface Split {
   readonly init: string[];
   readonly deferred: string[];
+  /** The minified code a cold start reads (index.mjs and its static chunks). */
+  readonly initCode: string;
 }
 
 async function split(root: string, name: string): Promise<Split> {
@@ -37,7 +39,9 @@ async function split(root: string, name: string): Promise<Split> {
     metafile.outputs[file]?.entryPoint?.endsWith(`functions/${name}/handler.ts`),
   ) as string;
   const init = initFiles(metafile, entry);
+  const initCode = (await Promise.all(init.map((file) => readFile(file, 'utf8')))).join('\n');
   return {
+    initCode,
     init: inputsOf(metafile, init),
     deferred: inputsOf(
       metafile,
@@ -74,6 +78,7 @@ describe('what Lambda functions load at cold start', () => {
       'support',
       'magic-link',
       'announcement-mail',
+      'announcements',
     ]) {
       splits.set(name, await split(root, name));
     }
@@ -223,5 +228,16 @@ describe('what Lambda functions load at cold start', () => {
   it('announcement-mail loads the Cognito client on its first page of users, not at init', () => {
     expect(matching(of('announcement-mail').init, cognitoClient)).toEqual([]);
     expect(matching(of('announcement-mail').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it.each(['announcements', 'export-worker', 'announcement-mail'])(
+    '%s writes communication history items without building the history schemas at init',
+    (name) => {
+      expect(of(name).initCode).not.toContain('ticket-message');
+    },
+  );
+
+  it('support builds the communication history schemas its route answers with', () => {
+    expect(of('support').initCode).toContain('ticket-message');
   });
 });
