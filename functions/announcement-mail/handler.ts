@@ -1,10 +1,9 @@
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { announcementMailEnv, eventBusOf } from '#shared/announcements/announcement-mail.env.ts';
 import { createAnnouncementMailer } from '#shared/announcements/announcement-mail.ts';
 import { createAnnouncementRepository } from '#shared/announcements/announcements.repository.ts';
-import { createCognitoUserPager } from '#shared/announcements/user-directory.ts';
+import type { UserPager } from '#shared/announcements/user-directory.ts';
 import { deferred } from '#shared/app/deferred.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
 import { processBusMessages } from '#shared/events/consumer.ts';
@@ -39,10 +38,18 @@ const mailer = deferred<MailSender>(async () => {
 const service = createAnnouncementMailer({
   db,
   announcements: createAnnouncementRepository(db),
-  users: createCognitoUserPager(
-    traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
-    env.USER_POOL_ID,
-  ),
+  // The Cognito client is loaded on the first page of users, not at cold start (a message for a
+  // withdrawn or expired announcement, or a page already mailed, never lists the pool).
+  users: deferred<UserPager>(async () => {
+    const [{ CognitoIdentityProviderClient }, { createCognitoUserPager }] = await Promise.all([
+      import('@aws-sdk/client-cognito-identity-provider'),
+      import('#shared/announcements/user-directory.ts'),
+    ]);
+    return createCognitoUserPager(
+      traceClient(new CognitoIdentityProviderClient({ region: env.AWS_REGION })),
+      env.USER_POOL_ID,
+    );
+  }),
   mailer,
   bus: eventBusOf(
     createEventPutter(

@@ -1,21 +1,17 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { deferred, once } from '#shared/app/deferred.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
 import { processBusMessages } from '#shared/events/consumer.ts';
-import { createEventPutter } from '#shared/events/put-events.ts';
 import {
   EXPORT_WORKER_TIMEOUT_SECONDS,
   exportQueueOf,
   exportRequestedDetail,
 } from '#shared/exports/export-events.ts';
 import { createExportJobRepository } from '#shared/exports/export-jobs.repository.ts';
-import { createS3ExportStorage } from '#shared/exports/export-storage.ts';
 import { createExportWorker } from '#shared/exports/export-worker.ts';
-import { exportWorkerEnv } from '#shared/exports/exports.env.ts';
+import { createExportStorageFromEnv, exportWorkerEnv } from '#shared/exports/exports.env.ts';
 import { newId, systemClock } from '#shared/ids.ts';
-import { createSesMailSender } from '#shared/mail/mail-sender.ts';
+import type { MailSender } from '#shared/mail/mail-sender.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
@@ -29,38 +25,47 @@ const db = {
   client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
   tableName: env.TABLE_NAME,
 };
-const storage = createS3ExportStorage({
-  client: traceClient(
-    new S3Client({
-      region: env.AWS_REGION,
-      // Locally: the emulator (moto), which serves buckets by path.
-      ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL, forcePathStyle: true } : {}),
-    }),
-  ),
-  bucket: env.EXPORTS_BUCKET_NAME,
-});
-const worker = createExportWorker({
-  db,
-  jobs: createExportJobRepository(db),
-  storage,
-  queue: exportQueueOf(
-    createEventPutter(
-      traceClient(new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL })),
-    ),
-    env.EVENT_BUS_NAME,
-  ),
-  mailer: createSesMailSender(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM, {
+// The S3 client (with lib-storage's multipart upload), the EventBridge client and the SES client are
+// not loaded at cold start: S3 and EventBridge on the container's first message (every chunk writes
+// to the bucket, and most queue the next chunk), SES on the first "your export is ready" email.
+// Nobody waits on a queue consumer's first message, whereas the ~250 KB of these clients made this
+// the slowest cold init of all functions.
+const mailer = deferred<MailSender>(async () => {
+  const [{ SESv2Client }, { createSesMailSender }] = await Promise.all([
+    import('@aws-sdk/client-sesv2'),
+    import('#shared/mail/mail-sender.ts'),
+  ]);
+  return createSesMailSender(traceClient(new SESv2Client({ region: env.AWS_REGION })), env.MAIL_FROM, {
     db,
     clock: systemClock,
     newId: () => newId(),
     configurationSetName: env.MAIL_CONFIGURATION_SET,
-  }),
-  clock: systemClock,
-  newId: () => newId(),
-  // Files of at most 5,000 records or 4 MB: the most the worker holds in memory besides the upload's parts.
-  limits: { pageSize: env.EXPORT_PAGE_SIZE, maxFileRecords: 5_000, maxFileBytes: 4 * 1024 * 1024 },
-  leaseSeconds: EXPORT_WORKER_TIMEOUT_SECONDS,
-  appUrl: env.APP_URL,
+  });
+});
+const loadWorker = once(async () => {
+  const [storage, { EventBridgeClient }, { createEventPutter }] = await Promise.all([
+    createExportStorageFromEnv(env),
+    import('@aws-sdk/client-eventbridge'),
+    import('#shared/events/put-events.ts'),
+  ]);
+  return createExportWorker({
+    db,
+    jobs: createExportJobRepository(db),
+    storage,
+    queue: exportQueueOf(
+      createEventPutter(
+        traceClient(new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL })),
+      ),
+      env.EVENT_BUS_NAME,
+    ),
+    mailer,
+    clock: systemClock,
+    newId: () => newId(),
+    // Files of at most 5,000 records or 4 MB: the most the worker holds in memory besides the upload's parts.
+    limits: { pageSize: env.EXPORT_PAGE_SIZE, maxFileRecords: 5_000, maxFileBytes: 4 * 1024 * 1024 },
+    leaseSeconds: EXPORT_WORKER_TIMEOUT_SECONDS,
+    appUrl: env.APP_URL,
+  });
 });
 
 /**
@@ -82,6 +87,7 @@ export const handler = workerHandler(async (event: SQSEvent, context: Context): 
       event.Records,
       async (busEvent) => {
         const detail = exportRequestedDetail.parse(busEvent.detail);
+        const worker = await loadWorker();
         const result = await worker.handle(detail, timeLeft);
         logger.info('export chunk', {
           jobId: detail.jobId,

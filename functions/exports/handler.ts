@@ -1,9 +1,7 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { deferred } from '#shared/app/deferred.ts';
 import { lazyIdentityDirectory } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
-import { createEventPutter } from '#shared/events/put-events.ts';
-import { exportQueueOf } from '#shared/exports/export-events.ts';
+import { type ExportQueue, exportQueueOf } from '#shared/exports/export-events.ts';
 import { createExportJobRepository } from '#shared/exports/export-jobs.repository.ts';
 import { createExportStorageFromEnv, exportsEnv } from '#shared/exports/exports.env.ts';
 import { type ArchiveLinks, createExportsService } from '#shared/exports/exports.service.ts';
@@ -16,16 +14,24 @@ import { traceClient } from '#shared/observability/tracer.ts';
 const runtime = createRuntime();
 const { env, db, clock, newId, tenancy, userGate } = runtime;
 const exportEnv = exportsEnv.parse(process.env);
-// The S3 client and presigner are loaded on the first download link, not at cold start.
+// The S3 client and presigner are loaded on the first download link, the EventBridge client on the
+// first export requested: not at cold start (reading a job's status needs neither until it is ready).
 const links = deferred<ArchiveLinks>(async () => createExportStorageFromEnv(exportEnv));
-const exportsService = createExportsService({
-  jobs: createExportJobRepository(db),
-  queue: exportQueueOf(
+const queue = deferred<ExportQueue>(async () => {
+  const [{ EventBridgeClient }, { createEventPutter }] = await Promise.all([
+    import('@aws-sdk/client-eventbridge'),
+    import('#shared/events/put-events.ts'),
+  ]);
+  return exportQueueOf(
     createEventPutter(
       traceClient(new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL })),
     ),
     exportEnv.EVENT_BUS_NAME,
-  ),
+  );
+});
+const exportsService = createExportsService({
+  jobs: createExportJobRepository(db),
+  queue,
   links,
   directory: lazyIdentityDirectory(env),
   clock,

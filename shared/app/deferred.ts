@@ -41,3 +41,16 @@ export function once<T>(load: () => Promise<T>): () => Promise<T> {
     return loading;
   };
 }
+
+/**
+ * A value built on first call, then the same value on every call: for what only some code paths
+ * need and is costly to build at cold start, such as a zod schema read on a write path or only
+ * when an optional setting is present (zod v4 schemas cost a measurable share of a cold start each).
+ */
+export function lazyValue<T>(build: () => T): () => T {
+  let built: { readonly value: T } | undefined;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
+  };
+}

@@ -10,27 +10,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ExportScope } from './exports.schema.ts';
 
-/**
- * Where an export's archive lives in the exports bucket: `users/<userId>/<jobId>.tar.gz` or
- * `tenants/<tenantId>/<jobId>.tar.gz`. The erasure of a user or tenant deletes everything under
- * `users/<userId>/` or `tenants/<tenantId>/` (chunks included), so keep every object of a job there.
- */
-export function exportArchiveKey(scope: ExportScope, subjectId: string, jobId: string): string {
-  return `${scope === 'user' ? 'users' : 'tenants'}/${subjectId}/${jobId}.tar.gz`;
-}
-
-/** The object one invocation of the worker writes: a gzip member of tar entries, joined at the end. */
-export function exportChunkKey(
-  scope: ExportScope,
-  subjectId: string,
-  jobId: string,
-  chunk: number,
-  attempt: string,
-): string {
-  return `${scope === 'user' ? 'users' : 'tenants'}/${subjectId}/${jobId}.chunk-${String(chunk).padStart(5, '0')}-${attempt}.gz`;
-}
+// The key formats live apart from the S3 adapter so that the exports API and the worker name their
+// objects without loading the S3 client at cold start; re-exported here for the adapter's callers.
+export { exportArchiveKey, exportChunkKey } from './export-keys.ts';
 
 /** A chunk being written: bytes in (tar), gzip on the way, streamed to S3 in parts. */
 export interface ChunkSink {

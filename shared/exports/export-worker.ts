@@ -13,8 +13,9 @@ import {
   exportRequested,
 } from './export-events.ts';
 import type { ExportJobRecord, ExportJobRepository } from './export-jobs.repository.ts';
+import { exportChunkKey } from './export-keys.ts';
 import { type ExportSubject, monthsBetween, tenantExportPlan, userExportPlan } from './export-sources.ts';
-import { type ExportStorage, exportChunkKey } from './export-storage.ts';
+import type { ExportStorage } from './export-storage.ts';
 
 export interface ExportWorkerDeps {
   readonly db: Db;

@@ -6,7 +6,7 @@ import { authorize, type TenantContext } from '../tenancy/tenant-context.ts';
 import type { IdentityDirectory } from '../users/identity-directory.ts';
 import { type ExportQueue, exportPath, exportRequested } from './export-events.ts';
 import type { ExportJobRecord, ExportJobRepository } from './export-jobs.repository.ts';
-import { exportArchiveKey } from './export-storage.ts';
+import { exportArchiveKey } from './export-keys.ts';
 import type { ExportJobView, ExportScope } from './exports.schema.ts';
 
 /** A download link lives this long (made on each GET; a link signed with a role's credentials dies with them anyway). */

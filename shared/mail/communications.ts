@@ -26,17 +26,19 @@ export const emailKinds = [
   'sign-in',
   'export',
 ] as const;
-export const emailKindSchema = z.enum(emailKinds);
+// The schemas are marked pure (esbuild may drop them where unused): most importers of this module
+// write history items and never parse one, and would otherwise build them at every cold start.
+export const emailKindSchema = /* @__PURE__ */ z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;
 
-export const communicationKindSchema = z.enum(['ticket-message', 'email', 'announcement']);
+export const communicationKindSchema = /* @__PURE__ */ z.enum(['ticket-message', 'email', 'announcement']);
 
 /**
  * `received`: a customer's ticket message; `sent`: handed to SES (or an operator's ticket reply);
  * `delivered`: an announcement shown to the tenant; `suppressed`: not sent, every recipient is on
  * the suppression list; `failed`: SES refused it; `bounced` / `complained`: SES reported it back.
  */
-export const communicationStatusSchema = z.enum([
+export const communicationStatusSchema = /* @__PURE__ */ z.enum([
   'received',
   'sent',
   'delivered',
@@ -48,30 +50,31 @@ export const communicationStatusSchema = z.enum([
 export type CommunicationStatus = z.infer<typeof communicationStatusSchema>;
 
 /** One entry of the history as stored (without keys) and as the admin route shows it. */
-export const communicationSchema = z.object({
-  communicationId: z.string(),
-  tenantId: z.string(),
-  at: z.iso.datetime(),
-  kind: communicationKindSchema,
-  /** `inbound`: from the tenant's people to Plinth; `outbound`: from Plinth to them. */
-  direction: z.enum(['inbound', 'outbound']),
-  subject: z.string(),
-  status: communicationStatusSchema,
-  /** The first characters of the message, for ticket messages and announcements. */
-  excerpt: z.string().optional(),
-  emailKind: emailKindSchema.optional(),
-  /** Who the email was sent to (after suppression) and who was left out because suppressed. */
-  to: z.array(z.string()).optional(),
-  suppressed: z.array(z.string()).optional(),
-  /** Addresses SES reported bouncing or complaining about this email. */
-  feedback: z
-    .array(z.object({ email: z.string(), type: z.enum(['bounce', 'complaint']), at: z.iso.datetime() }))
-    .optional(),
-  ticketId: z.string().optional(),
-  announcementId: z.string().optional(),
-  /** Who wrote a ticket message: the customer's user id, or `support`. */
-  author: z.string().optional(),
-});
+export const communicationSchema = /* @__PURE__ */ (() =>
+  z.object({
+    communicationId: z.string(),
+    tenantId: z.string(),
+    at: z.iso.datetime(),
+    kind: communicationKindSchema,
+    /** `inbound`: from the tenant's people to Plinth; `outbound`: from Plinth to them. */
+    direction: z.enum(['inbound', 'outbound']),
+    subject: z.string(),
+    status: communicationStatusSchema,
+    /** The first characters of the message, for ticket messages and announcements. */
+    excerpt: z.string().optional(),
+    emailKind: emailKindSchema.optional(),
+    /** Who the email was sent to (after suppression) and who was left out because suppressed. */
+    to: z.array(z.string()).optional(),
+    suppressed: z.array(z.string()).optional(),
+    /** Addresses SES reported bouncing or complaining about this email. */
+    feedback: z
+      .array(z.object({ email: z.string(), type: z.enum(['bounce', 'complaint']), at: z.iso.datetime() }))
+      .optional(),
+    ticketId: z.string().optional(),
+    announcementId: z.string().optional(),
+    /** Who wrote a ticket message: the customer's user id, or `support`. */
+    author: z.string().optional(),
+  }))();
 export type Communication = z.infer<typeof communicationSchema>;
 
 /** What a writer gives; the id, time and tenant are filled in. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import { apiRequestsPerMinute, type PlanId, planIds } from '../billing/plans.ts';
 import { definePolicy, type RateLimitCheck, type RateLimitPolicy } from './rate-limiter.ts';
 
@@ -19,19 +20,23 @@ export const API_RATE_LIMIT_POLICY = 'api-requests';
 
 /**
  * `API_RATE_LIMITS`: JSON replacing some or all of the catalogue's numbers for one environment,
- * `{"windowSeconds":60,"free":120,"team":600,"business":3000}` (every key optional).
+ * `{"windowSeconds":60,"free":120,"team":600,"business":3000}` (every key optional). Built only when
+ * the variable is set (every API function's cold start reads it; most environments leave it unset).
  */
-const overridesSchema = z.strictObject({
-  windowSeconds: z.number().int().min(1).max(3600).optional(),
-  free: z.number().int().min(1).optional(),
-  team: z.number().int().min(1).optional(),
-  business: z.number().int().min(1).optional(),
-});
+const overridesSchema = lazyValue(() =>
+  z.strictObject({
+    windowSeconds: z.number().int().min(1).max(3600).optional(),
+    free: z.number().int().min(1).optional(),
+    team: z.number().int().min(1).optional(),
+    business: z.number().int().min(1).optional(),
+  }),
+);
+type Overrides = z.infer<ReturnType<typeof overridesSchema>>;
 
 /** The catalogue's limits (shared/billing/plans.ts `apiRequestsPerMinute`), per minute. */
 export const catalogueApiRateLimits: ApiRateLimits = apiRateLimitsOf({});
 
-function apiRateLimitsOf(overrides: z.infer<typeof overridesSchema>): ApiRateLimits {
+function apiRateLimitsOf(overrides: Overrides): ApiRateLimits {
   const windowSeconds = overrides.windowSeconds ?? 60;
   const policies = {} as Record<PlanId, RateLimitPolicy>;
   for (const plan of planIds) {
@@ -57,7 +62,7 @@ export function parseApiRateLimits(value: string | undefined): ApiRateLimits {
   } catch (error) {
     throw new Error('API_RATE_LIMITS is not JSON.', { cause: error });
   }
-  const parsed = overridesSchema.safeParse(json);
+  const parsed = overridesSchema().safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`API_RATE_LIMITS: ${problems.join('; ')}`);

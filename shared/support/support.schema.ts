@@ -2,19 +2,25 @@ import * as z from 'zod';
 import { emailSchema, idSchema, pageOf, paginationQuery, tenantParams } from '../http/common.schema.ts';
 import { communicationSchema } from '../mail/communications.ts';
 import { emailDeliveryStatusSchema } from '../mail/suppression.ts';
+import {
+  adminTicketSchema,
+  customerTicketSchema,
+  ticketPrioritySchema,
+  ticketStatusSchema,
+} from './ticket.schema.ts';
 
-/** Most urgent first: the order of the operators' queue within a status. */
-export const ticketPriorities = ['urgent', 'high', 'normal', 'low'] as const;
-export const ticketPrioritySchema = z.enum(ticketPriorities);
-export type TicketPriority = z.infer<typeof ticketPrioritySchema>;
-
-/**
- * `open`: waiting for support; `pending_customer`: support answered and waits for the customer;
- * `resolved`: support considers it solved (a customer's reply reopens it); `closed`: done for good.
- */
-export const ticketStatuses = ['open', 'pending_customer', 'resolved', 'closed'] as const;
-export const ticketStatusSchema = z.enum(ticketStatuses);
-export type TicketStatus = z.infer<typeof ticketStatusSchema>;
+export {
+  type AdminTicket,
+  adminTicketSchema,
+  type CustomerTicket,
+  customerTicketSchema,
+  type TicketPriority,
+  type TicketStatus,
+  ticketPriorities,
+  ticketPrioritySchema,
+  ticketStatuses,
+  ticketStatusSchema,
+} from './ticket.schema.ts';
 
 const subjectSchema = z.string().trim().min(3).max(200);
 const messageBodySchema = z.string().trim().min(1).max(10_000);
@@ -52,25 +58,6 @@ export const customerMessageSchema = z.object({
   at: z.iso.datetime(),
 });
 
-export const customerTicketSchema = z.object({
-  ticketId: z.string(),
-  tenantId: z.string(),
-  subject: z.string(),
-  status: ticketStatusSchema,
-  priority: ticketPrioritySchema,
-  /** What the requester asked for, when it differs from what the plan gave. */
-  requestedPriority: ticketPrioritySchema.optional(),
-  /** Whether the tenant's plan had priority support when the ticket was opened. */
-  prioritySupport: z.boolean(),
-  /** When support's first reply is due, by the plan's response targets. */
-  firstResponseDueAt: z.iso.datetime(),
-  firstResponseAt: z.iso.datetime().nullable(),
-  requester: z.object({ userId: z.string(), email: z.string() }),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
-export type CustomerTicket = z.infer<typeof customerTicketSchema>;
-
 export const customerTicketDetailSchema = customerTicketSchema.extend({
   messages: z.array(customerMessageSchema),
 });
@@ -105,15 +92,6 @@ export const adminMessageSchema = z.object({
   at: z.iso.datetime(),
 });
 export type AdminMessage = z.infer<typeof adminMessageSchema>;
-
-export const adminTicketSchema = customerTicketSchema.extend({
-  assigneeId: z.string().nullable(),
-  /** Messages and notes so far. */
-  messageCount: z.number().int().min(0),
-  /** Counts the ticket's changes; every write is conditioned on it. */
-  version: z.number().int().min(1),
-});
-export type AdminTicket = z.infer<typeof adminTicketSchema>;
 
 export const adminTicketDetailSchema = adminTicketSchema.extend({
   messages: z.array(adminMessageSchema),

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
@@ -13,11 +13,15 @@ const sesClient = /node_modules\/@aws-sdk\/client-sesv2\//;
 const cognitoClient = /node_modules\/@aws-sdk\/client-cognito-identity-provider\//;
 const firehoseClient = /node_modules\/@aws-sdk\/client-firehose\//;
 const stsClient = /node_modules\/@aws-sdk\/client-sts\//;
+const s3Client = /node_modules\/@aws-sdk\/client-s3\//;
+const eventBridgeClient = /node_modules\/@aws-sdk\/client-eventbridge\//;
 
 /** What a function's cold start reads, and what it reads only on first use. */
 interface Split {
   readonly init: string[];
   readonly deferred: string[];
+  /** The minified code a cold start reads (index.mjs and its static chunks). */
+  readonly initCode: string;
 }
 
 async function split(root: string, name: string): Promise<Split> {
@@ -35,7 +39,9 @@ async function split(root: string, name: string): Promise<Split> {
     metafile.outputs[file]?.entryPoint?.endsWith(`functions/${name}/handler.ts`),
   ) as string;
   const init = initFiles(metafile, entry);
+  const initCode = (await Promise.all(init.map((file) => readFile(file, 'utf8')))).join('\n');
   return {
+    initCode,
     init: inputsOf(metafile, init),
     deferred: inputsOf(
       metafile,
@@ -67,6 +73,12 @@ describe('what Lambda functions load at cold start', () => {
       'dunning-sweep',
       'product-activity',
       'product-analytics',
+      'exports',
+      'export-worker',
+      'support',
+      'magic-link',
+      'announcement-mail',
+      'announcements',
     ]) {
       splits.set(name, await split(root, name));
     }
@@ -175,5 +187,57 @@ describe('what Lambda functions load at cold start', () => {
     expect(
       matching([...of('product-analytics').init, ...of('product-analytics').deferred], firehoseClient),
     ).toEqual([]);
+  });
+
+  it('exports loads the S3 client (presigned links) on the first ready export it shows, not at init', () => {
+    expect(matching(of('exports').init, s3Client)).toEqual([]);
+    expect(of('exports').init).not.toContain('shared/exports/export-storage.ts');
+    expect(matching(of('exports').deferred, s3Client)).not.toEqual([]);
+  });
+
+  it('export-worker loads the S3 client on its first message, not at init', () => {
+    expect(matching(of('export-worker').init, s3Client)).toEqual([]);
+    expect(matching(of('export-worker').deferred, s3Client)).not.toEqual([]);
+  });
+
+  it('export-worker loads the SES client on its first "export ready" email, not at init', () => {
+    expect(matching(of('export-worker').init, sesClient)).toEqual([]);
+    expect(matching(of('export-worker').deferred, sesClient)).not.toEqual([]);
+  });
+
+  it("support builds the admin path parameters without the operators' accounts schemas at init", () => {
+    expect(of('support').init).toContain('shared/admin/admin-params.schema.ts');
+    expect(of('support').init).not.toContain('shared/admin/accounts.schema.ts');
+  });
+
+  it("admin builds the ticket schemas its tenant view shows without the rest of support's at init", () => {
+    expect(of('admin').init).toContain('shared/support/ticket.schema.ts');
+    expect(of('admin').init).not.toContain('shared/support/support.schema.ts');
+  });
+
+  it('exports loads the EventBridge client on the first export requested, not at init', () => {
+    expect(matching(of('exports').init, eventBridgeClient)).toEqual([]);
+    expect(matching(of('exports').deferred, eventBridgeClient)).not.toEqual([]);
+  });
+
+  it('magic-link loads the Cognito client (directory and custom auth) on first use, not at init', () => {
+    expect(matching(of('magic-link').init, cognitoClient)).toEqual([]);
+    expect(matching(of('magic-link').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it('announcement-mail loads the Cognito client on its first page of users, not at init', () => {
+    expect(matching(of('announcement-mail').init, cognitoClient)).toEqual([]);
+    expect(matching(of('announcement-mail').deferred, cognitoClient)).not.toEqual([]);
+  });
+
+  it.each(['announcements', 'export-worker', 'announcement-mail'])(
+    '%s writes communication history items without building the history schemas at init',
+    (name) => {
+      expect(of(name).initCode).not.toContain('ticket-message');
+    },
+  );
+
+  it('support builds the communication history schemas its route answers with', () => {
+    expect(of('support').initCode).toContain('ticket-message');
   });
 });

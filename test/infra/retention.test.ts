@@ -32,7 +32,7 @@ describe.each(['dev', 'prod'] as const)('retention (%s)', (stage) => {
   });
 
   it('holds days the functions accept', () => {
-    const parsed = retentionEnvSchema.safeParse({
+    const parsed = retentionEnvSchema().safeParse({
       AUDIT_RETENTION_DAYS: String(config.retention.auditEntryDays),
       OUTBOX_RETENTION_DAYS: String(config.retention.outboxDays),
       COMMUNICATION_RETENTION_DAYS: String(config.retention.communicationDays),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deferred, once } from '#shared/app/deferred.ts';
+import { deferred, lazyValue, once } from '#shared/app/deferred.ts';
 
 interface Greeter {
   greet(name: string): Promise<string>;
@@ -68,6 +68,29 @@ describe('once', () => {
 
     expect(built).toBe(0);
     expect(await value()).toBe(await value());
+    expect(built).toBe(1);
+  });
+});
+
+describe('lazyValue', () => {
+  it('does not build the value until it is first asked for', () => {
+    let built = 0;
+    const value = lazyValue(() => {
+      built += 1;
+      return { built };
+    });
+    expect(built).toBe(0);
+    value();
+    expect(built).toBe(1);
+  });
+
+  it('builds the value once and answers the same value on every call', () => {
+    let built = 0;
+    const value = lazyValue(() => {
+      built += 1;
+      return { built };
+    });
+    expect(value()).toBe(value());
     expect(built).toBe(1);
   });
 });

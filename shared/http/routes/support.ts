@@ -1,4 +1,4 @@
-import { adminTenantIdParams as adminTenantParams } from '../../admin/accounts.schema.ts';
+import { adminTenantIdParams as adminTenantParams } from '../../admin/admin-params.schema.ts';
 import {
   adminReplyBody,
   adminTicketDetailSchema,

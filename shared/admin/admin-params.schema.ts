@@ -1,0 +1,16 @@
+import * as z from 'zod';
+import { idSchema } from '../http/common.schema.ts';
+
+// The operator routes' path parameters and reason body, which other areas' routes use too (support,
+// erasure): apart from the rest of shared/admin/accounts.schema.ts (which re-exports them), so that
+// those functions do not build the accounts routes' schemas at cold start.
+
+/** Cognito `sub` values are UUIDs. */
+export const adminUserParams = z.strictObject({ userId: z.uuid() });
+export const adminTenantIdParams = z.strictObject({ tenantId: idSchema });
+
+/** Every operator change says why. */
+export const reasonBody = z.strictObject({
+  reason: z.string().trim().min(3).max(500).describe('Why: recorded in the platform audit log.'),
+});
+export type ReasonInput = z.infer<typeof reasonBody>;
