@@ -50,6 +50,9 @@ export const handler = createApiHandler(
     ),
     implement(routes.listErasures, async ({ query }) => erasures.list(query)),
     implement(routes.getErasure, async ({ params }) => erasures.get(params.erasureId)),
+    implement(routes.retryErasure, async ({ params, body, operator, request }) =>
+      erasures.retry(params.erasureId, { kind: 'operator', operator, reason: body.reason, request }),
+    ),
   ],
   { operators, impersonation: impersonationGateFor(runtime, operators) },
 );

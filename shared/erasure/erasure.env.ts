@@ -15,6 +15,8 @@ export const erasureWorkerEnv = z
     ERASURE_PSEUDONYM_KEY: z.string().min(16).optional(),
     /** The exports bucket (functions/export-*): its `tenants/<tenantId>/` objects go with a purge. */
     EXPORTS_BUCKET_NAME: z.string().min(1).optional(),
+    /** Where the tenants' SSO client secrets are (shared/sso/sso.env.ts): a purge deletes its tenant's. */
+    SSO_SECRET_PREFIX: z.string().min(1),
     /** Days a soft-deleted tenant is kept before the tenant-purge schedule erases it (lib/stage.ts). */
     TENANT_PURGE_GRACE_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     ...stripeClientEnvShape,

@@ -13,11 +13,17 @@ import { ConflictError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
 import { LAST_OWNER_MESSAGE, memberLeftStep } from '../members/members.records.ts';
 import type { Member } from '../members/members.schema.ts';
-import { remainingSteps } from './erasure.plan.ts';
-import type { ExportArchiveEraser, StripeCustomerEraser, UserPoolEraser } from './erasure.ports.ts';
+import { isLastStepUsingEmail, remainingSteps } from './erasure.plan.ts';
+import type {
+  ExportArchiveEraser,
+  StripeCustomerEraser,
+  TenantSsoEraser,
+  UserPoolEraser,
+} from './erasure.ports.ts';
 import type { ErasureStep } from './erasure.schema.ts';
 import type { ErasureStore, StoredReport, TenantWork, UserWork } from './erasure.store.ts';
 import { type PersonalValues, pseudonymOf, replacePersonal } from './pseudonym.ts';
+import { eraseTenantSso } from './tenant-sso.step.ts';
 
 /**
  * Runs erasures as recorded steps (README "Erasure"). Each step is idempotent: what it already did
@@ -37,6 +43,8 @@ export interface ErasureRunnerDeps {
   readonly stripe: StripeCustomerEraser;
   /** Absent where no exports bucket exists (EXPORTS_BUCKET_NAME unset): the step says so. */
   readonly exports?: ExportArchiveEraser | undefined;
+  /** A purged tenant's SSO provider and client secret; absent, the `sso-provider` step says so. */
+  readonly sso?: TenantSsoEraser | undefined;
   /** Called after each finished step (tests inject a crash here). */
   readonly afterStep?: (erasureId: string, step: ErasureStep) => void | Promise<void>;
   /** How long a run holds an erasure before another may resume it. @default 10 minutes */
@@ -56,7 +64,8 @@ class StepRefusedError extends Error {
   }
 }
 
-interface StepResult {
+/** What a step reports as it finishes. */
+export interface StepResult {
   readonly status: 'done' | 'skipped';
   readonly note?: string;
 }
@@ -262,6 +271,9 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
             await writes.add(deleteStep(key), 'invitation-deleted');
           }
         }
+        // The address's suppression entry (bounces, complaints) is keyed by the email too.
+        const suppression = keys.emailSuppression(work.email);
+        if (await getItem(suppression)) await writes.add(deleteStep(suppression), 'email-suppression');
         await writes.flush();
         return { status: 'done' };
       },
@@ -386,10 +398,6 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         for await (const item of queryItems(db, prefixQuery(partition))) {
           await writes.add(deleteStep(item as { pk: string; sk: string }), kindOfSortKey(String(item.sk)));
         }
-        if (work.email) {
-          const suppression = keys.emailSuppression(work.email);
-          if (await getItem(suppression)) await writes.add(deleteStep(suppression), 'email-suppression');
-        }
         await writes.flush();
         return { status: 'done' };
       },
@@ -431,6 +439,8 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         }
         return { status: 'done' };
       },
+
+      'sso-provider': () => eraseTenantSso(deps, erasureId, tenantId),
 
       async analytics(): Promise<StepResult> {
         const writes = batcher(erasureId, 'analytics');
@@ -513,7 +523,13 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         const runStep = steps[step];
         if (!runStep) throw new Error(`No implementation of erasure step ${step}.`);
         const result = await runStep();
-        await store.finishStep(erasureId, step, { ...result, at: deps.clock().toISOString() });
+        await store.finishStep(
+          erasureId,
+          step,
+          { ...result, at: deps.clock().toISOString() },
+          // The email goes in the write that finishes the last step that reads it.
+          { dropEmail: work.kind === 'user' && isLastStepUsingEmail(step) },
+        );
         await deps.afterStep?.(erasureId, step);
       }
     } catch (error) {

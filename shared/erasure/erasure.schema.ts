@@ -19,6 +19,7 @@ export const userErasureSteps = [
 export const tenantPurgeSteps = [
   'stripe-customer',
   'exports',
+  'sso-provider',
   'analytics',
   'locators',
   'tenant-items',
@@ -33,7 +34,7 @@ export const erasureStatusSchema = z
   .enum(['pending', 'running', 'completed', 'blocked'])
   .describe(
     'pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; ' +
-      'blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.',
+      'blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs until an operator retries it (POST /admin/erasures/{erasureId}/retry) once the cause is removed.',
   );
 
 export const requestedBySchema = z.object({
