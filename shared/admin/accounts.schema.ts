@@ -8,15 +8,12 @@ import { adminTicketSchema } from '../support/support.schema.ts';
  * platform audit log: requests and answers.
  */
 
-/** Cognito `sub` values are UUIDs. */
-export const adminUserParams = z.strictObject({ userId: z.uuid() });
-export const adminTenantIdParams = z.strictObject({ tenantId: idSchema });
-
-/** Every operator change says why. */
-export const reasonBody = z.strictObject({
-  reason: z.string().trim().min(3).max(500).describe('Why: recorded in the platform audit log.'),
-});
-export type ReasonInput = z.infer<typeof reasonBody>;
+export {
+  adminTenantIdParams,
+  adminUserParams,
+  type ReasonInput,
+  reasonBody,
+} from './admin-params.schema.ts';
 
 const planFilter = z.enum(['free', 'team', 'business']);
 const tenantStatus = z.enum(['active', 'suspended', 'deleted']);

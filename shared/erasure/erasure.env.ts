@@ -25,14 +25,5 @@ export const erasureWorkerEnv = z
   .refine(hasSecretKey, secretKeyMissing);
 export type ErasureWorkerEnv = z.infer<typeof erasureWorkerEnv>;
 
-/**
- * The key pseudonyms are made with: `ERASURE_PSEUDONYM_KEY` where set (deployed: the data stack's secret,
- * so a pseudonym cannot be traced back to a user id by someone holding the ids), else the table's
- * name (stable per stage, so local runs and tests agree across functions).
- */
-export function pseudonymKeyOf(env: {
-  ERASURE_PSEUDONYM_KEY?: string | undefined;
-  TABLE_NAME: string;
-}): string {
-  return env.ERASURE_PSEUDONYM_KEY ?? `plinth-erasure|${env.TABLE_NAME}`;
-}
+// Where the key of pseudonyms is chosen; re-exported for the workers and tests that read it here.
+export { pseudonymKeyOf } from './pseudonym.ts';

@@ -19,8 +19,7 @@ import { createErasureStore } from './erasure.store.ts';
 /**
  * What the erasure workers (functions/erasure-run, functions/tenant-purge) build once per container
  * from their environment: the runner with its adapters (Cognito, Stripe through the billing client,
- * the exports bucket when one is configured, the tenants' SSO in the pool and Secrets Manager) and
- * the requesting service.
+ * the exports bucket when one is configured, the tenants' SSO in the pool and Secrets Manager).
  *
  * Every adapter that talks to something other than the table is built on its first use, its AWS
  * client (or stripe-node) brought in with `await import()`: most runs of the schedule find nothing
@@ -76,6 +75,15 @@ export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env
       );
     }),
   });
+  return { env, db, store, pseudonymKey, cognito, runner };
+}
+
+/**
+ * The tenant-purge worker: {@link createErasureWorker}'s runner plus the requesting service, which
+ * asks for the purges that are due (functions/erasure-run needs no service, so its bundle holds none).
+ */
+export function createPurgeWorker(environment: NodeJS.ProcessEnv = process.env) {
+  const { env, db, store, pseudonymKey, cognito, runner } = createErasureWorker(environment);
   const service = createErasureService({
     db,
     store,

@@ -1,4 +1,4 @@
-import { adminTenantIdParams, adminUserParams, reasonBody } from '../../admin/accounts.schema.ts';
+import { adminTenantIdParams, adminUserParams, reasonBody } from '../../admin/admin-params.schema.ts';
 import {
   erasureAcceptedSchema,
   erasureListQuery,
