@@ -1,6 +1,6 @@
 import { ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
-import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, StorageClass } from 'aws-cdk-lib/aws-s3';
@@ -181,6 +181,35 @@ export class ProductWarehouse extends Construct {
       },
     });
     this.table.addDependency(this.database);
+  }
+
+  /**
+   * Lets an erasure worker rewrite the objects holding an erased user's or tenant's lines
+   * (shared/erasure/warehouse-redaction.ts): list the data root, get and put its objects (no delete,
+   * nothing outside `events/`), and use the bucket's key (prod) for exactly that.
+   */
+  grantRedaction(role: IRole): void {
+    const { dataRoot } = warehouseLayout;
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${dataRoot}*`] } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${dataRoot}*`)],
+      }),
+    );
+    // SSE-KMS with a bucket key: reading decrypts, writing makes a data key.
+    this.bucket.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as never)}.Arn>/${dataRoot}*]`,
+      reason:
+        'Firehose names each object at delivery (day, hour, random suffix), so an erasure must be able to read and rewrite any object under the data root, and only there: no delete, no other prefix, no other bucket.',
+    });
   }
 
   /** Lets a function put records on the delivery stream, and nothing else. */

@@ -13,6 +13,7 @@ import type { Construct } from 'constructs';
 import { productStreamFilter, productStreamSettings } from '../../shared/analytics/product/product-stream.ts';
 import { warehouseDelivery } from '../../shared/analytics/product/warehouse.ts';
 import { tableDefinition } from '../../shared/db/table.ts';
+import { DEFAULT_WAREHOUSE_SETTLE_SECONDS } from '../../shared/erasure/warehouse-step.ts';
 import { busDefinition, busNameFor } from '../../shared/events/bus.ts';
 import { tableNameParameterFor } from '../../shared/events/replay.ts';
 import { EXPORT_WORKER_TIMEOUT_SECONDS } from '../../shared/exports/export-events.ts';
@@ -301,6 +302,14 @@ export class EventsStack extends Stack {
     this.workers = workers;
 
     this.warehouse = new ProductWarehouse(this, 'ProductWarehouse', { stage });
+    // The erasure workers remove an erased user's or tenant's lines from its objects.
+    for (const [name, settings] of Object.entries(workerSettings)) {
+      const worker = workers[name];
+      if (!settings.erases || !worker) continue;
+      this.warehouse.grantRedaction(worker.role);
+      worker.function.addEnvironment('WAREHOUSE_BUCKET_NAME', this.warehouse.bucket.bucketName);
+      worker.function.addEnvironment('WAREHOUSE_SETTLE_SECONDS', String(DEFAULT_WAREHOUSE_SETTLE_SECONDS));
+    }
 
     this.mailFeedbackDeadLetterQueue = new Queue(this, 'MailFeedbackDeadLetterQueue', {
       ...queueEncryption(this),

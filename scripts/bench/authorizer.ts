@@ -10,18 +10,8 @@
  * Warm figures: `--warmup` untimed calls first, then `--calls` timed ones, one after another.
  */
 import { parseArgs } from 'node:util';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
-import { freeBillingState } from '../../shared/billing/billing.schema.ts';
-import { createDocumentClient } from '../../shared/db/client.ts';
-import { keys } from '../../shared/db/keys.ts';
-import { ensureEmulators } from '../emulators/install.ts';
-import { startMoto } from '../emulators/moto.ts';
-import { localClientConfig } from '../local/aws.ts';
-import { createConfirmedUser, generatePassword, signIn } from '../local/cognito.ts';
-import { handlerEnvironment } from '../local/env.ts';
-import { createLocalResources } from '../local/resources.ts';
+import { startBenchStack } from './bench-stack.ts';
 import { ms, percentile } from './stats.ts';
 
 const { values } = parseArgs({
@@ -44,88 +34,51 @@ async function timed(n: number, run: () => Promise<void>): Promise<number[]> {
 const row = (name: string, samples: number[]) =>
   `| ${name} | ${ms(percentile(samples, 50))} | ${ms(percentile(samples, 99))} |`;
 
-const region = 'us-east-1';
-await ensureEmulators(['moto']);
-const moto = await startMoto();
-const cognito = new CognitoIdentityProviderClient(localClientConfig({ endpoint: moto.endpoint, region }));
+const stack = await startBenchStack({ name: 'bench-authorizer' });
 try {
-  const resources = await createLocalResources({ endpoint: moto.endpoint, region, stage: 'bench' });
-  Object.assign(process.env, handlerEnvironment(resources, 'http://127.0.0.1'));
-  const { startLocalServer } = await import('../local/server.ts');
-  const server = await startLocalServer({
-    region,
-    userPoolId: resources.userPoolId,
-    clientId: resources.clientId,
-    cognitoEndpoint: moto.endpoint,
-  });
-  try {
-    const user = { email: 'bench-authorizer@plinth.local', password: generatePassword() };
-    await createConfirmedUser(cognito, resources, user);
-    const { accessToken } = await signIn(cognito, resources, user);
-    const asUser = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
-    const post = async (path: string, body: unknown, headers: Record<string, string>) =>
-      (await fetch(`${server.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).json();
-    const { tenantId } = (await post('/v1/tenants', { name: 'Bench', slug: 'bench-authorizer' }, asUser)) as {
-      tenantId: string;
-    };
-    // A Business tenant, so the plan's API rate limit does not cut the run short.
-    await createDocumentClient({ region, endpoint: moto.endpoint }).send(
-      new PutCommand({
-        TableName: resources.tableName,
-        Item: {
-          ...keys.billing(tenantId),
-          type: 'billing',
-          ...freeBillingState(tenantId, new Date().toISOString()),
-          plan: 'business',
-          interval: 'month',
-          status: 'active',
-        },
-      }),
-    );
-    const { key } = (await post(
-      `/v1/tenants/${tenantId}/api-clients`,
-      { name: 'Bench', scopes: ['projects:read'] },
-      asUser,
-    )) as { key: string };
+  const { tenantId, accessToken, ownerHeaders: asUser } = stack;
+  const post = async (path: string, body: unknown, headers: Record<string, string>) =>
+    (await fetch(`${stack.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).json();
+  const { key } = (await post(
+    `/v1/tenants/${tenantId}/api-clients`,
+    { name: 'Bench', scopes: ['projects:read'] },
+    asUser,
+  )) as { key: string };
 
-    const { handler } = await import('../../functions/api-authorizer/handler.ts');
-    const event = (authorization: string) =>
-      ({
-        headers: { authorization },
-        identitySource: [authorization],
-      }) as unknown as APIGatewayRequestAuthorizerEventV2;
-    const call = (authorization: string) => async () => {
-      const answer = await handler(event(authorization));
-      if (answer.context.principal === 'none') throw new Error(`refused: ${answer.context.reason}`);
-    };
-    const get = (authorization: string) => async () => {
-      const response = await fetch(`${server.url}/v1/tenants/${tenantId}/projects`, {
-        headers: { authorization },
-      });
-      await response.text();
-      if (response.status !== 200) throw new Error(`GET projects answered ${response.status}`);
-    };
+  const { handler } = await import('../../functions/api-authorizer/handler.ts');
+  const event = (authorization: string) =>
+    ({
+      headers: { authorization },
+      identitySource: [authorization],
+    }) as unknown as APIGatewayRequestAuthorizerEventV2;
+  const call = (authorization: string) => async () => {
+    const answer = await handler(event(authorization));
+    if (answer.context.principal === 'none') throw new Error(`refused: ${answer.context.reason}`);
+  };
+  const get = (authorization: string) => async () => {
+    const response = await fetch(`${stack.url}/v1/tenants/${tenantId}/projects`, {
+      headers: { authorization },
+    });
+    await response.text();
+    if (response.status !== 200) throw new Error(`GET projects answered ${response.status}`);
+  };
 
-    await timed(warmup, call(`Bearer ${key}`));
-    const keyCalls = await timed(calls, call(`Bearer ${key}`));
-    await timed(warmup, call(`Bearer ${accessToken}`));
-    const tokenCalls = await timed(calls, call(`Bearer ${accessToken}`));
-    await timed(warmup, get(`Bearer ${key}`));
-    const keyRequests = await timed(calls, get(`Bearer ${key}`));
-    await timed(warmup, get(`Bearer ${accessToken}`));
-    const userRequests = await timed(calls, get(`Bearer ${accessToken}`));
+  await timed(warmup, call(`Bearer ${key}`));
+  const keyCalls = await timed(calls, call(`Bearer ${key}`));
+  await timed(warmup, call(`Bearer ${accessToken}`));
+  const tokenCalls = await timed(calls, call(`Bearer ${accessToken}`));
+  await timed(warmup, get(`Bearer ${key}`));
+  const keyRequests = await timed(calls, get(`Bearer ${key}`));
+  await timed(warmup, get(`Bearer ${accessToken}`));
+  const userRequests = await timed(calls, get(`Bearer ${accessToken}`));
 
-    console.log(`\n## API authorizer (warm, ${calls} calls each, local moto on loopback)\n`);
-    console.log('| what | p50 | p99 |');
-    console.log('|---|---:|---:|');
-    console.log(row('authorizer: API key (GetItem + SHA-256, uncached)', keyCalls));
-    console.log(row('authorizer: access token (JWKS cached)', tokenCalls));
-    console.log(row('GET …/projects with an API key (answer cached)', keyRequests));
-    console.log(row('GET …/projects with a user token (answer cached)', userRequests));
-  } finally {
-    await server.close();
-  }
+  console.log(`\n## API authorizer (warm, ${calls} calls each, local moto on loopback)\n`);
+  console.log('| what | p50 | p99 |');
+  console.log('|---|---:|---:|');
+  console.log(row('authorizer: API key (GetItem + SHA-256, uncached)', keyCalls));
+  console.log(row('authorizer: access token (JWKS cached)', tokenCalls));
+  console.log(row('GET …/projects with an API key (answer cached)', keyRequests));
+  console.log(row('GET …/projects with a user token (answer cached)', userRequests));
 } finally {
-  cognito.destroy();
-  await moto.stop();
+  await stack.close();
 }

@@ -85,6 +85,7 @@ export const initEnvironment = {
   SSO_CALLBACK_URL: 'https://app.plinth.bench/sso/callback',
   SSO_SECRET_PREFIX: 'plinth/bench/sso/',
   EXPORTS_BUCKET_NAME: 'plinth-bench-exports',
+  WAREHOUSE_BUCKET_NAME: 'plinth-bench-warehouse',
   ERASURE_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789',
   TENANT_DATA_ROLE_ARN: 'arn:aws:iam::000000000000:role/plinth-bench-tenant-data',
   HEALTH_FUNCTIONS: JSON.stringify({ projects: 'plinth-bench-projects' }),

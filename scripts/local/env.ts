@@ -58,6 +58,10 @@ export function handlerEnvironment(
     SSO_SECRET_PREFIX: `plinth/${resources.stage}/sso/`,
     SSO_DOMAIN_VERIFICATION: 'simulated',
     EXPORTS_BUCKET_NAME: resources.exportsBucket,
+    // The erasure workers' `warehouse` step; moto's Firehose writes each batch at once (no buffer
+    // to wait for), so the step runs as soon as the table's copies are gone.
+    WAREHOUSE_BUCKET_NAME: resources.warehouseBucket,
+    WAREHOUSE_SETTLE_SECONDS: '0',
     EXPORT_RETENTION_DAYS: String(LOCAL_EXPORT_RETENTION_DAYS),
     // EMF lines are for CloudWatch: handlers called on their own print none; the local server and
     // runner send them to the emulator's CloudWatch instead (scripts/local/metrics.ts).

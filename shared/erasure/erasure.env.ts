@@ -17,6 +17,13 @@ export const erasureWorkerEnv = z
     EXPORTS_BUCKET_NAME: z.string().min(1).optional(),
     /** Where the tenants' SSO client secrets are (shared/sso/sso.env.ts): a purge deletes its tenant's. */
     SSO_SECRET_PREFIX: z.string().min(1),
+    /** The product warehouse bucket (lib/constructs/product-warehouse.ts): the `warehouse` step's. */
+    WAREHOUSE_BUCKET_NAME: z.string().min(1).optional(),
+    /**
+     * Seconds the `warehouse` step waits after the table's copies are deleted, for late Firehose
+     * deliveries (shared/erasure/warehouse-step.ts); locally 0, as moto's Firehose writes at once.
+     */
+    WAREHOUSE_SETTLE_SECONDS: z.coerce.number().int().min(0).optional(),
     /** Days a soft-deleted tenant is kept before the tenant-purge schedule erases it (lib/stage.ts). */
     TENANT_PURGE_GRACE_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     ...stripeClientEnvShape,

@@ -71,6 +71,11 @@ export const stepDescriptions: Readonly<Record<ErasureStep, StepDescription>> = 
     action: 'deleted',
   },
   'tenant-items': { where: 'DynamoDB TENANT#<tenant>: every item, the tenant item last', action: 'deleted' },
+  warehouse: {
+    where:
+      'S3 product warehouse, events/: the JSON lines of the user (user_id) or of the tenant (tenant_id) removed from each object holding one, the object rewritten under its key; run once late Firehose deliveries have landed',
+    action: 'deleted',
+  },
 };
 
 /**

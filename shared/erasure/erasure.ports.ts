@@ -28,3 +28,30 @@ export interface TenantSsoEraser {
    */
   deleteClientSecret(tenantId: string): Promise<void>;
 }
+
+/** What a warehouse redaction is asked to do (shared/erasure/warehouse-redaction.ts). */
+export interface WarehouseRedactionRequest {
+  /** Whose lines go: `user_id` of a user, `tenant_id` of a tenant. */
+  readonly match: { readonly field: 'user_id' | 'tenant_id'; readonly value: string };
+  /** Resume after this object key (the cursor the last progress recorded). */
+  readonly startAfter?: string | undefined;
+  /** Objects last modified before this cannot hold the subject's lines: skipped unread. */
+  readonly modifiedSince?: Date | undefined;
+  /** Left on each rewritten object (the erasure id), so a resumed run counts a rewrite it did not record. */
+  readonly rewrittenBy: string;
+  /** Records counts and the cursor together: after each rewrite and each page. */
+  readonly onProgress: (progress: {
+    readonly cursor: string;
+    readonly counts: Readonly<Record<string, number>>;
+  }) => Promise<void>;
+  /** Asked before each object: true ends the pass early (it resumes from the last recorded cursor). */
+  readonly shouldYield?: () => boolean;
+}
+
+/**
+ * The product warehouse (S3, `events/`): rewrites every object holding the subject's lines without
+ * them; `finished` false when it yielded before the end.
+ */
+export interface WarehouseRedactor {
+  redact(request: WarehouseRedactionRequest): Promise<{ finished: boolean }>;
+}

@@ -19,11 +19,24 @@ import type {
   StripeCustomerEraser,
   TenantSsoEraser,
   UserPoolEraser,
+  WarehouseRedactor,
 } from './erasure.ports.ts';
 import type { ErasureStep } from './erasure.schema.ts';
-import type { ErasureStore, StoredReport, TenantWork, UserWork } from './erasure.store.ts';
+import {
+  cursorOf,
+  type ErasureStore,
+  type StoredReport,
+  type TenantWork,
+  type UserWork,
+} from './erasure.store.ts';
 import { type PersonalValues, pseudonymOf, replacePersonal } from './pseudonym.ts';
 import { eraseTenantSso } from './tenant-sso.step.ts';
+import {
+  DEFAULT_WAREHOUSE_BUDGET_MS,
+  DEFAULT_WAREHOUSE_SETTLE_SECONDS,
+  runWarehouseStep,
+  type WarehouseStepResult,
+} from './warehouse-step.ts';
 
 /**
  * Runs erasures as recorded steps (README "Erasure"). Each step is idempotent: what it already did
@@ -45,6 +58,15 @@ export interface ErasureRunnerDeps {
   readonly exports?: ExportArchiveEraser | undefined;
   /** A purged tenant's SSO provider and client secret; absent, the `sso-provider` step says so. */
   readonly sso?: TenantSsoEraser | undefined;
+  /** The product warehouse (WAREHOUSE_BUCKET_NAME); absent: the `warehouse` step is skipped, saying so. */
+  readonly warehouse?: WarehouseRedactor | undefined;
+  /**
+   * How long after the table's copies are deleted the `warehouse` step waits for late Firehose
+   * deliveries (shared/erasure/warehouse-step.ts). @default Firehose's buffer + 15 minutes
+   */
+  readonly warehouseSettleMs?: number;
+  /** How long one run spends on the `warehouse` step before it yields. @default 5 minutes */
+  readonly warehouseBudgetMs?: number;
   /** Called after each finished step (tests inject a crash here). */
   readonly afterStep?: (erasureId: string, step: ErasureStep) => void | Promise<void>;
   /** How long a run holds an erasure before another may resume it. @default 10 minutes */
@@ -54,7 +76,8 @@ export interface ErasureRunnerDeps {
 /** Writes per transaction (plus the report's counts): well inside DynamoDB's 100. */
 const BATCH = 25;
 
-export type RunOutcome = 'completed' | 'blocked' | 'not-claimed';
+/** `deferred`: a step said "not yet" (or yielded); the erasure waits, claimed by no run, until then. */
+export type RunOutcome = 'completed' | 'blocked' | 'deferred' | 'not-claimed';
 
 /** A step that cannot proceed: the erasure stops as `blocked` with this reason. */
 class StepRefusedError extends Error {
@@ -64,10 +87,16 @@ class StepRefusedError extends Error {
   }
 }
 
-/** What a step reports as it finishes. */
-export interface StepResult {
-  readonly status: 'done' | 'skipped';
-  readonly note?: string;
+/** What a step reports as it finishes (or, the warehouse's, that it must wait). */
+export type StepResult =
+  | { readonly status: 'done' | 'skipped'; readonly note?: string }
+  | WarehouseStepResult;
+
+/** What a step may know of the run: when earlier steps finished, and the report's cursors. */
+interface RunState {
+  readonly report: StoredReport;
+  /** When each finished step finished (ISO), this run's included. */
+  readonly finishedAt: Map<string, string>;
 }
 
 const prefixQuery = (pk: string, skPrefix?: string): Omit<QueryCommandInput, 'TableName'> => ({
@@ -173,7 +202,29 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
 
   // --- a user's erasure ------------------------------------------------------------------------
 
-  function userSteps(erasureId: string, work: UserWork) {
+  /** The `warehouse` step of either kind (its work: shared/erasure/warehouse-step.ts). */
+  const warehouseStep = (
+    erasureId: string,
+    state: RunState,
+    match: { field: 'user_id' | 'tenant_id'; value: string },
+    copiesDeletedBy: ErasureStep,
+    since?: Date,
+  ) =>
+    runWarehouseStep({
+      redactor: deps.warehouse,
+      match,
+      erasureId,
+      copiesDeletedAt: state.finishedAt.get(copiesDeletedBy),
+      settleMs: deps.warehouseSettleMs ?? DEFAULT_WAREHOUSE_SETTLE_SECONDS * 1000,
+      budgetMs: deps.warehouseBudgetMs ?? DEFAULT_WAREHOUSE_BUDGET_MS,
+      clock: deps.clock,
+      cursor: cursorOf(state.report, 'warehouse'),
+      since,
+      record: (counts, cursor) =>
+        transactWrite(db, [store.progressStep(erasureId, 'warehouse', counts, cursor)]),
+    });
+
+  function userSteps(erasureId: string, work: UserWork, state: RunState) {
     const pseudonym = pseudonymOf(deps.pseudonymKey, 'user', work.userId);
     const personal = { userId: work.userId, email: work.email, pseudonym };
     const now = () => deps.clock();
@@ -401,12 +452,17 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         await writes.flush();
         return { status: 'done' };
       },
+
+      // The person's lines in every tenant: their user id (a Cognito sub) is theirs alone. Every
+      // object is read: `since` may postdate tenants they left, so it is no bound here.
+      warehouse: () =>
+        warehouseStep(erasureId, state, { field: 'user_id', value: work.userId }, 'product-events'),
     } satisfies Record<string, () => Promise<StepResult>>;
   }
 
   // --- a tenant's purge ------------------------------------------------------------------------
 
-  function tenantSteps(erasureId: string, work: TenantWork) {
+  function tenantSteps(erasureId: string, work: TenantWork, state: RunState) {
     const { tenantId } = work;
     const pseudonym = pseudonymOf(deps.pseudonymKey, 'tenant', tenantId);
     const tenantPk = keys.tenant(tenantId).pk;
@@ -502,6 +558,17 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         await writes.flush();
         return { status: 'done' };
       },
+
+      // No event of the tenant predates its creation: older objects are skipped unread. A `since`
+      // that is no earlier than the request is the service's fallback (no createdAt): no bound.
+      warehouse: () =>
+        warehouseStep(
+          erasureId,
+          state,
+          { field: 'tenant_id', value: tenantId },
+          'tenant-items',
+          work.since < state.report.requestedAt ? new Date(work.since) : undefined,
+        ),
     } satisfies Record<string, () => Promise<StepResult>>;
   }
 
@@ -516,20 +583,30 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
     const { erasureId } = report;
     const work = await store.getWork(erasureId);
     if (!work) throw new Error(`Erasure ${erasureId} has no work item.`);
+    const state: RunState = {
+      report,
+      finishedAt: new Map(Object.entries(report.steps).map(([step, record]) => [step, record.at])),
+    };
     const steps: Record<string, () => Promise<StepResult>> =
-      work.kind === 'user' ? userSteps(erasureId, work) : tenantSteps(erasureId, work);
+      work.kind === 'user' ? userSteps(erasureId, work, state) : tenantSteps(erasureId, work, state);
     try {
       for (const step of remainingSteps(report.kind, report.steps)) {
         const runStep = steps[step];
         if (!runStep) throw new Error(`No implementation of erasure step ${step}.`);
         const result = await runStep();
+        if (result.status === 'deferred') {
+          await store.defer(erasureId, result.until);
+          return 'deferred';
+        }
+        const at = deps.clock().toISOString();
         await store.finishStep(
           erasureId,
           step,
-          { ...result, at: deps.clock().toISOString() },
+          { ...result, at },
           // The email goes in the write that finishes the last step that reads it.
           { dropEmail: work.kind === 'user' && isLastStepUsingEmail(step) },
         );
+        state.finishedAt.set(step, at);
         await deps.afterStep?.(erasureId, step);
       }
     } catch (error) {
@@ -557,13 +634,16 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
   return {
     run,
     /** Runs every pending erasure (oldest first, up to `limit`); each failure is reported, not fatal. */
-    async runPending(limit = 10): Promise<{ completed: number; blocked: number; failed: number }> {
-      const result = { completed: 0, blocked: 0, failed: 0 };
+    async runPending(
+      limit = 10,
+    ): Promise<{ completed: number; blocked: number; deferred: number; failed: number }> {
+      const result = { completed: 0, blocked: 0, deferred: 0, failed: 0 };
       for (const erasureId of await store.pendingIds(limit)) {
         try {
           const outcome = await run(erasureId);
           if (outcome === 'completed') result.completed += 1;
           if (outcome === 'blocked') result.blocked += 1;
+          if (outcome === 'deferred') result.deferred += 1;
         } catch {
           result.failed += 1;
         }

@@ -13,6 +13,8 @@ export const userErasureSteps = [
   'tenant-records',
   'user-exports',
   'user-items',
+  // Last: it waits until late Firehose deliveries have landed (shared/erasure/warehouse-step.ts).
+  'warehouse',
 ] as const;
 
 /** The steps of a tenant's purge, in the order they run. */
@@ -23,6 +25,7 @@ export const tenantPurgeSteps = [
   'analytics',
   'locators',
   'tenant-items',
+  'warehouse',
 ] as const;
 
 export type UserErasureStep = (typeof userErasureSteps)[number];

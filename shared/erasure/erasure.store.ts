@@ -56,6 +56,15 @@ export interface StoredReport {
   readonly progress: Record<string, Record<string, number>>;
 }
 
+/** The report attribute holding a step's cursor: not part of the report operators read. */
+const cursorAttribute = (step: ErasureStep) => `cursor:${step}`;
+
+/** Where a step that keeps a cursor (the warehouse's last object key) stopped; undefined before it began. */
+export function cursorOf(stored: StoredReport, step: ErasureStep): string | undefined {
+  const value = (stored as unknown as Record<string, unknown>)[cursorAttribute(step)];
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function reportOf(stored: StoredReport): ErasureReport {
   return {
     erasureId: stored.erasureId,
@@ -238,20 +247,29 @@ export function createErasureStore(db: Db) {
       }
     },
 
-    /** The transaction step that adds a batch's counts to the step's progress. */
+    /**
+     * The transaction step that adds a batch's counts to the step's progress, and sets the step's
+     * cursor (where a resumed run goes on: {@link cursorOf}) when given.
+     */
     progressStep(
       erasureId: string,
       step: ErasureStep,
       counts: Readonly<Record<string, number>>,
+      cursor?: string,
     ): TransactStep {
       const kinds = Object.keys(counts);
       const names: Record<string, string> = { '#step': step };
-      const values: Record<string, number> = { ':zero': 0 };
+      const values: Record<string, number | string> = { ':zero': 0 };
       const sets = kinds.map((kind, index) => {
         names[`#k${index}`] = kind;
         values[`:n${index}`] = counts[kind] ?? 0;
         return `progress.#step.#k${index} = if_not_exists(progress.#step.#k${index}, :zero) + :n${index}`;
       });
+      if (cursor !== undefined) {
+        names['#cursor'] = cursorAttribute(step);
+        values[':cursor'] = cursor;
+        sets.push('#cursor = :cursor');
+      }
       return {
         item: {
           Update: {
@@ -398,6 +416,26 @@ export function createErasureStore(db: Db) {
         },
         ...extra,
       ]);
+    },
+
+    /**
+     * Not now: a step must wait (late warehouse deliveries) or yielded its run. The erasure stays
+     * running, but no run may claim it before `until` (its lease), and it moves on the pending index
+     * to that time, so the erasures due earlier come first.
+     */
+    async defer(erasureId: string, until: Date): Promise<void> {
+      await db.client.send(
+        new UpdateCommand({
+          TableName: db.tableName,
+          Key: reportKey(erasureId),
+          UpdateExpression: 'SET leaseUntil = :until, gsi1sk = :due',
+          ConditionExpression: 'attribute_exists(gsi1pk)',
+          ExpressionAttributeValues: {
+            ':until': until.toISOString(),
+            ':due': keys.erasurePending(until.toISOString(), erasureId).gsi1sk,
+          },
+        }),
+      );
     },
 
     /** A run failed: the lease is released so the next scheduled run resumes it. */

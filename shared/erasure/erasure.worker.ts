@@ -15,11 +15,13 @@ import type {
 import { createErasureRunner } from './erasure.runner.ts';
 import { createErasureService } from './erasure.service.ts';
 import { createErasureStore } from './erasure.store.ts';
+import { lazyWarehouseRedactor } from './warehouse-redaction.ts';
 
 /**
  * What the erasure workers (functions/erasure-run, functions/tenant-purge) build once per container
  * from their environment: the runner with its adapters (Cognito, Stripe through the billing client,
- * the exports bucket when one is configured, the tenants' SSO in the pool and Secrets Manager).
+ * the exports bucket and the product warehouse when configured, the tenants' SSO in the pool and
+ * Secrets Manager).
  *
  * Every adapter that talks to something other than the table is built on its first use, its AWS
  * client (or stripe-node) brought in with `await import()`: most runs of the schedule find nothing
@@ -74,6 +76,17 @@ export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env
         { userPoolId: env.USER_POOL_ID, secretPrefix: env.SSO_SECRET_PREFIX },
       );
     }),
+    warehouse: env.WAREHOUSE_BUCKET_NAME
+      ? lazyWarehouseRedactor({
+          bucket: env.WAREHOUSE_BUCKET_NAME,
+          region: env.AWS_REGION,
+          endpoint: env.AWS_ENDPOINT_URL,
+          wrap: traceClient,
+        })
+      : undefined,
+    ...(env.WAREHOUSE_SETTLE_SECONDS === undefined
+      ? {}
+      : { warehouseSettleMs: env.WAREHOUSE_SETTLE_SECONDS * 1000 }),
   });
   return { env, db, store, pseudonymKey, cognito, runner };
 }

@@ -1,10 +1,22 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WAREHOUSE_TABLE_NAME, warehouseDatabaseNameFor } from '../../lib/constructs/product-warehouse.ts';
-import { warehouseColumns, warehouseLayout } from '../../shared/analytics/product/warehouse.ts';
+import {
+  warehouseColumns,
+  warehouseDelivery,
+  warehouseLayout,
+} from '../../shared/analytics/product/warehouse.ts';
 import { productMetricNames } from '../../shared/observability/metric-names.ts';
 import { type BuiltPlinth, buildPlinth } from './plinth-app.ts';
-import { actionsOf, arnOf, logicalId, type Resource, resourcesOf, statementsOf } from './template.ts';
+import {
+  actionsOf,
+  arnOf,
+  logicalId,
+  type Resource,
+  resourcesOf,
+  type Statement,
+  statementsOf,
+} from './template.ts';
 
 describe('product event warehouse', () => {
   let plinth: BuiltPlinth;
@@ -213,6 +225,76 @@ describe('product event warehouse', () => {
       expect(putters.map((policy) => policy.Properties.Roles)).toEqual([
         [{ Ref: logicalId(plinth.events, plinth.events.productActivity.fn.role) }],
       ]);
+    });
+  });
+
+  describe('erasure workers', () => {
+    const erasers = () => [plinth.events.workers['erasure-run'], plinth.events.workers['tenant-purge']];
+    /** The statements of a worker that name the warehouse bucket or the stack's key. */
+    const warehouseStatements = (worker: (typeof plinth.events.workers)[string] | undefined) =>
+      statementsOf(template, plinth.events, worker?.role as never).filter((statement) => {
+        const text = JSON.stringify(statement.Resource);
+        return (
+          text.includes(logicalId(plinth.events, plinth.events.warehouse.bucket)) || text.includes('StageKey')
+        );
+      });
+
+    it('know the warehouse bucket by name and wait buffer + 15 minutes for late deliveries', () => {
+      for (const worker of erasers()) {
+        const fn = resourcesOf(template, 'AWS::Lambda::Function')[
+          logicalId(plinth.events, worker?.function as never)
+        ];
+        expect((fn?.Properties.Environment as { Variables: object } | undefined)?.Variables).toMatchObject({
+          WAREHOUSE_BUCKET_NAME: { Ref: logicalId(plinth.events, plinth.events.warehouse.bucket) },
+          WAREHOUSE_SETTLE_SECONDS: String(warehouseDelivery.bufferingIntervalSeconds + 15 * 60),
+        });
+      }
+    });
+
+    it('may list the data root, get and put its objects, and use the bucket key for that, nothing more', () => {
+      for (const worker of erasers()) {
+        expect(warehouseStatements(worker)).toEqual([
+          {
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: bucketArn(),
+            Condition: { StringLike: { 's3:prefix': ['events/*'] } },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['s3:GetObject', 's3:PutObject'],
+            Resource: { 'Fn::Join': ['', [bucketArn(), '/events/*']] },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StageKey/), 'Arn'] },
+          },
+        ]);
+      }
+    });
+
+    it('are the only functions besides Firehose allowed to write the bucket, and none may delete from it', () => {
+      const writers = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((policy) =>
+        (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(
+              logicalId(plinth.events, plinth.events.warehouse.bucket),
+            ) &&
+            actionsOf([statement]).some(
+              (action) => action === 's3:PutObject' || action === 's3:DeleteObject',
+            ),
+        ),
+      );
+
+      expect(writers.flatMap((policy) => policy.Properties.Roles as unknown[])).toEqual(
+        expect.arrayContaining([
+          { Ref: logicalId(plinth.events, plinth.events.warehouse.deliveryRole) },
+          ...erasers().map((worker) => ({ Ref: logicalId(plinth.events, worker?.role as never) })),
+        ]),
+      );
+      expect(writers).toHaveLength(3);
+      expect(JSON.stringify(writers)).not.toContain('s3:DeleteObject');
     });
   });
 

@@ -57,15 +57,26 @@ describe('replacePersonal', () => {
 });
 
 describe('the step planner', () => {
-  it("plans a user's erasure with the step that may be refused (memberships) first and their own items last", () => {
+  it("plans a user's erasure with the step that may be refused (memberships) first and their own items last in the table", () => {
     expect(plannedSteps('user').slice(0, 2)).toEqual(['memberships', 'cognito-user']);
-    expect(plannedSteps('user').at(-1)).toBe('user-items');
+    expect(plannedSteps('user').at(-2)).toBe('user-items');
   });
 
-  it("plans a tenant's purge with Stripe first (it may refuse) and the tenant's items last", () => {
+  it("plans a tenant's purge with Stripe first (it may refuse) and the tenant's items last in the table", () => {
     expect(plannedSteps('tenant')).toEqual(tenantPurgeSteps);
     expect(plannedSteps('tenant')[0]).toBe('stripe-customer');
-    expect(plannedSteps('tenant').at(-1)).toBe('tenant-items');
+    expect(plannedSteps('tenant').at(-2)).toBe('tenant-items');
+  });
+
+  it('plans the warehouse last in both, after the step that deletes the table copies it waits on', () => {
+    for (const [kind, copies] of [
+      ['user', 'product-events'],
+      ['tenant', 'tenant-items'],
+    ] as const) {
+      const steps = plannedSteps(kind);
+      expect(steps.at(-1)).toBe('warehouse');
+      expect(steps.indexOf(copies)).toBeLessThan(steps.indexOf('warehouse'));
+    }
   });
 
   it('resumes after the steps a report records as finished, in order', () => {
