@@ -11,11 +11,11 @@ import type {
   StripeCustomerEraser,
   TenantSsoEraser,
   UserPoolEraser,
+  WarehouseRedactor,
 } from './erasure.ports.ts';
 import { createErasureRunner } from './erasure.runner.ts';
 import { createErasureService } from './erasure.service.ts';
 import { createErasureStore } from './erasure.store.ts';
-import { lazyWarehouseRedactor } from './warehouse-redaction.ts';
 
 /**
  * What the erasure workers (functions/erasure-run, functions/tenant-purge) build once per container
@@ -44,6 +44,7 @@ export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env
   const store = createErasureStore(db);
   const pseudonymKey = pseudonymKeyOf(env);
   const bucket = env.EXPORTS_BUCKET_NAME;
+  const warehouseBucket = env.WAREHOUSE_BUCKET_NAME;
   const runner = createErasureRunner({
     db,
     store,
@@ -76,13 +77,16 @@ export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env
         { userPoolId: env.USER_POOL_ID, secretPrefix: env.SSO_SECRET_PREFIX },
       );
     }),
-    warehouse: env.WAREHOUSE_BUCKET_NAME
-      ? lazyWarehouseRedactor({
-          bucket: env.WAREHOUSE_BUCKET_NAME,
-          region: env.AWS_REGION,
-          endpoint: env.AWS_ENDPOINT_URL,
-          wrap: traceClient,
-        })
+    warehouse: warehouseBucket
+      ? // The redactor's module (zlib, streams) comes with its first use, as its S3 client does.
+        deferred<WarehouseRedactor>(async () =>
+          (await import('./warehouse-redaction.ts')).lazyWarehouseRedactor({
+            bucket: warehouseBucket,
+            region: env.AWS_REGION,
+            endpoint: env.AWS_ENDPOINT_URL,
+            wrap: traceClient,
+          }),
+        )
       : undefined,
     ...(env.WAREHOUSE_SETTLE_SECONDS === undefined
       ? {}

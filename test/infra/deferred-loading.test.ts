@@ -208,6 +208,14 @@ describe('what the erasure functions load at cold start', () => {
     }
   });
 
+  it.each(['erasure-run', 'tenant-purge'])(
+    '%s loads the warehouse redactor (zlib, streams) with its first warehouse step, not at init',
+    (name) => {
+      expect(of(name).init).not.toContain('shared/erasure/warehouse-redaction.ts');
+      expect(of(name).deferred).toContain('shared/erasure/warehouse-redaction.ts');
+    },
+  );
+
   it("erasure-run builds neither the requesting service nor the report's route schemas", () => {
     expect(of('erasure-run').init).not.toContain('shared/erasure/erasure.service.ts');
     expect(of('erasure-run').init).not.toContain('shared/http/common.schema.ts');
