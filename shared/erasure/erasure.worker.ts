@@ -13,7 +13,7 @@ import type {
   UserPoolEraser,
   WarehouseRedactor,
 } from './erasure.ports.ts';
-import { createErasureRunner } from './erasure.runner.ts';
+import type { ErasureRunner } from './erasure.runner.ts';
 import { createErasureService } from './erasure.service.ts';
 import { createErasureStore } from './erasure.store.ts';
 
@@ -45,53 +45,70 @@ export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env
   const pseudonymKey = pseudonymKeyOf(env);
   const bucket = env.EXPORTS_BUCKET_NAME;
   const warehouseBucket = env.WAREHOUSE_BUCKET_NAME;
-  const runner = createErasureRunner({
-    db,
-    store,
-    clock: systemClock,
-    pseudonymKey,
-    userPool: deferred<UserPoolEraser>(async () =>
-      (await adapters()).createCognitoUserEraser(await cognito(), env.USER_POOL_ID),
-    ),
-    stripe: deferred<StripeCustomerEraser>(async () =>
-      (await adapters()).createStripeCustomerEraser(stripeClient),
-    ),
-    exports: bucket
-      ? deferred<ExportArchiveEraser>(async () => {
-          const [{ S3Client }, { createS3ExportEraser }] = await Promise.all([
-            import('@aws-sdk/client-s3'),
-            adapters(),
-          ]);
-          const s3 = new S3Client({ region: env.AWS_REGION, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL) });
-          return createS3ExportEraser(traceClient(s3), bucket);
-        })
-      : undefined,
-    sso: deferred<TenantSsoEraser>(async () => {
-      const [{ SecretsManagerClient }, { createTenantSsoEraser }] = await Promise.all([
-        import('@aws-sdk/client-secrets-manager'),
-        import('./sso-eraser.ts'),
-      ]);
-      return createTenantSsoEraser(
-        await cognito(),
-        traceClient(new SecretsManagerClient({ region: env.AWS_REGION })),
-        { userPoolId: env.USER_POOL_ID, secretPrefix: env.SSO_SECRET_PREFIX },
-      );
-    }),
-    warehouse: warehouseBucket
-      ? // The redactor's module (zlib, streams) comes with its first use, as its S3 client does.
-        deferred<WarehouseRedactor>(async () =>
-          (await import('./warehouse-redaction.ts')).lazyWarehouseRedactor({
-            bucket: warehouseBucket,
-            region: env.AWS_REGION,
-            endpoint: env.AWS_ENDPOINT_URL,
-            wrap: traceClient,
-          }),
-        )
-      : undefined,
-    ...(env.WAREHOUSE_SETTLE_SECONDS === undefined
-      ? {}
-      : { warehouseSettleMs: env.WAREHOUSE_SETTLE_SECONDS * 1000 }),
+  const loadRunner = once(async () => {
+    const { createErasureRunner } = await import('./erasure.runner.ts');
+    return createErasureRunner({
+      db,
+      store,
+      clock: systemClock,
+      pseudonymKey,
+      userPool: deferred<UserPoolEraser>(async () =>
+        (await adapters()).createCognitoUserEraser(await cognito(), env.USER_POOL_ID),
+      ),
+      stripe: deferred<StripeCustomerEraser>(async () =>
+        (await adapters()).createStripeCustomerEraser(stripeClient),
+      ),
+      exports: bucket
+        ? deferred<ExportArchiveEraser>(async () => {
+            const [{ S3Client }, { createS3ExportEraser }] = await Promise.all([
+              import('@aws-sdk/client-s3'),
+              adapters(),
+            ]);
+            const s3 = new S3Client({
+              region: env.AWS_REGION,
+              forcePathStyle: Boolean(env.AWS_ENDPOINT_URL),
+            });
+            return createS3ExportEraser(traceClient(s3), bucket);
+          })
+        : undefined,
+      sso: deferred<TenantSsoEraser>(async () => {
+        const [{ SecretsManagerClient }, { createTenantSsoEraser }] = await Promise.all([
+          import('@aws-sdk/client-secrets-manager'),
+          import('./sso-eraser.ts'),
+        ]);
+        return createTenantSsoEraser(
+          await cognito(),
+          traceClient(new SecretsManagerClient({ region: env.AWS_REGION })),
+          { userPoolId: env.USER_POOL_ID, secretPrefix: env.SSO_SECRET_PREFIX },
+        );
+      }),
+      warehouse: warehouseBucket
+        ? // The redactor's module (zlib, streams) comes with its first use, as its S3 client does.
+          deferred<WarehouseRedactor>(async () =>
+            (await import('./warehouse-redaction.ts')).lazyWarehouseRedactor({
+              bucket: warehouseBucket,
+              region: env.AWS_REGION,
+              endpoint: env.AWS_ENDPOINT_URL,
+              wrap: traceClient,
+            }),
+          )
+        : undefined,
+      ...(env.WAREHOUSE_SETTLE_SECONDS === undefined
+        ? {}
+        : { warehouseSettleMs: env.WAREHOUSE_SETTLE_SECONDS * 1000 }),
+    });
   });
+  const runner = {
+    /**
+     * The runner's runPending, its steps (and what they import) loaded with the first erasure the
+     * schedule finds pending: most runs find none, and answer from one Query.
+     */
+    async runPending(limit?: number): ReturnType<ErasureRunner['runPending']> {
+      if ((await store.pendingIds(1)).length === 0)
+        return { completed: 0, blocked: 0, deferred: 0, failed: 0 };
+      return (await loadRunner()).runPending(limit);
+    },
+  };
   return { env, db, store, pseudonymKey, cognito, runner };
 }
 

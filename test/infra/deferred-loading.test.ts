@@ -216,6 +216,15 @@ describe('what the erasure functions load at cold start', () => {
     },
   );
 
+  it.each(['erasure-run', 'tenant-purge'])(
+    '%s loads the erasure steps with the first pending erasure, not at init (most runs find none)',
+    (name) => {
+      expect(of(name).init).toContain('shared/erasure/erasure.store.ts');
+      expect(of(name).init).not.toContain('shared/erasure/erasure.runner.ts');
+      expect(of(name).deferred).toContain('shared/erasure/erasure.runner.ts');
+    },
+  );
+
   it("erasure-run builds neither the requesting service nor the report's route schemas", () => {
     expect(of('erasure-run').init).not.toContain('shared/erasure/erasure.service.ts');
     expect(of('erasure-run').init).not.toContain('shared/http/common.schema.ts');
