@@ -26,7 +26,8 @@ import { createErasureStore } from './erasure.store.ts';
  * Every adapter that talks to something other than the table is built on its first use, its AWS
  * client (or stripe-node) brought in with `await import()`: most runs of the schedule find nothing
  * pending, and a cold start that loaded Cognito, S3, Secrets Manager and Stripe would pay for all
- * four every time (README "Cold starts").
+ * four every time (BENCHMARKS.md "Bundles": the cold-start budget). So are the runner's steps, with
+ * the first erasure a run finds pending.
  */
 export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env) {
   const env: ErasureWorkerEnv = erasureWorkerEnv.parse(environment);
