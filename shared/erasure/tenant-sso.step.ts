@@ -1,10 +1,9 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
-import { transactWrite } from '../db/transact.ts';
 import type { TenantSsoEraser } from './erasure.ports.ts';
 import type { StepResult } from './erasure.runner.ts';
-import type { ErasureStore } from './erasure.store.ts';
 
 /**
  * The `sso-provider` step of a tenant's purge: the tenant's identity provider goes from the user pool
@@ -14,25 +13,42 @@ import type { ErasureStore } from './erasure.store.ts';
  * which deletes the config item the counts are read from.
  */
 export async function eraseTenantSso(
-  deps: { readonly db: Db; readonly store: ErasureStore; readonly sso?: TenantSsoEraser | undefined },
+  deps: { readonly db: Db; readonly sso?: TenantSsoEraser | undefined },
   erasureId: string,
   tenantId: string,
 ): Promise<StepResult> {
   if (!deps.sso) return { status: 'skipped', note: 'no SSO eraser is configured here' };
-  const { Item: config } = await deps.db.client.send(
-    new GetCommand({ TableName: deps.db.tableName, Key: keys.ssoConfig(tenantId), ConsistentRead: true }),
+  const { db } = deps;
+  const { Item: config } = await db.client.send(
+    new GetCommand({ TableName: db.tableName, Key: keys.ssoConfig(tenantId), ConsistentRead: true }),
   );
   const providerDeleted = await deps.sso.deleteIdentityProvider(tenantId);
   await deps.sso.deleteClientSecret(tenantId);
-  // Secrets Manager does not say whether a forced delete found the secret: the config says one was stored.
+  // What the tenant had, from its config (which stays until `tenant-items`): a re-run after a crash
+  // finds the provider gone, and Secrets Manager never says whether a forced delete found the secret.
   const counts = {
-    ...(providerDeleted ? { 'identity-provider': 1 } : {}),
+    ...(providerDeleted || config ? { 'identity-provider': 1 } : {}),
     ...(typeof config?.secretArn === 'string' ? { 'client-secret': 1 } : {}),
   };
   if (Object.keys(counts).length > 0) {
-    await transactWrite(deps.db, [deps.store.progressStep(erasureId, 'sso-provider', counts)]);
+    // SET, not ADD: a re-run writes the same counts again instead of counting twice.
+    try {
+      await db.client.send(
+        new UpdateCommand({
+          TableName: db.tableName,
+          Key: keys.erasureReport(erasureId),
+          UpdateExpression: 'SET progress.#step = :counts',
+          ConditionExpression: 'attribute_not_exists(steps.#step)',
+          ExpressionAttributeNames: { '#step': 'sso-provider' },
+          ExpressionAttributeValues: { ':counts': counts },
+        }),
+      );
+    } catch (error) {
+      // Recorded as finished meanwhile, with its counts.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
-  return providerDeleted || config
+  return config || providerDeleted
     ? { status: 'done' }
     : { status: 'done', note: 'the tenant had no SSO identity provider' };
 }

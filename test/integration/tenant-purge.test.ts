@@ -27,6 +27,7 @@ import { createErasureRunner } from '#shared/erasure/erasure.runner.ts';
 import { createErasureStore } from '#shared/erasure/erasure.store.ts';
 import { pseudonymOf } from '#shared/erasure/pseudonym.ts';
 import { createTenantSsoEraser } from '#shared/erasure/sso-eraser.ts';
+import { eraseTenantSso } from '#shared/erasure/tenant-sso.step.ts';
 import { subscriptionEvent } from '#shared/events/subscription-events.ts';
 import { newId, systemClock } from '#shared/ids.ts';
 import { providerNameFor } from '#shared/sso/sso.records.ts';
@@ -445,6 +446,36 @@ describe("a purged tenant's SSO", () => {
       status: 'done',
       action: 'deleted',
       counts: { 'identity-provider': 1, 'client-secret': 1 },
+    });
+  });
+
+  it('counts the provider and the secret once when the step runs again after a crash', async () => {
+    const again = await createTenant('Rerun');
+    await mirrorSubscription(stack, again, { plan: 'business' });
+    const put = await api(server, owner.accessToken).put(`/v1/tenants/${again}/sso`, {
+      protocol: 'oidc',
+      issuer: 'https://idp.rerun.test',
+      clientId: 'plinth-at-rerun',
+      clientSecret: 'shh-the-rerun-client-secret',
+    });
+    expect(put.status).toBe(200);
+    const store = createErasureStore(db);
+    const requestedAt = new Date().toISOString();
+    const erasureId = `tenant-${again}`;
+    await store.create(
+      { erasureId, kind: 'tenant', subject: again, requestedBy: { kind: 'schedule' }, requestedAt },
+      { kind: 'tenant', tenantId: again, slug: 'rerun', since: requestedAt },
+    );
+    const sso = createTenantSsoEraser(stack.cognito, secrets, {
+      userPoolId: stack.userPoolId,
+      secretPrefix: `plinth/${stack.stage}/sso/`,
+    });
+    // The first run deleted both and wrote its counts, then died before recording the step.
+    await eraseTenantSso({ db, sso }, erasureId, again);
+    await eraseTenantSso({ db, sso }, erasureId, again);
+    expect((await store.get(erasureId))?.progress['sso-provider']).toEqual({
+      'identity-provider': 1,
+      'client-secret': 1,
     });
   });
 
