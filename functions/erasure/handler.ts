@@ -1,9 +1,9 @@
 import { lazyIdentityDirectory, operatorGuardFor } from '#shared/app/identity.ts';
 import { impersonationGateFor } from '#shared/app/impersonation.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
-import { pseudonymKeyOf } from '#shared/erasure/erasure.env.ts';
 import { createErasureService } from '#shared/erasure/erasure.service.ts';
 import { createErasureStore } from '#shared/erasure/erasure.store.ts';
+import { pseudonymKeyOf } from '#shared/erasure/pseudonym.ts';
 import { createApiHandler, implement } from '#shared/http/api-handler.ts';
 import { erasureRoutes as routes } from '#shared/http/routes/erasure.ts';
 
@@ -50,6 +50,9 @@ export const handler = createApiHandler(
     ),
     implement(routes.listErasures, async ({ query }) => erasures.list(query)),
     implement(routes.getErasure, async ({ params }) => erasures.get(params.erasureId)),
+    implement(routes.retryErasure, async ({ params, body, operator, request }) =>
+      erasures.retry(params.erasureId, { kind: 'operator', operator, reason: body.reason, request }),
+    ),
   ],
   { operators, impersonation: impersonationGateFor(runtime, operators) },
 );

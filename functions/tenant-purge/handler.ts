@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import { createErasureWorker } from '#shared/erasure/erasure.worker.ts';
+import { createPurgeWorker } from '#shared/erasure/erasure.worker.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { workerHandler } from '#shared/observability/worker-handler.ts';
 
-const { env, runner, service } = createErasureWorker();
+const { env, runner, service } = createPurgeWorker();
 
 /** What EventBridge Scheduler (and the local runner) passes: the scheduled time. */
 const scheduledEvent = z.object({ time: z.iso.datetime({ offset: true }) });

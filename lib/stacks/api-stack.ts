@@ -44,6 +44,7 @@ import { erasureKeyEnvironment } from '../constructs/erasure-key.ts';
 import { exportsBucketName, grantPresignExports } from '../constructs/exports-bucket.ts';
 import { type HealthWatch, watchHealth } from '../constructs/health-watch.ts';
 import type { SsoAppClient } from '../constructs/sso-app-client.ts';
+import { ssoSecretPrefixFor } from '../constructs/sso-secrets.ts';
 import { createStageKey, logGroupEncryption } from '../constructs/stage-key.ts';
 import { TenantDataRole } from '../constructs/tenant-data-role.ts';
 import type { StageConfig } from '../stage.ts';
@@ -255,9 +256,6 @@ const publicRouteKeys: ReadonlySet<string> = new Set([
   // Home-realm discovery: an authorize URL for a verified SSO domain, a 404 for anything else.
   'GET /v1/auth/sso',
 ]);
-
-/** The prefix of the stage's SSO client secrets in Secrets Manager (`SSO_SECRET_PREFIX`). */
-export const ssoSecretPrefixFor = (stage: string) => `plinth/${stage}/sso/`;
 
 export interface ApiStackProps extends StackProps {
   readonly stage: StageConfig;

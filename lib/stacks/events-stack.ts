@@ -40,6 +40,7 @@ import { exportsBucketName, grantEraseExports, grantWriteExports } from '../cons
 import { OutboxPublisher } from '../constructs/outbox-publisher.ts';
 import { ProductWarehouse } from '../constructs/product-warehouse.ts';
 import { ScheduledFunction } from '../constructs/scheduled-function.ts';
+import { grantDeleteSsoSecrets, ssoSecretPrefixFor } from '../constructs/sso-secrets.ts';
 import { createStageKey, queueEncryption } from '../constructs/stage-key.ts';
 import { TableStreamConsumer } from '../constructs/table-stream-consumer.ts';
 import type { StageConfig } from '../stage.ts';
@@ -57,7 +58,8 @@ interface WorkerSettings {
   readonly auditDigests?: 'put' | 'read';
   /**
    * Runs erasures (shared/erasure/): reads the Stripe secret key (deletes customers), gets the grace
-   * period, and deletes the erased user's or tenant's archives in the exports bucket. @default false
+   * period, deletes the erased user's or tenant's archives in the exports bucket and a purged
+   * tenant's SSO client secret (the stage's SSO prefix, `SSO_SECRET_PREFIX`). @default false
    */
   readonly erases?: boolean;
   /** Writes export archives to the exports bucket. @default false */
@@ -98,12 +100,15 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
   'audit-digest': { table: 'readWrite', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'put' },
   /** Queries recent days' tenants and their entries; reads the digests. Writes nothing. */
   'audit-verify': { table: 'read', sendsEmail: false, timeoutSeconds: 300, auditDigests: 'read' },
-  /** Claims pending erasures and runs their steps: Cognito deletes, table deletes and rewrites, Stripe, S3. */
+  /**
+   * Claims pending erasures and runs their steps: Cognito deletes (a user; a purged tenant's SSO
+   * provider), table deletes and rewrites, Stripe, S3, the tenant's SSO secret.
+   */
   'erasure-run': {
     table: 'readWrite',
     sendsEmail: false,
     timeoutSeconds: 600,
-    userPoolActions: ['cognito-idp:AdminDeleteUser'],
+    userPoolActions: ['cognito-idp:AdminDeleteUser', 'cognito-idp:DeleteIdentityProvider'],
     erases: true,
   },
   /** Queries the TENANT_PURGE_DUE index, requests each purge, then runs them as erasure-run does. */
@@ -111,7 +116,11 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
     table: 'readWrite',
     sendsEmail: false,
     timeoutSeconds: 600,
-    userPoolActions: ['cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser'],
+    userPoolActions: [
+      'cognito-idp:AdminDeleteUser',
+      'cognito-idp:AdminGetUser',
+      'cognito-idp:DeleteIdentityProvider',
+    ],
     erases: true,
   },
   /**
@@ -259,6 +268,7 @@ export class EventsStack extends Stack {
                   ? { STRIPE_SECRET_KEY_PARAMETER: props.stripeSecretKeyParameter }
                   : {}),
                 EXPORTS_BUCKET_NAME: exportsBucketName(stage),
+                SSO_SECRET_PREFIX: ssoSecretPrefixFor(stage.name),
                 ...erasureKeyEnvironment(props.erasurePseudonymKey),
               }
             : {}),
@@ -285,6 +295,8 @@ export class EventsStack extends Stack {
       if (settings.auditDigests === 'read') grantReadAuditDigests(workers[name].role, stage);
       // Only the archives: `tenants/<id>/` of a purged tenant, `users/<id>/` of an erased user.
       if (settings.erases) grantEraseExports(workers[name].role, stage);
+      // A purged tenant's OIDC client secret (its provider goes through userPoolActions).
+      if (settings.erases) grantDeleteSsoSecrets(workers[name].role, stage.name);
       if (settings.writesExports) grantWriteExports(workers[name].role, stage);
     }
     this.workers = workers;

@@ -15,6 +15,8 @@ export const erasureWorkerEnv = z
     ERASURE_PSEUDONYM_KEY: z.string().min(16).optional(),
     /** The exports bucket (functions/export-*): its `tenants/<tenantId>/` objects go with a purge. */
     EXPORTS_BUCKET_NAME: z.string().min(1).optional(),
+    /** Where the tenants' SSO client secrets are (shared/sso/sso.env.ts): a purge deletes its tenant's. */
+    SSO_SECRET_PREFIX: z.string().min(1),
     /** The product warehouse bucket (lib/constructs/product-warehouse.ts): the `warehouse` step's. */
     WAREHOUSE_BUCKET_NAME: z.string().min(1).optional(),
     /**
@@ -30,14 +32,5 @@ export const erasureWorkerEnv = z
   .refine(hasSecretKey, secretKeyMissing);
 export type ErasureWorkerEnv = z.infer<typeof erasureWorkerEnv>;
 
-/**
- * The key pseudonyms are made with: `ERASURE_PSEUDONYM_KEY` where set (deployed: the data stack's secret,
- * so a pseudonym cannot be traced back to a user id by someone holding the ids), else the table's
- * name (stable per stage, so local runs and tests agree across functions).
- */
-export function pseudonymKeyOf(env: {
-  ERASURE_PSEUDONYM_KEY?: string | undefined;
-  TABLE_NAME: string;
-}): string {
-  return env.ERASURE_PSEUDONYM_KEY ?? `plinth-erasure|${env.TABLE_NAME}`;
-}
+// Where the key of pseudonyms is chosen; re-exported for the workers and tests that read it here.
+export { pseudonymKeyOf } from './pseudonym.ts';

@@ -21,7 +21,7 @@ export const stepDescriptions: Readonly<Record<ErasureStep, StepDescription>> = 
   },
   invitations: {
     where:
-      'DynamoDB invitations addressed to the email (gsi1 INVITEE#): pending ones revoked (seat freed), all deleted',
+      "DynamoDB invitations addressed to the email (gsi1 INVITEE#): pending ones revoked (seat freed), all deleted; the email's suppression entry deleted",
     action: 'revoked',
   },
   'product-events': {
@@ -47,8 +47,7 @@ export const stepDescriptions: Readonly<Record<ErasureStep, StepDescription>> = 
     action: 'deleted',
   },
   'user-items': {
-    where:
-      'DynamoDB USER#<user> (profile, NPS marker, dismissals, activity markers) and the email suppression entry',
+    where: 'DynamoDB USER#<user> (profile, NPS marker, dismissals, activity markers)',
     action: 'deleted',
   },
   'stripe-customer': {
@@ -56,6 +55,11 @@ export const stepDescriptions: Readonly<Record<ErasureStep, StepDescription>> = 
     action: 'deleted',
   },
   exports: { where: 'S3 exports bucket: tenants/<tenant>/', action: 'deleted' },
+  'sso-provider': {
+    where:
+      "Cognito user pool: the tenant's SSO identity provider (sso-<tenant>); Secrets Manager: its OIDC client secret (<prefix><tenant>), deleted without a recovery window",
+    action: 'deleted',
+  },
   analytics: {
     where:
       'DynamoDB MRR_MOVEMENTS#<month> and NPS_ANSWERS#<month>: the tenant id replaced by a pseudonym (NPS user id and comment removed); amounts, scores and snapshots unchanged',
@@ -73,6 +77,22 @@ export const stepDescriptions: Readonly<Record<ErasureStep, StepDescription>> = 
     action: 'deleted',
   },
 };
+
+/**
+ * The steps of a user's erasure that read the person's email (invitations and the suppression entry
+ * are keyed by it; the audit log and tenant records hold it inside text). The erasure's work item
+ * keeps the email only until the last of them finishes: the write that records that step removes it.
+ */
+export const stepsUsingEmail: ReadonlySet<ErasureStep> = new Set<ErasureStep>([
+  'invitations',
+  'audit-log',
+  'tenant-records',
+]);
+
+/** Whether finishing `step` ends the erasure's need of the email (the last step that reads it). */
+export function isLastStepUsingEmail(step: ErasureStep): boolean {
+  return userErasureSteps.filter((planned) => stepsUsingEmail.has(planned)).at(-1) === step;
+}
 
 /** The steps an erasure of this kind runs, in order. */
 export function plannedSteps(kind: 'user' | 'tenant'): readonly ErasureStep[] {

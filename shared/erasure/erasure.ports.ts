@@ -15,6 +15,20 @@ export interface ExportArchiveEraser {
   deletePrefix(prefix: string): Promise<number>;
 }
 
+/**
+ * A tenant's enterprise SSO outside the table (shared/sso/): its identity provider in the user pool
+ * and its OIDC client secret in Secrets Manager.
+ */
+export interface TenantSsoEraser {
+  /** Deletes the tenant's provider; false when the pool no longer had it. */
+  deleteIdentityProvider(tenantId: string): Promise<boolean>;
+  /**
+   * Deletes the tenant's client secret at once; succeeds whether or not it existed (a forced delete
+   * of an unknown secret is not an error to Secrets Manager, so it cannot say which it was).
+   */
+  deleteClientSecret(tenantId: string): Promise<void>;
+}
+
 /** What a warehouse redaction is asked to do (shared/erasure/warehouse-redaction.ts). */
 export interface WarehouseRedactionRequest {
   /** Whose lines go: `user_id` of a user, `tenant_id` of a tenant. */

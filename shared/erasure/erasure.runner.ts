@@ -13,10 +13,11 @@ import { ConflictError } from '../http/errors.ts';
 import type { Clock } from '../ids.ts';
 import { LAST_OWNER_MESSAGE, memberLeftStep } from '../members/members.records.ts';
 import type { Member } from '../members/members.schema.ts';
-import { remainingSteps } from './erasure.plan.ts';
+import { isLastStepUsingEmail, remainingSteps } from './erasure.plan.ts';
 import type {
   ExportArchiveEraser,
   StripeCustomerEraser,
+  TenantSsoEraser,
   UserPoolEraser,
   WarehouseRedactor,
 } from './erasure.ports.ts';
@@ -29,6 +30,7 @@ import {
   type UserWork,
 } from './erasure.store.ts';
 import { type PersonalValues, pseudonymOf, replacePersonal } from './pseudonym.ts';
+import { eraseTenantSso } from './tenant-sso.step.ts';
 import {
   DEFAULT_WAREHOUSE_BUDGET_MS,
   DEFAULT_WAREHOUSE_SETTLE_SECONDS,
@@ -54,6 +56,8 @@ export interface ErasureRunnerDeps {
   readonly stripe: StripeCustomerEraser;
   /** Absent where no exports bucket exists (EXPORTS_BUCKET_NAME unset): the step says so. */
   readonly exports?: ExportArchiveEraser | undefined;
+  /** A purged tenant's SSO provider and client secret; absent, the `sso-provider` step says so. */
+  readonly sso?: TenantSsoEraser | undefined;
   /** The product warehouse (WAREHOUSE_BUCKET_NAME); absent: the `warehouse` step is skipped, saying so. */
   readonly warehouse?: WarehouseRedactor | undefined;
   /**
@@ -83,7 +87,10 @@ class StepRefusedError extends Error {
   }
 }
 
-type StepResult = { readonly status: 'done' | 'skipped'; readonly note?: string } | WarehouseStepResult;
+/** What a step reports as it finishes (or, the warehouse's, that it must wait). */
+export type StepResult =
+  | { readonly status: 'done' | 'skipped'; readonly note?: string }
+  | WarehouseStepResult;
 
 /** What a step may know of the run: when earlier steps finished, and the report's cursors. */
 interface RunState {
@@ -315,6 +322,9 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
             await writes.add(deleteStep(key), 'invitation-deleted');
           }
         }
+        // The address's suppression entry (bounces, complaints) is keyed by the email too.
+        const suppression = keys.emailSuppression(work.email);
+        if (await getItem(suppression)) await writes.add(deleteStep(suppression), 'email-suppression');
         await writes.flush();
         return { status: 'done' };
       },
@@ -439,10 +449,6 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         for await (const item of queryItems(db, prefixQuery(partition))) {
           await writes.add(deleteStep(item as { pk: string; sk: string }), kindOfSortKey(String(item.sk)));
         }
-        if (work.email) {
-          const suppression = keys.emailSuppression(work.email);
-          if (await getItem(suppression)) await writes.add(deleteStep(suppression), 'email-suppression');
-        }
         await writes.flush();
         return { status: 'done' };
       },
@@ -489,6 +495,8 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
         }
         return { status: 'done' };
       },
+
+      'sso-provider': () => eraseTenantSso(deps, erasureId, tenantId),
 
       async analytics(): Promise<StepResult> {
         const writes = batcher(erasureId, 'analytics');
@@ -591,7 +599,13 @@ export function createErasureRunner(deps: ErasureRunnerDeps) {
           return 'deferred';
         }
         const at = deps.clock().toISOString();
-        await store.finishStep(erasureId, step, { ...result, at });
+        await store.finishStep(
+          erasureId,
+          step,
+          { ...result, at },
+          // The email goes in the write that finishes the last step that reads it.
+          { dropEmail: work.kind === 'user' && isLastStepUsingEmail(step) },
+        );
         state.finishedAt.set(step, at);
         await deps.afterStep?.(erasureId, step);
       }

@@ -244,6 +244,45 @@ export function createErasureService(deps: ErasureServiceDeps) {
       return requested;
     },
 
+    /**
+     * An operator's retry of a blocked erasure, once its cause is removed (the subscription
+     * cancelled, another owner named): back to pending, so the erasure-run schedule resumes it at
+     * the refused step, every finished step kept. 404 for an unknown erasure, 409 unless it is
+     * blocked. Platform-audited with the reason, naming only the erasure (its id holds no personal data).
+     */
+    async retry(erasureId: string, by: Extract<ErasureRequester, { kind: 'operator' }>) {
+      const stored = await store.get(erasureId);
+      if (!stored) throw new NotFoundError('Erasure not found.');
+      if (stored.status !== 'blocked') {
+        throw new ConflictError(`Only a blocked erasure can be retried: this one is ${stored.status}.`);
+      }
+      const refused = Object.entries(stored.steps)
+        .filter(([, step]) => step.status === 'refused')
+        .map(([step]) => step);
+      await store.retry(
+        stored,
+        refused,
+        platformAuditSteps(
+          db,
+          {
+            operatorId: by.operator.userId,
+            action: 'erasure.retried',
+            target: { type: 'erasure', id: erasureId },
+            before: {
+              status: 'blocked',
+              ...(stored.blockedReason ? { blockedReason: stored.blockedReason } : {}),
+            },
+            after: { status: 'pending' },
+            reason: by.reason,
+            request: by.request,
+          },
+          deps,
+        ),
+        () => new ConflictError('The erasure changed while it was being retried: read it again.'),
+      );
+      return accepted({ ...stored, status: 'pending' });
+    },
+
     async get(erasureId: string): Promise<ErasureReport> {
       const stored = await store.get(erasureId);
       if (!stored) throw new NotFoundError('Erasure not found.');

@@ -12,12 +12,17 @@ import type { ErasureReport, ErasureStep } from './erasure.schema.ts';
  * erasure's progress: `steps.<name>` records a finished step (written once, conditionally), and
  * `progress.<step>.<kind>` counts what each batch did, SET in the batch's own transaction, so a
  * crash never counts a batch that did not happen nor loses one that did. The personal inputs the
- * run needs live in a separate `WORK` item, deleted when the erasure completes.
+ * run needs live in a separate `WORK` item: the email leaves it with the last step that reads it,
+ * the rest (user id, tenant ids) when the erasure completes.
  */
 
 export interface UserWork {
   readonly kind: 'user';
   readonly userId: string;
+  /**
+   * The person's email, lower-cased: only until the last step that reads it finishes
+   * (erasure.plan.ts `stepsUsingEmail`), removed in the write that records that step.
+   */
   readonly email?: string | undefined;
   /** The tenants the user belonged to when the erasure was asked for. */
   readonly tenantIds: readonly string[];
@@ -82,6 +87,14 @@ class AlreadyRequestedError extends Error {
   constructor() {
     super('The erasure was already requested.');
     this.name = 'AlreadyRequestedError';
+  }
+}
+
+/** Raised inside the store when a step's record exists already. */
+class StepAlreadyFinishedError extends Error {
+  constructor() {
+    super('The erasure step was already recorded.');
+    this.name = 'StepAlreadyFinishedError';
   }
 }
 
@@ -271,31 +284,54 @@ export function createErasureStore(db: Db) {
       };
     },
 
-    /** Records a step as finished (once: a re-run finds it recorded and skips it). */
+    /**
+     * Records a step as finished (once: a re-run finds it recorded and skips it). With `dropEmail`,
+     * the same transaction removes the email from the work item: no later step needs it.
+     */
     async finishStep(
       erasureId: string,
       step: ErasureStep,
       record: { status: 'done' | 'skipped' | 'refused'; at: string; note?: string | undefined },
+      options: { readonly dropEmail?: boolean } = {},
     ): Promise<void> {
+      const finish = {
+        TableName: db.tableName,
+        Key: reportKey(erasureId),
+        UpdateExpression: 'SET steps.#step = :record',
+        ConditionExpression: 'attribute_not_exists(steps.#step)',
+        ExpressionAttributeNames: { '#step': step },
+        ExpressionAttributeValues: {
+          ':record': {
+            status: record.status,
+            at: record.at,
+            ...(record.note ? { note: record.note } : {}),
+          },
+        },
+      };
       try {
-        await db.client.send(
-          new UpdateCommand({
-            TableName: db.tableName,
-            Key: reportKey(erasureId),
-            UpdateExpression: 'SET steps.#step = :record',
-            ConditionExpression: 'attribute_not_exists(steps.#step)',
-            ExpressionAttributeNames: { '#step': step },
-            ExpressionAttributeValues: {
-              ':record': {
-                status: record.status,
-                at: record.at,
-                ...(record.note ? { note: record.note } : {}),
+        if (!options.dropEmail) {
+          await db.client.send(new UpdateCommand(finish));
+          return;
+        }
+        await transactWrite(db, [
+          { item: { Update: finish }, onConditionFailed: () => new StepAlreadyFinishedError() },
+          {
+            item: {
+              Update: {
+                TableName: db.tableName,
+                Key: keys.erasureWork(erasureId),
+                UpdateExpression: 'REMOVE #work.#email',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#work': 'work', '#email': 'email' },
               },
             },
-          }),
-        );
+          },
+        ]);
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Recorded by another run meanwhile (which removed the email with it).
+        if (error instanceof ConditionalCheckFailedException || error instanceof StepAlreadyFinishedError)
+          return;
+        throw error;
       }
     },
 
@@ -318,7 +354,7 @@ export function createErasureStore(db: Db) {
       ]);
     },
 
-    /** Blocked: off the pending index; nothing more runs until someone asks again. */
+    /** Blocked: off the pending index; nothing more runs until an operator retries it ({@link retry}). */
     async block(erasureId: string, reason: string): Promise<void> {
       await db.client.send(
         new UpdateCommand({
@@ -330,6 +366,56 @@ export function createErasureStore(db: Db) {
           ExpressionAttributeValues: { ':blocked': 'blocked', ':reason': reason },
         }),
       );
+    },
+
+    /**
+     * Puts a blocked erasure back on the pending index, so the next erasure-run resumes it: the
+     * `refused` steps' records go (they run again), every finished step stays finished, and `extra`
+     * (the operator's platform audit entry) is written in the same transaction. `onNotBlocked` is
+     * thrown when the erasure is no longer blocked, or its refused steps changed, when it is written.
+     */
+    async retry(
+      report: Pick<StoredReport, 'erasureId' | 'requestedAt'>,
+      refusedSteps: readonly string[],
+      extra: readonly TransactStep[],
+      onNotBlocked: () => Error,
+    ): Promise<void> {
+      // Back at its first place in the queue (the pending index is ordered by request time).
+      const pending = keys.erasurePending(report.requestedAt, report.erasureId);
+      const names: Record<string, string> = { '#status': 'status' };
+      const values: Record<string, unknown> = {
+        ':blocked': 'blocked',
+        ':pending': 'pending',
+        ':gsi1pk': pending.gsi1pk,
+        ':gsi1sk': pending.gsi1sk,
+        ...(refusedSteps.length > 0 ? { ':refused': 'refused' } : {}),
+      };
+      const refused = refusedSteps.map((step, index) => {
+        names[`#r${index}`] = step;
+        return `steps.#r${index}`;
+      });
+      await transactWrite(db, [
+        {
+          item: {
+            Update: {
+              TableName: db.tableName,
+              Key: reportKey(report.erasureId),
+              UpdateExpression: `SET #status = :pending, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE blockedReason${refused.map((path) => `, ${path}`).join('')}`,
+              ConditionExpression: [
+                '#status = :blocked',
+                ...refused.map((path) => `${path}.#stepStatus = :refused`),
+              ].join(' AND '),
+              ExpressionAttributeNames: {
+                ...names,
+                ...(refused.length > 0 ? { '#stepStatus': 'status' } : {}),
+              },
+              ExpressionAttributeValues: values,
+            },
+          },
+          onConditionFailed: onNotBlocked,
+        },
+        ...extra,
+      ]);
     },
 
     /**

@@ -52,3 +52,16 @@ export function replacePersonal<T>(value: T, personal: PersonalValues): T {
   };
   return walk(value) as T;
 }
+
+/**
+ * The key pseudonyms are made with: `ERASURE_PSEUDONYM_KEY` where set (deployed: the data stack's secret,
+ * so a pseudonym cannot be traced back to a user id by someone holding the ids), else the table's
+ * name (stable per stage, so local runs and tests agree across functions). Here rather than in
+ * erasure.env.ts, so the API function reads it without building the workers' environment schema.
+ */
+export function pseudonymKeyOf(env: {
+  ERASURE_PSEUDONYM_KEY?: string | undefined;
+  TABLE_NAME: string;
+}): string {
+  return env.ERASURE_PSEUDONYM_KEY ?? `plinth-erasure|${env.TABLE_NAME}`;
+}

@@ -241,3 +241,65 @@ describe('what Lambda functions load at cold start', () => {
     expect(of('support').initCode).toContain('ticket-message');
   });
 });
+
+describe('what the erasure functions load at cold start', () => {
+  const s3Client = /node_modules\/@aws-sdk\/client-s3\//;
+  const secretsClient = /node_modules\/@aws-sdk\/client-secrets-manager\//;
+  let root: string;
+  const splits = new Map<string, Split>();
+  const of = (name: string) => splits.get(name) as Split;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'plinth-deferred-erasure-'));
+    for (const name of ['erasure', 'erasure-run', 'tenant-purge']) {
+      splits.set(name, await split(root, name));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['S3', s3Client],
+    ['Cognito', cognitoClient],
+    ['Secrets Manager', secretsClient],
+    ['Stripe', stripeNode],
+  ] as const)('erasure-run and tenant-purge load the %s client on first use, not at init', (_, client) => {
+    for (const name of ['erasure-run', 'tenant-purge']) {
+      expect(matching(of(name).init, client)).toEqual([]);
+      expect(matching(of(name).deferred, client)).not.toEqual([]);
+    }
+  });
+
+  it.each(['erasure-run', 'tenant-purge'])(
+    '%s loads the warehouse redactor (zlib, streams) with its first warehouse step, not at init',
+    (name) => {
+      expect(of(name).init).not.toContain('shared/erasure/warehouse-redaction.ts');
+      expect(of(name).deferred).toContain('shared/erasure/warehouse-redaction.ts');
+    },
+  );
+
+  it.each(['erasure-run', 'tenant-purge'])(
+    '%s loads the erasure steps with the first pending erasure, not at init (most runs find none)',
+    (name) => {
+      expect(of(name).init).toContain('shared/erasure/erasure.store.ts');
+      expect(of(name).init).not.toContain('shared/erasure/erasure.runner.ts');
+      expect(of(name).deferred).toContain('shared/erasure/erasure.runner.ts');
+    },
+  );
+
+  it("erasure-run builds neither the requesting service nor the report's route schemas", () => {
+    expect(of('erasure-run').init).not.toContain('shared/erasure/erasure.service.ts');
+    expect(of('erasure-run').init).not.toContain('shared/http/common.schema.ts');
+  });
+
+  it("erasure (the API) loads the Cognito client on first use and no worker's client or environment schema", () => {
+    expect(matching(of('erasure').init, cognitoClient)).toEqual([]);
+    for (const client of [s3Client, secretsClient, stripeNode]) {
+      expect(matching([...of('erasure').init, ...of('erasure').deferred], client)).toEqual([]);
+    }
+    expect(of('erasure').init).not.toContain('shared/erasure/erasure.env.ts');
+    expect(of('erasure').init).not.toContain('shared/admin/accounts.schema.ts');
+  });
+});

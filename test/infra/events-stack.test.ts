@@ -313,6 +313,41 @@ describe('events stack', () => {
       expect(deleters.sort()).toEqual(['erasure-run', 'tenant-purge']);
     });
 
+    it.each(['erasure-run', 'tenant-purge'])(
+      "lets %s delete identity providers of the stage's user pool only",
+      (name) => {
+        const statements = statementsOf(template, plinth.events, worker(name).role).filter((statement) =>
+          actionsOf([statement]).includes('cognito-idp:DeleteIdentityProvider'),
+        );
+        expect(statements).toHaveLength(1);
+        expect(JSON.stringify(statements[0]?.Resource)).toContain('UserPool');
+        expect(JSON.stringify(statements[0]?.Resource)).not.toContain('*');
+      },
+    );
+
+    it.each(['erasure-run', 'tenant-purge'])(
+      "lets %s delete (only delete) the stage's SSO client secrets, and tells it their prefix",
+      (name) => {
+        const secrets = statementsOf(template, plinth.events, worker(name).role).filter((statement) =>
+          actionsOf([statement]).some((action) => action.startsWith('secretsmanager:')),
+        );
+        expect(actionsOf(secrets)).toEqual(['secretsmanager:DeleteSecret']);
+        expect(JSON.stringify(secrets[0]?.Resource)).toContain(':secret:plinth/prod/sso/*');
+        const variables = template.toJSON().Resources[logicalId(plinth.events, worker(name).function)]
+          .Properties.Environment.Variables as Record<string, unknown>;
+        expect(variables.SSO_SECRET_PREFIX).toBe('plinth/prod/sso/');
+      },
+    );
+
+    it('lets no other worker delete identity providers or secrets', () => {
+      const others = workerNames().filter((name) => name !== 'erasure-run' && name !== 'tenant-purge');
+      for (const name of others) {
+        const actions = actionsOf(statementsOf(template, plinth.events, worker(name).role));
+        expect(actions).not.toContain('cognito-idp:DeleteIdentityProvider');
+        expect(actions).not.toContain('secretsmanager:DeleteSecret');
+      }
+    });
+
     it('routes to the notifications consumer exactly the event types it mails', () => {
       const rule = busDefinition.rules.find((candidate) => candidate.consumer === 'notifications');
 

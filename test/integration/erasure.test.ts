@@ -275,6 +275,54 @@ describe('a user erasure (DELETE /v1/me, then the erasure-run schedule)', () => 
   });
 });
 
+describe("the erasure's work item", () => {
+  it('keeps the email only until the last step that reads it, then the user id until completion', async () => {
+    const leaving = await signUpUser(stack);
+    const accepted = await api(server, leaving.accessToken).delete('/v1/me');
+    expect(accepted.status).toBe(202);
+    const id = accepted.body.erasureId as string;
+    const store = createErasureStore(db);
+    const seen: Record<string, string | undefined> = {};
+    const runnerOf = (now: () => Date, crashAfter?: string) =>
+      createErasureRunner({
+        db,
+        store,
+        clock: now,
+        pseudonymKey: pseudonymKeyOf(stack.env as { TABLE_NAME: string }),
+        userPool: createCognitoUserEraser(stack.cognito, stack.userPoolId),
+        stripe: { deleteCustomer: async () => true },
+        afterStep: async (_id, step) => {
+          const work = (await store.getWork(id)) as { email?: string } | undefined;
+          seen[step] = work?.email;
+          if (step === crashAfter) throw new Error('killed');
+        },
+      });
+
+    await expect(runnerOf(() => new Date(), 'tenant-records').run(id)).rejects.toThrow('killed');
+    expect(seen['audit-log']).toBe(leaving.email);
+    expect(seen['tenant-records']).toBeUndefined();
+    const work = await db.client.send(
+      new GetCommand({ TableName: db.tableName, Key: keys.erasureWork(id), ConsistentRead: true }),
+    );
+    expect(work.Item?.work).toMatchObject({ kind: 'user', userId: leaving.userId });
+    expect(JSON.stringify(work.Item).toLowerCase()).not.toContain(leaving.email);
+
+    expect(await runnerOf(() => new Date(Date.now() + 11 * 60_000)).run(id)).toBe('completed');
+    const items = await db.client.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.erasureReport(id).pk },
+        ConsistentRead: true,
+      }),
+    );
+    expect(items.Items?.map((item) => item.sk)).toEqual(['REPORT']);
+    const text = JSON.stringify(items.Items).toLowerCase();
+    expect(text).not.toContain(leaving.email);
+    expect(text).not.toContain(leaving.userId);
+  });
+});
+
 describe('a user erasure that would leave a tenant without an owner', () => {
   it('stops as blocked, naming the rule, when the user became the last owner after asking', async () => {
     const [first, second] = await Promise.all([signUpUser(stack), signUpUser(stack)]);

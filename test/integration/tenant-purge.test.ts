@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import {
+  DescribeIdentityProviderCommand,
+  ResourceNotFoundException as ProviderNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException as SecretNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +26,11 @@ import { pseudonymKeyOf } from '#shared/erasure/erasure.env.ts';
 import { createErasureRunner } from '#shared/erasure/erasure.runner.ts';
 import { createErasureStore } from '#shared/erasure/erasure.store.ts';
 import { pseudonymOf } from '#shared/erasure/pseudonym.ts';
+import { createTenantSsoEraser } from '#shared/erasure/sso-eraser.ts';
+import { eraseTenantSso } from '#shared/erasure/tenant-sso.step.ts';
 import { subscriptionEvent } from '#shared/events/subscription-events.ts';
 import { newId, systemClock } from '#shared/ids.ts';
+import { providerNameFor } from '#shared/sso/sso.records.ts';
 import { localClientConfig } from '../../scripts/local/aws.ts';
 import { mirrorSubscription } from '../support/billing-state.ts';
 import {
@@ -46,6 +58,7 @@ let db: Db;
 let server: LocalServer;
 let runner: TestRunner;
 let s3: S3Client;
+let secrets: SecretsManagerClient;
 let owner: TestUser;
 let admin: TestOperator;
 let support: TestOperator;
@@ -75,6 +88,13 @@ async function partition(pk: string) {
 
 const getItem = async (key: { pk: string; sk: string }) =>
   (await db.client.send(new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true }))).Item;
+
+async function describeProvider(name: string) {
+  const { IdentityProvider } = await stack.cognito.send(
+    new DescribeIdentityProviderCommand({ UserPoolId: stack.userPoolId, ProviderName: name }),
+  );
+  return IdentityProvider;
+}
 
 async function exportKeys(prefix: string) {
   const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
@@ -139,6 +159,7 @@ beforeAll(async () => {
   server = await startTestServer(stack);
   runner = await startTestRunner(stack);
   s3 = new S3Client({ ...localClientConfig(stack), forcePathStyle: true });
+  secrets = new SecretsManagerClient(localClientConfig(stack));
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   // The schedule's function reads its environment at its first import.
   process.env.EXPORTS_BUCKET_NAME = bucket;
@@ -152,6 +173,7 @@ afterAll(async () => {
   await runner?.stop();
   await server?.close();
   s3?.destroy();
+  secrets?.destroy();
 });
 
 describe('POST /admin/tenants/{tenantId}/purge', () => {
@@ -371,5 +393,209 @@ describe('a purge that crashes mid-way', () => {
     expect(await partition(`TENANT#${tenantId}`)).toEqual([]);
     // Again: a no-op.
     expect(await testRunner({ now: later }).run(erasureId)).toBe('not-claimed');
+  });
+});
+
+describe("a purged tenant's SSO", () => {
+  let tenantId: string;
+  let report: { status: string; steps: { name: string }[] };
+  const secretId = () => `plinth/${stack.stage}/sso/${tenantId}`;
+
+  beforeAll(async () => {
+    tenantId = await createTenant('Federated');
+    // Configured as a Business tenant's owner does: the provider in moto's pool, the secret in its Secrets Manager.
+    await mirrorSubscription(stack, tenantId, { plan: 'business' });
+    const put = await api(server, owner.accessToken).put(`/v1/tenants/${tenantId}/sso`, {
+      protocol: 'oidc',
+      issuer: 'https://idp.federated.test',
+      clientId: 'plinth-at-federated',
+      clientSecret: 'shh-the-federated-client-secret',
+    });
+    expect(put.status).toBe(200);
+    expect(await describeProvider(providerNameFor(tenantId))).toBeDefined();
+    expect((await secrets.send(new GetSecretValueCommand({ SecretId: secretId() }))).SecretString).toBe(
+      'shh-the-federated-client-secret',
+    );
+    await mirrorSubscription(stack, tenantId, { status: 'canceled', plan: 'free' });
+    expect((await api(server, owner.accessToken).delete(`/v1/tenants/${tenantId}`)).status).toBe(204);
+    const accepted = await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/purge`, {
+      reason: 'Customer asked',
+    });
+    expect(accepted.status).toBe(202);
+    // The worker as deployed (and as `npm run dev` runs it): functions/erasure-run.
+    await runner.triggerSchedule('erasure-run');
+    report = (await api(server, admin.accessToken).get(`/admin/erasures/tenant-${tenantId}`)).body;
+  }, 60_000);
+
+  it('deletes its identity provider from the user pool', async () => {
+    await expect(describeProvider(providerNameFor(tenantId))).rejects.toBeInstanceOf(
+      ProviderNotFoundException,
+    );
+  });
+
+  it('deletes its client secret from Secrets Manager', async () => {
+    await expect(secrets.send(new GetSecretValueCommand({ SecretId: secretId() }))).rejects.toBeInstanceOf(
+      SecretNotFoundException,
+    );
+  });
+
+  it('reports both in the sso-provider step', () => {
+    expect(report).toMatchObject({ status: 'completed' });
+    const step = report.steps.find((candidate) => candidate.name === 'sso-provider');
+    expect(step).toMatchObject({
+      status: 'done',
+      action: 'deleted',
+      counts: { 'identity-provider': 1, 'client-secret': 1 },
+    });
+  });
+
+  it('counts the provider and the secret once when the step runs again after a crash', async () => {
+    const again = await createTenant('Rerun');
+    await mirrorSubscription(stack, again, { plan: 'business' });
+    const put = await api(server, owner.accessToken).put(`/v1/tenants/${again}/sso`, {
+      protocol: 'oidc',
+      issuer: 'https://idp.rerun.test',
+      clientId: 'plinth-at-rerun',
+      clientSecret: 'shh-the-rerun-client-secret',
+    });
+    expect(put.status).toBe(200);
+    const store = createErasureStore(db);
+    const requestedAt = new Date().toISOString();
+    const erasureId = `tenant-${again}`;
+    await store.create(
+      { erasureId, kind: 'tenant', subject: again, requestedBy: { kind: 'schedule' }, requestedAt },
+      { kind: 'tenant', tenantId: again, slug: 'rerun', since: requestedAt },
+    );
+    const sso = createTenantSsoEraser(stack.cognito, secrets, {
+      userPoolId: stack.userPoolId,
+      secretPrefix: `plinth/${stack.stage}/sso/`,
+    });
+    // The first run deleted both and wrote its counts, then died before recording the step.
+    await eraseTenantSso({ db, sso }, erasureId, again);
+    await eraseTenantSso({ db, sso }, erasureId, again);
+    expect((await store.get(erasureId))?.progress['sso-provider']).toEqual({
+      'identity-provider': 1,
+      'client-secret': 1,
+    });
+  });
+
+  it('is done, with nothing to delete, when the provider and the secret are already gone', async () => {
+    const eraser = createTenantSsoEraser(stack.cognito, secrets, {
+      userPoolId: stack.userPoolId,
+      secretPrefix: `plinth/${stack.stage}/sso/`,
+    });
+    expect(await eraser.deleteIdentityProvider(tenantId)).toBe(false);
+    await expect(eraser.deleteClientSecret(tenantId)).resolves.toBeUndefined();
+  });
+});
+
+describe('POST /admin/erasures/{erasureId}/retry', () => {
+  /** A deleted tenant whose purge stopped at Stripe: its subscription is still live. */
+  async function blockedPurge(name: string): Promise<{ tenantId: string; erasureId: string }> {
+    const tenantId = await createTenant(name);
+    expect((await api(server, owner.accessToken).delete(`/v1/tenants/${tenantId}`)).status).toBe(204);
+    await mirrorSubscription(stack, tenantId, { status: 'active' });
+    const accepted = await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/purge`, {
+      reason: 'Customer asked',
+    });
+    expect(await testRunner().run(accepted.body.erasureId)).toBe('blocked');
+    return { tenantId, erasureId: accepted.body.erasureId };
+  }
+
+  it('resumes a blocked purge once its cause is removed, and it completes', async () => {
+    const { tenantId, erasureId } = await blockedPurge('Retried');
+    await mirrorSubscription(stack, tenantId, { status: 'canceled', plan: 'free' });
+
+    const retried = await api(server, admin.accessToken).post(`/admin/erasures/${erasureId}/retry`, {
+      reason: 'Subscription cancelled by the customer',
+    });
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ erasureId, status: 'pending' });
+    await runner.triggerSchedule('erasure-run');
+
+    const report = await api(server, admin.accessToken).get(`/admin/erasures/${erasureId}`);
+    expect(report.body).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(report.body.blockedReason).toBeUndefined();
+    expect(report.body.steps[0]).toMatchObject({ name: 'stripe-customer', status: 'done' });
+    expect(await partition(`TENANT#${tenantId}`)).toEqual([]);
+  });
+
+  it('records the retry with its reason in the platform audit log', async () => {
+    const { tenantId, erasureId } = await blockedPurge('Audited');
+    await mirrorSubscription(stack, tenantId, { status: 'canceled', plan: 'free' });
+    await api(server, admin.accessToken).post(`/admin/erasures/${erasureId}/retry`, {
+      reason: 'Cancelled at Stripe by support',
+    });
+    const entry = (await partition('PLATFORM_AUDIT')).find(
+      (item) => item.action === 'erasure.retried' && item.target?.id === erasureId,
+    );
+    expect(entry).toMatchObject({
+      operatorId: admin.userId,
+      reason: 'Cancelled at Stripe by support',
+      before: { status: 'blocked' },
+      after: { status: 'pending' },
+    });
+  });
+
+  it('keeps the finished steps finished and runs the refused one again', async () => {
+    const tenantId = await createTenant('Halfway');
+    const erasureId = `tenant-${tenantId}`;
+    const store = createErasureStore(db);
+    const requestedAt = new Date().toISOString();
+    await store.create(
+      { erasureId, kind: 'tenant', subject: tenantId, requestedBy: { kind: 'schedule' }, requestedAt },
+      { kind: 'tenant', tenantId, slug: 'halfway', since: requestedAt },
+    );
+    await store.finishStep(erasureId, 'stripe-customer', { status: 'done', at: requestedAt });
+    await store.finishStep(erasureId, 'exports', { status: 'refused', at: requestedAt, note: 'refused' });
+    await store.block(erasureId, 'refused');
+
+    const retried = await api(server, admin.accessToken).post(`/admin/erasures/${erasureId}/retry`, {
+      reason: 'Cause removed',
+    });
+    expect(retried.status).toBe(202);
+    const stored = await store.get(erasureId);
+    expect(stored?.status).toBe('pending');
+    expect(stored?.steps).toEqual({ 'stripe-customer': { status: 'done', at: requestedAt } });
+    expect(await store.pendingIds(100)).toContain(erasureId);
+  });
+
+  it('answers 409 for an erasure that is not blocked, and changes nothing', async () => {
+    const tenantId = await createTenant('Running');
+    expect((await api(server, owner.accessToken).delete(`/v1/tenants/${tenantId}`)).status).toBe(204);
+    const accepted = await api(server, admin.accessToken).post(`/admin/tenants/${tenantId}/purge`, {
+      reason: 'Customer asked',
+    });
+    const before = await createErasureStore(db).get(accepted.body.erasureId);
+    const retried = await api(server, admin.accessToken).post(
+      `/admin/erasures/${accepted.body.erasureId}/retry`,
+      { reason: 'Just in case' },
+    );
+    expect(retried.status).toBe(409);
+    expect(await createErasureStore(db).get(accepted.body.erasureId)).toEqual(before);
+  });
+
+  it('answers 404 for an unknown erasure', async () => {
+    const retried = await api(server, admin.accessToken).post('/admin/erasures/tenant-unknown123/retry', {
+      reason: 'Just in case',
+    });
+    expect(retried.status).toBe(404);
+  });
+
+  it('refuses an operator without the data:erase permission (support)', async () => {
+    const { erasureId } = await blockedPurge('GuardedRetry');
+    const retried = await api(server, support.accessToken).post(`/admin/erasures/${erasureId}/retry`, {
+      reason: 'Cause removed',
+    });
+    expect(retried.status).toBe(403);
+    expect((await createErasureStore(db).get(erasureId))?.status).toBe('blocked');
+  });
+
+  it('answers 400 with a field error without a reason', async () => {
+    const { erasureId } = await blockedPurge('ReasonlessRetry');
+    const retried = await api(server, admin.accessToken).post(`/admin/erasures/${erasureId}/retry`, {});
+    expect(retried.status).toBe(400);
+    expect(retried.body.errors).toEqual([expect.objectContaining({ field: 'body.reason' })]);
+    expect((await createErasureStore(db).get(erasureId))?.status).toBe('blocked');
   });
 });

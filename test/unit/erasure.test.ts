@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '#shared/audit/audit.schema.ts';
 import { chainDay, personalHashOf } from '#shared/audit/audit-chain.ts';
-import { plannedSteps, remainingSteps, stepsOf } from '#shared/erasure/erasure.plan.ts';
+import {
+  isLastStepUsingEmail,
+  plannedSteps,
+  remainingSteps,
+  stepsOf,
+  stepsUsingEmail,
+} from '#shared/erasure/erasure.plan.ts';
 import { monthsBetween } from '#shared/erasure/erasure.runner.ts';
 import { tenantPurgeSteps, userErasureSteps } from '#shared/erasure/erasure.schema.ts';
 import { pseudonymOf, replacePersonal } from '#shared/erasure/pseudonym.ts';
@@ -89,15 +95,23 @@ describe('the step planner', () => {
       { 'stripe-customer': { status: 'done', at: '2026-12-01T00:00:00.000Z' } },
       { 'stripe-customer': { 'stripe-customer': 1 }, exports: {} },
     );
-    expect(steps.map((step) => step.status)).toEqual([
-      'done',
-      'pending',
-      'pending',
-      'pending',
-      'pending',
-      'pending',
-    ]);
+    expect(steps.map((step) => step.status)).toEqual(
+      plannedSteps('tenant').map((_, index) => (index === 0 ? 'done' : 'pending')),
+    );
     expect(steps[0]).toMatchObject({ counts: { 'stripe-customer': 1 }, action: 'deleted' });
+  });
+});
+
+describe('the email of a user erasure', () => {
+  it('is dropped with the last step that reads it, before the steps that do not', () => {
+    const last = userErasureSteps.filter((step) => stepsUsingEmail.has(step)).at(-1);
+    expect(last).toBe('tenant-records');
+    expect(userErasureSteps.filter(isLastStepUsingEmail)).toEqual(['tenant-records']);
+    expect(userErasureSteps.indexOf('tenant-records')).toBeLessThan(userErasureSteps.indexOf('user-items'));
+  });
+
+  it('is never dropped by a tenant purge step', () => {
+    expect(tenantPurgeSteps.filter(isLastStepUsingEmail)).toEqual([]);
   });
 });
 

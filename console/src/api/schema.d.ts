@@ -1460,6 +1460,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/erasures/{erasureId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retries a blocked erasure once its cause is removed (e.g. the live subscription cancelled): back to pending, it resumes at the refused step within a minute, finished steps kept. Platform-audited with the reason. 409 unless it is blocked. */
+        post: operations["retryErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/magic-link": {
         parameters: {
             query?: never;
@@ -1967,7 +1984,7 @@ export interface operations {
                     "application/json": {
                         erasureId: string;
                         /**
-                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs until an operator retries it (POST /admin/erasures/{erasureId}/retry) once the cause is removed.
                          * @enum {string}
                          */
                         status: "pending" | "running" | "completed" | "blocked";
@@ -14344,7 +14361,7 @@ export interface operations {
                     "application/json": {
                         erasureId: string;
                         /**
-                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs until an operator retries it (POST /admin/erasures/{erasureId}/retry) once the cause is removed.
                          * @enum {string}
                          */
                         status: "pending" | "running" | "completed" | "blocked";
@@ -14476,7 +14493,7 @@ export interface operations {
                     "application/json": {
                         erasureId: string;
                         /**
-                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs until an operator retries it (POST /admin/erasures/{erasureId}/retry) once the cause is removed.
                          * @enum {string}
                          */
                         status: "pending" | "running" | "completed" | "blocked";
@@ -14616,7 +14633,7 @@ export interface operations {
                             /** Format: date-time */
                             requestedAt: string;
                             /**
-                             * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                             * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs until an operator retries it (POST /admin/erasures/{erasureId}/retry) once the cause is removed.
                              * @enum {string}
                              */
                             status: "pending" | "running" | "completed" | "blocked";
@@ -14744,7 +14761,7 @@ export interface operations {
                         /** Format: date-time */
                         requestedAt: string;
                         /**
-                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs.
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs until an operator retries it (POST /admin/erasures/{erasureId}/retry) once the cause is removed.
                          * @enum {string}
                          */
                         status: "pending" | "running" | "completed" | "blocked";
@@ -14810,6 +14827,138 @@ export interface operations {
             };
             /** @description The resource does not exist or is not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API Gateway throttled the request (the stage's rate or burst limit): `{"message":"Too Many Requests"}`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description An unexpected error; quote the request id (`instance`) when reporting it. Or, API Gateway: the function crashed or returned a malformed result: `{"message":"Internal Server Error"}`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description API Gateway: the function did not answer within its timeout: `{"message":"Service Unavailable"}`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+        };
+    };
+    retryErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                erasureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why: recorded in the platform audit log. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        erasureId: string;
+                        /**
+                         * @description pending: waiting for the erasure worker (at most a minute); running: a worker holds it; completed: every step done; blocked: a step cannot proceed (e.g. a live Stripe subscription): see `blockedReason`; nothing more runs until an operator retries it (POST /admin/erasures/{erasureId}/retry) once the cause is removed.
+                         * @enum {string}
+                         */
+                        status: "pending" | "running" | "completed" | "blocked";
+                        /** Format: date-time */
+                        requestedAt: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names each invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token passed the authorizer but is not an access token, or its user is disabled or gone. Or, The JWT authorizer refused the bearer token (missing, expired, not signed by the pool, another client), before the function runs: `{"message":"Unauthorized"}` with a `WWW-Authenticate` header. */
+            401: {
+                headers: {
+                    /** @description The bearer challenge; names the reason when a token was sent but refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description The caller's role does not allow this, or the tenant or membership is suspended. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

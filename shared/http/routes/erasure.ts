@@ -1,4 +1,4 @@
-import { adminTenantIdParams, adminUserParams, reasonBody } from '../../admin/accounts.schema.ts';
+import { adminTenantIdParams, adminUserParams, reasonBody } from '../../admin/admin-params.schema.ts';
 import {
   erasureAcceptedSchema,
   erasureListQuery,
@@ -10,7 +10,7 @@ import { defineRoute, type RouteDefinition } from '../route.ts';
 
 /**
  * The `erasure` function's routes (shared/erasure/): a user deletes their account, operators erase a
- * user or purge a deleted tenant now and read the erasure reports. Each request is accepted (202)
+ * user or purge a deleted tenant now, read the erasure reports and retry a blocked one. Each request is accepted (202)
  * and run off the request path by the erasure-run schedule. Never under impersonation.
  */
 export const erasureRoutes = {
@@ -83,5 +83,21 @@ export const erasureRoutes = {
     response: erasureReportSchema,
     status: 200,
     problems: [403, 404],
+  }),
+  retryErasure: defineRoute({
+    method: 'POST',
+    path: '/admin/erasures/{erasureId}/retry',
+    area: 'erasure',
+    auth: 'jwt',
+    operator: 'data:erase',
+    impersonation: 'never',
+    operationId: 'retryErasure',
+    summary:
+      'Retries a blocked erasure once its cause is removed (e.g. the live subscription cancelled): back to pending, it resumes at the refused step within a minute, finished steps kept. Platform-audited with the reason. 409 unless it is blocked.',
+    params: erasureParams,
+    body: reasonBody,
+    response: erasureAcceptedSchema,
+    status: 202,
+    problems: [403, 404, 409],
   }),
 } as const satisfies Record<string, RouteDefinition>;
