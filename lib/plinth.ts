@@ -156,6 +156,7 @@ export function addPlinthStacks(app: App, options: PlinthOptions): PlinthStacks 
     billingGraceDays: stripe.graceDays,
     stripeSecretKeyParameter: stripe.secretKeyParameter,
     erasurePseudonymKey: data.erasurePseudonymKey,
+    ssoClientId: auth.sso.client.userPoolClientId,
     opsEmail,
     productEventTtlDays,
     ...functionEntry,

@@ -45,6 +45,17 @@ import { createStageKey, queueEncryption } from '../constructs/stage-key.ts';
 import { TableStreamConsumer } from '../constructs/table-stream-consumer.ts';
 import type { StageConfig } from '../stage.ts';
 
+/**
+ * What a tenant purge does to the tenant's SSO in the user pool (shared/erasure/sso-eraser.ts): delete
+ * its provider, then set the SSO app client's provider list to the providers the pool still has.
+ */
+const purgeSsoActions = [
+  'cognito-idp:DeleteIdentityProvider',
+  'cognito-idp:ListIdentityProviders',
+  'cognito-idp:DescribeUserPoolClient',
+  'cognito-idp:UpdateUserPoolClient',
+] as const;
+
 /** What a worker (a rule's consumer or a schedule's target) may touch, and how long it may run. */
 interface WorkerSettings {
   readonly table: TableAccess['mode'] | 'none';
@@ -108,7 +119,7 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
     table: 'readWrite',
     sendsEmail: false,
     timeoutSeconds: 600,
-    userPoolActions: ['cognito-idp:AdminDeleteUser', 'cognito-idp:DeleteIdentityProvider'],
+    userPoolActions: ['cognito-idp:AdminDeleteUser', ...purgeSsoActions],
     erases: true,
   },
   /** Queries the TENANT_PURGE_DUE index, requests each purge, then runs them as erasure-run does. */
@@ -116,11 +127,7 @@ export const workerSettings: Readonly<Record<string, WorkerSettings>> = {
     table: 'readWrite',
     sendsEmail: false,
     timeoutSeconds: 600,
-    userPoolActions: [
-      'cognito-idp:AdminDeleteUser',
-      'cognito-idp:AdminGetUser',
-      'cognito-idp:DeleteIdentityProvider',
-    ],
+    userPoolActions: ['cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser', ...purgeSsoActions],
     erases: true,
   },
   /**
@@ -184,6 +191,12 @@ export interface EventsStackProps extends StackProps {
   readonly erasurePseudonymKey?: ISecret;
   /** @default stage.tenantPurgeGraceDays */
   readonly tenantPurgeGraceDays?: number;
+  /**
+   * The SSO app client (`SSO_CLIENT_ID` of the erasure workers): after a purge deletes its tenant's
+   * identity provider, the client's provider list is set to the pool's. @default - the list is left
+   * to the next SSO change
+   */
+  readonly ssoClientId?: string;
   /** @default defaultFunctionEntry (functions/<name>/handler.ts) */
   readonly functionEntry?: (name: string) => string;
 }
@@ -269,6 +282,7 @@ export class EventsStack extends Stack {
                   : {}),
                 EXPORTS_BUCKET_NAME: exportsBucketName(stage),
                 SSO_SECRET_PREFIX: ssoSecretPrefixFor(stage.name),
+                ...(props.ssoClientId ? { SSO_CLIENT_ID: props.ssoClientId } : {}),
                 ...erasureKeyEnvironment(props.erasurePseudonymKey),
               }
             : {}),

@@ -17,6 +17,11 @@ export const erasureWorkerEnv = z
     EXPORTS_BUCKET_NAME: z.string().min(1).optional(),
     /** Where the tenants' SSO client secrets are (shared/sso/sso.env.ts): a purge deletes its tenant's. */
     SSO_SECRET_PREFIX: z.string().min(1),
+    /**
+     * The SSO app client (shared/sso/sso.env.ts): after a purge deletes its tenant's provider, the
+     * client's list of providers is set to those the pool still has, as removing SSO does.
+     */
+    SSO_CLIENT_ID: z.string().min(1).optional(),
     /** The product warehouse bucket (lib/constructs/product-warehouse.ts): the `warehouse` step's. */
     WAREHOUSE_BUCKET_NAME: z.string().min(1).optional(),
     /**

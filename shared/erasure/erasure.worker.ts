@@ -80,7 +80,11 @@ export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env
         return createTenantSsoEraser(
           await cognito(),
           traceClient(new SecretsManagerClient({ region: env.AWS_REGION })),
-          { userPoolId: env.USER_POOL_ID, secretPrefix: env.SSO_SECRET_PREFIX },
+          {
+            userPoolId: env.USER_POOL_ID,
+            secretPrefix: env.SSO_SECRET_PREFIX,
+            ssoClientId: env.SSO_CLIENT_ID,
+          },
         );
       }),
       warehouse: warehouseBucket

@@ -339,11 +339,33 @@ describe('events stack', () => {
       },
     );
 
+    it.each(['erasure-run', 'tenant-purge'])(
+      "lets %s set the SSO app client's provider list on the stage's user pool, and names the client",
+      (name) => {
+        const statements = statementsOf(template, plinth.events, worker(name).role).filter((statement) =>
+          actionsOf([statement]).includes('cognito-idp:UpdateUserPoolClient'),
+        );
+        expect(statements).toHaveLength(1);
+        expect(actionsOf(statements)).toEqual(
+          expect.arrayContaining(['cognito-idp:ListIdentityProviders', 'cognito-idp:DescribeUserPoolClient']),
+        );
+        expect(JSON.stringify(statements[0]?.Resource)).toContain('UserPool');
+        expect(JSON.stringify(statements[0]?.Resource)).not.toContain('*');
+        const variables = template.toJSON().Resources[logicalId(plinth.events, worker(name).function)]
+          .Properties.Environment.Variables as Record<string, unknown>;
+        // The SSO client of the auth stack (added to its pool, so its id starts with the pool's).
+        expect(JSON.stringify(variables.SSO_CLIENT_ID)).toContain(
+          logicalId(plinth.auth, plinth.auth.sso.client),
+        );
+      },
+    );
+
     it('lets no other worker delete identity providers or secrets', () => {
       const others = workerNames().filter((name) => name !== 'erasure-run' && name !== 'tenant-purge');
       for (const name of others) {
         const actions = actionsOf(statementsOf(template, plinth.events, worker(name).role));
         expect(actions).not.toContain('cognito-idp:DeleteIdentityProvider');
+        expect(actions).not.toContain('cognito-idp:UpdateUserPoolClient');
         expect(actions).not.toContain('secretsmanager:DeleteSecret');
       }
     });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DescribeIdentityProviderCommand,
+  DescribeUserPoolClientCommand,
   ResourceNotFoundException as ProviderNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -413,6 +414,10 @@ describe("a purged tenant's SSO", () => {
     });
     expect(put.status).toBe(200);
     expect(await describeProvider(providerNameFor(tenantId))).toBeDefined();
+    const before = await stack.cognito.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: stack.userPoolId, ClientId: stack.ssoClientId }),
+    );
+    expect(before.UserPoolClient?.SupportedIdentityProviders).toContain(providerNameFor(tenantId));
     expect((await secrets.send(new GetSecretValueCommand({ SecretId: secretId() }))).SecretString).toBe(
       'shh-the-federated-client-secret',
     );
@@ -431,6 +436,13 @@ describe("a purged tenant's SSO", () => {
     await expect(describeProvider(providerNameFor(tenantId))).rejects.toBeInstanceOf(
       ProviderNotFoundException,
     );
+  });
+
+  it("takes its provider off the SSO app client's list", async () => {
+    const { UserPoolClient } = await stack.cognito.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: stack.userPoolId, ClientId: stack.ssoClientId }),
+    );
+    expect(UserPoolClient?.SupportedIdentityProviders ?? []).not.toContain(providerNameFor(tenantId));
   });
 
   it('deletes its client secret from Secrets Manager', async () => {
