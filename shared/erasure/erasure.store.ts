@@ -403,12 +403,9 @@ export function createErasureStore(db: Db) {
               UpdateExpression: `SET #status = :pending, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE blockedReason${refused.map((path) => `, ${path}`).join('')}`,
               ConditionExpression: [
                 '#status = :blocked',
-                ...refused.map((path) => `${path}.#stepStatus = :refused`),
+                ...refused.map((path) => `${path}.#status = :refused`),
               ].join(' AND '),
-              ExpressionAttributeNames: {
-                ...names,
-                ...(refused.length > 0 ? { '#stepStatus': 'status' } : {}),
-              },
+              ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
             },
           },

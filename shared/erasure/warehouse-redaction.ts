@@ -139,14 +139,12 @@ export interface S3WarehouseRedactorOptions {
   readonly maxConflicts?: number;
 }
 
-const isConflict = (error: unknown) => {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-    ?.httpStatusCode;
-  return status === 412 || status === 409;
-};
+/** The HTTP status an SDK error carries, if any. */
+const statusOf = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+const isConflict = (error: unknown) => statusOf(error) === 412 || statusOf(error) === 409;
 const isMissing = (error: unknown) =>
-  (error as { name?: string } | undefined)?.name === 'NoSuchKey' ||
-  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 404;
+  (error as { name?: string } | undefined)?.name === 'NoSuchKey' || statusOf(error) === 404;
 
 /**
  * The warehouse bucket's redactor: lists `events/` in key order (ListObjectsV2, 1,000 keys a page,
@@ -236,6 +234,7 @@ export function createS3WarehouseRedactor(options: S3WarehouseRedactorOptions): 
             await record();
             return { finished: false };
           }
+          let rewritten = 0;
           if (
             request.modifiedSince &&
             object.LastModified &&
@@ -244,17 +243,15 @@ export function createS3WarehouseRedactor(options: S3WarehouseRedactorOptions): 
             add('object-skipped', 1);
           } else {
             add('object-read', 1);
-            const { rewritten, removed } = await redactObject(s3, sdk, object.Key, request);
-            add('object-rewritten', rewritten);
-            add('line-removed', removed);
-            cursor = object.Key;
-            unrecorded = true;
-            // A rewrite is recorded at once: a crash after it re-reads at most this object.
-            if (rewritten > 0) await record();
-            continue;
+            const result = await redactObject(s3, sdk, object.Key, request);
+            rewritten = result.rewritten;
+            add('object-rewritten', result.rewritten);
+            add('line-removed', result.removed);
           }
           cursor = object.Key;
           unrecorded = true;
+          // A rewrite is recorded at once: a crash after it re-reads at most this object.
+          if (rewritten > 0) await record();
         }
         await record();
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
