@@ -86,7 +86,7 @@ export const handler = workerHandler(async (event: SQSEvent, context: Context): 
     return await processBusMessages(
       event.Records,
       async (busEvent) => {
-        const detail = exportRequestedDetail.parse(busEvent.detail);
+        const detail = exportRequestedDetail().parse(busEvent.detail);
         const worker = await loadWorker();
         const result = await worker.handle(detail, timeLeft);
         logger.info('export chunk', {

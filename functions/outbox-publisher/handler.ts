@@ -14,7 +14,7 @@ import { workerHandler } from '#shared/observability/worker-handler.ts';
  * records it returns are retried, not the batch; every failure is counted in EMF
  * (`OutboxPublishFailures`, alarmed in the events stack).
  */
-const env = publisherEnvSchema.parse(process.env);
+const env = publisherEnvSchema().parse(process.env);
 const eventBridge = traceClient(
   new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
 );

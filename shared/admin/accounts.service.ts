@@ -225,7 +225,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       userId: string,
       input: ReasonInput,
       request: RequestMeta,
-    ): Promise<z.input<typeof userStatusResponse>> {
+    ): Promise<z.input<ReturnType<typeof userStatusResponse>>> {
       requireOperatorPermission(groupsOf(operator), 'accounts:suspend');
       requireNotSelf(operator, userId);
       await requireUser(userId);
@@ -247,7 +247,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       userId: string,
       input: ReasonInput,
       request: RequestMeta,
-    ): Promise<z.input<typeof userStatusResponse>> {
+    ): Promise<z.input<ReturnType<typeof userStatusResponse>>> {
       requireOperatorPermission(groupsOf(operator), 'accounts:suspend');
       await requireUser(userId);
       const profile = await accounts.getProfile(userId);
@@ -272,7 +272,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       tenantId: string,
       input: ReasonInput,
       request: RequestMeta,
-    ): Promise<z.input<typeof tenantStatusResponse>> {
+    ): Promise<z.input<ReturnType<typeof tenantStatusResponse>>> {
       requireOperatorPermission(groupsOf(operator), 'accounts:suspend');
       if (!(await accounts.getTenant(tenantId))) throw accounts.notFound('Tenant');
       const suspension = { at: clock().toISOString(), by: operator.userId, reason: input.reason };
@@ -289,7 +289,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       tenantId: string,
       input: ReasonInput,
       request: RequestMeta,
-    ): Promise<z.input<typeof tenantStatusResponse>> {
+    ): Promise<z.input<ReturnType<typeof tenantStatusResponse>>> {
       requireOperatorPermission(groupsOf(operator), 'accounts:suspend');
       if (!(await accounts.getTenant(tenantId))) throw accounts.notFound('Tenant');
       await accounts.setTenantStatus(
@@ -310,7 +310,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       userId: string,
       input: ReasonInput,
       request: RequestMeta,
-    ): Promise<z.input<typeof passwordResetResponse>> {
+    ): Promise<z.input<ReturnType<typeof passwordResetResponse>>> {
       requireOperatorPermission(groupsOf(operator), 'accounts:reset-password');
       requireNotSelf(operator, userId);
       const account = await requireUser(userId);

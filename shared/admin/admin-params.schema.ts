@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import { idSchema } from '../http/common.schema.ts';
 
 // The operator routes' path parameters and reason body, which other areas' routes use too (support,
@@ -6,11 +7,13 @@ import { idSchema } from '../http/common.schema.ts';
 // those functions do not build the accounts routes' schemas at cold start.
 
 /** Cognito `sub` values are UUIDs. */
-export const adminUserParams = z.strictObject({ userId: z.uuid() });
-export const adminTenantIdParams = z.strictObject({ tenantId: idSchema });
+export const adminUserParams = /* @__PURE__ */ lazyValue(() => z.strictObject({ userId: z.uuid() }));
+export const adminTenantIdParams = /* @__PURE__ */ lazyValue(() => z.strictObject({ tenantId: idSchema() }));
 
 /** Every operator change says why. */
-export const reasonBody = z.strictObject({
-  reason: z.string().trim().min(3).max(500).describe('Why: recorded in the platform audit log.'),
-});
-export type ReasonInput = z.infer<typeof reasonBody>;
+export const reasonBody = /* @__PURE__ */ lazyValue(() =>
+  z.strictObject({
+    reason: z.string().trim().min(3).max(500).describe('Why: recorded in the platform audit log.'),
+  }),
+);
+export type ReasonInput = z.infer<ReturnType<typeof reasonBody>>;

@@ -38,7 +38,7 @@ export interface MetricsApiDeps {
 const round4 = (value: number | null) => (value === null ? null : Math.round(value * 10_000) / 10_000);
 const roundAmount = (value: number | null) => (value === null ? null : Math.round(value));
 
-type PeriodView = z.infer<typeof periodMetricsSchema>;
+type PeriodView = z.infer<ReturnType<typeof periodMetricsSchema>>;
 
 /** The output form of a period's metrics: amounts in whole minor units, rates to 4 decimals. */
 export function periodView(metrics: PeriodMetrics): PeriodView {
@@ -83,7 +83,7 @@ function lastDayOf(month: string): string {
 export function createMetricsApi({ db }: MetricsApiDeps) {
   return {
     /** `GET /admin/metrics/summary?date=`: the day's figures and its month to date. */
-    async summary(caller: Caller, date: string): Promise<z.infer<typeof summaryResponse>> {
+    async summary(caller: Caller, date: string): Promise<z.infer<ReturnType<typeof summaryResponse>>> {
       requireAdmin(caller);
       const [snapshot, spend, nps] = await Promise.all([
         readSnapshot(db, date),
@@ -112,8 +112,8 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
     /** `GET /admin/metrics/mrr`: MRR per day, or per month as of its last day in the range. */
     async mrrSeries(
       caller: Caller,
-      query: z.infer<typeof mrrSeriesQuery>,
-    ): Promise<z.infer<typeof mrrSeriesResponse>> {
+      query: z.infer<ReturnType<typeof mrrSeriesQuery>>,
+    ): Promise<z.infer<ReturnType<typeof mrrSeriesResponse>>> {
       requireAdmin(caller);
       const snapshots = await readSnapshots(db, query.from, query.to);
       const point = (period: string, snapshot: MetricsSnapshot, movements: MovementSums) => ({
@@ -147,8 +147,8 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
     /** `GET /admin/metrics/movements?month=&type=`: a month's movements, oldest first, paginated. */
     async movements(
       caller: Caller,
-      query: z.infer<typeof movementsQuery>,
-    ): Promise<z.infer<typeof movementsResponse>> {
+      query: z.infer<ReturnType<typeof movementsQuery>>,
+    ): Promise<z.infer<ReturnType<typeof movementsResponse>>> {
       requireAdmin(caller);
       const toView = movementFromItem;
       if (!query.type) {
@@ -182,7 +182,10 @@ export function createMetricsApi({ db }: MetricsApiDeps) {
     },
 
     /** `GET /admin/metrics/churn?from=&to=`: the monthly rates, as of each month's last rolled-up day. */
-    async churn(caller: Caller, query: z.infer<typeof churnQuery>): Promise<z.infer<typeof churnResponse>> {
+    async churn(
+      caller: Caller,
+      query: z.infer<ReturnType<typeof churnQuery>>,
+    ): Promise<z.infer<ReturnType<typeof churnResponse>>> {
       requireAdmin(caller);
       const snapshots = await readSnapshots(db, `${query.from}-01`, lastDayOf(query.to));
       const lastOfMonth = new Map<string, MetricsSnapshot>();

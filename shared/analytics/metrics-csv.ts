@@ -38,12 +38,13 @@ const movementColumns = [
   'comp',
   'comp_end',
 ] as const;
-const movementCells = (sums: z.infer<typeof movementSumsSchema>) => movementColumns.map((type) => sums[type]);
+const movementCells = (sums: z.infer<ReturnType<typeof movementSumsSchema>>) =>
+  movementColumns.map((type) => sums[type]);
 
 export const mrrCsv: AlternateRepresentation = {
   description:
     'One row per period: period, currency, mrr, arr, customers, the movements (new, expansion, contraction, churn, reactivation, comp, comp_end) and net_new_mrr.',
-  render: (response: z.infer<typeof mrrSeriesResponse>) =>
+  render: (response: z.infer<ReturnType<typeof mrrSeriesResponse>>) =>
     toCsv(
       ['period', 'currency', 'mrr', 'arr', 'customers', ...movementColumns, 'net_new_mrr'],
       response.points.map((point) => [
@@ -83,7 +84,7 @@ const churnMetricColumns = [
 export const churnCsv: AlternateRepresentation = {
   description:
     'One row per month: month, complete, through, currency, the monthly figures and rates (snake_case, as in JSON) and the movements.',
-  render: (response: z.infer<typeof churnResponse>) =>
+  render: (response: z.infer<ReturnType<typeof churnResponse>>) =>
     toCsv(
       [
         'month',
@@ -107,7 +108,7 @@ export const churnCsv: AlternateRepresentation = {
 export const npsCsv: AlternateRepresentation = {
   description:
     "One row per day: day, the day's promoters, passives and detractors, and the window's counts and NPS (window_days days ending that day).",
-  render: (response: z.infer<typeof npsSeriesResponse>) =>
+  render: (response: z.infer<ReturnType<typeof npsSeriesResponse>>) =>
     toCsv(
       [
         'day',
@@ -137,7 +138,7 @@ export const npsCsv: AlternateRepresentation = {
 export const movementsCsv: AlternateRepresentation = {
   description:
     'One row per movement of the page: tenant_id, type, delta, mrr_before, mrr_after, plan_before, plan_after, currency, event_id, occurred_at. The next page’s cursor is in the `next-cursor` header (absent on the last page).',
-  render: (response: z.infer<typeof movementsResponse>) =>
+  render: (response: z.infer<ReturnType<typeof movementsResponse>>) =>
     toCsv(
       [
         'tenant_id',
@@ -164,6 +165,6 @@ export const movementsCsv: AlternateRepresentation = {
         movement.occurredAt,
       ]),
     ),
-  headers: (response: z.infer<typeof movementsResponse>): Record<string, string> =>
+  headers: (response: z.infer<ReturnType<typeof movementsResponse>>): Record<string, string> =>
     response.nextCursor ? { 'next-cursor': response.nextCursor } : {},
 };

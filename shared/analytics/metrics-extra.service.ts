@@ -72,13 +72,13 @@ export function npsSeries(
   from: string,
   to: string,
   windowDays = NPS_WINDOW_DAYS,
-): z.infer<typeof npsSeriesResponse> {
+): z.infer<ReturnType<typeof npsSeriesResponse>> {
   const of = (day: string) => counters.get(day) ?? noNpsAnswers;
   let window = noNpsAnswers;
   for (let day = daysBefore(from, windowDays - 1); day < from; day = nextDay(day))
     window = add(window, of(day));
   let range = noNpsAnswers;
-  const points: z.infer<typeof npsSeriesResponse>['points'] = [];
+  const points: z.infer<ReturnType<typeof npsSeriesResponse>>['points'] = [];
   for (let day = from; day <= to; day = nextDay(day)) {
     window = add(add(window, of(day)), of(daysBefore(day, windowDays)), -1);
     range = add(range, of(day));
@@ -92,15 +92,18 @@ export function createMetricsExtraApi({ db }: MetricsExtraDeps) {
     /** `GET /admin/metrics/nps?from=&to=`: NPS per day (90-day window) and over the range. */
     async nps(
       caller: Caller,
-      query: z.infer<typeof npsSeriesQuery>,
-    ): Promise<z.infer<typeof npsSeriesResponse>> {
+      query: z.infer<ReturnType<typeof npsSeriesQuery>>,
+    ): Promise<z.infer<ReturnType<typeof npsSeriesResponse>>> {
       requireAdmin(caller);
       const counters = await npsDays(db, daysBefore(query.from, NPS_WINDOW_DAYS - 1), query.to);
       return npsSeries(counters, query.from, query.to);
     },
 
     /** `GET /admin/metrics/reconciliation?date=`: the day's latest reconciliation and its drifts. */
-    async reconciliation(caller: Caller, date: string): Promise<z.infer<typeof reconciliationResponse>> {
+    async reconciliation(
+      caller: Caller,
+      date: string,
+    ): Promise<z.infer<ReturnType<typeof reconciliationResponse>>> {
       requireAdmin(caller);
       const found = await readReconciliation(db, date);
       if (!found) throw new NotFoundError(`The MRR of ${date} is not reconciled (yet).`);

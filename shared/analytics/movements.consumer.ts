@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import { parseSubscriptionEvent } from '../events/subscription-events.ts';
 import type { MrrChange } from './movements.ts';
 import { type MrrLedgerDeps, type RecordOutcome, recordMrrChange } from './mrr-ledger.ts';
@@ -20,16 +21,18 @@ export const mrrEventTypes = [
 type MrrEventType = (typeof mrrEventTypes)[number];
 
 /** An EventBridge event as the rule's queue delivers it (the SQS message body). */
-const busEventSchema = z.object({
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  detail: z.unknown(),
-});
+const busEventSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    id: z.string(),
+    'detail-type': z.string(),
+    source: z.string(),
+    detail: z.unknown(),
+  }),
+);
 
 /** The MRR change a bus event describes, or undefined for a type that never moves MRR. */
 export function mrrChangeOf(body: unknown): MrrChange | undefined {
-  const event = busEventSchema.parse(body);
+  const event = busEventSchema().parse(body);
   const type = event['detail-type'];
   if (!(mrrEventTypes as readonly string[]).includes(type)) return undefined;
   const detail = parseSubscriptionEvent(type as MrrEventType, event.detail);

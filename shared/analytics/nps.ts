@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import type { Caller } from '../auth/caller.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
@@ -21,28 +22,34 @@ import { type NpsCounts, noNpsAnswers, npsKindOf } from './metrics.ts';
 export const NPS_WINDOW_DAYS = 90;
 const DAY_MS = 86_400_000;
 
-export const npsBody = z.strictObject({
-  score: z.number().int().min(0).max(10),
-  comment: z.string().trim().max(1000).optional(),
-});
-export const npsAnswerResponse = z.object({
-  answerId: z.string(),
-  tenantId: z.string(),
-  score: z.number().int(),
-  comment: z.string().nullable(),
-  answeredAt: z.iso.datetime(),
-  /** When this user may answer again. */
-  nextDueAt: z.iso.datetime(),
-});
-export const npsStatusResponse = z.object({
-  /** Whether the survey should be shown: never answered, or the last answer is 90 days old. */
-  due: z.boolean(),
-  lastAnsweredAt: z.iso.datetime().nullable(),
-  /** When the survey is due (null: due now). */
-  dueAt: z.iso.datetime().nullable(),
-});
+export const npsBody = /* @__PURE__ */ lazyValue(() =>
+  z.strictObject({
+    score: z.number().int().min(0).max(10),
+    comment: z.string().trim().max(1000).optional(),
+  }),
+);
+export const npsAnswerResponse = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    answerId: z.string(),
+    tenantId: z.string(),
+    score: z.number().int(),
+    comment: z.string().nullable(),
+    answeredAt: z.iso.datetime(),
+    /** When this user may answer again. */
+    nextDueAt: z.iso.datetime(),
+  }),
+);
+export const npsStatusResponse = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    /** Whether the survey should be shown: never answered, or the last answer is 90 days old. */
+    due: z.boolean(),
+    lastAnsweredAt: z.iso.datetime().nullable(),
+    /** When the survey is due (null: due now). */
+    dueAt: z.iso.datetime().nullable(),
+  }),
+);
 
-export type NpsInput = z.infer<typeof npsBody>;
+export type NpsInput = z.infer<ReturnType<typeof npsBody>>;
 
 export interface NpsDeps {
   readonly db: Db;
@@ -83,7 +90,10 @@ export function createNpsService({ db, clock, newId }: NpsDeps) {
 
   return {
     /** `POST /v1/tenants/{tenantId}/nps`: records the caller's answer; 409 within 90 days of the last. */
-    async answer(ctx: TenantContext, input: NpsInput): Promise<z.infer<typeof npsAnswerResponse>> {
+    async answer(
+      ctx: TenantContext,
+      input: NpsInput,
+    ): Promise<z.infer<ReturnType<typeof npsAnswerResponse>>> {
       const answeredAt = clock().toISOString();
       const answerId = newId();
       const userId = ctx.caller.userId;
@@ -145,7 +155,7 @@ export function createNpsService({ db, clock, newId }: NpsDeps) {
     },
 
     /** `GET /v1/me/nps`: whether the survey is due for the caller. */
-    async status(caller: Caller): Promise<z.infer<typeof npsStatusResponse>> {
+    async status(caller: Caller): Promise<z.infer<ReturnType<typeof npsStatusResponse>>> {
       const last = await lastAnswer(caller.userId);
       if (!last) return { due: true, lastAnsweredAt: null, dueAt: null };
       const dueAt = plusDays(last, NPS_WINDOW_DAYS);

@@ -18,8 +18,8 @@ import { METRICS_CURRENCY } from './snapshot.ts';
  * what to what) are written in one transaction.
  */
 
-export type SpendInput = z.infer<typeof spendBody>;
-export type SpendView = z.infer<typeof spendResponse>;
+export type SpendInput = z.infer<ReturnType<typeof spendBody>>;
+export type SpendView = z.infer<ReturnType<typeof spendResponse>>;
 
 export interface SpendDeps {
   readonly db: Db;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import { EVENT_SOURCE } from '../events/bus.ts';
 
 /** The bus event that asks the announcement-mail consumer to mail one page of the user pool. */
@@ -8,14 +9,16 @@ export const ANNOUNCEMENT_MAIL_REQUESTED = 'Announcement Mail Requested v1';
  * Its detail: which announcement, and which page of users (Cognito's pagination token; null for the
  * first). The id names the announcement and the page number, as the consumer's page marks do.
  */
-export const announcementMailDetail = z.object({
-  eventId: z.string(),
-  announcementId: z.string(),
-  page: z.number().int().nonnegative(),
-  pageToken: z.string().nullable(),
-  occurredAt: z.iso.datetime(),
-});
-export type AnnouncementMailDetail = z.infer<typeof announcementMailDetail>;
+export const announcementMailDetail = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    eventId: z.string(),
+    announcementId: z.string(),
+    page: z.number().int().nonnegative(),
+    pageToken: z.string().nullable(),
+    occurredAt: z.iso.datetime(),
+  }),
+);
+export type AnnouncementMailDetail = z.infer<ReturnType<typeof announcementMailDetail>>;
 
 /** The PutEvents entry of a page request on the given bus. */
 export function announcementMailEntry(detail: AnnouncementMailDetail, eventBusName: string) {
@@ -23,7 +26,7 @@ export function announcementMailEntry(detail: AnnouncementMailDetail, eventBusNa
     EventBusName: eventBusName,
     Source: EVENT_SOURCE,
     DetailType: ANNOUNCEMENT_MAIL_REQUESTED,
-    Detail: JSON.stringify(announcementMailDetail.parse(detail)),
+    Detail: JSON.stringify(announcementMailDetail().parse(detail)),
     Time: new Date(detail.occurredAt),
   };
 }

@@ -189,7 +189,7 @@ export function createAnnouncementMailer(deps: AnnouncementMailerDeps) {
     async handle(event: BusEvent): Promise<PageResult> {
       if (event['detail-type'] !== ANNOUNCEMENT_MAIL_REQUESTED)
         return { outcome: 'ignored', sent: 0, more: false };
-      const detail = announcementMailDetail.parse(event.detail);
+      const detail = announcementMailDetail().parse(event.detail);
       const now = deps.clock();
       const announcement = await deps.announcements.get(detail.announcementId);
       // The sweep judged publishAt when it started the run; from then on only a withdrawal or the

@@ -46,6 +46,10 @@ export function once<T>(load: () => Promise<T>): () => Promise<T> {
  * A value built on first call, then the same value on every call: for what only some code paths
  * need and is costly to build at cold start, such as a zod schema read on a write path or only
  * when an optional setting is present (zod v4 schemas cost a measurable share of a cold start each).
+ *
+ * Give a top-level call esbuild's `@__PURE__` annotation (a block comment before the call), as the
+ * schema modules do: a bundle then leaves out the values its function never reads. esbuild does not
+ * honour a `@__NO_SIDE_EFFECTS__` mark on this function in other modules, so the mark is per call.
  */
 export function lazyValue<T>(build: () => T): () => T {
   let built: { readonly value: T } | undefined;

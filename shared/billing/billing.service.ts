@@ -31,12 +31,12 @@ import {
 import type { StripeGateway, SubscriptionSnapshot } from './stripe-gateway.ts';
 import { isLiveStatus } from './subscription-status.ts';
 
-export type BillingView = z.infer<typeof billingResponse>;
-export type CheckoutInput = z.infer<typeof checkoutBody>;
-export type PortalInput = z.infer<typeof portalBody>;
-export type ChangeInput = z.infer<typeof changeBody>;
-export type ChangePreview = z.infer<typeof changePreviewResponse>;
-export type ChangeResult = z.infer<typeof changeResponse>;
+export type BillingView = z.infer<ReturnType<typeof billingResponse>>;
+export type CheckoutInput = z.infer<ReturnType<typeof checkoutBody>>;
+export type PortalInput = z.infer<ReturnType<typeof portalBody>>;
+export type ChangeInput = z.infer<ReturnType<typeof changeBody>>;
+export type ChangePreview = z.infer<ReturnType<typeof changePreviewResponse>>;
+export type ChangeResult = z.infer<ReturnType<typeof changeResponse>>;
 
 export type ChangeKind = ChangePreview['kind'];
 export type ChangeEffective = ChangePreview['effective'];
@@ -214,7 +214,7 @@ export function createBillingService({
 
   return {
     /** The catalogue, public. */
-    listPlans(): z.infer<typeof planListResponse> {
+    listPlans(): z.infer<ReturnType<typeof planListResponse>> {
       return {
         items: planIds.map((id) => {
           const plan = plans[id];
@@ -260,7 +260,10 @@ export function createBillingService({
      * the session it replaces and the expiry, fixed per 15-minute window), so a retry after a
      * failure between Stripe and the write gets the same session and records it.
      */
-    async checkout(ctx: TenantContext, input: CheckoutInput): Promise<z.infer<typeof checkoutResponse>> {
+    async checkout(
+      ctx: TenantContext,
+      input: CheckoutInput,
+    ): Promise<z.infer<ReturnType<typeof checkoutResponse>>> {
       authorize(ctx, 'billing:manage');
       assertRedirectUrls({ successUrl: input.successUrl, cancelUrl: input.cancelUrl });
       if (liveSubscriptionId(ctx.billing)) {
@@ -334,7 +337,10 @@ export function createBillingService({
     },
 
     /** A portal session changes nothing by itself (what the customer does there comes back by webhook). */
-    async portal(ctx: TenantContext, input: PortalInput): Promise<z.infer<typeof portalResponse>> {
+    async portal(
+      ctx: TenantContext,
+      input: PortalInput,
+    ): Promise<z.infer<ReturnType<typeof portalResponse>>> {
       authorize(ctx, 'billing:manage');
       assertRedirectUrls({ returnUrl: input.returnUrl });
       const { customerId } = ctx.billing;

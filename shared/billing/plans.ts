@@ -1,18 +1,19 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 
 /**
  * The plan catalogue: what each plan costs and what it entitles a tenant to. Prices here are the
  * list prices shown to customers; the Stripe price ids that charge them are configuration per stage
  * (`STRIPE_PRICE_IDS`), never code.
  */
-// The schemas below are marked `@__PURE__` so that bundles which use none of them (most functions
+// The schemas below are `lazyValue`s marked `@__PURE__`, so that bundles which use none of them (most functions
 // import this module for the catalogue alone) leave them out: see shared/http/common.schema.ts.
 export const planIds = ['free', 'team', 'business'] as const;
-export const planIdSchema = /* @__PURE__ */ z.enum(planIds);
-export type PlanId = z.infer<typeof planIdSchema>;
+export const planIdSchema = /* @__PURE__ */ lazyValue(() => z.enum(planIds));
+export type PlanId = z.infer<ReturnType<typeof planIdSchema>>;
 
-export const billingIntervalSchema = /* @__PURE__ */ z.enum(['month', 'year']);
-export type BillingInterval = z.infer<typeof billingIntervalSchema>;
+export const billingIntervalSchema = /* @__PURE__ */ lazyValue(() => z.enum(['month', 'year']));
+export type BillingInterval = z.infer<ReturnType<typeof billingIntervalSchema>>;
 
 /**
  * Every feature a plan can include: the catalogue is settled here once. `projects` and `audit-log`
@@ -21,15 +22,10 @@ export type BillingInterval = z.infer<typeof billingIntervalSchema>;
  * `mfa-policy` are named for the work that will gate them and change nothing until their routes
  * exist.
  */
-export const featureSchema = /* @__PURE__ */ z.enum([
-  'projects',
-  'audit-log',
-  'analytics',
-  'sso',
-  'mfa-policy',
-  'priority-support',
-]);
-export type Feature = z.infer<typeof featureSchema>;
+export const featureSchema = /* @__PURE__ */ lazyValue(() =>
+  z.enum(['projects', 'audit-log', 'analytics', 'sso', 'mfa-policy', 'priority-support']),
+);
+export type Feature = z.infer<ReturnType<typeof featureSchema>>;
 
 /** How error messages name a feature. */
 export const featureNames: Readonly<Record<Feature, string>> = {
@@ -86,7 +82,7 @@ export const plans: Readonly<Record<PlanId, Plan>> = {
 };
 
 export type PaidPlanId = Exclude<PlanId, 'free'>;
-export const paidPlanIdSchema = /* @__PURE__ */ z.enum(['team', 'business']);
+export const paidPlanIdSchema = /* @__PURE__ */ lazyValue(() => z.enum(['team', 'business']));
 
 /** Plans ordered from least to most: a change towards a later plan is an upgrade. */
 export const planRank: Readonly<Record<PlanId, number>> = { free: 0, team: 1, business: 2 };
@@ -113,8 +109,8 @@ export function planForPrice(
   priceIds: PriceIds,
   priceId: string,
 ): { plan: PaidPlanId; interval: BillingInterval } | undefined {
-  for (const plan of paidPlanIdSchema.options) {
-    for (const interval of billingIntervalSchema.options) {
+  for (const plan of paidPlanIdSchema().options) {
+    for (const interval of billingIntervalSchema().options) {
       if (priceIds[plan][interval] === priceId) return { plan, interval };
     }
   }

@@ -235,7 +235,7 @@ async function callStripe<T>(errors: Stripe['errors'], operation: string, run: (
 
 /** Stripe's status list is open-ended in its types; one we do not know is an upstream surprise. */
 function statusOf(subscription: Stripe.Subscription): SubscriptionStatus {
-  const parsed = subscriptionStatusSchema.safeParse(subscription.status);
+  const parsed = subscriptionStatusSchema().safeParse(subscription.status);
   if (!parsed.success || parsed.data === 'none') {
     throw new UpstreamError(`Stripe subscription ${subscription.id} has an unknown status.`);
   }

@@ -15,7 +15,7 @@ import { lazyValue } from '../app/deferred.ts';
  * Built on the first {@link readRetention}, i.e. the first write that sets a `ttl`, not at cold start:
  * a read-only request never needs it.
  */
-export const retentionEnvSchema = lazyValue(() =>
+export const retentionEnvSchema = /* @__PURE__ */ lazyValue(() =>
   z.object({
     /** Tenant and platform audit entries (shared/audit/audit.writer.ts, shared/admin/platform-audit.ts). */
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(30).max(36_500).default(2562),

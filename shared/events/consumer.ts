@@ -1,16 +1,19 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 
 /** An EventBridge event as a rule's queue delivers it (the SQS message body). */
-export const busEventSchema = z.object({
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  time: z.string().optional(),
-  detail: z.unknown(),
-});
-export type BusEvent = z.infer<typeof busEventSchema>;
+export const busEventSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    id: z.string(),
+    'detail-type': z.string(),
+    source: z.string(),
+    time: z.string().optional(),
+    detail: z.unknown(),
+  }),
+);
+export type BusEvent = z.infer<ReturnType<typeof busEventSchema>>;
 
 /** A message a consumer failed, for its log and metrics. */
 export interface ConsumerFailure {
@@ -34,7 +37,7 @@ export async function processBusMessages(
 ): Promise<SQSBatchResponse> {
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     try {
-      await handle(busEventSchema.parse(JSON.parse(record.body)));
+      await handle(busEventSchema().parse(JSON.parse(record.body)));
     } catch (error) {
       onFailure({ messageId: record.messageId, error });
       throw error;

@@ -4,6 +4,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../ids.ts';
 import { clearUnpublishedMark, isOutboxItem, type OutboxItem } from './outbox.ts';
@@ -29,15 +30,17 @@ export const outboxStreamFilter = {
 export const publisherStreamSettings = { batchSize: 100, retryAttempts: 10 } as const;
 
 /** The publisher function's environment, read once per container. */
-export const publisherEnvSchema = z.object({
-  EVENT_BUS_NAME: z.string().min(1),
-  /** The table whose outbox items the publisher marks published. */
-  TABLE_NAME: z.string().min(1),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  /** Set only locally: the emulator. */
-  AWS_ENDPOINT_URL: z.url().optional(),
-});
-export type PublisherEnv = z.infer<typeof publisherEnvSchema>;
+export const publisherEnvSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    EVENT_BUS_NAME: z.string().min(1),
+    /** The table whose outbox items the publisher marks published. */
+    TABLE_NAME: z.string().min(1),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    /** Set only locally: the emulator. */
+    AWS_ENDPOINT_URL: z.url().optional(),
+  }),
+);
+export type PublisherEnv = z.infer<ReturnType<typeof publisherEnvSchema>>;
 
 export interface PublishOutboxDeps {
   readonly eventBridge: Pick<EventBridgeClient, 'send'>;

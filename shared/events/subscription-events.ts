@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import { moneySchema } from '../billing/money.schema.ts';
 import { billingIntervalSchema, planIdSchema } from '../billing/plans.ts';
 import { subscriptionStatusSchema } from '../billing/subscription-status.schema.ts';
@@ -9,81 +10,91 @@ import { EVENT_SOURCE } from './bus.ts';
  * contract: publishers build details with them and consumers (analytics, notifications) parse with
  * them. A breaking change gets a new version (`… v2`) alongside the old one.
  */
-export const subscriptionDetail = z.object({
-  /** The Plinth event id (also the EventBridge entry's idempotency handle for consumers). */
-  eventId: z.string(),
-  tenantId: z.string(),
-  subscriptionId: z.string().nullable(),
-  plan: planIdSchema,
-  interval: billingIntervalSchema.nullable(),
-  status: subscriptionStatusSchema,
-  /** Monthly-normalised recurring amount: annual / 12, quantity and discounts applied, tax excluded. */
-  amount: moneySchema,
-  previousAmount: moneySchema,
-  /**
-   * After the change an operator's comp (a 100% coupon) holds the subscription's MRR at 0: MRR
-   * analytics records `comp` / `comp_end` movements instead of churn and reactivation. Absent: no.
-   */
-  comp: z.boolean().optional(),
-  stripeEventId: z.string().nullable(),
-  /** When the change happened (the Stripe event's time, or the sweep's). */
-  occurredAt: z.iso.datetime(),
-});
-export type SubscriptionDetail = z.infer<typeof subscriptionDetail>;
+export const subscriptionDetail = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    /** The Plinth event id (also the EventBridge entry's idempotency handle for consumers). */
+    eventId: z.string(),
+    tenantId: z.string(),
+    subscriptionId: z.string().nullable(),
+    plan: planIdSchema(),
+    interval: billingIntervalSchema().nullable(),
+    status: subscriptionStatusSchema(),
+    /** Monthly-normalised recurring amount: annual / 12, quantity and discounts applied, tax excluded. */
+    amount: moneySchema(),
+    previousAmount: moneySchema(),
+    /**
+     * After the change an operator's comp (a 100% coupon) holds the subscription's MRR at 0: MRR
+     * analytics records `comp` / `comp_end` movements instead of churn and reactivation. Absent: no.
+     */
+    comp: z.boolean().optional(),
+    stripeEventId: z.string().nullable(),
+    /** When the change happened (the Stripe event's time, or the sweep's). */
+    occurredAt: z.iso.datetime(),
+  }),
+);
+export type SubscriptionDetail = z.infer<ReturnType<typeof subscriptionDetail>>;
 
-export const invoiceDetail = subscriptionDetail.extend({
-  invoiceId: z.string(),
-  /** What the invoice charged or tried to charge, tax included. */
-  invoiceAmount: moneySchema,
-  attemptCount: z.number().int().nonnegative(),
-});
-export type InvoiceDetail = z.infer<typeof invoiceDetail>;
+export const invoiceDetail = /* @__PURE__ */ lazyValue(() =>
+  subscriptionDetail().extend({
+    invoiceId: z.string(),
+    /** What the invoice charged or tried to charge, tax included. */
+    invoiceAmount: moneySchema(),
+    attemptCount: z.number().int().nonnegative(),
+  }),
+);
+export type InvoiceDetail = z.infer<ReturnType<typeof invoiceDetail>>;
 
-export const refundDetail = subscriptionDetail.extend({
-  refundId: z.string(),
-  chargeId: z.string(),
-  refundAmount: moneySchema,
-  reason: z.string().nullable(),
-});
-export type RefundDetail = z.infer<typeof refundDetail>;
+export const refundDetail = /* @__PURE__ */ lazyValue(() =>
+  subscriptionDetail().extend({
+    refundId: z.string(),
+    chargeId: z.string(),
+    refundAmount: moneySchema(),
+    reason: z.string().nullable(),
+  }),
+);
+export type RefundDetail = z.infer<ReturnType<typeof refundDetail>>;
 
 /** A renewal is coming (Stripe's `invoice.upcoming`): annual plans remind their billing admins. */
-export const renewalDetail = subscriptionDetail.extend({
-  /** When the renewal is charged. */
-  renewsAt: z.iso.datetime(),
-  /** What the renewal invoice will charge, tax included (Stripe's preview of it). */
-  invoiceAmount: moneySchema,
-});
-export type RenewalDetail = z.infer<typeof renewalDetail>;
+export const renewalDetail = /* @__PURE__ */ lazyValue(() =>
+  subscriptionDetail().extend({
+    /** When the renewal is charged. */
+    renewsAt: z.iso.datetime(),
+    /** What the renewal invoice will charge, tax included (Stripe's preview of it). */
+    invoiceAmount: moneySchema(),
+  }),
+);
+export type RenewalDetail = z.infer<ReturnType<typeof renewalDetail>>;
 
 /** A customer disputed a payment (`charge.dispute.created`), or the dispute ended (`.closed`). */
-export const disputeDetail = subscriptionDetail.extend({
-  disputeId: z.string(),
-  chargeId: z.string(),
-  disputeAmount: moneySchema,
-  /** Stripe's reason code (`fraudulent`, `product_not_received`, …). */
-  reason: z.string().nullable(),
-  /** Stripe's dispute status (`needs_response`, `won`, `lost`, …). */
-  disputeStatus: z.string(),
-  /** When evidence is due at Stripe; null once closed or when Stripe names none. */
-  evidenceDueBy: z.iso.datetime().nullable(),
-});
-export type DisputeDetail = z.infer<typeof disputeDetail>;
+export const disputeDetail = /* @__PURE__ */ lazyValue(() =>
+  subscriptionDetail().extend({
+    disputeId: z.string(),
+    chargeId: z.string(),
+    disputeAmount: moneySchema(),
+    /** Stripe's reason code (`fraudulent`, `product_not_received`, …). */
+    reason: z.string().nullable(),
+    /** Stripe's dispute status (`needs_response`, `won`, `lost`, …). */
+    disputeStatus: z.string(),
+    /** When evidence is due at Stripe; null once closed or when Stripe names none. */
+    evidenceDueBy: z.iso.datetime().nullable(),
+  }),
+);
+export type DisputeDetail = z.infer<ReturnType<typeof disputeDetail>>;
 
 /** detail-type → schema. */
 export const subscriptionEvents = {
-  'Subscription Started v1': subscriptionDetail,
-  'Subscription Changed v1': subscriptionDetail,
-  'Subscription Past Due v1': subscriptionDetail,
-  'Subscription Restricted v1': subscriptionDetail,
-  'Subscription Canceled v1': subscriptionDetail,
-  'Subscription Reactivated v1': subscriptionDetail,
-  'Invoice Paid v1': invoiceDetail,
-  'Payment Failed v1': invoiceDetail,
-  'Refund Issued v1': refundDetail,
-  'Renewal Upcoming v1': renewalDetail,
-  'Dispute Opened v1': disputeDetail,
-  'Dispute Closed v1': disputeDetail,
+  'Subscription Started v1': subscriptionDetail(),
+  'Subscription Changed v1': subscriptionDetail(),
+  'Subscription Past Due v1': subscriptionDetail(),
+  'Subscription Restricted v1': subscriptionDetail(),
+  'Subscription Canceled v1': subscriptionDetail(),
+  'Subscription Reactivated v1': subscriptionDetail(),
+  'Invoice Paid v1': invoiceDetail(),
+  'Payment Failed v1': invoiceDetail(),
+  'Refund Issued v1': refundDetail(),
+  'Renewal Upcoming v1': renewalDetail(),
+  'Dispute Opened v1': disputeDetail(),
+  'Dispute Closed v1': disputeDetail(),
 } as const;
 
 export type SubscriptionEventType = keyof typeof subscriptionEvents;

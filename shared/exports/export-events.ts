@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import { EVENT_SOURCE } from '../events/bus.ts';
 import { exportScopeSchema } from './exports.schema.ts';
 
@@ -16,21 +17,23 @@ export const EXPORT_REQUESTED = 'Export Requested v1';
  * redelivered or duplicated event finds the job busy or further on and does nothing twice.
  * `chunk` is informational (which continuation this is) and makes the id unique per continuation.
  */
-export const exportRequestedDetail = z.object({
-  eventId: z.string(),
-  scope: exportScopeSchema,
-  /** The user id (user exports) or the tenant id (tenant exports). */
-  subjectId: z.string(),
-  jobId: z.string(),
-  chunk: z.number().int().nonnegative(),
-  occurredAt: z.iso.datetime(),
-});
-export type ExportRequestedDetail = z.infer<typeof exportRequestedDetail>;
+export const exportRequestedDetail = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    eventId: z.string(),
+    scope: exportScopeSchema(),
+    /** The user id (user exports) or the tenant id (tenant exports). */
+    subjectId: z.string(),
+    jobId: z.string(),
+    chunk: z.number().int().nonnegative(),
+    occurredAt: z.iso.datetime(),
+  }),
+);
+export type ExportRequestedDetail = z.infer<ReturnType<typeof exportRequestedDetail>>;
 
 /** The detail of continuation `chunk` of a job. */
 export function exportRequested(
   job: {
-    readonly scope: z.infer<typeof exportScopeSchema>;
+    readonly scope: z.infer<ReturnType<typeof exportScopeSchema>>;
     readonly subjectId: string;
     readonly jobId: string;
   },
@@ -53,7 +56,7 @@ export function exportRequestedEntry(detail: ExportRequestedDetail, eventBusName
     EventBusName: eventBusName,
     Source: EVENT_SOURCE,
     DetailType: EXPORT_REQUESTED,
-    Detail: JSON.stringify(exportRequestedDetail.parse(detail)),
+    Detail: JSON.stringify(exportRequestedDetail().parse(detail)),
     Time: new Date(detail.occurredAt),
   };
 }
@@ -77,7 +80,7 @@ export function exportQueueOf(
 
 /** The API path of a job: where its status and link are read (the 202's Location). */
 export function exportPath(
-  scope: z.infer<typeof exportScopeSchema>,
+  scope: z.infer<ReturnType<typeof exportScopeSchema>>,
   subjectId: string,
   jobId: string,
 ): string {

@@ -153,8 +153,13 @@ export function mergeResponseHeaders(earlier: ResponseHeaders, later: ResponseHe
 /** Each request's header sink, for the error middleware, which sees the event but not the request meta. */
 const sinks = new WeakMap<object, Record<string, string>>();
 
-type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
-type Output<R extends RouteDefinition> = R['response'] extends z.ZodType ? z.input<R['response']> : undefined;
+/** What a route's schema thunk parses to; `undefined` when the route has none. */
+type Infer<S> = S extends () => infer T ? (T extends z.ZodType ? z.output<T> : undefined) : undefined;
+type Output<R extends RouteDefinition> = R['response'] extends () => infer T
+  ? T extends z.ZodType
+    ? z.input<T>
+    : undefined
+  : undefined;
 
 const replied: unique symbol = Symbol('Reply');
 
@@ -383,11 +388,11 @@ export function createApiHandler(
     const operator =
       route.operator && caller ? await options.operators?.authorize(caller, route.operator) : undefined;
 
-    const params = parsePart(route.params, event.pathParameters ?? {}, 'path');
-    const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
-    const headers = parsePart(route.headers, lowerCaseKeys(event.headers ?? {}), 'header');
+    const params = parsePart(route.params?.(), event.pathParameters ?? {}, 'path');
+    const query = parsePart(route.query?.(), event.queryStringParameters ?? {}, 'query');
+    const headers = parsePart(route.headers?.(), lowerCaseKeys(event.headers ?? {}), 'header');
     const body = route.body
-      ? parsePart(route.body, readJsonBody(event, route.maxBodyBytes ?? MAX_BODY_BYTES), 'body')
+      ? parsePart(route.body(), readJsonBody(event, route.maxBodyBytes ?? MAX_BODY_BYTES), 'body')
       : undefined;
     const mediaType = chooseMediaType(route, event);
     // Never an API key: only a user's own access token can call Cognito as the user.
@@ -409,7 +414,7 @@ export function createApiHandler(
     // The route's own RateLimit members first, the tenant's API limit after them.
     const headersOut = mergeResponseHeaders(replyHeaders, responseHeaders);
     // Parsing the result strips anything the schema does not name (keys, internal fields).
-    const parsed = route.response ? route.response.parse(value) : undefined;
+    const parsed = route.response ? route.response().parse(value) : undefined;
     const representation = route.representations?.[mediaType];
     // A route with several representations varies by Accept: caches must key on it.
     const vary: ResponseHeaders = route.representations ? { vary: 'accept' } : {};

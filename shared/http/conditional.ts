@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 
 /**
  * Optimistic concurrency over HTTP (RFC 9110 §8.8.3, §13.1.1): a resource carries a version
@@ -11,17 +12,22 @@ const ENTITY_TAG = String.raw`(?:W\/)?"[\x21\x23-\x7E\x80-\xFF]*"`;
 const IF_MATCH = new RegExp(String.raw`^\s*(?:\*|${ENTITY_TAG}(?:\s*,\s*${ENTITY_TAG})*)\s*$`);
 
 /** The `If-Match` request header as a route declares it (`route.headers`). */
-export const ifMatchHeaders = z.object({
-  'if-match': z
-    .string()
-    .regex(IF_MATCH, 'must be * or a list of entity tags such as "3" (quotes included), as the ETag gave it')
-    .optional()
-    .meta({
-      description:
-        'The ETag of the version the change is based on (from GET, POST or the last PATCH); `*` changes whatever version is current.',
-      example: '"3"',
-    }),
-});
+export const ifMatchHeaders = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    'if-match': z
+      .string()
+      .regex(
+        IF_MATCH,
+        'must be * or a list of entity tags such as "3" (quotes included), as the ETag gave it',
+      )
+      .optional()
+      .meta({
+        description:
+          'The ETag of the version the change is based on (from GET, POST or the last PATCH); `*` changes whatever version is current.',
+        example: '"3"',
+      }),
+  }),
+);
 
 /** What an `If-Match` header asks for: any current version (`*`), or one of these entity tags. */
 export type IfMatch = { readonly any: true } | { readonly any: false; readonly tags: readonly string[] };

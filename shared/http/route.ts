@@ -79,22 +79,27 @@ export interface RouteDefinition {
   readonly impersonation?: 'allowed' | 'never';
   readonly operationId: string;
   readonly summary: string;
-  readonly params?: z.ZodObject;
-  readonly query?: z.ZodObject;
+  /**
+   * The schemas are thunks (shared/app/deferred.ts `lazyValue`, which builds once and then returns
+   * the same schema): a cold start builds none of them, and a container builds a route's schemas on
+   * its first request to that route. zod schemas cost a measurable share of a cold start each.
+   */
+  readonly params?: () => z.ZodObject;
+  readonly query?: () => z.ZodObject;
   /**
    * Request headers the route reads, by lower-case name (API Gateway passes them lower-cased),
    * validated like `params` (a 400 names `header.<name>`). Use a non-strict object: every request
    * carries other headers too.
    */
-  readonly headers?: z.ZodObject;
-  readonly body?: z.ZodType;
+  readonly headers?: () => z.ZodObject;
+  readonly body?: () => z.ZodType;
   /**
    * Bodies above this many bytes are refused with 413 before parsing.
    * @default MAX_BODY_BYTES (16 KB, shared/http/api-handler.ts)
    */
   readonly maxBodyBytes?: number;
   /** Absent for 204 responses. */
-  readonly response?: z.ZodType;
+  readonly response?: () => z.ZodType;
   readonly status: 200 | 201 | 202 | 204;
   /** Headers the success response carries, by lower-case name (e.g. `etag`); documented in OpenAPI. */
   readonly responseHeaders?: Readonly<Record<string, ResponseHeaderDefinition>>;

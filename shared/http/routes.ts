@@ -23,9 +23,9 @@ import { tenantsRoutes } from './routes/tenants.ts';
 
 /**
  * Every function area's route table (`shared/http/routes/<area>.ts`), in the order the OpenAPI
- * document lists them. A handler imports its own area's module, never this one: importing a
- * module evaluates it, and this one builds every area's zod schemas, which a function's cold start
- * should not pay for (test/infra/route-bundling.test.ts checks the bundles). The OpenAPI document,
+ * document lists them. A handler imports its own area's module, never this one: this one holds
+ * every area's schemas, code a function's cold start should not read (test/infra/route-bundling.test.ts
+ * checks the bundles; importing builds none of them, test/unit/route-schemas.test.ts). The OpenAPI document,
  * the CDK API stack and the local server read the whole table from here.
  */
 export const routesByArea = {

@@ -1,5 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import { readRetention, ttlAfterDays } from '../config/retention.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
@@ -26,56 +27,54 @@ export const emailKinds = [
   'sign-in',
   'export',
 ] as const;
-// The schemas are marked pure (esbuild may drop them where unused): most importers of this module
-// write history items and never parse one, and would otherwise build them at every cold start.
-export const emailKindSchema = /* @__PURE__ */ z.enum(emailKinds);
-export type EmailKind = z.infer<typeof emailKindSchema>;
+// The schemas are `lazyValue`s marked `@__PURE__` (built on first use; esbuild drops the unused): most importers of this
+// module write history items and never parse one.
+export const emailKindSchema = /* @__PURE__ */ lazyValue(() => z.enum(emailKinds));
+export type EmailKind = z.infer<ReturnType<typeof emailKindSchema>>;
 
-export const communicationKindSchema = /* @__PURE__ */ z.enum(['ticket-message', 'email', 'announcement']);
+export const communicationKindSchema = /* @__PURE__ */ lazyValue(() =>
+  z.enum(['ticket-message', 'email', 'announcement']),
+);
 
 /**
  * `received`: a customer's ticket message; `sent`: handed to SES (or an operator's ticket reply);
  * `delivered`: an announcement shown to the tenant; `suppressed`: not sent, every recipient is on
  * the suppression list; `failed`: SES refused it; `bounced` / `complained`: SES reported it back.
  */
-export const communicationStatusSchema = /* @__PURE__ */ z.enum([
-  'received',
-  'sent',
-  'delivered',
-  'suppressed',
-  'failed',
-  'bounced',
-  'complained',
-]);
-export type CommunicationStatus = z.infer<typeof communicationStatusSchema>;
+export const communicationStatusSchema = /* @__PURE__ */ lazyValue(() =>
+  z.enum(['received', 'sent', 'delivered', 'suppressed', 'failed', 'bounced', 'complained']),
+);
+export type CommunicationStatus = z.infer<ReturnType<typeof communicationStatusSchema>>;
 
 /** One entry of the history as stored (without keys) and as the admin route shows it. */
-export const communicationSchema = /* @__PURE__ */ (() =>
-  z.object({
-    communicationId: z.string(),
-    tenantId: z.string(),
-    at: z.iso.datetime(),
-    kind: communicationKindSchema,
-    /** `inbound`: from the tenant's people to Plinth; `outbound`: from Plinth to them. */
-    direction: z.enum(['inbound', 'outbound']),
-    subject: z.string(),
-    status: communicationStatusSchema,
-    /** The first characters of the message, for ticket messages and announcements. */
-    excerpt: z.string().optional(),
-    emailKind: emailKindSchema.optional(),
-    /** Who the email was sent to (after suppression) and who was left out because suppressed. */
-    to: z.array(z.string()).optional(),
-    suppressed: z.array(z.string()).optional(),
-    /** Addresses SES reported bouncing or complaining about this email. */
-    feedback: z
-      .array(z.object({ email: z.string(), type: z.enum(['bounce', 'complaint']), at: z.iso.datetime() }))
-      .optional(),
-    ticketId: z.string().optional(),
-    announcementId: z.string().optional(),
-    /** Who wrote a ticket message: the customer's user id, or `support`. */
-    author: z.string().optional(),
-  }))();
-export type Communication = z.infer<typeof communicationSchema>;
+export const communicationSchema = /* @__PURE__ */ lazyValue(() =>
+  (() =>
+    z.object({
+      communicationId: z.string(),
+      tenantId: z.string(),
+      at: z.iso.datetime(),
+      kind: communicationKindSchema(),
+      /** `inbound`: from the tenant's people to Plinth; `outbound`: from Plinth to them. */
+      direction: z.enum(['inbound', 'outbound']),
+      subject: z.string(),
+      status: communicationStatusSchema(),
+      /** The first characters of the message, for ticket messages and announcements. */
+      excerpt: z.string().optional(),
+      emailKind: emailKindSchema().optional(),
+      /** Who the email was sent to (after suppression) and who was left out because suppressed. */
+      to: z.array(z.string()).optional(),
+      suppressed: z.array(z.string()).optional(),
+      /** Addresses SES reported bouncing or complaining about this email. */
+      feedback: z
+        .array(z.object({ email: z.string(), type: z.enum(['bounce', 'complaint']), at: z.iso.datetime() }))
+        .optional(),
+      ticketId: z.string().optional(),
+      announcementId: z.string().optional(),
+      /** Who wrote a ticket message: the customer's user id, or `support`. */
+      author: z.string().optional(),
+    }))(),
+);
+export type Communication = z.infer<ReturnType<typeof communicationSchema>>;
 
 /** What a writer gives; the id, time and tenant are filled in. */
 export type CommunicationEntry = Omit<Communication, 'communicationId' | 'tenantId' | 'at'>;

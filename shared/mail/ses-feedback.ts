@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEventRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import { mailTagNames, parseCommunicationTag } from './mail-sender.ts';
@@ -12,56 +13,66 @@ import { type SuppressionReport, suppressAddress } from './suppression.ts';
  * to SNS (`eventType`), or as identity notifications do (`notificationType`): the fields Plinth
  * reads, per https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html.
  */
-const recipientSchema = z.object({ emailAddress: z.string().min(3) });
+const recipientSchema = /* @__PURE__ */ lazyValue(() => z.object({ emailAddress: z.string().min(3) }));
 
-const mailSchema = z.object({
-  messageId: z.string(),
-  timestamp: z.string(),
-  destination: z.array(z.string()).optional(),
-  /** Tag name → values; ours carry the tenant and the history entry of the email. */
-  tags: z.record(z.string(), z.array(z.string())).optional(),
-});
-
-export const bounceNotificationSchema = z.object({
-  type: z.literal('Bounce'),
-  bounce: z.object({
-    bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
-    bounceSubType: z.string(),
-    bouncedRecipients: z
-      .array(recipientSchema.extend({ diagnosticCode: z.string().optional(), status: z.string().optional() }))
-      .min(1),
-    timestamp: z.iso.datetime({ offset: true }),
-    feedbackId: z.string().min(1),
+const mailSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    messageId: z.string(),
+    timestamp: z.string(),
+    destination: z.array(z.string()).optional(),
+    /** Tag name → values; ours carry the tenant and the history entry of the email. */
+    tags: z.record(z.string(), z.array(z.string())).optional(),
   }),
-  mail: mailSchema,
-});
-
-export const complaintNotificationSchema = z.object({
-  type: z.literal('Complaint'),
-  complaint: z.object({
-    complainedRecipients: z.array(recipientSchema).min(1),
-    timestamp: z.iso.datetime({ offset: true }),
-    feedbackId: z.string().min(1),
-    /** `abuse`, `fraud`, `not-spam`, … (absent when the provider sends no feedback report). */
-    complaintFeedbackType: z.string().optional(),
-  }),
-  mail: mailSchema,
-});
-
-export const sesFeedbackSchema = z.preprocess(
-  // Event publishing names the kind `eventType`; identity notifications name it `notificationType`.
-  (value) =>
-    typeof value === 'object' && value !== null
-      ? {
-          ...value,
-          type:
-            (value as Record<string, unknown>).eventType ??
-            (value as Record<string, unknown>).notificationType,
-        }
-      : value,
-  z.discriminatedUnion('type', [bounceNotificationSchema, complaintNotificationSchema]),
 );
-export type SesFeedback = z.infer<typeof sesFeedbackSchema>;
+
+export const bounceNotificationSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    type: z.literal('Bounce'),
+    bounce: z.object({
+      bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
+      bounceSubType: z.string(),
+      bouncedRecipients: z
+        .array(
+          recipientSchema().extend({ diagnosticCode: z.string().optional(), status: z.string().optional() }),
+        )
+        .min(1),
+      timestamp: z.iso.datetime({ offset: true }),
+      feedbackId: z.string().min(1),
+    }),
+    mail: mailSchema(),
+  }),
+);
+
+export const complaintNotificationSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    type: z.literal('Complaint'),
+    complaint: z.object({
+      complainedRecipients: z.array(recipientSchema()).min(1),
+      timestamp: z.iso.datetime({ offset: true }),
+      feedbackId: z.string().min(1),
+      /** `abuse`, `fraud`, `not-spam`, … (absent when the provider sends no feedback report). */
+      complaintFeedbackType: z.string().optional(),
+    }),
+    mail: mailSchema(),
+  }),
+);
+
+export const sesFeedbackSchema = /* @__PURE__ */ lazyValue(() =>
+  z.preprocess(
+    // Event publishing names the kind `eventType`; identity notifications name it `notificationType`.
+    (value) =>
+      typeof value === 'object' && value !== null
+        ? {
+            ...value,
+            type:
+              (value as Record<string, unknown>).eventType ??
+              (value as Record<string, unknown>).notificationType,
+          }
+        : value,
+    z.discriminatedUnion('type', [bounceNotificationSchema(), complaintNotificationSchema()]),
+  ),
+);
+export type SesFeedback = z.infer<ReturnType<typeof sesFeedbackSchema>>;
 
 /** What one report did: addresses suppressed, and whether it was recognised at all. */
 export interface FeedbackOutcome {
@@ -87,7 +98,7 @@ export async function applySesFeedback(db: Db, raw: unknown): Promise<FeedbackOu
       ? ((raw as Record<string, unknown>).eventType ?? (raw as Record<string, unknown>).notificationType)
       : undefined;
   if (typeof type !== 'string' || !handledTypes.has(type)) return { kind: 'ignored', suppressed: [] };
-  const feedback = sesFeedbackSchema.parse(raw);
+  const feedback = sesFeedbackSchema().parse(raw);
 
   const reports: SuppressionReport[] = [];
   let recipients: string[];

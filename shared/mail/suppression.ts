@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 import type { Db } from '../db/client.ts';
 import { keys } from '../db/keys.ts';
 import type { TransactStep } from '../db/transact.ts';
@@ -17,24 +18,26 @@ import type { TransactStep } from '../db/transact.ts';
  * per stage, visible, testable locally, and the mailers record "suppressed" instead of "sent".
  */
 
-export const suppressionReasonSchema = z.enum(['bounce', 'complaint']);
-export type SuppressionReason = z.infer<typeof suppressionReasonSchema>;
+export const suppressionReasonSchema = /* @__PURE__ */ lazyValue(() => z.enum(['bounce', 'complaint']));
+export type SuppressionReason = z.infer<ReturnType<typeof suppressionReasonSchema>>;
 
 /** The delivery status of an address, as the admin API shows it. */
-export const emailDeliveryStatusSchema = z.object({
-  email: z.string(),
-  /** `suppressed`: Plinth sends it nothing more (until an operator lifts the suppression). */
-  status: z.enum(['deliverable', 'suppressed']),
-  reason: suppressionReasonSchema.optional(),
-  /** SES's words: `Permanent/General`, `Permanent/NoEmail`, `abuse`, … */
-  detail: z.string().optional(),
-  /** The bouncing server's answer, when SES passed one on. */
-  diagnostic: z.string().optional(),
-  /** When it was first suppressed, and the latest report. */
-  since: z.iso.datetime().optional(),
-  lastReportAt: z.iso.datetime().optional(),
-});
-export type EmailDeliveryStatus = z.infer<typeof emailDeliveryStatusSchema>;
+export const emailDeliveryStatusSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    email: z.string(),
+    /** `suppressed`: Plinth sends it nothing more (until an operator lifts the suppression). */
+    status: z.enum(['deliverable', 'suppressed']),
+    reason: suppressionReasonSchema().optional(),
+    /** SES's words: `Permanent/General`, `Permanent/NoEmail`, `abuse`, … */
+    detail: z.string().optional(),
+    /** The bouncing server's answer, when SES passed one on. */
+    diagnostic: z.string().optional(),
+    /** When it was first suppressed, and the latest report. */
+    since: z.iso.datetime().optional(),
+    lastReportAt: z.iso.datetime().optional(),
+  }),
+);
+export type EmailDeliveryStatus = z.infer<ReturnType<typeof emailDeliveryStatusSchema>>;
 
 /** A report that suppresses an address, as the feedback consumer hands it over. */
 export interface SuppressionReport {
@@ -99,7 +102,7 @@ export async function emailDeliveryStatus(db: Db, emails: readonly string[]): Pr
   return unique.map((email) => {
     const item = found.get(email);
     if (!item) return { email, status: 'deliverable' as const };
-    return emailDeliveryStatusSchema.parse({
+    return emailDeliveryStatusSchema().parse({
       email,
       status: 'suppressed',
       reason: item.reason,

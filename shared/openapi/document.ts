@@ -6,6 +6,7 @@ import {
 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
 import { acceptsApiClients } from '../api-clients/scopes.ts';
+import { lazyValue } from '../app/deferred.ts';
 import { type FunctionArea, type RouteDefinition, routeKey } from '../http/route.ts';
 import { rateLimited } from '../http/routes/response-headers.ts';
 import { routeList } from '../http/routes.ts';
@@ -73,19 +74,21 @@ const problemDescriptions: Record<number, string> = {
  * `components.schemas` (the id), referenced by every problem response. Defined here, where the
  * document is the only reader, so that no function builds it at cold start.
  */
-const problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .meta({
-    id: 'Problem',
-    description: 'RFC 9457 problem details.',
-  });
+const problem = /* @__PURE__ */ lazyValue(() =>
+  z
+    .object({
+      type: z.string(),
+      title: z.string(),
+      status: z.number().int(),
+      detail: z.string().optional(),
+      instance: z.string().optional(),
+      errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    })
+    .meta({
+      id: 'Problem',
+      description: 'RFC 9457 problem details.',
+    }),
+);
 
 /** Headers a problem response carries, by status. */
 const problemHeaders: Record<number, NonNullable<ResponseConfig['headers']>> = {
@@ -149,10 +152,12 @@ const gatewayDescriptions: Record<number, string> = {
 };
 
 /** Listed once under `components.schemas`, referenced by every gateway answer. */
-const gatewayMessage = z.object({ message: z.string() }).meta({
-  id: 'GatewayMessage',
-  description: "API Gateway's own answer (`application/json`), not the function's.",
-});
+const gatewayMessage = /* @__PURE__ */ lazyValue(() =>
+  z.object({ message: z.string() }).meta({
+    id: 'GatewayMessage',
+    description: "API Gateway's own answer (`application/json`), not the function's.",
+  }),
+);
 
 /** The header API Gateway's JWT authorizer sends with its 401, e.g. `Bearer scope="" error="invalid_token" error_description="the token has expired"`. */
 const wwwAuthenticate = {
@@ -236,8 +241,8 @@ function errorResponses(route: RouteDefinition): RouteConfig['responses'] {
       description: [fromFunction, fromGateway].filter(Boolean).join(' Or, '),
       ...(headersOf(status, fromFunction !== undefined, fromGateway !== undefined) ?? {}),
       content: {
-        ...(fromFunction ? { 'application/problem+json': { schema: problem } } : {}),
-        ...(fromGateway ? { 'application/json': { schema: gatewayMessage } } : {}),
+        ...(fromFunction ? { 'application/problem+json': { schema: problem() } } : {}),
+        ...(fromGateway ? { 'application/json': { schema: gatewayMessage() } } : {}),
       },
     };
   }
@@ -246,7 +251,8 @@ function errorResponses(route: RouteDefinition): RouteConfig['responses'] {
 
 /** The top-level field names of a route's JSON response, if it is an object. */
 function responseFields(route: RouteDefinition): string[] {
-  return route.response instanceof z.ZodObject ? Object.keys(route.response.shape) : [];
+  const response = route.response?.();
+  return response instanceof z.ZodObject ? Object.keys(response.shape) : [];
 }
 
 const pathParams = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].flatMap((m) => (m[1] ? [m[1]] : []));
@@ -302,7 +308,7 @@ function createdResourceLinks(route: RouteDefinition, all: readonly RouteDefinit
  * it is bound to the list and its query) from the response.
  */
 function nextPageLink(route: RouteDefinition): Record<string, Link> {
-  const query = Object.keys(route.query?.shape ?? {});
+  const query = Object.keys(route.query?.().shape ?? {});
   if (!query.includes('cursor') || !responseFields(route).includes('nextCursor')) return {};
   const parameters: Record<string, string> = {};
   for (const name of pathParams(route.path)) parameters[name] = `$request.path.${name}`;
@@ -319,18 +325,21 @@ function nextPageLink(route: RouteDefinition): Record<string, Link> {
 }
 
 /** The header an operator sends to act as a user (shared/impersonation/), documented where a route allows it. */
-const impersonationHeader = z.object({
-  [IMPERSONATION_HEADER]: z
-    .string()
-    .optional()
-    .describe(
-      'An impersonation session id (`POST /admin/impersonations`): an operator who opened it acts as its user. Only where the route may run under impersonation.',
-    ),
-});
+const impersonationHeader = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    [IMPERSONATION_HEADER]: z
+      .string()
+      .optional()
+      .describe(
+        'An impersonation session id (`POST /admin/impersonations`): an operator who opened it acts as its user. Only where the route may run under impersonation.',
+      ),
+  }),
+);
 
 function requestHeaders(route: RouteDefinition): z.ZodObject | undefined {
-  if (impersonationPolicy(route) !== 'allowed') return route.headers;
-  return route.headers ? route.headers.extend(impersonationHeader.shape) : impersonationHeader;
+  const headers = route.headers?.();
+  if (impersonationPolicy(route) !== 'allowed') return headers;
+  return headers ? headers.extend(impersonationHeader().shape) : impersonationHeader();
 }
 
 function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]): RouteConfig {
@@ -342,7 +351,7 @@ function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]):
       ...(route.response
         ? {
             content: {
-              'application/json': { schema: route.response },
+              'application/json': { schema: route.response() },
               ...Object.fromEntries(
                 Object.entries(route.representations ?? {}).map(([media, representation]) => [
                   media,
@@ -369,11 +378,11 @@ function toRouteConfig(route: RouteDefinition, all: readonly RouteDefinition[]):
         ? [{ [BEARER]: [] }, ...(acceptsApiClients(routeKey(route)) ? [{ [API_KEY]: [] }] : [])]
         : [],
     request: {
-      ...(route.params ? { params: route.params } : {}),
-      ...(route.query ? { query: route.query } : {}),
+      ...(route.params ? { params: route.params() } : {}),
+      ...(route.query ? { query: route.query() } : {}),
       ...(requestHeaders(route) ? { headers: requestHeaders(route) } : {}),
       ...(route.body
-        ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
+        ? { body: { required: true, content: { 'application/json': { schema: route.body() } } } }
         : {}),
     },
     responses,

@@ -23,7 +23,7 @@ export const API_RATE_LIMIT_POLICY = 'api-requests';
  * `{"windowSeconds":60,"free":120,"team":600,"business":3000}` (every key optional). Built only when
  * the variable is set (every API function's cold start reads it; most environments leave it unset).
  */
-const overridesSchema = lazyValue(() =>
+const overridesSchema = /* @__PURE__ */ lazyValue(() =>
   z.strictObject({
     windowSeconds: z.number().int().min(1).max(3600).optional(),
     free: z.number().int().min(1).optional(),

@@ -52,11 +52,11 @@ export interface SupportServiceDeps {
 /** Re-reads and re-applies a change this many times when other writes keep moving the ticket. */
 const MAX_ATTEMPTS = 3;
 
-type CustomerMessage = ReturnType<typeof customerMessageSchema.parse>;
+type CustomerMessage = ReturnType<ReturnType<typeof customerMessageSchema>['parse']>;
 
 /** A customer's view of a ticket: no assignee, no counters. */
 export function customerView(ticket: AdminTicket): CustomerTicket {
-  return customerTicketSchema.parse(ticket);
+  return customerTicketSchema().parse(ticket);
 }
 
 /** A customer's view of the messages: internal notes are dropped, operators are "support". */
@@ -64,7 +64,7 @@ export function customerMessages(messages: readonly StoredMessage[]): CustomerMe
   return messages
     .filter((message) => !message.internal)
     .map((message) =>
-      customerMessageSchema.parse({
+      customerMessageSchema().parse({
         messageId: message.messageId,
         author:
           message.author.kind === 'customer'
@@ -531,7 +531,7 @@ export function createSupportService(deps: SupportServiceDeps) {
         }),
       ]);
       if (!exists) throw new NotFoundError('Tenant not found.');
-      const items = history.items.map((item) => communicationSchema.parse(item));
+      const items = history.items.map((item) => communicationSchema().parse(item));
       const addresses = await emailDeliveryStatus(
         db,
         items.flatMap((item) => [...(item.to ?? []), ...(item.suppressed ?? [])]),

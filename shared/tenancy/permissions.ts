@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { roleSchema } from '../http/common.schema.ts';
 
-export type Role = z.infer<typeof roleSchema>;
+export type Role = z.infer<ReturnType<typeof roleSchema>>;
 
 /** Higher rank, more power. Used to stop anyone granting or touching a role above their own. */
 export const roleRank: Record<Role, number> = { member: 1, manager: 2, admin: 3, owner: 4 };

@@ -87,7 +87,7 @@ async function requestOf(jobId: string): Promise<ExportRequestedDetail> {
     (e) => e['detail-type'] === EXPORT_REQUESTED && (e.detail as { jobId?: string }).jobId === jobId,
   );
   if (!event) throw new Error(`No export request for ${jobId} on the bus`);
-  return exportRequestedDetail.parse(event.detail);
+  return exportRequestedDetail().parse(event.detail);
 }
 
 async function jobItem(scope: 'user' | 'tenant', subjectId: string, jobId: string) {
@@ -321,7 +321,7 @@ describe('a tenant export cut into chunks by a used-up time budget', () => {
       const published = (await runner.published()).filter(
         (e) => e['detail-type'] === EXPORT_REQUESTED && (e.detail as { jobId?: string }).jobId === jobId,
       );
-      detail = exportRequestedDetail.parse(published.at(-1)?.detail);
+      detail = exportRequestedDetail().parse(published.at(-1)?.detail);
       expect(detail.chunk).toBe(job?.chunk);
     }
     files = await download(`/v1/tenants/${tenantId}/exports/${jobId}`, owner.accessToken);

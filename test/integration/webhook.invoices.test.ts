@@ -76,7 +76,7 @@ async function paymentHistory(tenantId: string) {
       ConsistentRead: true,
     }),
   );
-  return Items.map((item) => invoiceSchema.parse(item));
+  return Items.map((item) => invoiceSchema().parse(item));
 }
 
 /** A paid invoice whose charge the payload names (as `expand[]=payments` would). */

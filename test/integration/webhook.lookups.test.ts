@@ -73,7 +73,7 @@ function fakeLookups() {
       calls.push(`currentSubscription ${id}`);
       const found = subscriptions.get(id);
       if (!found) throw new Error(`no such subscription: ${id}`);
-      return subscriptionSchema.parse(found);
+      return subscriptionSchema().parse(found);
     },
     async chargeOwner(id) {
       calls.push(`chargeOwner ${id}`);

@@ -95,31 +95,31 @@ describe('createAnnouncementBody', () => {
   };
 
   it('accepts a valid announcement and normalises its times to UTC', () => {
-    const parsed = createAnnouncementBody.parse(valid);
+    const parsed = createAnnouncementBody().parse(valid);
     expect(parsed.expiresAt).toBe('2026-12-01T11:00:00.000Z');
     expect(parsed.email).toBe(false);
   });
 
   it('refuses expiresAt at or before publishAt, on the expiresAt field', () => {
-    const result = createAnnouncementBody.safeParse({ ...valid, expiresAt: '2026-12-01T10:00:00Z' });
+    const result = createAnnouncementBody().safeParse({ ...valid, expiresAt: '2026-12-01T10:00:00Z' });
     expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['expiresAt']);
   });
 
   it('refuses email for a severity below critical', () => {
-    const result = createAnnouncementBody.safeParse({ ...valid, email: true });
+    const result = createAnnouncementBody().safeParse({ ...valid, email: true });
     expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['email']);
   });
 
   it('refuses a title with a line break (it becomes an email subject)', () => {
-    expect(createAnnouncementBody.safeParse({ ...valid, title: 'a\nBcc: x@y.test' }).success).toBe(false);
+    expect(createAnnouncementBody().safeParse({ ...valid, title: 'a\nBcc: x@y.test' }).success).toBe(false);
   });
 
   it('refuses an audience object with no filter', () => {
-    expect(audienceSchema.safeParse({}).success).toBe(false);
+    expect(audienceSchema().safeParse({}).success).toBe(false);
   });
 
   it('refuses an unknown role in an audience', () => {
-    expect(audienceSchema.safeParse({ roles: ['superuser'] }).success).toBe(false);
+    expect(audienceSchema().safeParse({ roles: ['superuser'] }).success).toBe(false);
   });
 });
 

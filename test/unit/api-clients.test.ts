@@ -135,9 +135,9 @@ describe('scopes', () => {
 
   it('are refused when repeated or unknown in a create body', () => {
     expect(
-      createApiClientBody.safeParse({ name: 'x', scopes: ['projects:read', 'projects:read'] }).success,
+      createApiClientBody().safeParse({ name: 'x', scopes: ['projects:read', 'projects:read'] }).success,
     ).toBe(false);
-    expect(createApiClientBody.safeParse({ name: 'x', scopes: ['billing:manage'] }).success).toBe(false);
+    expect(createApiClientBody().safeParse({ name: 'x', scopes: ['billing:manage'] }).success).toBe(false);
   });
 });
 

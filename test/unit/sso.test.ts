@@ -66,12 +66,12 @@ describe('SSO domains', () => {
 
 describe('PUT sso body', () => {
   it('refuses an http metadata URL', () => {
-    const result = putSsoBody.safeParse({ protocol: 'saml', metadataUrl: 'http://idp.acme.test/metadata' });
+    const result = putSsoBody().safeParse({ protocol: 'saml', metadataUrl: 'http://idp.acme.test/metadata' });
     expect(result.success).toBe(false);
   });
 
   it('refuses owner as the default SSO role', () => {
-    const result = putSsoBody.safeParse({
+    const result = putSsoBody().safeParse({
       protocol: 'saml',
       metadataUrl: 'https://idp.acme.test/metadata',
       defaultRole: 'owner',
@@ -80,7 +80,11 @@ describe('PUT sso body', () => {
   });
 
   it('needs a client secret for OIDC', () => {
-    const result = putSsoBody.safeParse({ protocol: 'oidc', issuer: 'https://idp.acme.test', clientId: 'c' });
+    const result = putSsoBody().safeParse({
+      protocol: 'oidc',
+      issuer: 'https://idp.acme.test',
+      clientId: 'c',
+    });
     expect(result.success).toBe(false);
   });
 });

@@ -71,24 +71,26 @@ describe('customer view of messages', () => {
 
 describe('SES reports', () => {
   it('parses a bounce published by a configuration set', () => {
-    const parsed = sesFeedbackSchema.parse(bounceReport({ to: 'a@example.com' }));
+    const parsed = sesFeedbackSchema().parse(bounceReport({ to: 'a@example.com' }));
     expect(parsed.type).toBe('Bounce');
   });
 
   it('parses a bounce sent as an identity notification', () => {
-    const parsed = sesFeedbackSchema.parse(bounceReport({ to: 'a@example.com', identityNotification: true }));
+    const parsed = sesFeedbackSchema().parse(
+      bounceReport({ to: 'a@example.com', identityNotification: true }),
+    );
     expect(parsed.type).toBe('Bounce');
   });
 
   it('parses a complaint without a feedback type', () => {
-    const parsed = sesFeedbackSchema.parse(complaintReport({ to: 'a@example.com' }));
+    const parsed = sesFeedbackSchema().parse(complaintReport({ to: 'a@example.com' }));
     expect(parsed.type).toBe('Complaint');
   });
 
   it('refuses a bounce without recipients', () => {
     const report = bounceReport({ to: 'a@example.com' });
     report.bounce.bouncedRecipients = [];
-    expect(sesFeedbackSchema.safeParse(report).success).toBe(false);
+    expect(sesFeedbackSchema().safeParse(report).success).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@ import { BASE_TIME, DAY, disputeObject } from '../support/stripe-events.ts';
 const TENANT = '01jf00000000000000000000tt';
 const NOW = '2026-03-01T12:00:05.000Z';
 const dispute = (overrides: Parameters<typeof disputeObject>[0]) =>
-  disputeSchema.parse(disputeObject(overrides));
+  disputeSchema().parse(disputeObject(overrides));
 
 describe('mergeDispute', () => {
   it('records an opened dispute with its amount, reason and evidence deadline', () => {

@@ -23,7 +23,7 @@ const teamMonth = { id: 'price_team_m', unitAmount: 2900, interval: 'month' as c
 const businessYear = { id: 'price_business_y', unitAmount: 99_000, interval: 'year' as const };
 
 const parse = (input: Partial<SubscriptionInput> = {}) =>
-  subscriptionSchema.parse(
+  subscriptionSchema().parse(
     subscriptionObject({ customer: 'cus_1', status: 'active', price: teamMonth, ...input }),
   );
 

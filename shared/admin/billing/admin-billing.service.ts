@@ -21,9 +21,9 @@ import {
   type creditBody,
 } from './admin-billing.schema.ts';
 
-export type CreditInput = z.infer<typeof creditBody>;
-export type CompInput = z.infer<typeof compBody>;
-export type CancellationInput = z.infer<typeof cancellationBody>;
+export type CreditInput = z.infer<ReturnType<typeof creditBody>>;
+export type CompInput = z.infer<ReturnType<typeof compBody>>;
+export type CancellationInput = z.infer<ReturnType<typeof cancellationBody>>;
 
 export interface AdminBillingServiceDeps {
   readonly repo: AdminBillingRepository;
@@ -201,7 +201,7 @@ export function createAdminBillingService({ repo, stripe, priceIds, clock }: Adm
       tenantId: string,
       input: CompInput,
       request: RequestMeta,
-    ): Promise<z.infer<typeof compResponse>> {
+    ): Promise<z.infer<ReturnType<typeof compResponse>>> {
       requireOperatorPermission(caller, 'billing:adjust');
       const now = clock();
       const until = parseUntil(input.until);
@@ -266,7 +266,7 @@ export function createAdminBillingService({ repo, stripe, priceIds, clock }: Adm
       tenantId: string,
       input: CancellationInput,
       request: RequestMeta,
-    ): Promise<z.infer<typeof cancellationResponse>> {
+    ): Promise<z.infer<ReturnType<typeof cancellationResponse>>> {
       requireOperatorPermission(caller, 'billing:adjust');
       await existingTenant(tenantId);
       const billing = await repo.billing(tenantId);

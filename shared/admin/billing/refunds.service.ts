@@ -8,8 +8,8 @@ import type { AdminRepository } from '../admin.repository.ts';
 import { requireOperatorPermission } from '../operators.ts';
 import type { refundBody, refundResponse } from './refunds.schema.ts';
 
-export type RefundInput = z.infer<typeof refundBody>;
-export type RefundView = z.infer<typeof refundResponse>;
+export type RefundInput = z.infer<ReturnType<typeof refundBody>>;
+export type RefundView = z.infer<ReturnType<typeof refundResponse>>;
 
 export interface RefundServiceDeps {
   readonly admin: AdminRepository;

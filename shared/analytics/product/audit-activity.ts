@@ -43,7 +43,7 @@ export function activityOfAuditItem(item: Record<string, unknown>): AuditActivit
   if (typeof tenantId !== 'string' || typeof entryId !== 'string' || typeof at !== 'string') return undefined;
   if (typeof userId !== 'string' || serviceActorIds.has(userId) || typeof action !== 'string')
     return undefined;
-  const name = eventNameSchema.safeParse(action.replace(/[.-]/g, '_'));
+  const name = eventNameSchema().safeParse(action.replace(/[.-]/g, '_'));
   const occurredAt = new Date(at);
   if (!name.success || Number.isNaN(occurredAt.getTime())) return undefined;
   return {

@@ -52,7 +52,7 @@ export function validateTrackedEvent(
   input: unknown,
   now: Date,
 ): { event: ProductEvent; errors?: undefined } | { event?: undefined; errors: FieldError[] } {
-  const parsed = trackedEventSchema.safeParse(input);
+  const parsed = trackedEventSchema().safeParse(input);
   if (!parsed.success) {
     return {
       errors: parsed.error.issues.flatMap((issue) => {

@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { lazyValue } from '../../app/deferred.ts';
 import type { PropertyValue } from './recorder.ts';
 
 /**
@@ -98,21 +99,23 @@ export const warehouseDelivery = {
 } as const;
 
 /** The raw event item as the recorder writes it (shared/analytics/product/recorder.ts). */
-const rawEventItemSchema = z.object({
-  type: z.literal('product-event'),
-  tenantId: z.string().min(1),
-  userId: z.string().min(1),
-  eventId: z.string().min(1),
-  name: z.string().min(1),
-  source: z.enum(['client', 'server']),
-  occurredAt: z.string(),
-  receivedAt: z.string(),
-  properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-});
+const rawEventItemSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    type: z.literal('product-event'),
+    tenantId: z.string().min(1),
+    userId: z.string().min(1),
+    eventId: z.string().min(1),
+    name: z.string().min(1),
+    source: z.enum(['client', 'server']),
+    occurredAt: z.string(),
+    receivedAt: z.string(),
+    properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  }),
+);
 
 /** The warehouse line of a raw event item; undefined for any other item. */
 export function warehouseEventOfItem(item: Record<string, unknown>): WarehouseEvent | undefined {
-  const parsed = rawEventItemSchema.safeParse(item);
+  const parsed = rawEventItemSchema().safeParse(item);
   if (!parsed.success) return undefined;
   const event = parsed.data;
   return {

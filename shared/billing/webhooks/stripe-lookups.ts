@@ -8,7 +8,7 @@ const idOf = (value: string | { id: string } | null | undefined): string | undef
 
 function resolvedDiscount(discount: string | Stripe.Discount): ResolvedDiscount | undefined {
   if (typeof discount === 'string') return undefined;
-  const coupon = couponSchema.safeParse(discount.source.coupon);
+  const coupon = couponSchema().safeParse(discount.source.coupon);
   return coupon.success ? { id: discount.id, end: discount.end, coupon: coupon.data } : undefined;
 }
 
@@ -47,7 +47,7 @@ export function createStripeLookups(stripe: Stripe): StripeLookups {
       const subscription = await stripe.subscriptions.retrieve(subscriptionId, {
         expand: ['discounts.source.coupon', 'items.data.discounts.source.coupon'],
       });
-      const parsed = subscriptionSchema.safeParse(subscription);
+      const parsed = subscriptionSchema().safeParse(subscription);
       if (!parsed.success) {
         throw new Error(`Stripe answered subscription ${subscriptionId} in a shape Plinth does not read`, {
           cause: parsed.error,

@@ -60,7 +60,7 @@ export function verifyStripeEvent(input: {
       { cause: error },
     );
   }
-  const parsed = stripeEventSchema.safeParse(json);
+  const parsed = stripeEventSchema().safeParse(json);
   if (!parsed.success) {
     throw new MalformedStripeEventError(
       'A correctly signed body is not a Stripe event.',

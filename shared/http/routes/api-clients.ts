@@ -4,6 +4,7 @@ import {
   createApiClientBody,
   issuedApiClientSchema,
 } from '../../api-clients/api-clients.schema.ts';
+import { lazyValue } from '../../app/deferred.ts';
 import { pageOf, paginationQuery, tenantParams } from '../common.schema.ts';
 import { defineRoute, type RouteDefinition } from '../route.ts';
 
@@ -36,7 +37,7 @@ export const apiClientsRoutes = {
     summary: "The tenant's API clients, active and revoked, never their keys (tenant admins).",
     params: tenantParams,
     query: paginationQuery,
-    response: pageOf(apiClientSchema),
+    response: lazyValue(() => pageOf(apiClientSchema())),
     status: 200,
     problems: [403, 404],
   }),

@@ -1,3 +1,4 @@
+import { lazyValue } from '../../app/deferred.ts';
 import {
   auditEntrySchema,
   auditExportQuery,
@@ -20,7 +21,7 @@ export const auditRoutes = {
     summary: "The tenant's audit log, newest first; filter by actor, action and time range.",
     params: tenantParams,
     query: auditQuery,
-    response: pageOf(auditEntrySchema),
+    response: lazyValue(() => pageOf(auditEntrySchema())),
     status: 200,
     problems: [402, 403, 404],
   }),

@@ -1,3 +1,4 @@
+import { lazyValue } from '../../app/deferred.ts';
 import {
   billingResponse,
   changeBody,
@@ -46,7 +47,7 @@ export const billingRoutes = {
     summary: 'Payment history: invoices with tax, status, payment time and refunds, newest first.',
     params: tenantParams,
     query: paginationQuery,
-    response: pageOf(invoiceSchema),
+    response: lazyValue(() => pageOf(invoiceSchema())),
     status: 200,
     problems: [403, 404],
   }),

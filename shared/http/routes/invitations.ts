@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../../app/deferred.ts';
 import {
   acceptInvitationParams,
   createInvitationBody,
@@ -19,7 +20,7 @@ export const invitationsRoutes = {
     auth: 'jwt',
     operationId: 'listMyInvitations',
     summary: "Pending invitations for the caller's verified email.",
-    response: z.object({ items: z.array(invitationSchema) }),
+    response: lazyValue(() => z.object({ items: z.array(invitationSchema()) })),
     status: 200,
   }),
   acceptInvitation: defineRoute({
@@ -43,7 +44,7 @@ export const invitationsRoutes = {
     summary: "The tenant's invitations.",
     params: tenantParams,
     query: paginationQuery,
-    response: pageOf(invitationSchema),
+    response: lazyValue(() => pageOf(invitationSchema())),
     status: 200,
     problems: [403, 404],
   }),

@@ -1,3 +1,4 @@
+import { lazyValue } from '../../app/deferred.ts';
 import {
   changeRoleBody,
   memberListItemSchema,
@@ -18,7 +19,7 @@ export const membersRoutes = {
     summary: "The tenant's members.",
     params: tenantParams,
     query: paginationQuery,
-    response: pageOf(memberListItemSchema),
+    response: lazyValue(() => pageOf(memberListItemSchema())),
     status: 200,
     problems: [403, 404],
   }),

@@ -1,3 +1,4 @@
+import { lazyValue } from '../../app/deferred.ts';
 import {
   createProjectBody,
   projectParams,
@@ -27,7 +28,7 @@ export const projectsRoutes = {
     summary: "The tenant's projects, oldest first.",
     params: tenantParams,
     query: paginationQuery,
-    response: pageOf(projectSchema),
+    response: lazyValue(() => pageOf(projectSchema())),
     status: 200,
     problems: [403, 404],
   }),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../../app/deferred.ts';
 import { defineRoute, type RouteDefinition } from '../route.ts';
 
 /** The `system` function's routes: liveness and the OpenAPI document. */
@@ -10,7 +11,7 @@ export const systemRoutes = {
     auth: 'none',
     operationId: 'getHealth',
     summary: 'Liveness: the API answers.',
-    response: z.object({ status: z.literal('ok') }),
+    response: lazyValue(() => z.object({ status: z.literal('ok') })),
     status: 200,
   }),
   openapi: defineRoute({
@@ -20,7 +21,7 @@ export const systemRoutes = {
     auth: 'none',
     operationId: 'getOpenApi',
     summary: 'This API as an OpenAPI 3.1 document.',
-    response: z.record(z.string(), z.unknown()),
+    response: lazyValue(() => z.record(z.string(), z.unknown())),
     status: 200,
   }),
 } as const satisfies Record<string, RouteDefinition>;

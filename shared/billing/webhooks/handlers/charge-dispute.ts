@@ -50,7 +50,7 @@ const audited = (entry: DisputeRecord) => ({
  * charge no tenant owns is still logged and counted.
  */
 export const handleChargeDispute: EventHandler = async (event, deps) => {
-  const dispute = parseObject(disputeSchema, event);
+  const dispute = parseObject(disputeSchema(), event);
   const closed = event.type === 'charge.dispute.closed';
   const owner = await deps.stripe.chargeOwner(dispute.charge);
   const tenantId = await resolveTenant(deps, { customerId: owner.customerId, metadata: [owner.metadata] });

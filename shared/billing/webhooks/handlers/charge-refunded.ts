@@ -16,7 +16,7 @@ import { invoiceOfCharge, refundIssuedStep } from './refund-steps.ts';
  * the charge paid is mirrored, the event is answered 503 (nothing stored) so Stripe retries it.
  */
 export const handleChargeRefunded: EventHandler = async (event, deps) => {
-  const charge = parseObject(chargeSchema, event);
+  const charge = parseObject(chargeSchema(), event);
   const tenantId = await resolveTenant(deps, { customerId: charge.customer, metadata: [charge.metadata] });
   if (!tenantId) return skip(`charge ${charge.id} belongs to no known customer`);
   const invoice = await invoiceOfCharge(deps, tenantId, charge.id);

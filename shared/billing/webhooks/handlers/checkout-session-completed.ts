@@ -38,7 +38,7 @@ function customerMappingStep(deps: WebhookDeps, customerId: string, tenantId: st
  * logged. The subscription's own events carry its state.
  */
 export const handleCheckoutSessionCompleted: EventHandler = async (event, deps) => {
-  const session = parseObject(checkoutSessionSchema, event);
+  const session = parseObject(checkoutSessionSchema(), event);
   if (session.mode !== 'subscription') return apply(null, [], `checkout ${session.id} is not a subscription`);
   const tenantId = [session.client_reference_id, session.metadata.tenantId].find(
     (id): id is string => typeof id === 'string' && ID_PATTERN.test(id),

@@ -15,7 +15,7 @@ import { applyCompEnded } from '../transitions.ts';
  * is not needed.
  */
 export const handleDiscountDeleted: EventHandler = async (event, deps) => {
-  const discount = parseObject(discountEventSchema, event);
+  const discount = parseObject(discountEventSchema(), event);
   const tenantId = await resolveTenant(deps, { customerId: discount.customer, metadata: [] });
   if (!tenantId) return skip(`customer ${discount.customer ?? '(none)'} belongs to no tenant`);
 

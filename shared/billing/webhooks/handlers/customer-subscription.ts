@@ -145,7 +145,7 @@ function duplicateAlert(
  * subscription never replaces the first: it is recorded, logged and counted as a duplicate.
  */
 export const handleSubscriptionEvent: EventHandler = async (event, deps) => {
-  const subscription = parseObject(subscriptionSchema, event);
+  const subscription = parseObject(subscriptionSchema(), event);
   const tenantId = await resolveTenant(deps, {
     customerId: subscription.customer,
     metadata: [subscription.metadata],

@@ -9,7 +9,7 @@ import { resolveTenant } from '../tenant-lookup.ts';
 import { applyInvoicePaid, applyPaymentFailed } from '../transitions.ts';
 import { invoiceMirrorSteps } from './invoice-mirror-steps.ts';
 
-type Invoice = z.output<typeof invoiceSchema>;
+type Invoice = z.output<ReturnType<typeof invoiceSchema>>;
 
 /** What distinguishes one payment outcome from the other; the handling is the same. */
 interface Outcome {
@@ -23,7 +23,7 @@ interface Outcome {
 
 function invoiceOutcomeHandler(outcome: Outcome): EventHandler {
   return async (event, deps) => {
-    const invoice = requireInvoiceId(event, parseObject(invoiceSchema, event));
+    const invoice = requireInvoiceId(event, parseObject(invoiceSchema(), event));
     const tenantId = await resolveTenant(deps, {
       customerId: invoice.customer,
       metadata: [invoice.parent?.subscription_details?.metadata ?? {}],

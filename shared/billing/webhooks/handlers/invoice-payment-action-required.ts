@@ -10,7 +10,7 @@ import { invoiceMirrorSteps } from './invoice-mirror-steps.ts';
  * status follows from its own events (it goes `past_due` or `incomplete` if the payment lapses).
  */
 export const handleInvoicePaymentActionRequired: EventHandler = async (event, deps) => {
-  const invoice = requireInvoiceId(event, parseObject(invoiceSchema, event));
+  const invoice = requireInvoiceId(event, parseObject(invoiceSchema(), event));
   const tenantId = await resolveTenant(deps, {
     customerId: invoice.customer,
     metadata: [invoice.parent?.subscription_details?.metadata ?? {}],

@@ -15,7 +15,7 @@ import { isLive } from '../transitions.ts';
  * preview invoice is not mirrored (it has no id and may still change).
  */
 export const handleInvoiceUpcoming: EventHandler = async (event, deps) => {
-  const invoice = parseObject(invoiceSchema, event);
+  const invoice = parseObject(invoiceSchema(), event);
   const tenantId = await resolveTenant(deps, {
     customerId: invoice.customer,
     metadata: [invoice.parent?.subscription_details?.metadata ?? {}],

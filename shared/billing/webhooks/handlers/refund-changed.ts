@@ -16,7 +16,7 @@ import { invoiceOfCharge, refundIssuedStep } from './refund-steps.ts';
  * Before the invoice its charge paid is mirrored, answers 503 (nothing stored): Stripe retries.
  */
 export const handleRefundChanged: EventHandler = async (event, deps) => {
-  const refund = parseObject(refundSchema, event);
+  const refund = parseObject(refundSchema(), event);
   if (!refund.charge) return skip(`refund ${refund.id} has no charge`);
   const tenantId = await resolveTenant(deps, { customerId: refund.customer, metadata: [refund.metadata] });
   if (!tenantId) return skip(`refund ${refund.id} belongs to no known customer`);
