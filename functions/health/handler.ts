@@ -1,5 +1,5 @@
 import { requireOperatorPermission } from '#shared/admin/operators.ts';
-import { deferred } from '#shared/app/deferred.ts';
+import { deferred, lazyValue } from '#shared/app/deferred.ts';
 import { operatorGuardFor } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { webhookMetricNames } from '#shared/billing/webhooks/webhook.deps.ts';
@@ -12,7 +12,6 @@ import { eventMetricNames } from '#shared/observability/metric-names.ts';
 import { traceClient } from '#shared/observability/tracer.ts';
 
 const { env, db, clock } = createRuntime();
-const config = readHealthConfig();
 // The SQS and CloudWatch clients are loaded by the first health check, not at cold start.
 const metrics = deferred<MetricReader>(async () => {
   const [{ CloudWatchClient }, { createCloudWatchMetricReader }] = await Promise.all([
@@ -28,19 +27,24 @@ const queues = deferred<QueueReader>(async () => {
   ]);
   return createSqsQueueReader(traceClient(new SQSClient({ region: env.AWS_REGION })));
 });
-const health = createHealthService({
-  db,
-  config,
-  metrics,
-  queues,
-  clock,
-  appMetrics: {
-    outboxPublishFailures: eventMetricNames.outboxPublishFailures,
-    webhookFailed: webhookMetricNames.failed,
-    webhookDeferred: webhookMetricNames.deferred,
-  },
-  metricsService: process.env.POWERTOOLS_SERVICE_NAME ?? 'plinth',
-});
+// What the function watches is read (and checked) with the first health check: a bad environment
+// fails that request with the same error it would have failed the cold start with, and a cold start
+// does not build the configuration's schemas.
+const health = lazyValue(() =>
+  createHealthService({
+    db,
+    config: readHealthConfig(),
+    metrics,
+    queues,
+    clock,
+    appMetrics: {
+      outboxPublishFailures: eventMetricNames.outboxPublishFailures,
+      webhookFailed: webhookMetricNames.failed,
+      webhookDeferred: webhookMetricNames.deferred,
+    },
+    metricsService: process.env.POWERTOOLS_SERVICE_NAME ?? 'plinth',
+  }),
+);
 
 export const handler = createApiHandler(
   'health',
@@ -49,7 +53,7 @@ export const handler = createApiHandler(
     implement(routes.getSystemHealth, async ({ caller }) => {
       // The guard checked it before; the use case does not run for anyone else either way.
       requireOperatorPermission(caller, 'admin:read');
-      return health.check();
+      return health().check();
     }),
   ],
   { operators: operatorGuardFor(env, clock) },
