@@ -35,6 +35,7 @@ import {
   paidPlanIdSchema,
   plans,
 } from '../../shared/billing/plans.ts';
+import { stripeSubscriptionStatuses } from '../../shared/billing/subscription-status.schema.ts';
 import {
   checkoutSessionObject,
   invoiceObject,
@@ -62,16 +63,7 @@ const eventTypes = [
 ] as const;
 type EventType = (typeof eventTypes)[number];
 
-const subscriptionStatuses = [
-  'active',
-  'past_due',
-  'unpaid',
-  'canceled',
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'paused',
-] as const;
+const subscriptionStatuses = stripeSubscriptionStatuses;
 type SubscriptionStatus = (typeof subscriptionStatuses)[number];
 
 interface TenantSubscription {
@@ -146,7 +138,7 @@ function parseCli(args: readonly string[]) {
   const type = positionals[0];
   if (!type || !(eventTypes as readonly string[]).includes(type))
     usage(`Unknown or missing event type: ${type ?? ''}`);
-  const plan = values.plan === undefined ? undefined : paidPlanIdSchema.safeParse(values.plan).data;
+  const plan = values.plan === undefined ? undefined : paidPlanIdSchema().safeParse(values.plan).data;
   if (values.plan !== undefined && !plan) usage(`--plan must be team or business, got ${values.plan}`);
   const interval = values.interval;
   if (interval !== undefined && interval !== 'month' && interval !== 'year') {

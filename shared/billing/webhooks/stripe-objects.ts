@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { lazyValue } from '../../app/deferred.ts';
+import { stripeSubscriptionStatuses } from '../subscription-status.schema.ts';
 
 /**
  * The parts of Stripe's event payloads the webhook reads, as zod schemas: the edge validation of
@@ -101,23 +102,12 @@ export const subscriptionItemSchema = /* @__PURE__ */ lazyValue(() =>
   }),
 );
 
-export const subscriptionStatuses = [
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'canceled',
-  'paused',
-] as const;
-
 export const subscriptionSchema = /* @__PURE__ */ lazyValue(() =>
   z.object({
     id: z.string().startsWith('sub_'),
     object: z.literal('subscription'),
     customer: expandable('cus_'),
-    status: z.enum(subscriptionStatuses),
+    status: z.enum(stripeSubscriptionStatuses),
     currency: currency(),
     cancel_at_period_end: z.boolean(),
     cancel_at: z.number().int().nullish(),
