@@ -1,49 +1,80 @@
-import * as z from 'zod';
+import { regexes } from 'zod';
 
-const schema = z.object({
-  TABLE_NAME: z.string().min(1),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  USER_POOL_ID: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1).optional(),
+/**
+ * The environment every function reads at cold start. Read without building a zod schema, as the
+ * authorizer's is (shared/api-clients/authorizer.env.ts): a cold start runs this once, and building
+ * and first-parsing a dozen-field zod object was a measurable share of every function's init
+ * (BENCHMARKS.md, "Cold init, 2026-12-03"). The rules are zod's: a variable that is set must be
+ * non-empty and well-formed; one that is absent takes its default or stays undefined.
+ */
+export interface Env {
+  readonly TABLE_NAME: string;
+  readonly AWS_REGION: string;
+  readonly USER_POOL_ID: string;
+  readonly EVENT_BUS_NAME: string | undefined;
   /** Set only locally: every AWS client talks to this endpoint (moto server). */
-  AWS_ENDPOINT_URL: z.url().optional(),
+  readonly AWS_ENDPOINT_URL: string | undefined;
   /** Where invitation links point (the product's web app). */
-  APP_URL: z.url().default('http://localhost:3000'),
+  readonly APP_URL: string;
   /** Verified SES identity that invitation emails are sent from. */
-  MAIL_FROM: z.email().default('no-reply@plinth.local'),
+  readonly MAIL_FROM: string;
   /** The SES configuration set that reports bounces and complaints (CDK sets it; absent locally). */
-  MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
+  readonly MAIL_CONFIGURATION_SET: string | undefined;
   /**
    * The tenant-data role that tenant-scoped requests assume, tagged with their tenant
    * (shared/db/tenant-credentials.ts); absent: they use the function's role (the in-process tenant
    * check still applies).
    */
-  TENANT_DATA_ROLE_ARN: z.string().startsWith('arn:').optional(),
-  INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  readonly TENANT_DATA_ROLE_ARN: string | undefined;
+  /** Days an invitation stays open: a whole number from 1 to 90. */
+  readonly INVITATION_TTL_DAYS: number;
   /**
    * This environment's API request limits per tenant, replacing the plan catalogue's
-   * (shared/ratelimit/api-rate-limit.ts); absent: the catalogue.
+   * (shared/ratelimit/api-rate-limit.ts, which validates it); absent: the catalogue.
    */
-  API_RATE_LIMITS: z.string().optional(),
+  readonly API_RATE_LIMITS: string | undefined;
   /**
    * The SSO app client (shared/sso/): its tokens come from federated sign-ins only, which a tenant
    * that requires SSO accepts for its verified domains' emails. Absent: no token counts as SSO.
    */
-  SSO_CLIENT_ID: z.string().min(1).optional(),
-});
+  readonly SSO_CLIENT_ID: string | undefined;
+}
 
-export type Env = z.infer<typeof schema>;
+/** Whether a value that is set passes; `undefined` (absent) is decided by the caller. */
+type Rule = (value: string) => boolean;
+
+const nonEmpty: Rule = (value) => value.length > 0;
+const url: Rule = (value) => URL.canParse(value);
+const email: Rule = (value) => regexes.email.test(value);
+const arn: Rule = (value) => value.startsWith('arn:');
+const days: Rule = (value) => /^\s*\d+\s*$/.test(value) && Number(value) >= 1 && Number(value) <= 90;
 
 let cached: Env | undefined;
 
-/** Reads and validates the environment once per container; fails fast with every missing name. */
+/** Reads and validates the environment once per container; fails fast with every invalid name. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (source === process.env && cached) return cached;
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
-    throw new Error(`Invalid environment: ${names}`, { cause: parsed.error });
-  }
-  if (source === process.env) cached = parsed.data;
-  return parsed.data;
+  const invalid: string[] = [];
+  const read = (name: string, rule: Rule, required = false): string | undefined => {
+    const value = source[name];
+    if (value === undefined ? required : !rule(value)) invalid.push(name);
+    return value;
+  };
+  const env: Env = {
+    TABLE_NAME: read('TABLE_NAME', nonEmpty, true) as string,
+    AWS_REGION: read('AWS_REGION', nonEmpty) ?? 'us-east-1',
+    USER_POOL_ID: read('USER_POOL_ID', nonEmpty, true) as string,
+    EVENT_BUS_NAME: read('EVENT_BUS_NAME', nonEmpty),
+    AWS_ENDPOINT_URL: read('AWS_ENDPOINT_URL', url),
+    APP_URL: read('APP_URL', url) ?? 'http://localhost:3000',
+    MAIL_FROM: read('MAIL_FROM', email) ?? 'no-reply@plinth.local',
+    MAIL_CONFIGURATION_SET: read('MAIL_CONFIGURATION_SET', nonEmpty),
+    TENANT_DATA_ROLE_ARN: read('TENANT_DATA_ROLE_ARN', arn),
+    INVITATION_TTL_DAYS: Number(read('INVITATION_TTL_DAYS', days) ?? 7),
+    API_RATE_LIMITS: read('API_RATE_LIMITS', () => true),
+    SSO_CLIENT_ID: read('SSO_CLIENT_ID', nonEmpty),
+  };
+  if (invalid.length > 0) throw new Error(`Invalid environment: ${invalid.join(', ')}`);
+  if (source === process.env) cached = env;
+  return env;
 }
