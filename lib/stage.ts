@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { FeaturePlan } from 'aws-cdk-lib/aws-cognito';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { productEnvSchema } from '../shared/analytics/product/product.env.ts';
+import { productEventTtlDays } from '../shared/analytics/product/product.env.ts';
 import { isOrigin } from '../shared/billing/billing.env.ts';
 
 /** Days each kind of record is kept (README "Privacy and data protection" lists them with their defaults). */
@@ -198,13 +198,15 @@ export function productEventTtlDaysFor(
 ): number {
   const configured = fromContext[stage.name];
   if (configured === undefined) return stage.retention.productEventDays;
-  const parsed = productEnvSchema.shape.PRODUCT_EVENT_TTL_DAYS.safeParse(configured);
-  if (typeof configured === 'boolean' || configured === null || !parsed.success) {
+  if (
+    (typeof configured !== 'number' && typeof configured !== 'string') ||
+    !productEventTtlDays(String(configured))
+  ) {
     throw new Error(
       `context productEventTtlDays.${stage.name}: ${JSON.stringify(configured)} is not a number of days from 8 to 3650.`,
     );
   }
-  return parsed.data;
+  return Number(configured);
 }
 
 /**

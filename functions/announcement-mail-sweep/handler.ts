@@ -1,6 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod';
-import { announcementMailEnv, eventBusOf } from '#shared/announcements/announcement-mail.env.ts';
+import { eventBusOf, readAnnouncementMailEnv } from '#shared/announcements/announcement-mail.env.ts';
 import { runAnnouncementMailSweep, type SweepResult } from '#shared/announcements/announcement-mail.ts';
 import { createAnnouncementRepository } from '#shared/announcements/announcements.repository.ts';
 import { createDocumentClient } from '#shared/db/client.ts';
@@ -10,7 +10,7 @@ import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/met
 import { traceClient } from '#shared/observability/tracer.ts';
 import { workerHandler } from '#shared/observability/worker-handler.ts';
 
-const env = announcementMailEnv.parse(process.env);
+const env = readAnnouncementMailEnv();
 const announcements = createAnnouncementRepository({
   client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
   tableName: env.TABLE_NAME,

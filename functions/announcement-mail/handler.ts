@@ -1,6 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { announcementMailEnv, eventBusOf } from '#shared/announcements/announcement-mail.env.ts';
+import { eventBusOf, readAnnouncementMailEnv } from '#shared/announcements/announcement-mail.env.ts';
 import { createAnnouncementMailer } from '#shared/announcements/announcement-mail.ts';
 import { createAnnouncementRepository } from '#shared/announcements/announcements.repository.ts';
 import type { UserPager } from '#shared/announcements/user-directory.ts';
@@ -15,7 +15,7 @@ import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/met
 import { traceClient } from '#shared/observability/tracer.ts';
 import { workerHandler } from '#shared/observability/worker-handler.ts';
 
-const env = announcementMailEnv.required({ USER_POOL_ID: true }).parse(process.env);
+const env = readAnnouncementMailEnv(process.env, { userPool: true });
 const db = {
   client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
   tableName: env.TABLE_NAME,

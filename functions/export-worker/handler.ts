@@ -9,7 +9,7 @@ import {
 } from '#shared/exports/export-events.ts';
 import { createExportJobRepository } from '#shared/exports/export-jobs.repository.ts';
 import { createExportWorker } from '#shared/exports/export-worker.ts';
-import { createExportStorageFromEnv, exportWorkerEnv } from '#shared/exports/exports.env.ts';
+import { createExportStorageFromEnv, readExportWorkerEnv } from '#shared/exports/exports.env.ts';
 import { newId, systemClock } from '#shared/ids.ts';
 import type { MailSender } from '#shared/mail/mail-sender.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -20,7 +20,7 @@ import { workerHandler } from '#shared/observability/worker-handler.ts';
 /** Kept back from the invocation's time (at most) for closing the chunk's upload and committing the cursor. */
 const CLOSING_MS = 60_000;
 
-const env = exportWorkerEnv.parse(process.env);
+const env = readExportWorkerEnv();
 const db = {
   client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
   tableName: env.TABLE_NAME,

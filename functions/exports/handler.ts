@@ -3,7 +3,7 @@ import { lazyIdentityDirectory } from '#shared/app/identity.ts';
 import { createRuntime } from '#shared/app/runtime.ts';
 import { type ExportQueue, exportQueueOf } from '#shared/exports/export-events.ts';
 import { createExportJobRepository } from '#shared/exports/export-jobs.repository.ts';
-import { createExportStorageFromEnv, exportsEnv } from '#shared/exports/exports.env.ts';
+import { createExportStorageFromEnv, readExportsEnv } from '#shared/exports/exports.env.ts';
 import { type ArchiveLinks, createExportsService } from '#shared/exports/exports.service.ts';
 import { createApiHandler, implement, reply } from '#shared/http/api-handler.ts';
 import { exportsRoutes as routes } from '#shared/http/routes/exports.ts';
@@ -13,7 +13,7 @@ import { traceClient } from '#shared/observability/tracer.ts';
 // event on the bus; presigns download links (s3:GetObject on the exports bucket).
 const runtime = createRuntime();
 const { env, db, clock, newId, tenancy, userGate } = runtime;
-const exportEnv = exportsEnv.parse(process.env);
+const exportEnv = readExportsEnv();
 // The S3 client and presigner are loaded on the first download link, the EventBridge client on the
 // first export requested: not at cold start (reading a job's status needs neither until it is ready).
 const links = deferred<ArchiveLinks>(async () => createExportStorageFromEnv(exportEnv));

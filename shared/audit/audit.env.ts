@@ -1,21 +1,19 @@
-import * as z from 'zod';
+import { environmentReader, nonEmpty, url } from '../config/env-rules.ts';
 import { traceClient } from '../observability/tracer.ts';
 import type { DigestArchive } from './digest-archive.ts';
 
-/** What the functions that read or write the audit digests need: the Object Lock bucket. */
-const auditDigestEnv = z.object({
-  AUDIT_DIGEST_BUCKET: z.string().min(1),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  /** Set only locally: the emulator (moto), which serves buckets by path. */
-  AWS_ENDPOINT_URL: z.url().optional(),
-});
-
 /**
- * The digest archive of a function, from its environment (read once per container, failing fast).
+ * The digest archive of a function, from its environment (read once per container, failing fast):
+ * what the functions that read or write the audit digests need, the Object Lock bucket.
  * The S3 client is loaded on the first call, so a function pays for it only when it uses it.
  */
 export function createDigestArchiveFromEnv(environment: NodeJS.ProcessEnv = process.env): DigestArchive {
-  const env = auditDigestEnv.parse(environment);
+  const read = environmentReader(environment, 'audit');
+  const env = read.done({
+    AUDIT_DIGEST_BUCKET: read.required('AUDIT_DIGEST_BUCKET'),
+    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
+    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+  });
   let archive: Promise<DigestArchive> | undefined;
   const load = () => {
     archive ??= Promise.all([import('@aws-sdk/client-s3'), import('./digest-archive.ts')]).then(

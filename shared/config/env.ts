@@ -1,12 +1,6 @@
-import { regexes } from 'zod';
+import { anyValue, email, environmentReader, nonEmpty, startsWith, url, wholeNumber } from './env-rules.ts';
 
-/**
- * The environment every function reads at cold start. Read without building a zod schema, as the
- * authorizer's is (shared/api-clients/authorizer.env.ts): a cold start runs this once, and building
- * and first-parsing a dozen-field zod object was a measurable share of every function's init
- * (BENCHMARKS.md, "Cold init, 2026-12-03"). The rules are zod's: a variable that is set must be
- * non-empty and well-formed; one that is absent takes its default or stays undefined.
- */
+/** The environment every function reads at cold start, read by zod's rules without zod (./env-rules.ts). */
 export interface Env {
   readonly TABLE_NAME: string;
   readonly AWS_REGION: string;
@@ -40,41 +34,26 @@ export interface Env {
   readonly SSO_CLIENT_ID: string | undefined;
 }
 
-/** Whether a value that is set passes; `undefined` (absent) is decided by the caller. */
-type Rule = (value: string) => boolean;
-
-const nonEmpty: Rule = (value) => value.length > 0;
-const url: Rule = (value) => URL.canParse(value);
-const email: Rule = (value) => regexes.email.test(value);
-const arn: Rule = (value) => value.startsWith('arn:');
-const days: Rule = (value) => /^\s*\d+\s*$/.test(value) && Number(value) >= 1 && Number(value) <= 90;
-
 let cached: Env | undefined;
 
 /** Reads and validates the environment once per container; fails fast with every invalid name. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (source === process.env && cached) return cached;
-  const invalid: string[] = [];
-  const read = (name: string, rule: Rule, required = false): string | undefined => {
-    const value = source[name];
-    if (value === undefined ? required : !rule(value)) invalid.push(name);
-    return value;
-  };
-  const env: Env = {
-    TABLE_NAME: read('TABLE_NAME', nonEmpty, true) as string,
-    AWS_REGION: read('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    USER_POOL_ID: read('USER_POOL_ID', nonEmpty, true) as string,
-    EVENT_BUS_NAME: read('EVENT_BUS_NAME', nonEmpty),
-    AWS_ENDPOINT_URL: read('AWS_ENDPOINT_URL', url),
-    APP_URL: read('APP_URL', url) ?? 'http://localhost:3000',
-    MAIL_FROM: read('MAIL_FROM', email) ?? 'no-reply@plinth.local',
-    MAIL_CONFIGURATION_SET: read('MAIL_CONFIGURATION_SET', nonEmpty),
-    TENANT_DATA_ROLE_ARN: read('TENANT_DATA_ROLE_ARN', arn),
-    INVITATION_TTL_DAYS: Number(read('INVITATION_TTL_DAYS', days) ?? 7),
-    API_RATE_LIMITS: read('API_RATE_LIMITS', () => true),
-    SSO_CLIENT_ID: read('SSO_CLIENT_ID', nonEmpty),
-  };
-  if (invalid.length > 0) throw new Error(`Invalid environment: ${invalid.join(', ')}`);
+  const read = environmentReader(source);
+  const env = read.done<Env>({
+    TABLE_NAME: read.required('TABLE_NAME'),
+    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
+    USER_POOL_ID: read.required('USER_POOL_ID'),
+    EVENT_BUS_NAME: read.optional('EVENT_BUS_NAME', nonEmpty),
+    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    APP_URL: read.optional('APP_URL', url) ?? 'http://localhost:3000',
+    MAIL_FROM: read.optional('MAIL_FROM', email) ?? 'no-reply@plinth.local',
+    MAIL_CONFIGURATION_SET: read.optional('MAIL_CONFIGURATION_SET', nonEmpty),
+    TENANT_DATA_ROLE_ARN: read.optional('TENANT_DATA_ROLE_ARN', startsWith('arn:')),
+    INVITATION_TTL_DAYS: Number(read.optional('INVITATION_TTL_DAYS', wholeNumber(1, 90)) ?? 7),
+    API_RATE_LIMITS: read.optional('API_RATE_LIMITS', anyValue),
+    SSO_CLIENT_ID: read.optional('SSO_CLIENT_ID', nonEmpty),
+  });
   if (source === process.env) cached = env;
   return env;
 }

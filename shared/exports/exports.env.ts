@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { email, environmentReader, nonEmpty, url, wholeNumber } from '../config/env-rules.ts';
 import { traceClient } from '../observability/tracer.ts';
 import type { ExportStorage } from './export-storage.ts';
 
@@ -6,35 +6,66 @@ import type { ExportStorage } from './export-storage.ts';
 export const DEFAULT_EXPORT_RETENTION_DAYS = 7;
 
 /** What the exports API and worker read of their environment, once, failing fast. */
-export const exportsEnv = z.object({
-  AWS_REGION: z.string().min(1).default('us-east-1'),
+export interface ExportsEnv {
+  readonly AWS_REGION: string;
   /** Set only locally: the emulator (moto), which serves buckets by path. */
-  AWS_ENDPOINT_URL: z.url().optional(),
+  readonly AWS_ENDPOINT_URL: string | undefined;
   /** The exports bucket (lib/constructs/exports-bucket.ts). */
-  EXPORTS_BUCKET_NAME: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1),
+  readonly EXPORTS_BUCKET_NAME: string;
+  readonly EVENT_BUS_NAME: string;
   /** Per stage (lib/stage.ts `retention.exportDays`); the bucket's lifecycle expires archives after as many days. */
-  EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(DEFAULT_EXPORT_RETENTION_DAYS),
-});
+  readonly EXPORT_RETENTION_DAYS: number;
+}
 
 /** The worker's extra settings: mail and how it cuts the work into chunks. */
-export const exportWorkerEnv = exportsEnv.extend({
-  TABLE_NAME: z.string().min(1),
-  MAIL_FROM: z.email().default('no-reply@plinth.local'),
-  MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
-  APP_URL: z.url().default('http://localhost:3000'),
-  /** Items per Query page. */
-  EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(500),
+export interface ExportWorkerEnv extends ExportsEnv {
+  readonly TABLE_NAME: string;
+  readonly MAIL_FROM: string;
+  readonly MAIL_CONFIGURATION_SET: string | undefined;
+  readonly APP_URL: string;
+  /** Items per Query page (1 to 1,000). */
+  readonly EXPORT_PAGE_SIZE: number;
   /**
    * Milliseconds a chunk may run before the worker commits its cursor and queues the rest; by
    * default the invocation's remaining time less a minute (for closing the upload). Tests force a
    * tiny budget to exercise resumption.
    */
-  EXPORT_CHUNK_BUDGET_MS: z.coerce.number().int().min(0).optional(),
-});
+  readonly EXPORT_CHUNK_BUDGET_MS: number | undefined;
+}
+
+function readShared(read: ReturnType<typeof environmentReader>): ExportsEnv {
+  return {
+    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
+    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    EXPORTS_BUCKET_NAME: read.required('EXPORTS_BUCKET_NAME'),
+    EVENT_BUS_NAME: read.required('EVENT_BUS_NAME'),
+    EXPORT_RETENTION_DAYS: Number(
+      read.optional('EXPORT_RETENTION_DAYS', wholeNumber(1, 365)) ?? DEFAULT_EXPORT_RETENTION_DAYS,
+    ),
+  };
+}
+
+export function readExportsEnv(source: NodeJS.ProcessEnv = process.env): ExportsEnv {
+  const read = environmentReader(source, 'exports');
+  return read.done(readShared(read));
+}
+
+export function readExportWorkerEnv(source: NodeJS.ProcessEnv = process.env): ExportWorkerEnv {
+  const read = environmentReader(source, 'export worker');
+  const budget = read.optional('EXPORT_CHUNK_BUDGET_MS', wholeNumber(0, Number.MAX_SAFE_INTEGER));
+  return read.done({
+    ...readShared(read),
+    TABLE_NAME: read.required('TABLE_NAME'),
+    MAIL_FROM: read.optional('MAIL_FROM', email) ?? 'no-reply@plinth.local',
+    MAIL_CONFIGURATION_SET: read.optional('MAIL_CONFIGURATION_SET', nonEmpty),
+    APP_URL: read.optional('APP_URL', url) ?? 'http://localhost:3000',
+    EXPORT_PAGE_SIZE: Number(read.optional('EXPORT_PAGE_SIZE', wholeNumber(1, 1000)) ?? 500),
+    EXPORT_CHUNK_BUDGET_MS: budget === undefined ? undefined : Number(budget),
+  });
+}
 
 /** The S3 client of the exports bucket, honouring the local endpoint (path-style, as moto serves). */
-export async function createExportStorageFromEnv(env: z.infer<typeof exportsEnv>): Promise<ExportStorage> {
+export async function createExportStorageFromEnv(env: ExportsEnv): Promise<ExportStorage> {
   const [{ S3Client }, { createS3ExportStorage }] = await Promise.all([
     import('@aws-sdk/client-s3'),
     import('./export-storage.ts'),

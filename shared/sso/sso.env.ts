@@ -1,26 +1,27 @@
-import * as z from 'zod';
+import { environmentReader, oneOf, url } from '../config/env-rules.ts';
 
-const schema = z.object({
+export interface SsoEnv {
   /** The SSO app client (federated sign-ins only), whose providers Plinth sets at run time. */
-  SSO_CLIENT_ID: z.string().min(1),
+  readonly SSO_CLIENT_ID: string;
   /** The user pool domain's base URL: `https://<prefix>.auth.<region>.amazoncognito.com`. */
-  SSO_HOSTED_UI_URL: z.url(),
+  readonly SSO_HOSTED_UI_URL: string;
   /** Where the hosted UI sends the user back with the authorization code (a callback URL of the SSO client). */
-  SSO_CALLBACK_URL: z.url(),
+  readonly SSO_CALLBACK_URL: string;
   /** Secrets Manager names of client secrets start with this, e.g. `plinth/prod/sso/`. */
-  SSO_SECRET_PREFIX: z.string().min(1),
+  readonly SSO_SECRET_PREFIX: string;
   /** `dns` in AWS; `simulated` only on a local stack (no DNS lookup; answers say so). */
-  SSO_DOMAIN_VERIFICATION: z.enum(['dns', 'simulated']).default('dns'),
-});
-
-export type SsoEnv = z.infer<typeof schema>;
+  readonly SSO_DOMAIN_VERIFICATION: 'dns' | 'simulated';
+}
 
 /** Reads the SSO function's settings; fails fast naming every missing one. */
 export function readSsoEnv(source: NodeJS.ProcessEnv = process.env): SsoEnv {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
-    throw new Error(`Invalid SSO environment: ${names}`, { cause: parsed.error });
-  }
-  return parsed.data;
+  const read = environmentReader(source, 'SSO');
+  return read.done({
+    SSO_CLIENT_ID: read.required('SSO_CLIENT_ID'),
+    SSO_HOSTED_UI_URL: read.required('SSO_HOSTED_UI_URL', url),
+    SSO_CALLBACK_URL: read.required('SSO_CALLBACK_URL', url),
+    SSO_SECRET_PREFIX: read.required('SSO_SECRET_PREFIX'),
+    SSO_DOMAIN_VERIFICATION: (read.optional('SSO_DOMAIN_VERIFICATION', oneOf('dns', 'simulated')) ??
+      'dns') as SsoEnv['SSO_DOMAIN_VERIFICATION'],
+  });
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readProductEnv } from '#shared/analytics/product/product.env.ts';
+import { readAnnouncementMailEnv } from '#shared/announcements/announcement-mail.env.ts';
 import { readEnv } from '#shared/config/env.ts';
+import { readExportWorkerEnv } from '#shared/exports/exports.env.ts';
+import { readSsoEnv } from '#shared/sso/sso.env.ts';
 
 const required = { TABLE_NAME: 'plinth-test', USER_POOL_ID: 'us-east-1_abc' };
 
@@ -65,5 +69,44 @@ describe('readEnv', () => {
 
   it.each(['0', '7.5', 'seven', '', '1e1'])('refuses INVITATION_TTL_DAYS=%j', (days) => {
     expect(() => readEnv({ ...required, INVITATION_TTL_DAYS: days })).toThrow('INVITATION_TTL_DAYS');
+  });
+});
+
+describe("the features' environment readers", () => {
+  it('SSO: defaults the domain check to dns and names every bad setting', () => {
+    const sso = {
+      SSO_CLIENT_ID: 'sso-client',
+      SSO_HOSTED_UI_URL: 'https://plinth.auth.us-east-1.amazoncognito.com',
+      SSO_CALLBACK_URL: 'https://app.example.com/sso/callback',
+      SSO_SECRET_PREFIX: 'plinth/prod/sso/',
+    };
+    expect(readSsoEnv(sso).SSO_DOMAIN_VERIFICATION).toBe('dns');
+    expect(() =>
+      readSsoEnv({ ...sso, SSO_CALLBACK_URL: 'callback', SSO_DOMAIN_VERIFICATION: 'http' }),
+    ).toThrow('Invalid SSO environment: SSO_CALLBACK_URL, SSO_DOMAIN_VERIFICATION');
+  });
+
+  it('export worker: reads the chunk budget as a number and refuses a page size above 1,000', () => {
+    const worker = { TABLE_NAME: 't', EXPORTS_BUCKET_NAME: 'b', EVENT_BUS_NAME: 'bus' };
+    expect(readExportWorkerEnv({ ...worker, EXPORT_CHUNK_BUDGET_MS: '0' })).toMatchObject({
+      EXPORT_CHUNK_BUDGET_MS: 0,
+      EXPORT_PAGE_SIZE: 500,
+      EXPORT_RETENTION_DAYS: 7,
+    });
+    expect(readExportWorkerEnv(worker).EXPORT_CHUNK_BUDGET_MS).toBeUndefined();
+    expect(() => readExportWorkerEnv({ ...worker, EXPORT_PAGE_SIZE: '1001' })).toThrow(
+      'Invalid export worker environment: EXPORT_PAGE_SIZE',
+    );
+  });
+
+  it('announcement mail: the consumer needs the user pool, the sweep does not', () => {
+    const mail = { TABLE_NAME: 't', EVENT_BUS_NAME: 'bus' };
+    expect(readAnnouncementMailEnv(mail).ANNOUNCEMENT_MAIL_PAGE_SIZE).toBe(50);
+    expect(() => readAnnouncementMailEnv(mail, { userPool: true })).toThrow('USER_POOL_ID');
+  });
+
+  it('product analytics: keeps raw events 8 to 3650 days, 90 by default', () => {
+    expect(readProductEnv({}).PRODUCT_EVENT_TTL_DAYS).toBe(90);
+    expect(() => readProductEnv({ PRODUCT_EVENT_TTL_DAYS: '7' })).toThrow('PRODUCT_EVENT_TTL_DAYS');
   });
 });
