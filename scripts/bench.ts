@@ -83,7 +83,7 @@ console.log(
     `init CPU: that process's user + system time; import: the \`import()\` alone inside it; first use: importing every deferred chunk after init, in that process. ` +
     `Budgets: init code < ${bundleBudgets.maxBytes / 1024} KB, cold init <= ${bundleBudgets.maxInitRatio}x \`dynamodb-baseline\` ` +
     '(hello world plus a DynamoDB document client: the floor of any function that reads the table). ' +
-    '_stack-floor_ (not budgeted) adds what every API function starts from before any code of its own: the environment read, zod loaded, ' +
+    '_stack-floor_ (not budgeted) adds what every API function starts from before zod and any code of its own: the environment read, ' +
     'the Powertools logger and middy.\n',
 );
 console.log(
