@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '#shared/db/client.ts';
-import { publisherEnvSchema, publishOutboxRecords } from '#shared/events/publisher.ts';
+import { publishOutboxRecords, readPublisherEnv } from '#shared/events/publisher.ts';
 import { systemClock } from '#shared/ids.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { eventMetricNames, MetricUnit, metrics } from '#shared/observability/metrics.ts';
@@ -14,7 +14,7 @@ import { workerHandler } from '#shared/observability/worker-handler.ts';
  * records it returns are retried, not the batch; every failure is counted in EMF
  * (`OutboxPublishFailures`, alarmed in the events stack).
  */
-const env = publisherEnvSchema().parse(process.env);
+const env = readPublisherEnv();
 const eventBridge = traceClient(
   new EventBridgeClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
 );

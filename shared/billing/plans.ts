@@ -90,18 +90,39 @@ export const planRank: Readonly<Record<PlanId, number>> = { free: 0, team: 1, bu
 /** `STRIPE_PRICE_IDS`: `{"team":{"month":"price_…","year":"price_…"},"business":{…}}`. */
 export type PriceIds = Readonly<Record<PaidPlanId, Readonly<Record<BillingInterval, string>>>>;
 
-/** Parses and checks the stage's price ids: every paid plan needs both intervals. */
+/**
+ * Parses and checks the stage's price ids: exactly the paid plans, each with exactly both intervals,
+ * every id a Stripe price id (`price_…`). Checked by hand rather than with a zod schema: the
+ * billing functions parse it at cold start (billing.env.ts), where a zod parse is costly.
+ */
 export function parsePriceIds(json: string): PriceIds {
-  const parsed = z
-    .strictObject({
-      team: z.strictObject({ month: z.string().startsWith('price_'), year: z.string().startsWith('price_') }),
-      business: z.strictObject({
-        month: z.string().startsWith('price_'),
-        year: z.string().startsWith('price_'),
-      }),
-    })
-    .parse(JSON.parse(json));
-  return parsed;
+  const parsed: unknown = JSON.parse(json);
+  const exactly = (value: unknown, keys: readonly string[], where: string): Record<string, unknown> => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new Error(`${where} must be an object`);
+    }
+    const found = Object.keys(value);
+    const missing = keys.filter((k) => !found.includes(k)).map((k) => `missing ${k}`);
+    const extra = found.filter((k) => !keys.includes(k)).map((k) => `unexpected ${k}`);
+    if (missing.length + extra.length > 0) {
+      throw new Error(
+        `${where} must have exactly ${keys.join(' and ')} (${[...missing, ...extra].join(', ')})`,
+      );
+    }
+    return value as Record<string, unknown>;
+  };
+  const intervals = ['month', 'year'] as const;
+  const plansOf = exactly(parsed, ['team', 'business'], 'the map');
+  for (const plan of ['team', 'business'] as const) {
+    const prices = exactly(plansOf[plan], intervals, plan);
+    for (const interval of intervals) {
+      const id = prices[interval];
+      if (typeof id !== 'string' || !id.startsWith('price_')) {
+        throw new Error(`${plan}.${interval} must be a price id (price_…)`);
+      }
+    }
+  }
+  return parsed as PriceIds;
 }
 
 /** The plan and interval a Stripe price id charges for, or undefined for a price we do not sell. */

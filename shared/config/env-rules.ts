@@ -33,7 +33,8 @@ export const oneOf =
 
 /**
  * Reads variables of `source` by their rules and remembers every one that is missing or malformed;
- * `done` returns what was read, or throws naming them all: `Invalid <what> environment: A, B`.
+ * `done` returns what was read, or throws naming them all: `Invalid <what> environment: A, B`
+ * (`B: why` for a problem reported with a reason).
  */
 export function environmentReader(source: NodeJS.ProcessEnv, what?: string) {
   const invalid: string[] = [];
@@ -48,6 +49,10 @@ export function environmentReader(source: NodeJS.ProcessEnv, what?: string) {
       if (value === undefined || !rule(value)) invalid.push(name);
       return value ?? '';
     },
+    /** Reports a variable that passed its rule but not a check across variables or of its content. */
+    problem(name: string, reason: string): void {
+      invalid.push(`${name}: ${reason}`);
+    },
     done<T>(environment: T): T {
       if (invalid.length > 0) {
         throw new Error(`Invalid ${what ? `${what} ` : ''}environment: ${invalid.join(', ')}`);
@@ -56,3 +61,5 @@ export function environmentReader(source: NodeJS.ProcessEnv, what?: string) {
     },
   };
 }
+
+export type EnvironmentReader = ReturnType<typeof environmentReader>;

@@ -5,7 +5,7 @@ import { createDocumentClient, type Db } from '../db/client.ts';
 import { newId, systemClock } from '../ids.ts';
 import { traceClient } from '../observability/tracer.ts';
 import type { IdentityDirectory } from '../users/identity-directory.ts';
-import { type ErasureWorkerEnv, erasureWorkerEnv, pseudonymKeyOf } from './erasure.env.ts';
+import { type ErasureWorkerEnv, pseudonymKeyOf, readErasureWorkerEnv } from './erasure.env.ts';
 import type {
   ExportArchiveEraser,
   StripeCustomerEraser,
@@ -30,7 +30,7 @@ import { createErasureStore } from './erasure.store.ts';
  * the first erasure a run finds pending.
  */
 export function createErasureWorker(environment: NodeJS.ProcessEnv = process.env) {
-  const env: ErasureWorkerEnv = erasureWorkerEnv.parse(environment);
+  const env: ErasureWorkerEnv = readErasureWorkerEnv(environment);
   const db: Db = {
     client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),
     tableName: env.TABLE_NAME,

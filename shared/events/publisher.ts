@@ -3,8 +3,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import * as z from 'zod';
-import { lazyValue } from '../app/deferred.ts';
+import { environmentReader, nonEmpty, url } from '../config/env-rules.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../ids.ts';
 import { clearUnpublishedMark, isOutboxItem, type OutboxItem } from './outbox.ts';
@@ -30,17 +29,25 @@ export const outboxStreamFilter = {
 export const publisherStreamSettings = { batchSize: 100, retryAttempts: 10 } as const;
 
 /** The publisher function's environment, read once per container. */
-export const publisherEnvSchema = /* @__PURE__ */ lazyValue(() =>
-  z.object({
-    EVENT_BUS_NAME: z.string().min(1),
-    /** The table whose outbox items the publisher marks published. */
-    TABLE_NAME: z.string().min(1),
-    AWS_REGION: z.string().min(1).default('us-east-1'),
-    /** Set only locally: the emulator. */
-    AWS_ENDPOINT_URL: z.url().optional(),
-  }),
-);
-export type PublisherEnv = z.infer<ReturnType<typeof publisherEnvSchema>>;
+export interface PublisherEnv {
+  readonly EVENT_BUS_NAME: string;
+  /** The table whose outbox items the publisher marks published. */
+  readonly TABLE_NAME: string;
+  readonly AWS_REGION: string;
+  /** Set only locally: the emulator. */
+  readonly AWS_ENDPOINT_URL: string | undefined;
+}
+
+/** Reads the publisher's environment; fails fast naming every bad variable. */
+export function readPublisherEnv(source: NodeJS.ProcessEnv = process.env): PublisherEnv {
+  const read = environmentReader(source, 'publisher');
+  return read.done({
+    EVENT_BUS_NAME: read.required('EVENT_BUS_NAME'),
+    TABLE_NAME: read.required('TABLE_NAME'),
+    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
+    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+  });
+}
 
 export interface PublishOutboxDeps {
   readonly eventBridge: Pick<EventBridgeClient, 'send'>;

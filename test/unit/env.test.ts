@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readProductEnv } from '#shared/analytics/product/product.env.ts';
 import { readAnnouncementMailEnv } from '#shared/announcements/announcement-mail.env.ts';
+import { readBillingEnv } from '#shared/billing/billing.env.ts';
+import { parsePriceIds } from '#shared/billing/plans.ts';
 import { readEnv } from '#shared/config/env.ts';
+import { readErasureWorkerEnv } from '#shared/erasure/erasure.env.ts';
 import { readExportWorkerEnv } from '#shared/exports/exports.env.ts';
 import { readSsoEnv } from '#shared/sso/sso.env.ts';
 
@@ -108,5 +111,76 @@ describe("the features' environment readers", () => {
   it('product analytics: keeps raw events 8 to 3650 days, 90 by default', () => {
     expect(readProductEnv({}).PRODUCT_EVENT_TTL_DAYS).toBe(90);
     expect(() => readProductEnv({ PRODUCT_EVENT_TTL_DAYS: '7' })).toThrow('PRODUCT_EVENT_TTL_DAYS');
+  });
+});
+
+describe('the billing and erasure environments', () => {
+  const priceIds = JSON.stringify({
+    team: { month: 'price_tm', year: 'price_ty' },
+    business: { month: 'price_bm', year: 'price_by' },
+  });
+
+  it('billing: parses the price ids and the redirect origins, with the defaults', () => {
+    const env = readBillingEnv({
+      STRIPE_SECRET_KEY: 'sk_test_1',
+      STRIPE_PRICE_IDS: priceIds,
+      ALLOWED_REDIRECT_ORIGINS: 'https://www.acme.test, https://admin.acme.test',
+    });
+    expect(env.STRIPE_PRICE_IDS.business.year).toBe('price_by');
+    expect(env.ALLOWED_REDIRECT_ORIGINS).toEqual(['https://www.acme.test', 'https://admin.acme.test']);
+    expect(env).toMatchObject({ BILLING_GRACE_DAYS: 7, APP_URL: 'http://localhost:3000' });
+  });
+
+  it('billing: says what is wrong with a price id map or an origin, and names every bad variable', () => {
+    const missingInterval = JSON.stringify({
+      team: { month: 'price_tm' },
+      business: { month: 'x', year: 'y' },
+    });
+    expect(() =>
+      readBillingEnv({
+        STRIPE_PRICE_IDS: missingInterval,
+        ALLOWED_REDIRECT_ORIGINS: 'https://www.acme.test/billing',
+        BILLING_GRACE_DAYS: '61',
+      }),
+    ).toThrow(
+      'Invalid billing environment: STRIPE_SECRET_KEY: set STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_PARAMETER, ' +
+        'STRIPE_PRICE_IDS: not a price id map: team must have exactly month and year (missing year), ' +
+        'ALLOWED_REDIRECT_ORIGINS: "https://www.acme.test/billing" is not an origin (scheme://host[:port]), BILLING_GRACE_DAYS',
+    );
+    expect(() => readBillingEnv({ STRIPE_SECRET_KEY: 'sk_test_1' })).toThrow(
+      'Invalid billing environment: STRIPE_PRICE_IDS',
+    );
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['an extra plan', JSON.stringify({ team: {}, business: {}, enterprise: {} })],
+    [
+      'an id that is not a price',
+      JSON.stringify({
+        team: { month: 'prod_1', year: 'price_2' },
+        business: { month: 'price_3', year: 'price_4' },
+      }),
+    ],
+  ])('parsePriceIds refuses %s', (_, json) => {
+    expect(() => parsePriceIds(json)).toThrow();
+  });
+
+  it('erasure workers: need the table, the pool, the SSO prefix and a Stripe key; read the numbers', () => {
+    const env = readErasureWorkerEnv({
+      TABLE_NAME: 't',
+      USER_POOL_ID: 'p',
+      SSO_SECRET_PREFIX: 'plinth/dev/sso/',
+      STRIPE_SECRET_KEY_PARAMETER: '/plinth/dev/stripe/secret-key',
+      WAREHOUSE_SETTLE_SECONDS: '0',
+    });
+    expect(env).toMatchObject({
+      WAREHOUSE_SETTLE_SECONDS: 0,
+      TENANT_PURGE_GRACE_DAYS: 30,
+      AWS_REGION: 'us-east-1',
+    });
+    expect(() => readErasureWorkerEnv({ ERASURE_PSEUDONYM_KEY: 'short' })).toThrow(
+      'Invalid erasure environment: TABLE_NAME, USER_POOL_ID, ERASURE_PSEUDONYM_KEY, SSO_SECRET_PREFIX, STRIPE_SECRET_KEY: set STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_PARAMETER',
+    );
   });
 });

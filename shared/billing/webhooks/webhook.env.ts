@@ -1,14 +1,13 @@
-import * as z from 'zod';
+import { environmentReader, nonEmpty, url } from '../../config/env-rules.ts';
 import { type BillingEnv, readBillingEnv } from '../billing.env.ts';
 
-const schema = z.object({
-  TABLE_NAME: z.string().min(1),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
+export interface WebhookEnv {
+  readonly TABLE_NAME: string;
+  readonly AWS_REGION: string;
   /** Set only locally: every AWS client talks to this endpoint (moto server). */
-  AWS_ENDPOINT_URL: z.url().optional(),
-});
-
-export type WebhookEnv = z.infer<typeof schema> & { readonly billing: BillingEnv };
+  readonly AWS_ENDPOINT_URL: string | undefined;
+  readonly billing: BillingEnv;
+}
 
 /**
  * The webhook function's environment, read once per container; fails fast naming every bad
@@ -17,16 +16,17 @@ export type WebhookEnv = z.infer<typeof schema> & { readonly billing: BillingEnv
  * `STRIPE_WEBHOOK_SECRET_PARAMETER` (an SSM SecureString) deployed.
  */
 export function readWebhookEnv(source: NodeJS.ProcessEnv = process.env): WebhookEnv {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid webhook environment: ${names}`, { cause: parsed.error });
-  }
+  const read = environmentReader(source, 'webhook');
+  const table = read.done({
+    TABLE_NAME: read.required('TABLE_NAME'),
+    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
+    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+  });
   const billing = readBillingEnv(source);
   if (!billing.STRIPE_WEBHOOK_SECRET && !billing.STRIPE_WEBHOOK_SECRET_PARAMETER) {
     throw new Error(
       'Invalid webhook environment: set STRIPE_WEBHOOK_SECRET or STRIPE_WEBHOOK_SECRET_PARAMETER',
     );
   }
-  return { ...parsed.data, billing };
+  return { ...table, billing };
 }
