@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazyValue } from '../app/deferred.ts';
 
 /**
  * What the health function watches, from its environment (the CDK app sets it from the stacks'
@@ -25,14 +26,17 @@ export interface WatchedQueue {
   readonly deadLetterUrl: string;
 }
 
-const queuesSchema = z.array(
-  z.strictObject({
-    name: z.string().min(1),
-    url: z.string().min(1).optional(),
-    deadLetterUrl: z.string().min(1),
-  }),
+// Built with the first health check (functions/health reads the configuration then), not at cold start.
+const queuesSchema = /* @__PURE__ */ lazyValue(() =>
+  z.array(
+    z.strictObject({
+      name: z.string().min(1),
+      url: z.string().min(1).optional(),
+      deadLetterUrl: z.string().min(1),
+    }),
+  ),
 );
-const functionsSchema = z.record(z.string().min(1), z.string().min(1));
+const functionsSchema = /* @__PURE__ */ lazyValue(() => z.record(z.string().min(1), z.string().min(1)));
 
 const json = <S extends z.ZodType>(schema: S) =>
   z
@@ -47,19 +51,21 @@ const json = <S extends z.ZodType>(schema: S) =>
     })
     .pipe(schema);
 
-const envSchema = z.object({
-  TABLE_NAME: z.string().min(1),
-  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('Plinth'),
-  /** `{"projects":"plinth-prod-ProjectsFunction…",…}` */
-  HEALTH_FUNCTIONS: json(functionsSchema),
-  /** `[{"name":"notifications","url":"https://sqs…","deadLetterUrl":"https://sqs…"},…]` */
-  HEALTH_QUEUES: json(queuesSchema),
-  HEALTH_WEBHOOK_FUNCTION: z.string().min(1),
-});
+const envSchema = /* @__PURE__ */ lazyValue(() =>
+  z.object({
+    TABLE_NAME: z.string().min(1),
+    POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('Plinth'),
+    /** `{"projects":"plinth-prod-ProjectsFunction…",…}` */
+    HEALTH_FUNCTIONS: json(functionsSchema()),
+    /** `[{"name":"notifications","url":"https://sqs…","deadLetterUrl":"https://sqs…"},…]` */
+    HEALTH_QUEUES: json(queuesSchema()),
+    HEALTH_WEBHOOK_FUNCTION: z.string().min(1),
+  }),
+);
 
-/** Reads the health function's environment; throws naming every bad variable (at cold start). */
+/** Reads the health function's environment; throws naming every bad variable (on the first health check). */
 export function readHealthConfig(source: NodeJS.ProcessEnv = process.env): HealthConfig {
-  const parsed = envSchema.safeParse(source);
+  const parsed = envSchema().safeParse(source);
   if (!parsed.success) {
     const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid health environment: ${names}`, { cause: parsed.error });
