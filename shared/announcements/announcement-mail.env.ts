@@ -1,4 +1,11 @@
-import { email, environmentReader, nonEmpty, url, wholeNumber } from '../config/env-rules.ts';
+import {
+  email,
+  environmentReader,
+  nonEmpty,
+  readAwsClientSettings,
+  url,
+  wholeNumber,
+} from '../config/env-rules.ts';
 import { announcementMailEntry } from './announcement-events.ts';
 import type { EventBus } from './announcement-mail.ts';
 
@@ -32,8 +39,7 @@ export function readAnnouncementMailEnv(
   const read = environmentReader(source, 'announcement mail');
   return read.done({
     TABLE_NAME: read.required('TABLE_NAME'),
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
     EVENT_BUS_NAME: read.required('EVENT_BUS_NAME'),
     USER_POOL_ID: options.userPool ? read.required('USER_POOL_ID') : read.optional('USER_POOL_ID', nonEmpty),
     MAIL_FROM: read.optional('MAIL_FROM', email) ?? 'no-reply@plinth.local',

@@ -1,4 +1,4 @@
-import { environmentReader, nonEmpty, url } from '../config/env-rules.ts';
+import { environmentReader, readAwsClientSettings } from '../config/env-rules.ts';
 import { createDocumentClient, type Db } from '../db/client.ts';
 
 /**
@@ -10,8 +10,7 @@ export function createWorkerDb(environment: NodeJS.ProcessEnv = process.env): Db
   const read = environmentReader(environment, 'worker');
   const env = read.done({
     TABLE_NAME: read.required('TABLE_NAME'),
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
   });
   return {
     client: createDocumentClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL }),

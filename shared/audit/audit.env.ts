@@ -1,4 +1,4 @@
-import { environmentReader, nonEmpty, url } from '../config/env-rules.ts';
+import { environmentReader, readAwsClientSettings } from '../config/env-rules.ts';
 import { traceClient } from '../observability/tracer.ts';
 import type { DigestArchive } from './digest-archive.ts';
 
@@ -11,8 +11,7 @@ export function createDigestArchiveFromEnv(environment: NodeJS.ProcessEnv = proc
   const read = environmentReader(environment, 'audit');
   const env = read.done({
     AUDIT_DIGEST_BUCKET: read.required('AUDIT_DIGEST_BUCKET'),
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
   });
   let archive: Promise<DigestArchive> | undefined;
   const load = () => {

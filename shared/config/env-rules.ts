@@ -63,3 +63,15 @@ export function environmentReader(source: NodeJS.ProcessEnv, what?: string) {
 }
 
 export type EnvironmentReader = ReturnType<typeof environmentReader>;
+
+/** Where a function's AWS clients go: the region (default us-east-1) and, only locally, the emulator. */
+export function readAwsClientSettings(read: EnvironmentReader): {
+  readonly AWS_REGION: string;
+  /** Set only locally: every AWS client talks to this endpoint (moto server). */
+  readonly AWS_ENDPOINT_URL: string | undefined;
+} {
+  return {
+    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
+    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+  };
+}

@@ -1,4 +1,13 @@
-import { anyValue, email, environmentReader, nonEmpty, startsWith, url, wholeNumber } from './env-rules.ts';
+import {
+  anyValue,
+  email,
+  environmentReader,
+  nonEmpty,
+  readAwsClientSettings,
+  startsWith,
+  url,
+  wholeNumber,
+} from './env-rules.ts';
 
 /** The environment every function reads at cold start, read by zod's rules without zod (./env-rules.ts). */
 export interface Env {
@@ -42,10 +51,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const read = environmentReader(source);
   const env = read.done<Env>({
     TABLE_NAME: read.required('TABLE_NAME'),
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
     USER_POOL_ID: read.required('USER_POOL_ID'),
     EVENT_BUS_NAME: read.optional('EVENT_BUS_NAME', nonEmpty),
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
     APP_URL: read.optional('APP_URL', url) ?? 'http://localhost:3000',
     MAIL_FROM: read.optional('MAIL_FROM', email) ?? 'no-reply@plinth.local',
     MAIL_CONFIGURATION_SET: read.optional('MAIL_CONFIGURATION_SET', nonEmpty),

@@ -1,5 +1,5 @@
 import { readStripeClientEnv, type StripeClientEnv } from '../billing/stripe-client.env.ts';
-import { environmentReader, nonEmpty, url, wholeNumber } from '../config/env-rules.ts';
+import { environmentReader, nonEmpty, readAwsClientSettings, wholeNumber } from '../config/env-rules.ts';
 
 /**
  * The erasure workers' environment (functions/erasure-run, functions/tenant-purge), read once per
@@ -40,8 +40,7 @@ export function readErasureWorkerEnv(source: NodeJS.ProcessEnv = process.env): E
   return read.done({
     TABLE_NAME: read.required('TABLE_NAME'),
     USER_POOL_ID: read.required('USER_POOL_ID'),
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
     ERASURE_PSEUDONYM_KEY: read.optional('ERASURE_PSEUDONYM_KEY', (key) => key.length >= 16),
     EXPORTS_BUCKET_NAME: read.optional('EXPORTS_BUCKET_NAME', nonEmpty),
     SSO_SECRET_PREFIX: read.required('SSO_SECRET_PREFIX'),

@@ -3,7 +3,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import { environmentReader, nonEmpty, url } from '../config/env-rules.ts';
+import { environmentReader, readAwsClientSettings } from '../config/env-rules.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../ids.ts';
 import { clearUnpublishedMark, isOutboxItem, type OutboxItem } from './outbox.ts';
@@ -44,8 +44,7 @@ export function readPublisherEnv(source: NodeJS.ProcessEnv = process.env): Publi
   return read.done({
     EVENT_BUS_NAME: read.required('EVENT_BUS_NAME'),
     TABLE_NAME: read.required('TABLE_NAME'),
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
   });
 }
 

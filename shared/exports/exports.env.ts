@@ -1,4 +1,11 @@
-import { email, environmentReader, nonEmpty, url, wholeNumber } from '../config/env-rules.ts';
+import {
+  email,
+  environmentReader,
+  nonEmpty,
+  readAwsClientSettings,
+  url,
+  wholeNumber,
+} from '../config/env-rules.ts';
 import { traceClient } from '../observability/tracer.ts';
 import type { ExportStorage } from './export-storage.ts';
 
@@ -35,8 +42,7 @@ export interface ExportWorkerEnv extends ExportsEnv {
 
 function readShared(read: ReturnType<typeof environmentReader>): ExportsEnv {
   return {
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
     EXPORTS_BUCKET_NAME: read.required('EXPORTS_BUCKET_NAME'),
     EVENT_BUS_NAME: read.required('EVENT_BUS_NAME'),
     EXPORT_RETENTION_DAYS: Number(

@@ -1,4 +1,4 @@
-import { environmentReader, nonEmpty, url } from '../../config/env-rules.ts';
+import { environmentReader, readAwsClientSettings } from '../../config/env-rules.ts';
 import { type BillingEnv, readBillingEnv } from '../billing.env.ts';
 
 export interface WebhookEnv {
@@ -19,8 +19,7 @@ export function readWebhookEnv(source: NodeJS.ProcessEnv = process.env): Webhook
   const read = environmentReader(source, 'webhook');
   const table = read.done({
     TABLE_NAME: read.required('TABLE_NAME'),
-    AWS_REGION: read.optional('AWS_REGION', nonEmpty) ?? 'us-east-1',
-    AWS_ENDPOINT_URL: read.optional('AWS_ENDPOINT_URL', url),
+    ...readAwsClientSettings(read),
   });
   const billing = readBillingEnv(source);
   if (!billing.STRIPE_WEBHOOK_SECRET && !billing.STRIPE_WEBHOOK_SECRET_PARAMETER) {
