@@ -63,7 +63,7 @@ export interface BundleReport {
   readonly hello: BundleFigure;
   /** Not budgeted: shows how much of a function's init the AWS SDK alone takes. */
   readonly dynamodb: BundleFigure;
-  /** Not budgeted: the house stack every API function starts from, without any of its own code. */
+  /** Not budgeted: the house stack every API function starts from, before zod and any code of its own. */
   readonly floor: BundleFigure;
   readonly functions: readonly BundleFigure[];
   /** Areas of the route table that have no `functions/<area>/handler.ts` yet. */
@@ -123,7 +123,8 @@ export const handler = async () => ({ statusCode: 200, body: String(Boolean(db))
 /**
  * The floor of an API function in the house stack, before zod and any code of its own: the
  * DynamoDB baseline plus the environment read (shared/config/env.ts), the Powertools logger and
- * middy. The rest of a function's figure is zod (every API function validates with it) and its code. Written beside the bench's bundles (`.plinth/bench/`), so the paths climb two levels.
+ * middy. The rest of a function's figure is zod (every API function validates with it) and its
+ * code. Written beside the bench's bundles (`.plinth/bench/`), so the paths climb two levels.
  */
 export const STACK_FLOOR = `import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
